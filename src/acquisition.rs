@@ -1,0 +1,78 @@
+//! Acquisition functions: how much a candidate's posterior promises over the incumbent.
+
+use crate::gp::Prediction;
+use serde::{Deserialize, Serialize};
+
+/// An acquisition function on the latent (larger-is-better) scale.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", tag = "kind")]
+pub enum Acquisition {
+    /// Expected improvement over the best observed value.
+    Ei,
+    /// Upper confidence bound `mean + beta * std`.
+    Ucb {
+        /// Exploration weight.
+        beta: f64,
+    },
+    /// Probability of improvement.
+    Pi,
+    /// Posterior mean alone (pure exploitation).
+    Mean,
+}
+
+/// Standard normal density.
+pub fn norm_pdf(x: f64) -> f64 {
+    (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt()
+}
+
+/// Standard normal distribution function, accurate in the tails.
+pub fn norm_cdf(x: f64) -> f64 {
+    0.5 * libm::erfc(-x / std::f64::consts::SQRT_2)
+}
+
+impl Acquisition {
+    /// The acquisition value of one prediction given the incumbent `best`.
+    pub fn value(&self, p: Prediction, best: f64) -> f64 {
+        match *self {
+            Acquisition::Ei => {
+                if p.std <= 0.0 {
+                    return (p.mean - best).max(0.0);
+                }
+                let u = (p.mean - best) / p.std;
+                p.std * (u * norm_cdf(u) + norm_pdf(u))
+            }
+            Acquisition::Ucb { beta } => p.mean + beta * p.std,
+            Acquisition::Pi => {
+                if p.std <= 0.0 {
+                    return if p.mean > best { 1.0 } else { 0.0 };
+                }
+                norm_cdf((p.mean - best) / p.std)
+            }
+            Acquisition::Mean => p.mean,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ei_matches_numeric_integration() {
+        let p = Prediction { mean: 0.3, std: 0.7 };
+        let best = 0.5;
+        // E[max(f - best, 0)] by the midpoint rule.
+        let (mut s, n) = (0.0, 200_000);
+        let (lo, hi) = (p.mean - 10.0 * p.std, p.mean + 10.0 * p.std);
+        let dx = (hi - lo) / n as f64;
+        for i in 0..n {
+            let x = lo + (i as f64 + 0.5) * dx;
+            s += (x - best).max(0.0) * norm_pdf((x - p.mean) / p.std) / p.std * dx;
+        }
+        assert!((Acquisition::Ei.value(p, best) - s).abs() < 1e-7);
+        assert!((norm_cdf(0.0) - 0.5).abs() < 1e-15);
+        assert!(norm_cdf(-40.0) >= 0.0 && norm_cdf(-8.0) > 0.0);
+        assert!(Acquisition::Pi.value(p, best) < 0.5);
+        assert_eq!(Acquisition::Ucb { beta: 2.0 }.value(p, best), 0.3 + 1.4);
+    }
+}

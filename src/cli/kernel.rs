@@ -1,0 +1,89 @@
+//! `wlgp kernel`: the WL kernel matrix of architectures read on stdin.
+
+use crate::error::{Error, Result};
+use crate::kernel::{self, BaseKernel, KernelConfig};
+use crate::space::{DartsSpace, JsonSpace, Nb101Space, Nb201Space, NbGraphSpace, Space, SpaceKind};
+use crate::wl::{self, Direction, WlConfig, MAX_H};
+use clap::Args;
+use std::io::Read;
+
+#[derive(Args, Debug)]
+pub(crate) struct KernelArgs {
+    /// The space of the input architectures.
+    #[arg(long, value_enum)]
+    space: SpaceKind,
+    /// WL depth.
+    #[arg(long, default_value_t = 2)]
+    h: usize,
+    /// Normalise to unit self-similarity (floats); raw counts are exact integers.
+    #[arg(long)]
+    normalize: bool,
+    /// Which neighbours WL aggregates.
+    #[arg(long, value_enum, default_value_t = Direction::In)]
+    direction: Direction,
+    /// Base kernel on the motif counts.
+    #[arg(long, value_enum, default_value_t = BaseKernel::Dot)]
+    base_kernel: BaseKernel,
+    /// Lower skip connections to wires instead of nodes (NB201 and DARTS).
+    #[arg(long)]
+    skip_as_wire: bool,
+    /// For nbgraph: the proteins op set.
+    #[arg(long)]
+    proteins: bool,
+}
+
+/// Parses non-empty lines, naming the line of the first bad one.
+pub(crate) fn parse_lines<S: Space>(space: &S, text: &str) -> Result<Vec<crate::graph::Arch>> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let c = space.parse(line).map_err(|e| Error::Config(format!("line {}: {e}", i + 1)))?;
+        out.push(space.lower(&c));
+    }
+    if out.is_empty() {
+        return Err(Error::Empty("no architectures on stdin".into()));
+    }
+    Ok(out)
+}
+
+fn run<S: Space>(space: &S, a: &KernelArgs, text: &str) -> Result<String> {
+    let archs = parse_lines(space, text)?;
+    let feats = wl::features_batch(&archs, &WlConfig { h: a.h, direction: a.direction });
+    let mut s = String::with_capacity(archs.len() * archs.len() * 4);
+    if a.normalize {
+        let k = kernel::gram(&feats, KernelConfig { base: a.base_kernel, normalize: true });
+        for i in 0..k.nrows() {
+            let row: Vec<String> = (0..k.ncols()).map(|j| format!("{}", k[(i, j)])).collect();
+            s += &row.join(",");
+            s.push('\n');
+        }
+    } else {
+        for row in kernel::gram_raw(&feats, a.base_kernel) {
+            let row: Vec<String> = row.iter().map(|v| v.to_string()).collect();
+            s += &row.join(",");
+            s.push('\n');
+        }
+    }
+    Ok(s)
+}
+
+pub(crate) fn kernel(a: &KernelArgs) -> Result<()> {
+    if a.h > MAX_H {
+        return Err(Error::Config(format!("--h {} is above the maximum {MAX_H}", a.h)));
+    }
+    let mut text = String::new();
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .map_err(|e| Error::io("reading stdin", e))?;
+    let w = a.skip_as_wire;
+    let s = match a.space {
+        SpaceKind::Nb201 => run(&Nb201Space { skip_as_wire: w }, a, &text)?,
+        SpaceKind::Nbgraph => run(&NbGraphSpace::new(a.proteins), a, &text)?,
+        SpaceKind::Nb101 => run(&Nb101Space, a, &text)?,
+        SpaceKind::Darts => run(&DartsSpace { skip_as_wire: w }, a, &text)?,
+        SpaceKind::Json => run(&JsonSpace, a, &text)?,
+    };
+    super::out(&s)
+}

@@ -1,0 +1,192 @@
+//! The command-line interface: argument parsing and one function per subcommand.
+
+mod data;
+mod evaluate;
+mod kernel;
+mod sample;
+mod search;
+
+use crate::acquisition::Acquisition;
+use crate::bench_data::{self, Dataset};
+use crate::error::{Error, Result};
+use crate::gp::{GpConfig, Transform};
+use crate::kernel::{BaseKernel, KernelConfig};
+use crate::space::SpaceKind;
+use crate::wl::{Direction, MAX_H};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// wlgp: Weisfeiler-Lehman Gaussian-process surrogates for neural architecture search.
+#[derive(Parser, Debug)]
+#[command(name = "wlgp", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a search on an embedded benchmark (the default command).
+    Search(search::SearchArgs),
+    /// Compare BO with random search over several seeds on an embedded benchmark.
+    Compare(search::CompareArgs),
+    /// Measure how well the GP ranks held-out architectures of an embedded benchmark.
+    Evaluate(evaluate::EvaluateArgs),
+    /// Read architectures (one per line) on stdin, write their WL kernel matrix as CSV.
+    Kernel(kernel::KernelArgs),
+    /// Write random architectures of a space, one per line.
+    Sample(sample::SampleArgs),
+    /// List the embedded benchmark tables.
+    Data,
+}
+
+/// Options of the surrogate, shared by every command that fits one.
+#[derive(Args, Debug, Clone)]
+pub(crate) struct SurrogateArgs {
+    /// WL depths to choose from by marginal likelihood (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "0,1,2,3")]
+    hs: Vec<usize>,
+    /// Which neighbours WL aggregates.
+    #[arg(long, value_enum, default_value_t = Direction::In)]
+    direction: Direction,
+    /// Base kernel on the motif counts.
+    #[arg(long, value_enum, default_value_t = BaseKernel::Dot)]
+    base_kernel: BaseKernel,
+    /// Do not normalise the kernel (by default every graph has unit prior variance).
+    #[arg(long)]
+    no_normalize: bool,
+    /// Target transform before standardisation.
+    #[arg(long, value_enum, default_value_t = TransformArg::Auto)]
+    transform: TransformArg,
+    /// Lower skip connections to wires instead of nodes (NB201 and DARTS).
+    #[arg(long)]
+    skip_as_wire: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum TransformArg {
+    /// Identity for larger-is-better metrics, negation for smaller-is-better ones.
+    Auto,
+    /// -log(1 - accuracy), for accuracy metrics only.
+    NegLogError,
+}
+
+impl SurrogateArgs {
+    pub(crate) fn gp_config(&self, metric: &str) -> Result<GpConfig> {
+        if self.hs.is_empty() {
+            return Err(Error::Config("--hs needs at least one depth".into()));
+        }
+        if let Some(h) = self.hs.iter().find(|&&h| h > MAX_H) {
+            return Err(Error::Config(format!("WL depth {h} is above the maximum {MAX_H}")));
+        }
+        let kind = bench_data::metric_kind(metric);
+        let transform = match self.transform {
+            TransformArg::Auto => kind.default_transform(),
+            TransformArg::NegLogError => match kind.accuracy_scale {
+                Some(scale) if kind.maximize => Transform::NegLogError { scale },
+                _ => {
+                    return Err(Error::Config(format!(
+                        "--transform neg-log-error needs an accuracy metric, `{metric}` is not one"
+                    )))
+                }
+            },
+        };
+        Ok(GpConfig {
+            hs: self.hs.clone(),
+            direction: self.direction,
+            kernel: KernelConfig {
+                base: self.base_kernel,
+                normalize: !self.no_normalize,
+            },
+            transform,
+        })
+    }
+}
+
+/// Acquisition function names on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum AcquisitionArg {
+    /// Expected improvement.
+    Ei,
+    /// Upper confidence bound (mean + 2 std).
+    Ucb,
+    /// Probability of improvement.
+    Pi,
+    /// Posterior mean.
+    Mean,
+}
+
+impl From<AcquisitionArg> for Acquisition {
+    fn from(a: AcquisitionArg) -> Self {
+        match a {
+            AcquisitionArg::Ei => Acquisition::Ei,
+            AcquisitionArg::Ucb => Acquisition::Ucb { beta: 2.0 },
+            AcquisitionArg::Pi => Acquisition::Pi,
+            AcquisitionArg::Mean => Acquisition::Mean,
+        }
+    }
+}
+
+/// Resolves `--space` and `--dataset` into one embedded dataset.
+pub(crate) fn resolve_dataset(space: Option<SpaceKind>, dataset: Option<&str>) -> Result<&'static Dataset> {
+    let d = match (space, dataset) {
+        (_, Some(name)) => bench_data::dataset(name)?,
+        (None | Some(SpaceKind::Nb201), None) => bench_data::dataset("nb201")?,
+        (Some(SpaceKind::Nbgraph), None) => bench_data::dataset("cora")?,
+        (Some(s), None) => {
+            return Err(Error::Config(format!(
+                "no embedded data for space `{s:?}`; searches run on nb201 or nbgraph"
+            )))
+        }
+    };
+    if let Some(s) = space {
+        if s != d.space {
+            return Err(Error::Config(format!(
+                "dataset `{}` belongs to space `{:?}`, not `{s:?}`",
+                d.name, d.space
+            )));
+        }
+    }
+    Ok(d)
+}
+
+/// Parses the arguments and runs one command; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match run(cli) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            2
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        None => search::search(&search::SearchArgs::default_args()),
+        Some(Command::Search(a)) => search::search(&a),
+        Some(Command::Compare(a)) => search::compare(&a),
+        Some(Command::Evaluate(a)) => evaluate::evaluate(&a),
+        Some(Command::Kernel(a)) => kernel::kernel(&a),
+        Some(Command::Sample(a)) => sample::sample(&a),
+        Some(Command::Data) => data::data(),
+    }
+}
+
+/// Writes to stdout, turning a closed pipe into a quiet success rather than a panic.
+pub(crate) fn out(s: &str) -> Result<()> {
+    use std::io::Write;
+    let mut o = std::io::stdout().lock();
+    match o.write_all(s.as_bytes()).and_then(|_| o.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r.map_err(|e| Error::io("writing to stdout", e)),
+    }
+}

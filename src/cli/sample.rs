@@ -1,0 +1,44 @@
+//! `wlgp sample`: random architectures in a space's string form.
+
+use crate::error::{Error, Result};
+use crate::space::{DartsSpace, Nb101Space, Nb201Space, NbGraphSpace, Sampler, SpaceKind};
+use clap::Args;
+use rand::SeedableRng;
+
+#[derive(Args, Debug)]
+pub(crate) struct SampleArgs {
+    /// The space to sample from.
+    #[arg(long, value_enum)]
+    space: SpaceKind,
+    /// How many architectures.
+    #[arg(short = 'n', long = "n")]
+    n: usize,
+    /// Random seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// For nbgraph: use the proteins op set.
+    #[arg(long)]
+    proteins: bool,
+}
+
+fn write<S: Sampler>(space: &S, a: &SampleArgs) -> Result<()> {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(a.seed);
+    let mut s = String::new();
+    for _ in 0..a.n {
+        s += &space.format(&space.sample(&mut rng));
+        s.push('\n');
+    }
+    super::out(&s)
+}
+
+pub(crate) fn sample(a: &SampleArgs) -> Result<()> {
+    match a.space {
+        SpaceKind::Nb201 => write(&Nb201Space::default(), a),
+        SpaceKind::Nbgraph => write(&NbGraphSpace::new(a.proteins), a),
+        SpaceKind::Nb101 => write(&Nb101Space, a),
+        SpaceKind::Darts => write(&DartsSpace::default(), a),
+        SpaceKind::Json => Err(Error::Config(
+            "the json space has no sampler: bring your own graphs".into(),
+        )),
+    }
+}

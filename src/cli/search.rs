@@ -1,0 +1,249 @@
+//! `wlgp search` and `wlgp compare`: searches on the embedded benchmarks.
+
+use super::{resolve_dataset, AcquisitionArg, SurrogateArgs};
+use crate::bench_data::{metric_kind, Dataset};
+use crate::error::Result;
+use crate::search::{self, BoConfig, Evaluation, History, Method, PoolConfig, TableObjective};
+use crate::space::{Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey};
+use crate::stats::mean_se;
+use clap::{Args, Parser};
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::time::Instant;
+
+#[derive(Args, Debug, Clone)]
+pub(crate) struct SearchArgs {
+    /// Search space (nb201 or nbgraph); inferred from --dataset when omitted.
+    #[arg(long, value_enum)]
+    space: Option<SpaceKind>,
+    /// Embedded dataset: nb201, or a NAS-Bench-Graph name (cora, arxiv, ...).
+    #[arg(long)]
+    dataset: Option<String>,
+    /// Metric to optimise (default: the dataset's validation/baseline accuracy).
+    #[arg(long)]
+    metric: Option<String>,
+    /// Number of architectures to evaluate.
+    #[arg(long, default_value_t = 100)]
+    budget: usize,
+    /// Random seed; the same seed gives the same search.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Search method.
+    #[arg(long, value_enum, default_value_t = Method::Bo)]
+    method: Method,
+    /// Random architectures evaluated before the first fit.
+    #[arg(long, default_value_t = 10)]
+    n_init: usize,
+    /// Acquisition function.
+    #[arg(long, value_enum, default_value_t = AcquisitionArg::Ei)]
+    acquisition: AcquisitionArg,
+    /// Score the whole space when it has at most this many cells.
+    #[arg(long, default_value_t = 100_000)]
+    full_space_limit: u128,
+    /// Otherwise: mutate this many best architectures (all one-edit neighbours)...
+    #[arg(long, default_value_t = 10)]
+    pool_parents: usize,
+    /// ...and add this many random samples to the pool.
+    #[arg(long, default_value_t = 1_000)]
+    pool_random: usize,
+    #[command(flatten)]
+    surrogate: SurrogateArgs,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Parser)]
+struct Defaults {
+    #[command(flatten)]
+    a: SearchArgs,
+}
+
+impl SearchArgs {
+    /// The arguments of a bare `wlgp search`, used when wlgp runs with no command.
+    pub(crate) fn default_args() -> SearchArgs {
+        Defaults::parse_from(["wlgp"]).a
+    }
+}
+
+/// What a finished search reports.
+#[derive(Serialize)]
+struct Outcome {
+    dataset: &'static str,
+    metric: String,
+    method: Method,
+    seed: u64,
+    best_arch: String,
+    best_value: f64,
+    optimum: f64,
+    regret: f64,
+    evaluations: usize,
+    seconds: f64,
+    trajectory: Vec<f64>,
+}
+
+fn bo_config(a: &SearchArgs, metric: &str) -> Result<BoConfig> {
+    Ok(BoConfig {
+        budget: a.budget,
+        n_init: a.n_init,
+        seed: a.seed,
+        acquisition: a.acquisition.into(),
+        gp: a.surrogate.gp_config(metric)?,
+        pool: PoolConfig {
+            full_space_limit: a.full_space_limit,
+            parents: a.pool_parents,
+            random: a.pool_random,
+        },
+    })
+}
+
+fn run_in<S: Sampler + TableKey>(
+    space: &S,
+    d: &'static Dataset,
+    metric: &str,
+    cfg: &BoConfig,
+    method: Method,
+    on_eval: &mut dyn FnMut(&Evaluation),
+) -> Result<Outcome> {
+    let mut obj = TableObjective::new(d, metric)?;
+    let t = Instant::now();
+    let h: History = search::run(space, &mut obj, method, cfg, on_eval)?;
+    let optimum = obj.optimum();
+    let best = h.best();
+    Ok(Outcome {
+        dataset: d.name,
+        metric: metric.to_string(),
+        method,
+        seed: cfg.seed,
+        best_arch: best.arch.clone(),
+        best_value: best.value,
+        optimum,
+        regret: (optimum - best.value).abs(),
+        evaluations: h.evaluations.len(),
+        seconds: t.elapsed().as_secs_f64(),
+        trajectory: h.evaluations.iter().map(|e| e.best_so_far).collect(),
+    })
+}
+
+fn run_one(
+    d: &'static Dataset,
+    metric: &str,
+    cfg: &BoConfig,
+    method: Method,
+    skip_as_wire: bool,
+    on_eval: &mut dyn FnMut(&Evaluation),
+) -> Result<Outcome> {
+    match d.space {
+        SpaceKind::Nbgraph => run_in(&NbGraphSpace::new(d.proteins), d, metric, cfg, method, on_eval),
+        _ => run_in(&Nb201Space { skip_as_wire }, d, metric, cfg, method, on_eval),
+    }
+}
+
+fn bar(len: u64, what: &str) -> ProgressBar {
+    let pb = ProgressBar::new(len);
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} {elapsed_precise}")
+            .expect("static template")
+            .progress_chars("=> "),
+    );
+    pb.set_message(what.to_string());
+    pb
+}
+
+pub(crate) fn search(a: &SearchArgs) -> Result<()> {
+    let d = resolve_dataset(a.space, a.dataset.as_deref())?;
+    let metric = a.metric.clone().unwrap_or_else(|| d.default_metric.to_string());
+    d.metric(&metric)?;
+    let cfg = bo_config(a, &metric)?;
+    let pb = bar(a.budget as u64, &format!("{:?} on {}:{metric}", a.method, d.name));
+    let mut on_eval = |e: &Evaluation| {
+        pb.inc(1);
+        pb.set_message(format!("best {:.4}", e.best_so_far));
+    };
+    let o = run_one(d, &metric, &cfg, a.method, a.surrogate.skip_as_wire, &mut on_eval)?;
+    pb.finish_and_clear();
+    if a.json {
+        return super::out(&(serde_json::to_string(&o).expect("plain data") + "\n"));
+    }
+    let kind = metric_kind(&metric);
+    let dir = if kind.maximize { "max" } else { "min" };
+    super::out(&format!(
+        "dataset       {} ({}, {dir})\nmethod        {:?}, seed {}\nbest arch     {}\nbest value    {}\noptimum       {}\nregret        {:.6}\nevaluations   {}\ntime          {:.2} s\n",
+        o.dataset, o.metric, o.method, o.seed, o.best_arch, o.best_value, o.optimum, o.regret, o.evaluations, o.seconds
+    ))
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct CompareArgs {
+    #[command(flatten)]
+    search: SearchArgs,
+    /// Number of seeds per method (seeds 0..N).
+    #[arg(long, default_value_t = 10)]
+    seeds: u64,
+}
+
+#[derive(Serialize)]
+struct MethodSummary {
+    method: Method,
+    mean_regret: f64,
+    se_regret: f64,
+    regrets: Vec<f64>,
+    mean_seconds: f64,
+}
+
+pub(crate) fn compare(c: &CompareArgs) -> Result<()> {
+    let a = &c.search;
+    let d = resolve_dataset(a.space, a.dataset.as_deref())?;
+    let metric = a.metric.clone().unwrap_or_else(|| d.default_metric.to_string());
+    d.metric(&metric)?;
+    let base = bo_config(a, &metric)?;
+    let jobs: Vec<(Method, u64)> = [Method::Bo, Method::Random]
+        .into_iter()
+        .flat_map(|m| (0..c.seeds).map(move |s| (m, s)))
+        .collect();
+    let pb = bar(jobs.len() as u64, &format!("{}:{metric}", d.name));
+    let results: Vec<(Method, Outcome)> = jobs
+        .par_iter()
+        .map(|&(m, s)| {
+            let cfg = BoConfig { seed: s, ..base.clone() };
+            let o = run_one(d, &metric, &cfg, m, a.surrogate.skip_as_wire, &mut |_| {});
+            pb.inc(1);
+            o.map(|o| (m, o))
+        })
+        .collect::<Result<_>>()?;
+    pb.finish_and_clear();
+    let summaries: Vec<MethodSummary> = [Method::Bo, Method::Random]
+        .into_iter()
+        .map(|m| {
+            let rs: Vec<&Outcome> = results.iter().filter(|r| r.0 == m).map(|r| &r.1).collect();
+            let regrets: Vec<f64> = rs.iter().map(|o| o.regret).collect();
+            let (mean, se) = mean_se(&regrets);
+            MethodSummary {
+                method: m,
+                mean_regret: mean,
+                se_regret: se,
+                mean_seconds: rs.iter().map(|o| o.seconds).sum::<f64>() / rs.len().max(1) as f64,
+                regrets,
+            }
+        })
+        .collect();
+    if a.json {
+        let v = serde_json::json!({
+            "dataset": d.name, "metric": metric, "budget": a.budget, "seeds": c.seeds,
+            "methods": summaries,
+        });
+        return super::out(&(v.to_string() + "\n"));
+    }
+    let mut s = format!(
+        "{}:{metric}, budget {}, {} seeds\n| method | mean regret | ± s.e. | s/run |\n|---|---|---|---|\n",
+        d.name, a.budget, c.seeds
+    );
+    for m in &summaries {
+        s += &format!(
+            "| {:?} | {:.4} | {:.4} | {:.1} |\n",
+            m.method, m.mean_regret, m.se_regret, m.mean_seconds
+        );
+    }
+    super::out(&s)
+}

@@ -1,0 +1,72 @@
+//! One error type for the library, so every failure reaches the user as one clear line.
+
+use thiserror::Error;
+
+/// Everything that can go wrong in wlgp, named after what the user did or what the data holds.
+#[derive(Debug, Error)]
+pub enum Error {
+    /// An architecture string that does not follow the space's format.
+    #[error("cannot parse {space} architecture `{input}`: {reason}")]
+    Parse {
+        space: &'static str,
+        input: String,
+        reason: String,
+    },
+    /// A graph that is not a DAG or refers to nodes that do not exist.
+    #[error("invalid graph: {0}")]
+    Graph(String),
+    /// A dataset name that is not embedded.
+    #[error("unknown dataset `{name}` (known: {known})")]
+    UnknownDataset { name: String, known: String },
+    /// A metric name that the dataset does not have.
+    #[error("unknown metric `{name}` for dataset `{dataset}` (known: {known})")]
+    UnknownMetric {
+        name: String,
+        dataset: String,
+        known: String,
+    },
+    /// An embedded or user table that is malformed.
+    #[error("bad benchmark table `{name}`: {reason}")]
+    Table { name: String, reason: String },
+    /// Training targets that cannot be modelled (NaN, infinite, out of range).
+    #[error("invalid training value: {0}")]
+    Value(String),
+    /// A kernel matrix that stays singular even with jitter.
+    #[error("kernel matrix is not positive definite even with jitter {jitter:e} (duplicate architectures with zero noise?)")]
+    Singular { jitter: f64 },
+    /// Input that is empty where something was required.
+    #[error("empty input: {0}")]
+    Empty(String),
+    /// An option value that is out of range or inconsistent with others.
+    #[error("invalid option: {0}")]
+    Config(String),
+    /// A failing read or write, with the path or stream it concerned.
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// Shorthand for a parse error in a named space.
+    pub fn parse(space: &'static str, input: &str, reason: impl Into<String>) -> Self {
+        Error::Parse {
+            space,
+            input: input.to_string(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Wraps an I/O error with what was being done.
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}
+
+/// Result with the library's error.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

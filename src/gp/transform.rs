@@ -1,0 +1,78 @@
+//! Target transforms applied before standardisation.
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+
+/// A monotone increasing map from the user's values to the modelled scale.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Transform {
+    /// Model the values as they are.
+    Identity,
+    /// Negate (for metrics where smaller is better, such as latency).
+    Negate,
+    /// `-ln(1 - v / scale)`: spreads accuracies near the top (NAS-BOWL's choice);
+    /// `scale` is 1 for fractions and 100 for percentages.
+    NegLogError {
+        /// The value of a perfect score.
+        scale: f64,
+    },
+}
+
+impl Transform {
+    /// Transforms one value, rejecting NaN, infinities and accuracies outside [0, scale).
+    pub fn apply(&self, v: f64) -> Result<f64> {
+        if !v.is_finite() {
+            return Err(Error::Value(format!("{v} is not a finite number (NaN or missing?)")));
+        }
+        Ok(match *self {
+            Transform::Identity => v,
+            Transform::Negate => -v,
+            Transform::NegLogError { scale } => {
+                let a = v / scale;
+                if !(0.0..1.0).contains(&a) {
+                    return Err(Error::Value(format!(
+                        "{v} is outside [0, {scale}) and cannot be modelled as an accuracy"
+                    )));
+                }
+                -(1.0 - a).ln()
+            }
+        })
+    }
+
+    /// Transforms a slice, naming the first bad entry.
+    pub fn apply_all(&self, y: &[f64]) -> Result<Vec<f64>> {
+        y.iter()
+            .enumerate()
+            .map(|(i, &v)| {
+                self.apply(v)
+                    .map_err(|e| Error::Value(format!("target {i}: {e}")))
+            })
+            .collect()
+    }
+
+    /// The inverse map.
+    pub fn invert(&self, t: f64) -> f64 {
+        match *self {
+            Transform::Identity => t,
+            Transform::Negate => -t,
+            Transform::NegLogError { scale } => scale * (1.0 - (-t).exp()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips() {
+        for t in [Transform::Identity, Transform::Negate, Transform::NegLogError { scale: 100.0 }] {
+            for v in [0.0, 12.5, 93.7] {
+                assert!((t.invert(t.apply(v).unwrap()) - v).abs() < 1e-9);
+            }
+        }
+        assert!(Transform::NegLogError { scale: 1.0 }.apply(1.0).is_err());
+        assert!(Transform::Identity.apply(f64::NAN).is_err());
+    }
+}

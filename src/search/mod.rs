@@ -1,0 +1,146 @@
+//! Search: Bayesian optimisation with the WL GP, random search as the baseline, and the
+//! objectives they evaluate.
+
+mod bo;
+mod objective;
+
+pub use bo::{BoConfig, PoolConfig};
+pub use objective::{Objective, TableObjective};
+
+use crate::bench_data::MetricKind;
+use crate::error::{Error, Result};
+use crate::space::Sampler;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+use std::collections::HashSet;
+
+/// Which search strategy to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// Bayesian optimisation with the WL-kernel GP.
+    Bo,
+    /// Uniform random sampling without repeats.
+    Random,
+}
+
+/// One evaluated architecture.
+#[derive(Clone, Debug, Serialize)]
+pub struct Evaluation {
+    /// The architecture in its space's string form.
+    pub arch: String,
+    /// The measured value.
+    pub value: f64,
+    /// The best value seen up to and including this evaluation.
+    pub best_so_far: f64,
+}
+
+/// Everything a search evaluated, in order.
+#[derive(Clone, Debug, Serialize)]
+pub struct History {
+    /// The evaluations, in the order they were made.
+    pub evaluations: Vec<Evaluation>,
+    /// Index of the best evaluation.
+    pub best: usize,
+}
+
+impl History {
+    /// The best evaluation.
+    pub fn best(&self) -> &Evaluation {
+        &self.evaluations[self.best]
+    }
+}
+
+/// Records evaluations and keeps the incumbent, shared by all methods.
+pub(crate) struct Recorder<'a> {
+    kind: MetricKind,
+    history: Vec<Evaluation>,
+    best: usize,
+    on_eval: &'a mut dyn FnMut(&Evaluation),
+}
+
+impl<'a> Recorder<'a> {
+    pub(crate) fn new(kind: MetricKind, on_eval: &'a mut dyn FnMut(&Evaluation)) -> Self {
+        Recorder {
+            kind,
+            history: Vec::new(),
+            best: 0,
+            on_eval,
+        }
+    }
+
+    pub(crate) fn push(&mut self, arch: String, value: f64) {
+        if self.history.is_empty() || self.kind.better(value, self.history[self.best].value) {
+            self.best = self.history.len();
+        }
+        let e = Evaluation {
+            arch,
+            value,
+            best_so_far: self.history.get(self.best).map_or(value, |b| b.value),
+        };
+        (self.on_eval)(&e);
+        self.history.push(e);
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.history.len()
+    }
+
+    pub(crate) fn finish(self) -> Result<History> {
+        if self.history.is_empty() {
+            return Err(Error::Empty("the search evaluated nothing".into()));
+        }
+        Ok(History {
+            evaluations: self.history,
+            best: self.best,
+        })
+    }
+}
+
+/// Caps a budget at the number of distinct cells and rejects an empty one.
+pub(crate) fn check_budget<S: Sampler>(space: &S, budget: usize) -> Result<usize> {
+    if budget == 0 {
+        return Err(Error::Config("--budget must be at least 1".into()));
+    }
+    Ok(match space.size() {
+        Some(n) if (budget as u128) > n => n as usize,
+        _ => budget,
+    })
+}
+
+/// Random search: distinct uniform samples until the budget is spent.
+pub fn random_search<S: Sampler>(
+    space: &S,
+    objective: &mut dyn Objective<S>,
+    budget: usize,
+    seed: u64,
+    on_eval: &mut dyn FnMut(&Evaluation),
+) -> Result<History> {
+    let budget = check_budget(space, budget)?;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut seen = HashSet::new();
+    let mut rec = Recorder::new(objective.kind(), on_eval);
+    while rec.len() < budget {
+        let c = space.sample(&mut rng);
+        if seen.insert(c.clone()) {
+            let v = objective.evaluate(space, &c)?;
+            rec.push(space.format(&c), v);
+        }
+    }
+    rec.finish()
+}
+
+/// Runs the chosen method.
+pub fn run<S: Sampler>(
+    space: &S,
+    objective: &mut dyn Objective<S>,
+    method: Method,
+    cfg: &BoConfig,
+    on_eval: &mut dyn FnMut(&Evaluation),
+) -> Result<History> {
+    match method {
+        Method::Bo => bo::bayesian_optimisation(space, objective, cfg, on_eval),
+        Method::Random => random_search(space, objective, cfg.budget, cfg.seed, on_eval),
+    }
+}

@@ -1,0 +1,109 @@
+//! Search spaces: the community's string form of each cell, sampling, mutation,
+//! enumeration where finite, and lowering to one `Arch` type.
+//!
+//! A space is split in two traits, as BoTorch splits model from optimiser: [`Space`]
+//! (parse, format, lower) is all the surrogate needs; [`Sampler`] (sample, neighbours,
+//! enumerate) is what a search needs on top.
+
+pub mod darts;
+pub mod json;
+pub mod nb101;
+pub mod nb201;
+pub mod nbgraph;
+
+use crate::error::{Error, Result};
+use crate::graph::Arch;
+use rand::RngCore;
+use std::fmt::Debug;
+use std::hash::Hash;
+
+pub use darts::DartsSpace;
+pub use json::JsonSpace;
+pub use nb101::Nb101Space;
+pub use nb201::Nb201Space;
+pub use nbgraph::NbGraphSpace;
+
+/// How a space writes and reads its cells, and how a cell becomes a graph.
+pub trait Space: Send + Sync {
+    /// One cell of the space, small and cheap to copy around.
+    type Cell: Clone + Eq + Hash + Debug + Send + Sync;
+    /// The space's name on the command line.
+    fn name(&self) -> &'static str;
+    /// Reads the community's string form; errors name the input and what is wrong.
+    fn parse(&self, s: &str) -> Result<Self::Cell>;
+    /// Writes the string form that [`Space::parse`] reads back.
+    fn format(&self, cell: &Self::Cell) -> String;
+    /// The node-labelled DAG on which WL features are computed.
+    fn lower(&self, cell: &Self::Cell) -> Arch;
+}
+
+/// What a search needs to move through a space.
+pub trait Sampler: Space {
+    /// A uniformly random cell.
+    fn sample(&self, rng: &mut dyn RngCore) -> Self::Cell;
+    /// All cells one edit away (one operation or one connection changed), without `cell`.
+    fn neighbours(&self, cell: &Self::Cell) -> Vec<Self::Cell>;
+    /// One random neighbour (uniform over [`Sampler::neighbours`] unless overridden).
+    fn mutate(&self, cell: &Self::Cell, rng: &mut dyn RngCore) -> Self::Cell {
+        let n = self.neighbours(cell);
+        if n.is_empty() {
+            return cell.clone();
+        }
+        n[(rng.next_u64() % n.len() as u64) as usize].clone()
+    }
+    /// Number of distinct cells, when it fits in a u128.
+    fn size(&self) -> Option<u128>;
+    /// Every cell, for spaces small enough to list (`None` otherwise).
+    fn enumerate(&self) -> Option<Vec<Self::Cell>>;
+}
+
+/// Spaces whose cells map to rows of an embedded benchmark table.
+pub trait TableKey: Space {
+    /// The key of `cell`'s row (equivalent cells share a key).
+    fn table_key(&self, cell: &Self::Cell) -> u64;
+}
+
+/// The spaces known on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SpaceKind {
+    /// NAS-Bench-201 cells (15,625).
+    Nb201,
+    /// NAS-Bench-Graph GNN architectures (26,206; 2,021 with the proteins op set).
+    Nbgraph,
+    /// NAS-Bench-101 cells.
+    Nb101,
+    /// DARTS normal + reduction genotypes (about 10^18).
+    Darts,
+    /// Any labelled DAG in JSON, one per line.
+    Json,
+}
+
+impl std::str::FromStr for SpaceKind {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        <SpaceKind as clap::ValueEnum>::from_str(s, true)
+            .map_err(|_| Error::Config(format!("unknown space `{s}` (known: nb201, nbgraph, nb101, darts, json)")))
+    }
+}
+
+/// Small random-index helper shared by the samplers.
+pub(crate) fn pick(rng: &mut dyn RngCore, n: usize) -> usize {
+    debug_assert!(n > 0);
+    (rng.next_u64() % n as u64) as usize
+}
+
+/// Looks up an op name in a list, with a parse error naming the known ops.
+pub(crate) fn op_index(
+    space: &'static str,
+    input: &str,
+    ops: &[&str],
+    name: &str,
+) -> Result<usize> {
+    ops.iter().position(|o| *o == name).ok_or_else(|| {
+        Error::parse(
+            space,
+            input,
+            format!("unknown operation `{name}` (known: {})", ops.join(", ")),
+        )
+    })
+}

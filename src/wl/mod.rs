@@ -1,0 +1,45 @@
+//! Weisfeiler-Lehman subtree features: each graph becomes the counts of its rooted
+//! subtrees (motifs), hashed to 64-bit labels exactly as DESIGN.md §3 specifies so that
+//! the GPU can reproduce them bit for bit.
+
+mod features;
+mod hash;
+
+pub use features::{features, features_batch, node_labels, Features};
+pub use hash::{fnv1a64, initial_label, mix64, refine};
+
+use serde::{Deserialize, Serialize};
+
+/// Which neighbours a node aggregates in each WL iteration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Predecessors: a motif is an operation and what feeds it.
+    In,
+    /// Successors: what NAS-BOWL (GraKeL on a DiGraph) aggregates.
+    Out,
+    /// Both, as on an undirected graph.
+    Both,
+}
+
+impl std::fmt::Display for Direction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Direction::In => "in",
+            Direction::Out => "out",
+            Direction::Both => "both",
+        })
+    }
+}
+
+/// WL settings: depth and neighbour direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct WlConfig {
+    /// Number of refinement iterations (0..=10); iteration 0 counts operations alone.
+    pub h: usize,
+    /// Which neighbours are aggregated.
+    pub direction: Direction,
+}
+
+/// Largest supported WL depth.
+pub const MAX_H: usize = 10;

@@ -59,7 +59,10 @@ mod tests {
 
     #[test]
     fn ei_matches_numeric_integration() {
-        let p = Prediction { mean: 0.3, std: 0.7 };
+        let p = Prediction {
+            mean: 0.3,
+            std: 0.7,
+        };
         let best = 0.5;
         // E[max(f - best, 0)] by the midpoint rule.
         let (mut s, n) = (0.0, 200_000);

@@ -133,8 +133,8 @@ impl Arch {
 
     /// Parses one JSON object `{"labels": [...], "edges": [[a, b], ...]}`.
     pub fn from_json(s: &str) -> Result<Self> {
-        let j: JsonArch = serde_json::from_str(s.trim())
-            .map_err(|e| Error::parse("json", s, e.to_string()))?;
+        let j: JsonArch =
+            serde_json::from_str(s.trim()).map_err(|e| Error::parse("json", s, e.to_string()))?;
         if j.labels.is_empty() {
             return Err(Error::parse("json", s, "graph has no nodes"));
         }
@@ -220,9 +220,15 @@ mod tests {
     #[test]
     fn json_rejects_cycles_and_bad_indices() {
         let cyc = r#"{"labels":["a","b"],"edges":[[0,1],[1,0]]}"#;
-        assert!(Arch::from_json(cyc).unwrap_err().to_string().contains("cycle"));
+        assert!(Arch::from_json(cyc)
+            .unwrap_err()
+            .to_string()
+            .contains("cycle"));
         let oob = r#"{"labels":["a"],"edges":[[0,3]]}"#;
-        assert!(Arch::from_json(oob).unwrap_err().to_string().contains("outside"));
+        assert!(Arch::from_json(oob)
+            .unwrap_err()
+            .to_string()
+            .contains("outside"));
         assert!(Arch::from_json("{").is_err());
         assert!(Arch::from_json(r#"{"labels":[],"edges":[]}"#).is_err());
     }

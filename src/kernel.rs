@@ -124,13 +124,22 @@ mod tests {
         let b = f(&[(1, 1), (9, 4), (10, 2)]);
         assert_eq!(raw(&a, &b, BaseKernel::Dot), 2 + 12);
         assert_eq!(raw(&a, &b, BaseKernel::OptimalAssignment), 1 + 3);
-        assert_eq!(raw(&a, &a, BaseKernel::Dot), self_kernel(&a, BaseKernel::Dot));
+        assert_eq!(
+            raw(&a, &a, BaseKernel::Dot),
+            self_kernel(&a, BaseKernel::Dot)
+        );
     }
 
     #[test]
     fn normalised_gram_has_unit_diagonal() {
         let xs = vec![f(&[(1, 2), (3, 1)]), f(&[(1, 1), (4, 2)]), f(&[(2, 5)])];
-        let k = gram(&xs, KernelConfig { base: BaseKernel::Dot, normalize: true });
+        let k = gram(
+            &xs,
+            KernelConfig {
+                base: BaseKernel::Dot,
+                normalize: true,
+            },
+        );
         for i in 0..3 {
             assert!((k[(i, i)] - 1.0).abs() < 1e-15);
         }

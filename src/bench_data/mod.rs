@@ -44,16 +44,86 @@ macro_rules! ds {
 const NBG: &str = "NAS-Bench-Graph 1.4.0";
 
 static DATASETS: [Dataset; 10] = [
-    ds!("nb201", SpaceKind::Nb201, false, "AnalogNAS-Bench 0.1.3 (NAS-Bench-201 cells, CIFAR-10)", "baseline_accuracy", "nb201.tab"),
-    ds!("arxiv", SpaceKind::Nbgraph, false, NBG, "valid_perf", "nbgraph_arxiv.tab"),
-    ds!("citeseer", SpaceKind::Nbgraph, false, NBG, "valid_perf", "nbgraph_citeseer.tab"),
-    ds!("computers", SpaceKind::Nbgraph, false, NBG, "valid_perf", "nbgraph_computers.tab"),
-    ds!("cora", SpaceKind::Nbgraph, false, NBG, "valid_perf", "nbgraph_cora.tab"),
-    ds!("cs", SpaceKind::Nbgraph, false, NBG, "valid_perf", "nbgraph_cs.tab"),
-    ds!("photo", SpaceKind::Nbgraph, false, NBG, "valid_perf", "nbgraph_photo.tab"),
-    ds!("physics", SpaceKind::Nbgraph, false, NBG, "valid_perf", "nbgraph_physics.tab"),
-    ds!("proteins", SpaceKind::Nbgraph, true, NBG, "valid_perf", "nbgraph_proteins.tab"),
-    ds!("pubmed", SpaceKind::Nbgraph, false, NBG, "valid_perf", "nbgraph_pubmed.tab"),
+    ds!(
+        "nb201",
+        SpaceKind::Nb201,
+        false,
+        "AnalogNAS-Bench 0.1.3 (NAS-Bench-201 cells, CIFAR-10)",
+        "baseline_accuracy",
+        "nb201.tab"
+    ),
+    ds!(
+        "arxiv",
+        SpaceKind::Nbgraph,
+        false,
+        NBG,
+        "valid_perf",
+        "nbgraph_arxiv.tab"
+    ),
+    ds!(
+        "citeseer",
+        SpaceKind::Nbgraph,
+        false,
+        NBG,
+        "valid_perf",
+        "nbgraph_citeseer.tab"
+    ),
+    ds!(
+        "computers",
+        SpaceKind::Nbgraph,
+        false,
+        NBG,
+        "valid_perf",
+        "nbgraph_computers.tab"
+    ),
+    ds!(
+        "cora",
+        SpaceKind::Nbgraph,
+        false,
+        NBG,
+        "valid_perf",
+        "nbgraph_cora.tab"
+    ),
+    ds!(
+        "cs",
+        SpaceKind::Nbgraph,
+        false,
+        NBG,
+        "valid_perf",
+        "nbgraph_cs.tab"
+    ),
+    ds!(
+        "photo",
+        SpaceKind::Nbgraph,
+        false,
+        NBG,
+        "valid_perf",
+        "nbgraph_photo.tab"
+    ),
+    ds!(
+        "physics",
+        SpaceKind::Nbgraph,
+        false,
+        NBG,
+        "valid_perf",
+        "nbgraph_physics.tab"
+    ),
+    ds!(
+        "proteins",
+        SpaceKind::Nbgraph,
+        true,
+        NBG,
+        "valid_perf",
+        "nbgraph_proteins.tab"
+    ),
+    ds!(
+        "pubmed",
+        SpaceKind::Nbgraph,
+        false,
+        NBG,
+        "valid_perf",
+        "nbgraph_pubmed.tab"
+    ),
 ];
 
 /// All embedded datasets.
@@ -63,10 +133,17 @@ pub fn datasets() -> &'static [Dataset] {
 
 /// A dataset by name, with an error listing the known names.
 pub fn dataset(name: &str) -> Result<&'static Dataset> {
-    DATASETS.iter().find(|d| d.name == name).ok_or_else(|| Error::UnknownDataset {
-        name: name.to_string(),
-        known: DATASETS.iter().map(|d| d.name).collect::<Vec<_>>().join(", "),
-    })
+    DATASETS
+        .iter()
+        .find(|d| d.name == name)
+        .ok_or_else(|| Error::UnknownDataset {
+            name: name.to_string(),
+            known: DATASETS
+                .iter()
+                .map(|d| d.name)
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
 }
 
 impl Dataset {
@@ -84,11 +161,14 @@ impl Dataset {
     /// Index of a metric, with an error listing the known ones.
     pub fn metric(&self, name: &str) -> Result<usize> {
         let t = self.table()?;
-        t.metrics.iter().position(|m| m == name).ok_or_else(|| Error::UnknownMetric {
-            name: name.to_string(),
-            dataset: self.name.to_string(),
-            known: t.metrics.join(", "),
-        })
+        t.metrics
+            .iter()
+            .position(|m| m == name)
+            .ok_or_else(|| Error::UnknownMetric {
+                name: name.to_string(),
+                dataset: self.name.to_string(),
+                known: t.metrics.join(", "),
+            })
     }
 }
 
@@ -104,10 +184,22 @@ pub struct MetricKind {
 /// What a metric name means, from the sources' conventions.
 pub fn metric_kind(name: &str) -> MetricKind {
     match name {
-        "latency" | "para" => MetricKind { maximize: false, accuracy_scale: None },
-        n if n.ends_with("_accuracy") => MetricKind { maximize: true, accuracy_scale: Some(100.0) },
-        "valid_perf" | "perf" => MetricKind { maximize: true, accuracy_scale: Some(1.0) },
-        _ => MetricKind { maximize: true, accuracy_scale: None },
+        "latency" | "para" => MetricKind {
+            maximize: false,
+            accuracy_scale: None,
+        },
+        n if n.ends_with("_accuracy") => MetricKind {
+            maximize: true,
+            accuracy_scale: Some(100.0),
+        },
+        "valid_perf" | "perf" => MetricKind {
+            maximize: true,
+            accuracy_scale: Some(1.0),
+        },
+        _ => MetricKind {
+            maximize: true,
+            accuracy_scale: None,
+        },
     }
 }
 
@@ -148,7 +240,10 @@ mod tests {
             };
             assert_eq!(t.rows(), want, "{}", d.name);
         }
-        assert!(dataset("mnist").unwrap_err().to_string().contains("known: nb201"));
+        assert!(dataset("mnist")
+            .unwrap_err()
+            .to_string()
+            .contains("known: nb201"));
         assert!(dataset("cora").unwrap().metric("accuracy").is_err());
     }
 
@@ -159,18 +254,41 @@ mod tests {
         let t = nb.table().unwrap();
         let key = |d: [u64; 6]| d.iter().fold(0, |a, &x| a * 5 + x);
         let m = |n| nb.metric(n).unwrap();
-        assert_eq!(t.get(key([2, 3, 4, 0, 2, 3]), m("baseline_accuracy")), Some(92.25119999999998));
-        assert_eq!(t.get(key([2, 3, 4, 0, 2, 3]), m("analog_accuracy")), Some(86.502));
-        assert_eq!(t.get(key([0; 6]), m("qat_accuracy")), Some(37.561600000000006));
+        assert_eq!(
+            t.get(key([2, 3, 4, 0, 2, 3]), m("baseline_accuracy")),
+            Some(92.25119999999998)
+        );
+        assert_eq!(
+            t.get(key([2, 3, 4, 0, 2, 3]), m("analog_accuracy")),
+            Some(86.502)
+        );
+        assert_eq!(
+            t.get(key([0; 6]), m("qat_accuracy")),
+            Some(37.561600000000006)
+        );
         assert_eq!(t.get(key([1; 6]), m("baseline_accuracy")), Some(10.0));
         // nas_bench_graph light_read('cora')[21417] and light_read('proteins')[64571].
         let c = dataset("cora").unwrap();
         let t = c.table().unwrap();
-        assert_eq!(t.get(21417, c.metric("valid_perf").unwrap()), Some(0.7873333333333333));
-        assert_eq!(t.get(21417, c.metric("perf").unwrap()), Some(0.8036666666666666));
-        assert_eq!(t.get(21417, c.metric("latency").unwrap()), Some(0.003475666046142578));
+        assert_eq!(
+            t.get(21417, c.metric("valid_perf").unwrap()),
+            Some(0.7873333333333333)
+        );
+        assert_eq!(
+            t.get(21417, c.metric("perf").unwrap()),
+            Some(0.8036666666666666)
+        );
+        assert_eq!(
+            t.get(21417, c.metric("latency").unwrap()),
+            Some(0.003475666046142578)
+        );
         assert_eq!(t.get(21417, c.metric("para").unwrap()), Some(1.433351));
         let p = dataset("proteins").unwrap();
-        assert_eq!(p.table().unwrap().get(64571, p.metric("valid_perf").unwrap()), Some(0.835));
+        assert_eq!(
+            p.table()
+                .unwrap()
+                .get(64571, p.metric("valid_perf").unwrap()),
+            Some(0.835)
+        );
     }
 }

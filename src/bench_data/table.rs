@@ -28,10 +28,14 @@ impl<'a> Reader<'a> {
         Ok(s)
     }
     fn u16(&mut self) -> std::result::Result<u16, String> {
-        Ok(u16::from_le_bytes(self.take(2)?.try_into().expect("2 bytes")))
+        Ok(u16::from_le_bytes(
+            self.take(2)?.try_into().expect("2 bytes"),
+        ))
     }
     fn u32(&mut self) -> std::result::Result<u32, String> {
-        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+        Ok(u32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
     }
 }
 
@@ -70,7 +74,11 @@ impl Table {
         if keys.windows(2).any(|w| w[0] >= w[1]) {
             return Err(err("keys are not strictly ascending".into()));
         }
-        Ok(Table { metrics, keys, values })
+        Ok(Table {
+            metrics,
+            keys,
+            values,
+        })
     }
 
     /// Number of rows.
@@ -85,7 +93,8 @@ impl Table {
 
     /// Value of one metric for one key.
     pub fn get(&self, key: u64, metric: usize) -> Option<f64> {
-        self.row(key).map(|r| self.values[r * self.metrics.len() + metric])
+        self.row(key)
+            .map(|r| self.values[r * self.metrics.len() + metric])
     }
 
     /// One metric column, in key order.

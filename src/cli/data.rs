@@ -4,7 +4,10 @@ use crate::bench_data::datasets;
 use crate::error::Result;
 
 pub(crate) fn data() -> Result<()> {
-    let mut s = format!("{:<10} {:<8} {:>7}  {:<55} source\n", "dataset", "space", "rows", "metrics");
+    let mut s = format!(
+        "{:<10} {:<8} {:>7}  {:<55} source\n",
+        "dataset", "space", "rows", "metrics"
+    );
     for d in datasets() {
         let t = d.table()?;
         s += &format!(

@@ -50,7 +50,12 @@ struct Row {
     chosen_h: Vec<usize>,
 }
 
-fn eval_in<S: Sampler + TableKey>(space: &S, d: &'static Dataset, metric: &str, a: &EvaluateArgs) -> Result<Vec<Row>> {
+fn eval_in<S: Sampler + TableKey>(
+    space: &S,
+    d: &'static Dataset,
+    metric: &str,
+    a: &EvaluateArgs,
+) -> Result<Vec<Row>> {
     let cfg = a.surrogate.gp_config(metric)?;
     let mut obj = TableObjective::new(d, metric)?;
     let cells = space
@@ -64,7 +69,15 @@ fn eval_in<S: Sampler + TableKey>(space: &S, d: &'static Dataset, metric: &str, 
     let feats: Vec<Vec<wl::Features>> = cfg
         .hs
         .iter()
-        .map(|&h| wl::features_batch(&archs, &WlConfig { h, direction: cfg.direction }))
+        .map(|&h| {
+            wl::features_batch(
+                &archs,
+                &WlConfig {
+                    h,
+                    direction: cfg.direction,
+                },
+            )
+        })
         .collect();
     let mut rows = Vec::new();
     for &n in &a.train_sizes {
@@ -86,9 +99,17 @@ fn eval_in<S: Sampler + TableKey>(space: &S, d: &'static Dataset, metric: &str, 
                 .collect();
             let y: Vec<f64> = tr.iter().map(|&i| ys[i]).collect();
             let gp = Gp::fit_features(&train, &y, &cfg)?;
-            let hi = cfg.hs.iter().position(|&h| h == gp.wl_config().h).expect("candidate h");
+            let hi = cfg
+                .hs
+                .iter()
+                .position(|&h| h == gp.wl_config().h)
+                .expect("candidate h");
             let tf: Vec<wl::Features> = te.iter().map(|&i| feats[hi][i].clone()).collect();
-            let p: Vec<f64> = gp.predict_features(&tf).iter().map(|p| gp.to_original(p.mean)).collect();
+            let p: Vec<f64> = gp
+                .predict_features(&tf)
+                .iter()
+                .map(|p| gp.to_original(p.mean))
+                .collect();
             let yt: Vec<f64> = te.iter().map(|&i| ys[i]).collect();
             sp.push(spearman(&p, &yt));
             let k = te.len().min(2_000);
@@ -111,14 +132,26 @@ fn eval_in<S: Sampler + TableKey>(space: &S, d: &'static Dataset, metric: &str, 
 
 pub(crate) fn evaluate(a: &EvaluateArgs) -> Result<()> {
     let d = resolve_dataset(a.space, a.dataset.as_deref())?;
-    let metric = a.metric.clone().unwrap_or_else(|| d.default_metric.to_string());
+    let metric = a
+        .metric
+        .clone()
+        .unwrap_or_else(|| d.default_metric.to_string());
     d.metric(&metric)?;
     if a.seeds == 0 || a.train_sizes.is_empty() {
-        return Err(Error::Config("need at least one seed and one train size".into()));
+        return Err(Error::Config(
+            "need at least one seed and one train size".into(),
+        ));
     }
     let rows = match d.space {
         SpaceKind::Nbgraph => eval_in(&NbGraphSpace::new(d.proteins), d, &metric, a)?,
-        _ => eval_in(&Nb201Space { skip_as_wire: a.surrogate.skip_as_wire }, d, &metric, a)?,
+        _ => eval_in(
+            &Nb201Space {
+                skip_as_wire: a.surrogate.skip_as_wire,
+            },
+            d,
+            &metric,
+            a,
+        )?,
     };
     if a.json {
         let v = serde_json::json!({"dataset": d.name, "metric": metric, "seeds": a.seeds, "rows": rows});

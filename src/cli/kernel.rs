@@ -39,7 +39,9 @@ pub(crate) fn parse_lines<S: Space>(space: &S, text: &str) -> Result<Vec<crate::
         if line.trim().is_empty() {
             continue;
         }
-        let c = space.parse(line).map_err(|e| Error::Config(format!("line {}: {e}", i + 1)))?;
+        let c = space
+            .parse(line)
+            .map_err(|e| Error::Config(format!("line {}: {e}", i + 1)))?;
         out.push(space.lower(&c));
     }
     if out.is_empty() {
@@ -50,10 +52,22 @@ pub(crate) fn parse_lines<S: Space>(space: &S, text: &str) -> Result<Vec<crate::
 
 fn run<S: Space>(space: &S, a: &KernelArgs, text: &str) -> Result<String> {
     let archs = parse_lines(space, text)?;
-    let feats = wl::features_batch(&archs, &WlConfig { h: a.h, direction: a.direction });
+    let feats = wl::features_batch(
+        &archs,
+        &WlConfig {
+            h: a.h,
+            direction: a.direction,
+        },
+    );
     let mut s = String::with_capacity(archs.len() * archs.len() * 4);
     if a.normalize {
-        let k = kernel::gram(&feats, KernelConfig { base: a.base_kernel, normalize: true });
+        let k = kernel::gram(
+            &feats,
+            KernelConfig {
+                base: a.base_kernel,
+                normalize: true,
+            },
+        );
         for i in 0..k.nrows() {
             let row: Vec<String> = (0..k.ncols()).map(|j| format!("{}", k[(i, j)])).collect();
             s += &row.join(",");
@@ -71,7 +85,10 @@ fn run<S: Space>(space: &S, a: &KernelArgs, text: &str) -> Result<String> {
 
 pub(crate) fn kernel(a: &KernelArgs) -> Result<()> {
     if a.h > MAX_H {
-        return Err(Error::Config(format!("--h {} is above the maximum {MAX_H}", a.h)));
+        return Err(Error::Config(format!(
+            "--h {} is above the maximum {MAX_H}",
+            a.h
+        )));
     }
     let mut text = String::new();
     std::io::stdin()

@@ -76,7 +76,9 @@ impl SurrogateArgs {
             return Err(Error::Config("--hs needs at least one depth".into()));
         }
         if let Some(h) = self.hs.iter().find(|&&h| h > MAX_H) {
-            return Err(Error::Config(format!("WL depth {h} is above the maximum {MAX_H}")));
+            return Err(Error::Config(format!(
+                "WL depth {h} is above the maximum {MAX_H}"
+            )));
         }
         let kind = bench_data::metric_kind(metric);
         let transform = match self.transform {
@@ -127,7 +129,10 @@ impl From<AcquisitionArg> for Acquisition {
 }
 
 /// Resolves `--space` and `--dataset` into one embedded dataset.
-pub(crate) fn resolve_dataset(space: Option<SpaceKind>, dataset: Option<&str>) -> Result<&'static Dataset> {
+pub(crate) fn resolve_dataset(
+    space: Option<SpaceKind>,
+    dataset: Option<&str>,
+) -> Result<&'static Dataset> {
     let d = match (space, dataset) {
         (_, Some(name)) => bench_data::dataset(name)?,
         (None | Some(SpaceKind::Nb201), None) => bench_data::dataset("nb201")?,

@@ -135,8 +135,22 @@ fn run_one(
     on_eval: &mut dyn FnMut(&Evaluation),
 ) -> Result<Outcome> {
     match d.space {
-        SpaceKind::Nbgraph => run_in(&NbGraphSpace::new(d.proteins), d, metric, cfg, method, on_eval),
-        _ => run_in(&Nb201Space { skip_as_wire }, d, metric, cfg, method, on_eval),
+        SpaceKind::Nbgraph => run_in(
+            &NbGraphSpace::new(d.proteins),
+            d,
+            metric,
+            cfg,
+            method,
+            on_eval,
+        ),
+        _ => run_in(
+            &Nb201Space { skip_as_wire },
+            d,
+            metric,
+            cfg,
+            method,
+            on_eval,
+        ),
     }
 }
 
@@ -153,15 +167,28 @@ fn bar(len: u64, what: &str) -> ProgressBar {
 
 pub(crate) fn search(a: &SearchArgs) -> Result<()> {
     let d = resolve_dataset(a.space, a.dataset.as_deref())?;
-    let metric = a.metric.clone().unwrap_or_else(|| d.default_metric.to_string());
+    let metric = a
+        .metric
+        .clone()
+        .unwrap_or_else(|| d.default_metric.to_string());
     d.metric(&metric)?;
     let cfg = bo_config(a, &metric)?;
-    let pb = bar(a.budget as u64, &format!("{:?} on {}:{metric}", a.method, d.name));
+    let pb = bar(
+        a.budget as u64,
+        &format!("{:?} on {}:{metric}", a.method, d.name),
+    );
     let mut on_eval = |e: &Evaluation| {
         pb.inc(1);
         pb.set_message(format!("best {:.4}", e.best_so_far));
     };
-    let o = run_one(d, &metric, &cfg, a.method, a.surrogate.skip_as_wire, &mut on_eval)?;
+    let o = run_one(
+        d,
+        &metric,
+        &cfg,
+        a.method,
+        a.surrogate.skip_as_wire,
+        &mut on_eval,
+    )?;
     pb.finish_and_clear();
     if a.json {
         return super::out(&(serde_json::to_string(&o).expect("plain data") + "\n"));
@@ -195,7 +222,10 @@ struct MethodSummary {
 pub(crate) fn compare(c: &CompareArgs) -> Result<()> {
     let a = &c.search;
     let d = resolve_dataset(a.space, a.dataset.as_deref())?;
-    let metric = a.metric.clone().unwrap_or_else(|| d.default_metric.to_string());
+    let metric = a
+        .metric
+        .clone()
+        .unwrap_or_else(|| d.default_metric.to_string());
     d.metric(&metric)?;
     let base = bo_config(a, &metric)?;
     let jobs: Vec<(Method, u64)> = [Method::Bo, Method::Random]
@@ -206,7 +236,10 @@ pub(crate) fn compare(c: &CompareArgs) -> Result<()> {
     let results: Vec<(Method, Outcome)> = jobs
         .par_iter()
         .map(|&(m, s)| {
-            let cfg = BoConfig { seed: s, ..base.clone() };
+            let cfg = BoConfig {
+                seed: s,
+                ..base.clone()
+            };
             let o = run_one(d, &metric, &cfg, m, a.surrogate.skip_as_wire, &mut |_| {});
             pb.inc(1);
             o.map(|o| (m, o))

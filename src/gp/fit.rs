@@ -37,7 +37,11 @@ fn factor(k: &DMatrix<f64>, r: f64) -> Result<Cholesky<f64, Dyn>> {
         if let Some(c) = Cholesky::new(a) {
             return Ok(c);
         }
-        jitter = if jitter == 0.0 { 1e-10 * scale } else { jitter * 10.0 };
+        jitter = if jitter == 0.0 {
+            1e-10 * scale
+        } else {
+            jitter * 10.0
+        };
     }
     Err(Error::Singular { jitter })
 }
@@ -74,10 +78,7 @@ pub(crate) fn fit_noise(
         .enumerate()
         .fold(0, |b, (i, &v)| if v > vals[b] { i } else { b });
     // Golden-section search in the bracket around the best grid point.
-    let (mut a, mut b) = (
-        grid[best.saturating_sub(1)],
-        grid[(best + 1).min(GRID - 1)],
-    );
+    let (mut a, mut b) = (grid[best.saturating_sub(1)], grid[(best + 1).min(GRID - 1)]);
     let g = (5f64.sqrt() - 1.0) / 2.0;
     let mut c = b - g * (b - a);
     let mut d = a + g * (b - a);
@@ -99,7 +100,13 @@ pub(crate) fn fit_noise(
     }
     let (lr_best, _) = [(grid[best], vals[best]), (c, fc), (d, fd)]
         .into_iter()
-        .fold((grid[best], f64::NEG_INFINITY), |acc, x| if x.1 > acc.1 { x } else { acc });
+        .fold((grid[best], f64::NEG_INFINITY), |acc, x| {
+            if x.1 > acc.1 {
+                x
+            } else {
+                acc
+            }
+        });
     let r = 10f64.powf(lr_best);
     let (lml, s2, chol) = log_marginal_likelihood(k, z, r)?;
     Ok((

@@ -79,7 +79,10 @@ impl Gp {
             .hs
             .iter()
             .map(|&h| {
-                let w = WlConfig { h, direction: cfg.direction };
+                let w = WlConfig {
+                    h,
+                    direction: cfg.direction,
+                };
                 (h, wl::features_batch(archs, &w))
             })
             .collect();
@@ -97,7 +100,10 @@ impl Gp {
         }
         for (h, f) in feats {
             if f.len() != n {
-                return Err(Error::Config(format!("{} feature vectors for h={h} but {n} targets", f.len())));
+                return Err(Error::Config(format!(
+                    "{} feature vectors for h={h} but {n} targets",
+                    f.len()
+                )));
             }
         }
         let t = cfg.transform.apply_all(y)?;
@@ -175,7 +181,11 @@ impl Gp {
             .flat_map_iter(|(chunk, kk)| {
                 let ks = kernel::cross(&self.train, chunk, self.kernel);
                 let mean = ks.tr_mul(&self.alpha);
-                let v = self.chol.l().solve_lower_triangular(&ks).expect("L has a positive diagonal");
+                let v = self
+                    .chol
+                    .l()
+                    .solve_lower_triangular(&ks)
+                    .expect("L has a positive diagonal");
                 (0..chunk.len())
                     .map(|j| {
                         let q = v.column(j).norm_squared();
@@ -203,7 +213,11 @@ impl Gp {
     pub fn predict_cov(&self, xs: &[Features]) -> DMatrix<f64> {
         let ks = kernel::cross(&self.train, xs, self.kernel);
         let kxx = kernel::gram(xs, self.kernel);
-        let v = self.chol.l().solve_lower_triangular(&ks).expect("L has a positive diagonal");
+        let v = self
+            .chol
+            .l()
+            .solve_lower_triangular(&ks)
+            .expect("L has a positive diagonal");
         (kxx - v.tr_mul(&v)) * self.signal
     }
 }
@@ -214,22 +228,31 @@ mod tests {
     use crate::space::{Nb201Space, Sampler, Space};
     use rand::SeedableRng;
 
-    /// Synthetic but structured targets: how many convolutions a cell has.
+    /// Synthetic but structured targets: how many live convolutions a cell has, plus a
+    /// little for its size.
     fn data(n: usize, seed: u64) -> (Vec<Arch>, Vec<f64>) {
         let s = Nb201Space::default();
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-        let cells: Vec<_> = (0..n).map(|_| s.sample(&mut rng)).collect();
-        let y = cells
+        let archs: Vec<Arch> = (0..n).map(|_| s.lower(&s.sample(&mut rng))).collect();
+        let y = archs
             .iter()
-            .map(|c| c.iter().filter(|&&o| o == 2 || o == 3).count() as f64 + 0.1 * (c[5] as f64))
+            .map(|a| {
+                let convs = (0..a.node_count())
+                    .filter(|&i| a.label(i).starts_with("nor_conv"))
+                    .count();
+                convs as f64 + 0.1 * a.node_count() as f64
+            })
             .collect();
-        (cells.iter().map(|c| s.lower(c)).collect(), y)
+        (archs, y)
     }
 
     #[test]
     fn posterior_matches_direct_computation() {
         let (x, y) = data(40, 1);
-        let cfg = GpConfig { hs: vec![2], ..Default::default() };
+        let cfg = GpConfig {
+            hs: vec![2],
+            ..Default::default()
+        };
         let gp = Gp::fit(&x, &y, &cfg).unwrap();
         let (xt, _) = data(15, 2);
         let ft = wl::features_batch(&xt, &gp.wl_config());
@@ -245,16 +268,16 @@ mod tests {
         let sd = (t.iter().map(|v| (v - m).powi(2)).sum::<f64>() / n as f64).sqrt();
         let z = DVector::from_iterator(n, t.iter().map(|v| (v - m) / sd));
         let ks = kernel::cross(&f, &ft, cfg.kernel) * gp.signal;
-        for j in 0..ft.len() {
+        for (j, p) in pred.iter().enumerate() {
             let kj = ks.column(j);
             let mean = (kj.transpose() * &inv * &z)[0];
             let var = gp.signal - (kj.transpose() * &inv * kj)[0];
-            assert!((mean - pred[j].mean).abs() < 1e-8, "{mean} {}", pred[j].mean);
-            assert!((var.max(0.0).sqrt() - pred[j].std).abs() < 1e-6);
+            assert!((mean - p.mean).abs() < 1e-8, "{mean} {}", p.mean);
+            assert!((var.max(0.0).sqrt() - p.std).abs() < 1e-6);
         }
         let cov = gp.predict_cov(&ft);
-        for j in 0..ft.len() {
-            assert!((cov[(j, j)].max(0.0).sqrt() - pred[j].std).abs() < 1e-6);
+        for (j, p) in pred.iter().enumerate() {
+            assert!((cov[(j, j)].max(0.0).sqrt() - p.std).abs() < 1e-6);
         }
     }
 
@@ -263,7 +286,11 @@ mod tests {
         let (x, y) = data(150, 3);
         let gp = Gp::fit(&x, &y, &GpConfig::default()).unwrap();
         let (xt, yt) = data(200, 4);
-        let p: Vec<f64> = gp.predict(&xt).iter().map(|p| gp.to_original(p.mean)).collect();
+        let p: Vec<f64> = gp
+            .predict(&xt)
+            .iter()
+            .map(|p| gp.to_original(p.mean))
+            .collect();
         let rho = crate::stats::spearman(&p, &yt);
         assert!(rho > 0.9, "spearman {rho}");
     }

@@ -23,7 +23,9 @@ impl Transform {
     /// Transforms one value, rejecting NaN, infinities and accuracies outside [0, scale).
     pub fn apply(&self, v: f64) -> Result<f64> {
         if !v.is_finite() {
-            return Err(Error::Value(format!("{v} is not a finite number (NaN or missing?)")));
+            return Err(Error::Value(format!(
+                "{v} is not a finite number (NaN or missing?)"
+            )));
         }
         Ok(match *self {
             Transform::Identity => v,
@@ -67,7 +69,11 @@ mod tests {
 
     #[test]
     fn round_trips() {
-        for t in [Transform::Identity, Transform::Negate, Transform::NegLogError { scale: 100.0 }] {
+        for t in [
+            Transform::Identity,
+            Transform::Negate,
+            Transform::NegLogError { scale: 100.0 },
+        ] {
             for v in [0.0, 12.5, 93.7] {
                 assert!((t.invert(t.apply(v).unwrap()) - v).abs() < 1e-9);
             }

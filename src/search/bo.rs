@@ -71,7 +71,10 @@ struct FeatureCache<C> {
 
 impl<C: Clone + Eq + std::hash::Hash + Send + Sync> FeatureCache<C> {
     fn get<S: Sampler<Cell = C>>(&mut self, space: &S, cells: &[C]) {
-        let missing: Vec<&C> = cells.iter().filter(|c| !self.map.contains_key(*c)).collect();
+        let missing: Vec<&C> = cells
+            .iter()
+            .filter(|c| !self.map.contains_key(*c))
+            .collect();
         if missing.is_empty() {
             return;
         }
@@ -113,7 +116,11 @@ pub(super) fn bayesian_optimisation<S: Sampler>(
     let mut seen: HashSet<S::Cell> = HashSet::new();
     let mut cells: Vec<S::Cell> = Vec::new();
     let mut ys: Vec<f64> = Vec::new();
-    let mut evaluate = |c: S::Cell, rec: &mut Recorder, cells: &mut Vec<S::Cell>, ys: &mut Vec<f64>| -> Result<()> {
+    let mut evaluate = |c: S::Cell,
+                        rec: &mut Recorder,
+                        cells: &mut Vec<S::Cell>,
+                        ys: &mut Vec<f64>|
+     -> Result<()> {
         let v = objective.evaluate(space, &c)?;
         rec.push(space.format(&c), v);
         cells.push(c);
@@ -148,7 +155,12 @@ pub(super) fn bayesian_optimisation<S: Sampler>(
             .map(|(hi, &h)| (h, cells.iter().map(|c| cache.at(c, hi).clone()).collect()))
             .collect();
         let gp = Gp::fit_features(&train, &ys, &cfg.gp)?;
-        let hi = cfg.gp.hs.iter().position(|&h| h == gp.wl_config().h).expect("chosen h is a candidate");
+        let hi = cfg
+            .gp
+            .hs
+            .iter()
+            .position(|&h| h == gp.wl_config().h)
+            .expect("chosen h is a candidate");
         let pool: Vec<S::Cell> = match &full {
             Some(all) => all.iter().filter(|c| !seen.contains(*c)).cloned().collect(),
             None => {
@@ -165,9 +177,15 @@ pub(super) fn bayesian_optimisation<S: Sampler>(
                 });
                 let mut pool = Vec::new();
                 let mut in_pool = HashSet::new();
-                let parents: Vec<_> = order.iter().take(cfg.pool.parents).map(|&i| cells[i].clone()).collect();
+                let parents: Vec<_> = order
+                    .iter()
+                    .take(cfg.pool.parents)
+                    .map(|&i| cells[i].clone())
+                    .collect();
                 let neighbours = parents.iter().flat_map(|p| space.neighbours(p));
-                let samples: Vec<_> = (0..cfg.pool.random).map(|_| space.sample(&mut rng)).collect();
+                let samples: Vec<_> = (0..cfg.pool.random)
+                    .map(|_| space.sample(&mut rng))
+                    .collect();
                 for c in neighbours.chain(samples) {
                     if !seen.contains(&c) && in_pool.insert(c.clone()) {
                         pool.push(c);
@@ -189,7 +207,10 @@ pub(super) fn bayesian_optimisation<S: Sampler>(
             .iter()
             .map(|&p| cfg.acquisition.value(p, best))
             .enumerate()
-            .fold((0, f64::NEG_INFINITY), |acc, (i, v)| if v > acc.1 { (i, v) } else { acc });
+            .fold(
+                (0, f64::NEG_INFINITY),
+                |acc, (i, v)| if v > acc.1 { (i, v) } else { acc },
+            );
         let c = pool[pick].clone();
         seen.insert(c.clone());
         evaluate(c, &mut rec, &mut cells, &mut ys)?;

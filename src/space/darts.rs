@@ -52,7 +52,8 @@ fn field<'a>(t: &'a str, key: &str) -> Option<&'a str> {
     let mut from = 0;
     while let Some(p) = t[from..].find(key) {
         let at = from + p;
-        let before_ok = at == 0 || !t.as_bytes()[at - 1].is_ascii_alphanumeric() && t.as_bytes()[at - 1] != b'_';
+        let before_ok = at == 0
+            || !t.as_bytes()[at - 1].is_ascii_alphanumeric() && t.as_bytes()[at - 1] != b'_';
         let rest = &t[at + key.len()..];
         if before_ok {
             if let Some(r) = rest.strip_prefix('=') {
@@ -92,7 +93,10 @@ fn parse_half(s: &str, t: &str, which: &str) -> Result<DartsHalf> {
         .filter(|x| !x.is_empty())
         .collect();
     if tuples.len() != 8 {
-        return Err(bad(format!("`{which}` needs 8 (op, input) pairs, found {}", tuples.len())));
+        return Err(bad(format!(
+            "`{which}` needs 8 (op, input) pairs, found {}",
+            tuples.len()
+        )));
     }
     let mut h = DartsHalf {
         edges: [(0, 0); 8],
@@ -130,7 +134,10 @@ fn parse_half(s: &str, t: &str, which: &str) -> Result<DartsHalf> {
             c[1..c.len() - 1]
                 .split(',')
                 .filter(|x| !x.is_empty())
-                .map(|x| x.parse().map_err(|_| bad(format!("bad `{ckey}` entry `{x}`"))))
+                .map(|x| {
+                    x.parse()
+                        .map_err(|_| bad(format!("bad `{ckey}` entry `{x}`")))
+                })
                 .collect::<Result<_>>()?
         };
         if nodes.is_empty() || nodes.iter().any(|&n| !(2..=5).contains(&n)) {
@@ -168,7 +175,13 @@ impl DartsSpace {
         } else {
             ("reduce_c_{k-2}", "reduce_c_{k-1}")
         };
-        lower_edge_cell(&edges, &[(0, in0), (1, in1)], &outs, self.skip_as_wire, prefix)
+        lower_edge_cell(
+            &edges,
+            &[(0, in0), (1, in1)],
+            &outs,
+            self.skip_as_wire,
+            prefix,
+        )
     }
 
     fn sample_half(rng: &mut dyn RngCore) -> DartsHalf {
@@ -247,7 +260,9 @@ impl Space for DartsSpace {
     fn format(&self, c: &DartsCell) -> String {
         let (ne, nc) = format_half(&c.normal);
         let (re, rc) = format_half(&c.reduce);
-        format!("Genotype(normal=[{ne}], normal_concat=[{nc}], reduce=[{re}], reduce_concat=[{rc}])")
+        format!(
+            "Genotype(normal=[{ne}], normal_concat=[{nc}], reduce=[{re}], reduce_concat=[{rc}])"
+        )
     }
 
     /// Both cells in one graph, the reduction cell's labels prefixed with `reduce_`, so
@@ -328,8 +343,16 @@ mod tests {
         let s = DartsSpace::default();
         assert!(s.parse("Genotype(normal=[])").is_err());
         let bad_op = DARTS_V2.replace("dil_conv_3x3", "conv_7x7");
-        assert!(s.parse(&bad_op).unwrap_err().to_string().contains("unknown operation"));
+        assert!(s
+            .parse(&bad_op)
+            .unwrap_err()
+            .to_string()
+            .contains("unknown operation"));
         let bad_in = DARTS_V2.replace("('dil_conv_3x3', 2)", "('dil_conv_3x3', 5)");
-        assert!(s.parse(&bad_in).unwrap_err().to_string().contains("may read"));
+        assert!(s
+            .parse(&bad_in)
+            .unwrap_err()
+            .to_string()
+            .contains("may read"));
     }
 }

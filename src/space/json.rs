@@ -32,7 +32,9 @@ impl Space for JsonSpace {
     fn parse(&self, s: &str) -> Result<JsonCell> {
         let a = Arch::from_json(s)?;
         Ok(JsonCell(JsonArch {
-            labels: (0..a.node_count()).map(|i| a.label(i).to_string()).collect(),
+            labels: (0..a.node_count())
+                .map(|i| a.label(i).to_string())
+                .collect(),
             edges: a.edges().into_iter().map(|(x, y)| [x, y]).collect(),
         }))
     }

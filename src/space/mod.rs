@@ -81,8 +81,11 @@ pub enum SpaceKind {
 impl std::str::FromStr for SpaceKind {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
-        <SpaceKind as clap::ValueEnum>::from_str(s, true)
-            .map_err(|_| Error::Config(format!("unknown space `{s}` (known: nb201, nbgraph, nb101, darts, json)")))
+        <SpaceKind as clap::ValueEnum>::from_str(s, true).map_err(|_| {
+            Error::Config(format!(
+                "unknown space `{s}` (known: nb201, nbgraph, nb101, darts, json)"
+            ))
+        })
     }
 }
 

@@ -102,7 +102,10 @@ impl Space for Nb101Space {
         };
         for (i, row) in spec.matrix.iter().enumerate() {
             if row.len() != n {
-                return Err(bad(format!("matrix row {i} has {} entries, need {n}", row.len())));
+                return Err(bad(format!(
+                    "matrix row {i} has {} entries, need {n}",
+                    row.len()
+                )));
             }
             for (j, &v) in row.iter().enumerate() {
                 match (v, j > i) {
@@ -127,12 +130,8 @@ impl Space for Nb101Space {
                 None
             };
             match want_io {
-                Some(w) if k != w => {
-                    return Err(bad(format!("vertex {i} must be `{}`", OPS[w])))
-                }
-                None if k == 0 || k == 4 => {
-                    return Err(bad(format!("vertex {i} cannot be `{o}`")))
-                }
+                Some(w) if k != w => return Err(bad(format!("vertex {i} must be `{}`", OPS[w]))),
+                None if k == 0 || k == 4 => return Err(bad(format!("vertex {i} cannot be `{o}`"))),
                 _ => {}
             }
             c.ops[i] = k as u8;
@@ -154,7 +153,9 @@ impl Space for Nb101Space {
 
     fn lower(&self, c: &Nb101Cell) -> Arch {
         let n = c.n as usize;
-        let labels: Vec<Label> = (0..n).map(|i| Cow::Borrowed(OPS[c.ops[i] as usize])).collect();
+        let labels: Vec<Label> = (0..n)
+            .map(|i| Cow::Borrowed(OPS[c.ops[i] as usize]))
+            .collect();
         prune_to_paths(labels, &c.edges(), &[0], n - 1)
     }
 }
@@ -248,9 +249,17 @@ mod tests {
         let ok = r#"{"matrix":[[0,1,0],[0,0,1],[0,0,0]],"ops":["input","maxpool3x3","output"]}"#;
         assert!(s.parse(ok).is_ok());
         let lower = r#"{"matrix":[[0,1,0],[1,0,1],[0,0,0]],"ops":["input","maxpool3x3","output"]}"#;
-        assert!(s.parse(lower).unwrap_err().to_string().contains("upper triangular"));
+        assert!(s
+            .parse(lower)
+            .unwrap_err()
+            .to_string()
+            .contains("upper triangular"));
         let op = r#"{"matrix":[[0,1,0],[0,0,1],[0,0,0]],"ops":["input","conv5x5","output"]}"#;
-        assert!(s.parse(op).unwrap_err().to_string().contains("unknown operation"));
+        assert!(s
+            .parse(op)
+            .unwrap_err()
+            .to_string()
+            .contains("unknown operation"));
         let cut = r#"{"matrix":[[0,1,0],[0,0,0],[0,0,0]],"ops":["input","maxpool3x3","output"]}"#;
         assert!(s.parse(cut).unwrap_err().to_string().contains("no path"));
     }

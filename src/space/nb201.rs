@@ -240,7 +240,9 @@ mod tests {
         assert!(e.contains("unknown operation `conv`"), "{e}");
         assert!(s.parse("").is_err());
         assert!(s.parse("|none~0|+|none~0|+|none~0|none~1|none~2|").is_err());
-        assert!(s.parse("|none~1|+|none~0|none~1|+|none~0|none~1|none~2|").is_err());
+        assert!(s
+            .parse("|none~1|+|none~0|none~1|+|none~0|none~1|none~2|")
+            .is_err());
     }
 
     #[test]
@@ -267,7 +269,9 @@ mod tests {
             .parse("|nor_conv_1x1~0|+|none~0|skip_connect~1|+|none~0|none~1|nor_conv_3x3~2|")
             .unwrap();
         let a = s.lower(&c);
-        let labels: Vec<_> = (0..a.node_count()).map(|i| a.label(i).to_string()).collect();
+        let labels: Vec<_> = (0..a.node_count())
+            .map(|i| a.label(i).to_string())
+            .collect();
         assert_eq!(labels, ["input", "nor_conv_1x1", "nor_conv_3x3", "output"]);
         assert_eq!(a.edges(), vec![(0, 1), (1, 2), (2, 3)]);
     }

@@ -183,7 +183,8 @@ fn move_skip_op(c: &mut NbGraphCell) {
                 brother = true;
             }
         }
-        if son || !brother || (check_dim(i as i32, &link, &ops) && !son) {
+        // Python: `son or not brother or check_dim(i, link, ops) and not son`.
+        if son || !brother || check_dim(i as i32, &link, &ops) {
             move_one(i, &mut link, &mut ops);
         }
     }
@@ -277,7 +278,9 @@ impl Space for NbGraphSpace {
         let (a, b) = t
             .split_once("]:[")
             .or_else(|| t.split_once("],["))
-            .ok_or_else(|| bad("expected `[links]:[ops]`, e.g. `[0,1,2,1]:[gcn,gin,fc,cheb]`".into()))?;
+            .ok_or_else(|| {
+                bad("expected `[links]:[ops]`, e.g. `[0,1,2,1]:[gcn,gin,fc,cheb]`".into())
+            })?;
         let a = a
             .strip_prefix('[')
             .ok_or_else(|| bad("link list must start with `[`".into()))?;
@@ -319,7 +322,9 @@ impl Space for NbGraphSpace {
             cell.ops[i] = op as u8;
         }
         if cell.ops == [SKIP; 4] {
-            return Err(bad("an all-skip architecture is not part of the benchmark".into()));
+            return Err(bad(
+                "an all-skip architecture is not part of the benchmark".into()
+            ));
         }
         Ok(cell)
     }
@@ -429,10 +434,16 @@ mod tests {
             assert_eq!(s.parse(&s.format(c)).unwrap(), *c);
         }
         assert!(s.parse("[0,1,2,5]:[gcn,gcn,gcn,gcn]").is_err());
-        assert!(s.parse("[0,1,2,1]:[gcn,gcn,gcn,conv]").unwrap_err().to_string().contains("unknown operation"));
+        assert!(s
+            .parse("[0,1,2,1]:[gcn,gcn,gcn,conv]")
+            .unwrap_err()
+            .to_string()
+            .contains("unknown operation"));
         assert!(s.parse("[0,1,2]:[gcn,gcn,gcn]").is_err());
         assert!(s.parse("[0,0,0,0]:[skip,skip,skip,skip]").is_err());
-        assert!(NbGraphSpace::new(true).parse("[0,1,2,1]:[gat,gcn,gcn,gcn]").is_err());
+        assert!(NbGraphSpace::new(true)
+            .parse("[0,1,2,1]:[gat,gcn,gcn,gcn]")
+            .is_err());
     }
 
     #[test]

@@ -74,7 +74,11 @@ pub fn node_labels(arch: &Arch, cfg: &WlConfig) -> Vec<Vec<u64>> {
     let n = arch.node_count();
     let (off, nb) = neighbours(arch, cfg.direction);
     let mut out = Vec::with_capacity(h + 1);
-    out.push((0..n).map(|v| initial_label(arch.label(v))).collect::<Vec<_>>());
+    out.push(
+        (0..n)
+            .map(|v| initial_label(arch.label(v)))
+            .collect::<Vec<_>>(),
+    );
     for it in 1..=h {
         let prev = &out[it - 1];
         let next: Vec<u64> = (0..n)
@@ -110,7 +114,11 @@ mod tests {
     fn chain() -> Arch {
         // input -> conv -> output, plus input -> output.
         Arch::new(
-            vec![Cow::Borrowed("input"), Cow::Borrowed("conv"), Cow::Borrowed("output")],
+            vec![
+                Cow::Borrowed("input"),
+                Cow::Borrowed("conv"),
+                Cow::Borrowed("output"),
+            ],
             &[(0, 1), (1, 2), (0, 2)],
         )
         .unwrap()
@@ -128,7 +136,10 @@ mod tests {
         let i1 = mix64(i0 ^ mix64(1));
         let c1 = mix64(c0 ^ mix64(1u64.wrapping_add(mix64(i0))));
         let o1 = mix64(o0 ^ mix64(1u64.wrapping_add(mix64(i0)).wrapping_add(mix64(c0))));
-        let cfg = WlConfig { h: 1, direction: Direction::In };
+        let cfg = WlConfig {
+            h: 1,
+            direction: Direction::In,
+        };
         let f = features(&a, &cfg);
         let mut want = vec![i0, c0, o0, i1, c1, o1];
         want.sort_unstable();
@@ -136,18 +147,35 @@ mod tests {
         assert!(f.counts.iter().all(|&c| c == 1));
         assert_eq!(node_labels(&a, &cfg)[1], vec![i1, c1, o1]);
         // h = 0 is the bag of operations.
-        let f0 = features(&a, &WlConfig { h: 0, direction: Direction::In });
+        let f0 = features(
+            &a,
+            &WlConfig {
+                h: 0,
+                direction: Direction::In,
+            },
+        );
         assert_eq!(f0.nnz(), 3);
     }
 
     #[test]
     fn equal_labels_are_counted() {
         let a = Arch::new(
-            vec![Cow::Borrowed("input"), Cow::Borrowed("conv"), Cow::Borrowed("conv"), Cow::Borrowed("output")],
+            vec![
+                Cow::Borrowed("input"),
+                Cow::Borrowed("conv"),
+                Cow::Borrowed("conv"),
+                Cow::Borrowed("output"),
+            ],
             &[(0, 1), (0, 2), (1, 3), (2, 3)],
         )
         .unwrap();
-        let f = features(&a, &WlConfig { h: 2, direction: Direction::In });
+        let f = features(
+            &a,
+            &WlConfig {
+                h: 2,
+                direction: Direction::In,
+            },
+        );
         // Two conv nodes with the same history share a label at every iteration.
         assert_eq!(f.counts.iter().filter(|&&c| c == 2).count(), 3);
         assert_eq!(f.counts.iter().map(|&c| c as usize).sum::<usize>(), 4 * 3);
@@ -156,9 +184,27 @@ mod tests {
     #[test]
     fn direction_matters() {
         let a = chain();
-        let fi = features(&a, &WlConfig { h: 1, direction: Direction::In });
-        let fo = features(&a, &WlConfig { h: 1, direction: Direction::Out });
-        let fb = features(&a, &WlConfig { h: 1, direction: Direction::Both });
+        let fi = features(
+            &a,
+            &WlConfig {
+                h: 1,
+                direction: Direction::In,
+            },
+        );
+        let fo = features(
+            &a,
+            &WlConfig {
+                h: 1,
+                direction: Direction::Out,
+            },
+        );
+        let fb = features(
+            &a,
+            &WlConfig {
+                h: 1,
+                direction: Direction::Both,
+            },
+        );
         assert_ne!(fi, fo);
         assert_ne!(fi, fb);
     }

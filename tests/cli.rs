@@ -1,0 +1,150 @@
+//! End-to-end runs of the `wlgp` binary: real commands, real embedded data, bad input.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn wlgp(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wlgp"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary runs");
+    child
+        .stdin
+        .take()
+        .expect("piped")
+        .write_all(stdin.as_bytes())
+        .expect("stdin written");
+    child.wait_with_output().expect("binary finishes")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A failing command: exit code 2, one line on stderr containing `want`, no panic.
+fn fails_with(args: &[&str], stdin: &str, want: &str) {
+    let o = wlgp(args, stdin);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+    assert!(err.contains(want), "{args:?}: expected `{want}` in `{err}`");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+}
+
+#[test]
+fn search_json_reports_the_contract_fields() {
+    let o = wlgp(&["search", "--budget", "25", "--seed", "3", "--json"], "");
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for k in ["best_arch", "best_value", "optimum", "regret", "evaluations"] {
+        assert!(v.get(k).is_some(), "missing {k}");
+    }
+    assert_eq!(v["evaluations"], 25);
+    let regret = v["regret"].as_f64().unwrap();
+    assert!(regret >= 0.0);
+    assert!((v["optimum"].as_f64().unwrap() - 94.0664).abs() < 1e-9);
+    // Same seed, same search.
+    let again = wlgp(&["search", "--budget", "25", "--seed", "3", "--json"], "");
+    let w: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(v["trajectory"], w["trajectory"]);
+    assert_eq!(v["best_arch"], w["best_arch"]);
+}
+
+#[test]
+fn search_on_nas_bench_graph_and_random_baseline() {
+    for m in ["bo", "random"] {
+        let o = wlgp(
+            &["search", "--dataset", "proteins", "--metric", "perf", "--budget", "15", "--method", m, "--json"],
+            "",
+        );
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["evaluations"], 15);
+        assert!(v["best_arch"].as_str().unwrap().contains(":["));
+    }
+    // Smaller-is-better metrics are minimised.
+    let o = wlgp(&["search", "--dataset", "cora", "--metric", "latency", "--budget", "12", "--json"], "");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["best_value"].as_f64().unwrap() >= v["optimum"].as_f64().unwrap());
+}
+
+#[test]
+fn sample_then_kernel_for_every_space() {
+    for space in ["nb201", "nbgraph", "nb101", "darts"] {
+        let s = wlgp(&["sample", "--space", space, "-n", "6", "--seed", "1"], "");
+        assert!(s.status.success(), "{}", text(&s.stderr));
+        let archs = text(&s.stdout);
+        assert_eq!(archs.lines().count(), 6);
+        let k = wlgp(&["kernel", "--space", space, "--h", "2"], &archs);
+        assert!(k.status.success(), "{space}: {}", text(&k.stderr));
+        let rows: Vec<Vec<u64>> = text(&k.stdout)
+            .lines()
+            .map(|l| l.split(',').map(|x| x.parse().unwrap()).collect())
+            .collect();
+        assert_eq!(rows.len(), 6);
+        for i in 0..6 {
+            for j in 0..6 {
+                assert_eq!(rows[i][j], rows[j][i]);
+            }
+        }
+        let n = wlgp(&["kernel", "--space", space, "--h", "1", "--normalize"], &archs);
+        let first: f64 = text(&n.stdout).split(',').next().unwrap().parse().unwrap();
+        assert!((first - 1.0).abs() < 1e-12);
+    }
+}
+
+#[test]
+fn kernel_reads_json_graphs() {
+    let g = "{\"labels\":[\"input\",\"conv\",\"output\"],\"edges\":[[0,1],[1,2]]}\n{\"labels\":[\"input\",\"pool\",\"output\"],\"edges\":[[0,1],[1,2]]}\n";
+    let o = wlgp(&["kernel", "--space", "json", "--h", "1"], g);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    // Shared at h=1 (direction in): input, output at h=0 and input's h=1 label.
+    assert_eq!(text(&o.stdout), "6,3\n3,6\n");
+}
+
+#[test]
+fn bad_input_gets_one_clear_line_and_exit_2() {
+    let good = "|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|none~2|\n";
+    fails_with(
+        &["kernel", "--space", "nb201", "--h", "1"],
+        &format!("{good}|conv~0|+|none~0|none~1|+|none~0|none~1|none~2|\n"),
+        "line 2",
+    );
+    fails_with(
+        &["kernel", "--space", "nb201", "--h", "1"],
+        "|nor_conv_9x9~0|+|none~0|none~1|+|none~0|none~1|none~2|\n",
+        "unknown operation `nor_conv_9x9`",
+    );
+    fails_with(&["kernel", "--space", "nb201", "--h", "1"], "", "empty input");
+    fails_with(&["kernel", "--space", "nb201", "--h", "11"], good, "maximum");
+    fails_with(
+        &["kernel", "--space", "json", "--h", "1"],
+        "{\"labels\":[\"a\",\"b\"],\"edges\":[[0,1],[1,0]]}\n",
+        "cycle",
+    );
+    fails_with(&["kernel", "--space", "darts", "--h", "1"], "Genotype(normal=[\n", "line 1");
+    fails_with(&["kernel", "--space", "nb101", "--h", "1"], "{\"matrix\":[[0]],\"ops\":[\"input\"]}\n", "vertices");
+    fails_with(&["search", "--dataset", "mnist"], "", "unknown dataset `mnist`");
+    fails_with(&["search", "--dataset", "cora", "--metric", "acc"], "", "unknown metric `acc`");
+    fails_with(&["search", "--space", "nb201", "--dataset", "cora"], "", "belongs to space");
+    fails_with(&["search", "--budget", "0"], "", "--budget");
+    fails_with(&["search", "--dataset", "cora", "--metric", "latency", "--transform", "neg-log-error"], "", "accuracy metric");
+    fails_with(&["sample", "--space", "json", "-n", "3"], "", "no sampler");
+    // clap's own errors also exit 2.
+    let o = wlgp(&["search", "--budget", "many"], "");
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn data_lists_every_table() {
+    let o = wlgp(&["data"], "");
+    assert!(o.status.success());
+    let t = text(&o.stdout);
+    for name in ["nb201", "arxiv", "citeseer", "computers", "cora", "cs", "photo", "physics", "proteins", "pubmed"] {
+        assert!(t.contains(name), "{name}");
+    }
+    assert!(t.contains("26206") && t.contains("2021") && t.contains("15625"));
+}

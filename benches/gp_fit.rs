@@ -1,1 +1,55 @@
-fn main() {}
+//! GP fit time (marginal-likelihood search over noise for h in {0..3}, then Cholesky) at
+//! n = 100, 500, 2,000 real NB201 cells, and the cost of one Cholesky at each size.
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use nalgebra::{DMatrix, DVector};
+use wlgp::bench_data::dataset;
+use wlgp::gp::{log_marginal_likelihood, Gp, GpConfig, Transform};
+use wlgp::kernel;
+use wlgp::search::{Objective, TableObjective};
+use wlgp::space::{Nb201Space, Space};
+use wlgp::wl::{self, WlConfig};
+
+fn bench(c: &mut Criterion) {
+    let d = dataset("nb201").expect("embedded");
+    let mut obj = TableObjective::new(d, "baseline_accuracy").expect("metric");
+    let s = Nb201Space::default();
+    let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(7);
+    let mut g = c.benchmark_group("gp_fit");
+    g.sample_size(10);
+    for n in [100usize, 500, 2_000] {
+        let cells: Vec<_> = (0..n)
+            .map(|_| wlgp::space::Sampler::sample(&s, &mut rng))
+            .collect();
+        let y: Vec<f64> = cells
+            .iter()
+            .map(|c| obj.evaluate(&s, c).expect("row"))
+            .collect();
+        let archs: Vec<_> = cells.iter().map(|c| s.lower(c)).collect();
+        let cfg = GpConfig {
+            transform: Transform::NegLogError { scale: 100.0 },
+            ..Default::default()
+        };
+        if n <= 500 {
+            g.bench_with_input(BenchmarkId::new("fit-h0..3", n), &archs, |b, a| {
+                b.iter(|| Gp::fit(a, &y, &cfg).expect("fit"))
+            });
+        }
+        let f = wl::features_batch(
+            &archs,
+            &WlConfig {
+                h: 2,
+                direction: cfg.direction,
+            },
+        );
+        let k: DMatrix<f64> = kernel::gram(&f, cfg.kernel);
+        let z = DVector::from_fn(n, |i, _| y[i] / 100.0 - 0.8);
+        g.bench_with_input(BenchmarkId::new("one-lml-evaluation", n), &k, |b, k| {
+            b.iter(|| log_marginal_likelihood(k, &z, 1e-2).expect("spd"))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -27,7 +27,9 @@ fn textbook_gram(archs: &[Arch], h: usize, dir: Direction) -> Vec<Vec<u64>> {
     };
     let mut counts: Vec<HashMap<usize, u64>> = vec![HashMap::new(); archs.len()];
     for (g, a) in archs.iter().enumerate() {
-        let mut lab: Vec<usize> = (0..a.node_count()).map(|v| id(format!("op:{}", a.label(v)), &mut dict)).collect();
+        let mut lab: Vec<usize> = (0..a.node_count())
+            .map(|v| id(format!("op:{}", a.label(v)), &mut dict))
+            .collect();
         for &l in &lab {
             *counts[g].entry(l).or_default() += 1;
         }
@@ -55,7 +57,11 @@ fn textbook_gram(archs: &[Arch], h: usize, dir: Direction) -> Vec<Vec<u64>> {
         .map(|a| {
             counts
                 .iter()
-                .map(|b| a.iter().map(|(k, v)| v * b.get(k).copied().unwrap_or(0)).sum())
+                .map(|b| {
+                    a.iter()
+                        .map(|(k, v)| v * b.get(k).copied().unwrap_or(0))
+                        .sum()
+                })
                 .collect()
         })
         .collect()
@@ -70,7 +76,11 @@ fn hashed_wl_equals_the_textbook_kernel() {
     for dir in [Direction::In, Direction::Out, Direction::Both] {
         for h in [0, 1, 3] {
             let f = wl::features_batch(&archs, &WlConfig { h, direction: dir });
-            assert_eq!(kernel::gram_raw(&f, BaseKernel::Dot), textbook_gram(&archs, h, dir), "h={h} {dir}");
+            assert_eq!(
+                kernel::gram_raw(&f, BaseKernel::Dot),
+                textbook_gram(&archs, h, dir),
+                "h={h} {dir}"
+            );
         }
     }
 }
@@ -79,7 +89,13 @@ fn hashed_wl_equals_the_textbook_kernel() {
 fn kernel_matrices_are_symmetric_psd() {
     let mut archs = sample(&Nb201Space::default(), 60, 5);
     archs.extend(sample(&DartsSpace::default(), 30, 6));
-    let f = wl::features_batch(&archs, &WlConfig { h: 2, direction: Direction::Both });
+    let f = wl::features_batch(
+        &archs,
+        &WlConfig {
+            h: 2,
+            direction: Direction::Both,
+        },
+    );
     for base in [BaseKernel::Dot, BaseKernel::OptimalAssignment] {
         for normalize in [false, true] {
             let k = kernel::gram(&f, KernelConfig { base, normalize });
@@ -96,16 +112,34 @@ fn isomorphic_nb201_cells_get_identical_features() {
     let s = Nb201Space::default();
     // Node 2 feeds nothing (3<-2 is none): whatever reaches it is dead.
     let a = s.parse("|nor_conv_3x3~0|+|avg_pool_3x3~0|nor_conv_1x1~1|+|skip_connect~0|nor_conv_3x3~1|none~2|").unwrap();
-    let b = s.parse("|nor_conv_3x3~0|+|none~0|skip_connect~1|+|skip_connect~0|nor_conv_3x3~1|none~2|").unwrap();
+    let b = s
+        .parse("|nor_conv_3x3~0|+|none~0|skip_connect~1|+|skip_connect~0|nor_conv_3x3~1|none~2|")
+        .unwrap();
     // Same function with the inputs of node 3 listed through a different node order is
     // not expressible in NB201, but parallel identical paths are: 3<-0 and 3<-1 swap roles.
-    let c = s.parse("|none~0|+|none~0|none~1|+|nor_conv_3x3~0|none~1|none~2|").unwrap();
-    let d = s.parse("|avg_pool_3x3~0|+|nor_conv_1x1~0|none~1|+|nor_conv_3x3~0|none~1|none~2|").unwrap();
+    let c = s
+        .parse("|none~0|+|none~0|none~1|+|nor_conv_3x3~0|none~1|none~2|")
+        .unwrap();
+    let d = s
+        .parse("|avg_pool_3x3~0|+|nor_conv_1x1~0|none~1|+|nor_conv_3x3~0|none~1|none~2|")
+        .unwrap();
     for dir in [Direction::In, Direction::Out, Direction::Both] {
-        let cfg = WlConfig { h: 3, direction: dir };
-        assert_eq!(wl::features(&s.lower(&a), &cfg), wl::features(&s.lower(&b), &cfg));
-        assert_eq!(wl::features(&s.lower(&c), &cfg), wl::features(&s.lower(&d), &cfg));
-        assert_ne!(wl::features(&s.lower(&a), &cfg), wl::features(&s.lower(&c), &cfg));
+        let cfg = WlConfig {
+            h: 3,
+            direction: dir,
+        };
+        assert_eq!(
+            wl::features(&s.lower(&a), &cfg),
+            wl::features(&s.lower(&b), &cfg)
+        );
+        assert_eq!(
+            wl::features(&s.lower(&c), &cfg),
+            wl::features(&s.lower(&d), &cfg)
+        );
+        assert_ne!(
+            wl::features(&s.lower(&a), &cfg),
+            wl::features(&s.lower(&c), &cfg)
+        );
     }
 }
 
@@ -134,11 +168,23 @@ fn marginal_likelihood_picks_a_structural_depth_on_real_data() {
     let gp = Gp::fit(&xs, &ys, &cfg).unwrap();
     // h = 0 (a bag of operations) ignores how cells are wired; the data says wiring matters.
     assert!(gp.wl_config().h >= 1, "chose h = {}", gp.wl_config().h);
-    let only0 = Gp::fit(&xs, &ys, &GpConfig { hs: vec![0], ..cfg.clone() }).unwrap();
+    let only0 = Gp::fit(
+        &xs,
+        &ys,
+        &GpConfig {
+            hs: vec![0],
+            ..cfg.clone()
+        },
+    )
+    .unwrap();
     assert!(gp.report().lml > only0.report().lml);
     let xt: Vec<Arch> = te.iter().map(|&i| archs[i].clone()).collect();
     let yt: Vec<f64> = te.iter().map(|&i| y[i]).collect();
-    let p: Vec<f64> = gp.predict(&xt).iter().map(|p| gp.to_original(p.mean)).collect();
+    let p: Vec<f64> = gp
+        .predict(&xt)
+        .iter()
+        .map(|p| gp.to_original(p.mean))
+        .collect();
     let rho = wlgp::stats::spearman(&p, &yt);
     assert!(rho > 0.75, "held-out Spearman {rho}");
 }

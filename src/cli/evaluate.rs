@@ -146,7 +146,7 @@ pub(crate) fn evaluate(a: &EvaluateArgs) -> Result<()> {
         SpaceKind::Nbgraph => eval_in(&NbGraphSpace::new(d.proteins), d, &metric, a)?,
         _ => eval_in(
             &Nb201Space {
-                skip_as_wire: a.surrogate.skip_as_wire,
+                skip_as_wire: a.surrogate.skip.as_wire(),
             },
             d,
             &metric,

@@ -19,14 +19,14 @@ pub(crate) struct KernelArgs {
     #[arg(long)]
     normalize: bool,
     /// Which neighbours WL aggregates.
-    #[arg(long, value_enum, default_value_t = Direction::In)]
+    #[arg(long, value_enum, default_value_t = Direction::Both)]
     direction: Direction,
     /// Base kernel on the motif counts.
     #[arg(long, value_enum, default_value_t = BaseKernel::Dot)]
     base_kernel: BaseKernel,
-    /// Lower skip connections to wires instead of nodes (NB201 and DARTS).
-    #[arg(long)]
-    skip_as_wire: bool,
+    /// How skip connections are lowered (NB201 and DARTS).
+    #[arg(long, value_enum, default_value_t = super::SkipArg::Wire)]
+    skip: super::SkipArg,
     /// For nbgraph: the proteins op set.
     #[arg(long)]
     proteins: bool,
@@ -94,7 +94,7 @@ pub(crate) fn kernel(a: &KernelArgs) -> Result<()> {
     std::io::stdin()
         .read_to_string(&mut text)
         .map_err(|e| Error::io("reading stdin", e))?;
-    let w = a.skip_as_wire;
+    let w = a.skip.as_wire();
     let s = match a.space {
         SpaceKind::Nb201 => run(&Nb201Space { skip_as_wire: w }, a, &text)?,
         SpaceKind::Nbgraph => run(&NbGraphSpace::new(a.proteins), a, &text)?,

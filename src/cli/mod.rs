@@ -46,7 +46,7 @@ pub(crate) struct SurrogateArgs {
     #[arg(long, value_delimiter = ',', default_value = "0,1,2,3")]
     hs: Vec<usize>,
     /// Which neighbours WL aggregates.
-    #[arg(long, value_enum, default_value_t = Direction::In)]
+    #[arg(long, value_enum, default_value_t = Direction::Both)]
     direction: Direction,
     /// Base kernel on the motif counts.
     #[arg(long, value_enum, default_value_t = BaseKernel::Dot)]
@@ -57,15 +57,33 @@ pub(crate) struct SurrogateArgs {
     /// Target transform before standardisation.
     #[arg(long, value_enum, default_value_t = TransformArg::Auto)]
     transform: TransformArg,
-    /// Lower skip connections to wires instead of nodes (NB201 and DARTS).
-    #[arg(long)]
-    skip_as_wire: bool,
+    /// How skip connections are lowered (NB201 and DARTS).
+    #[arg(long, value_enum, default_value_t = SkipArg::Wire)]
+    pub(crate) skip: SkipArg,
+}
+
+/// How `skip_connect` edges become graph structure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SkipArg {
+    /// A plain connection from the skip's source to its targets (NAS-BOWL).
+    Wire,
+    /// A node labelled `skip_connect`, like any other operation.
+    Node,
+}
+
+impl SkipArg {
+    pub(crate) fn as_wire(self) -> bool {
+        self == SkipArg::Wire
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum TransformArg {
-    /// Identity for larger-is-better metrics, negation for smaller-is-better ones.
+    /// -log(1 - accuracy) for accuracies, identity for other larger-is-better metrics,
+    /// negation for smaller-is-better ones.
     Auto,
+    /// The values as they are (negated for smaller-is-better metrics).
+    Identity,
     /// -log(1 - accuracy), for accuracy metrics only.
     NegLogError,
 }
@@ -83,6 +101,8 @@ impl SurrogateArgs {
         let kind = bench_data::metric_kind(metric);
         let transform = match self.transform {
             TransformArg::Auto => kind.default_transform(),
+            TransformArg::Identity if kind.maximize => Transform::Identity,
+            TransformArg::Identity => Transform::Negate,
             TransformArg::NegLogError => match kind.accuracy_scale {
                 Some(scale) if kind.maximize => Transform::NegLogError { scale },
                 _ => {

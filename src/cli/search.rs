@@ -186,7 +186,7 @@ pub(crate) fn search(a: &SearchArgs) -> Result<()> {
         &metric,
         &cfg,
         a.method,
-        a.surrogate.skip_as_wire,
+        a.surrogate.skip.as_wire(),
         &mut on_eval,
     )?;
     pb.finish_and_clear();
@@ -240,7 +240,7 @@ pub(crate) fn compare(c: &CompareArgs) -> Result<()> {
                 seed: s,
                 ..base.clone()
             };
-            let o = run_one(d, &metric, &cfg, m, a.surrogate.skip_as_wire, &mut |_| {});
+            let o = run_one(d, &metric, &cfg, m, a.surrogate.skip.as_wire(), &mut |_| {});
             pb.inc(1);
             o.map(|o| (m, o))
         })

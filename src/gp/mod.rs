@@ -32,7 +32,7 @@ impl Default for GpConfig {
     fn default() -> Self {
         GpConfig {
             hs: vec![0, 1, 2, 3],
-            direction: Direction::In,
+            direction: Direction::Both,
             kernel: KernelConfig {
                 base: BaseKernel::Dot,
                 normalize: true,

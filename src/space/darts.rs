@@ -39,10 +39,17 @@ pub struct DartsCell {
 }
 
 /// The DARTS space; the string form is the `Genotype(...)` repr of the DARTS code.
-#[derive(Clone, Debug, Default)]
+/// Skip connections become wires by default, as in [`super::Nb201Space`].
+#[derive(Clone, Debug)]
 pub struct DartsSpace {
     /// Lower skip connections to wires rather than nodes.
     pub skip_as_wire: bool,
+}
+
+impl Default for DartsSpace {
+    fn default() -> Self {
+        DartsSpace { skip_as_wire: true }
+    }
 }
 
 const ALL_CONCAT: u8 = 0b11_1100;
@@ -314,7 +321,9 @@ mod tests {
 
     #[test]
     fn parses_the_published_darts_v2_genotype() {
-        let s = DartsSpace::default();
+        let s = DartsSpace {
+            skip_as_wire: false,
+        };
         let c = s.parse(DARTS_V2).unwrap();
         assert_eq!(s.format(&c), DARTS_V2);
         let r = DARTS_V2.replace("[2, 3, 4, 5]", "range(2, 6)");

@@ -21,7 +21,7 @@ fn sample<S: Sampler>(s: &S, n: usize, seed: u64) -> Vec<Arch> {
 /// dictionary shared by all graphs, and count.
 fn textbook_gram(archs: &[Arch], h: usize, dir: Direction) -> Vec<Vec<u64>> {
     let mut dict: HashMap<String, usize> = HashMap::new();
-    let mut id = |s: String, dict: &mut HashMap<String, usize>| {
+    let id = |s: String, dict: &mut HashMap<String, usize>| {
         let n = dict.len();
         *dict.entry(s).or_insert(n)
     };

@@ -114,9 +114,9 @@ fn sample_then_kernel_for_every_space() {
             .map(|l| l.split(',').map(|x| x.parse().unwrap()).collect())
             .collect();
         assert_eq!(rows.len(), 6);
-        for i in 0..6 {
-            for j in 0..6 {
-                assert_eq!(rows[i][j], rows[j][i]);
+        for (i, row) in rows.iter().enumerate() {
+            for (j, v) in row.iter().enumerate() {
+                assert_eq!(*v, rows[j][i]);
             }
         }
         let n = wlgp(

@@ -10,6 +10,7 @@ pub mod bench_data;
 pub mod cli;
 pub mod error;
 pub mod gp;
+pub mod gpu;
 pub mod graph;
 pub mod kernel;
 pub mod search;

@@ -1,0 +1,160 @@
+//! The GPU engine: WL hashing and kernel matrices in WGSL compute shaders (wgpu), bit for
+//! bit equal to the CPU reference, with the CPU path as the fallback when no adapter exists.
+
+mod context;
+mod kernel;
+mod wl;
+
+pub use context::{adapter_report, GpuContext};
+pub use kernel::GpuKernel;
+pub use wl::GpuWl;
+
+use crate::error::{Error, Result};
+use crate::graph::Arch;
+use crate::kernel::{self as cpu_kernel, BaseKernel};
+use crate::wl::{self as cpu_wl, Features, WlConfig};
+use std::sync::{Arc, Mutex, Once, OnceLock};
+
+/// Where the heavy work runs, as chosen by `--device` or `WLGP_DEVICE`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceChoice {
+    /// The GPU when an adapter exists, else the CPU after one notice on stderr.
+    Auto,
+    /// The GPU; an error when no adapter exists.
+    Gpu,
+    /// The CPU reference.
+    Cpu,
+}
+
+impl DeviceChoice {
+    /// The choice named by `WLGP_DEVICE`, or `Auto`.
+    pub fn from_env() -> Result<DeviceChoice> {
+        match std::env::var("WLGP_DEVICE") {
+            Err(_) => Ok(DeviceChoice::Auto),
+            Ok(v) => <DeviceChoice as clap::ValueEnum>::from_str(&v, true).map_err(|_| {
+                Error::Config(format!("WLGP_DEVICE=`{v}`: expected auto, gpu or cpu"))
+            }),
+        }
+    }
+}
+
+/// The lazily created, process-wide GPU context (created once, reused by every call);
+/// the error says why no adapter could be used.
+pub fn shared_context() -> std::result::Result<Arc<GpuContext>, String> {
+    static CTX: OnceLock<std::result::Result<Arc<GpuContext>, String>> = OnceLock::new();
+    CTX.get_or_init(|| GpuContext::new().map(Arc::new)).clone()
+}
+
+/// A compute engine: the GPU pipelines, or the CPU path.
+pub enum Engine {
+    /// The CPU reference (rayon).
+    Cpu,
+    /// GPU pipelines, compiled once and reused with their buffers.
+    Gpu {
+        /// The device and queue.
+        ctx: Arc<GpuContext>,
+        /// WL hashing pipeline.
+        wl: Mutex<GpuWl>,
+        /// Kernel-matrix pipeline.
+        kernel: Mutex<GpuKernel>,
+    },
+}
+
+impl Engine {
+    /// Builds the engine for a device choice; `Auto` falls back to the CPU with one
+    /// notice per process when no adapter exists.
+    pub fn new(choice: DeviceChoice) -> Result<Engine> {
+        if choice == DeviceChoice::Cpu {
+            return Ok(Engine::Cpu);
+        }
+        match shared_context() {
+            Ok(ctx) => Ok(Engine::Gpu {
+                wl: Mutex::new(GpuWl::new(&ctx)),
+                kernel: Mutex::new(GpuKernel::new(&ctx)),
+                ctx,
+            }),
+            Err(e) if choice == DeviceChoice::Gpu => {
+                Err(Error::Config(format!("--device gpu: no GPU adapter ({e})")))
+            }
+            Err(e) => {
+                static NOTICE: Once = Once::new();
+                NOTICE.call_once(|| eprintln!("wlgp: no GPU adapter ({e}); using the CPU"));
+                Ok(Engine::Cpu)
+            }
+        }
+    }
+
+    /// A name for reports: the adapter and its backend, or "cpu".
+    pub fn name(&self) -> String {
+        match self {
+            Engine::Cpu => "cpu".into(),
+            Engine::Gpu { ctx, .. } => ctx.describe(),
+        }
+    }
+
+    /// WL features of many graphs; equal to [`crate::wl::features_batch`] bit for bit.
+    pub fn features(&self, archs: &[Arch], cfg: &WlConfig) -> Result<Vec<Features>> {
+        match self {
+            Engine::Cpu => Ok(cpu_wl::features_batch(archs, cfg)),
+            Engine::Gpu { wl, .. } => wl.lock().map_err(|_| poisoned())?.features(archs, cfg),
+        }
+    }
+
+    /// Raw kernel entries `k(a_i, b_j)`, row-major; exact integers on both paths.
+    pub fn kernel_raw(&self, a: &[Features], b: &[Features], base: BaseKernel) -> Result<Vec<u64>> {
+        match self {
+            Engine::Cpu => Ok(cpu_raw(a, b, base)),
+            Engine::Gpu { kernel, .. } => kernel
+                .lock()
+                .map_err(|_| poisoned())?
+                .compute(a, b, base)
+                .map(|(raw, _)| raw),
+        }
+    }
+
+    /// Raw and normalised kernel entries, row-major (normalised in f32 on the GPU, f64 on
+    /// the CPU, returned as f64).
+    pub fn kernel(
+        &self,
+        a: &[Features],
+        b: &[Features],
+        base: BaseKernel,
+    ) -> Result<(Vec<u64>, Vec<f64>)> {
+        match self {
+            Engine::Cpu => {
+                let raw = cpu_raw(a, b, base);
+                let ka: Vec<u64> = a.iter().map(|x| cpu_kernel::self_kernel(x, base)).collect();
+                let kb: Vec<u64> = b.iter().map(|x| cpu_kernel::self_kernel(x, base)).collect();
+                let norm = raw
+                    .iter()
+                    .enumerate()
+                    .map(|(e, &k)| {
+                        let d = (ka[e / b.len()] as f64 * kb[e % b.len()] as f64).sqrt();
+                        if d > 0.0 {
+                            k as f64 / d
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect();
+                Ok((raw, norm))
+            }
+            Engine::Gpu { kernel, .. } => {
+                let (raw, norm) = kernel.lock().map_err(|_| poisoned())?.compute(a, b, base)?;
+                Ok((raw, norm.into_iter().map(f64::from).collect()))
+            }
+        }
+    }
+}
+
+fn cpu_raw(a: &[Features], b: &[Features], base: BaseKernel) -> Vec<u64> {
+    use rayon::prelude::*;
+    a.par_iter()
+        .flat_map_iter(|x| b.iter().map(move |y| cpu_kernel::raw(x, y, base)))
+        .collect()
+}
+
+fn poisoned() -> Error {
+    Error::Config("a previous GPU call panicked; the engine is unusable".into())
+}

@@ -1,0 +1,236 @@
+//! Batched WL hashing on the GPU (`shaders/wl_hash.wgsl`): one dispatch per iteration over
+//! every node of a batch packed as CSR. The per-graph counting (sort and run-length) stays
+//! on the CPU, which reads the labels back: a documented split (see README, Performance).
+
+use super::context::GpuContext;
+use crate::error::{Error, Result};
+use crate::graph::Arch;
+use crate::wl::{initial_label, Direction, Features, WlConfig, MAX_H};
+use bytemuck::{Pod, Zeroable};
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct Params {
+    nodes: u32,
+    iteration: u32,
+    prev_offset: u32,
+    next_offset: u32,
+}
+
+/// The WL pipeline, compiled once, with buffers kept between calls.
+pub struct GpuWl {
+    ctx: Arc<GpuContext>,
+    pipeline: wgpu::ComputePipeline,
+    layout: wgpu::BindGroupLayout,
+    buffers: Option<(u64, [wgpu::Buffer; 3])>,
+    /// Largest batch in nodes x (h + 1) labels, from the device's limits.
+    max_labels: u64,
+    /// Largest workgroup count in x before the dispatch goes 2-D.
+    max_groups_x: u32,
+}
+
+const WORKGROUP: u32 = 64;
+
+impl GpuWl {
+    /// Compiles `shaders/wl_hash.wgsl`.
+    pub fn new(ctx: &Arc<GpuContext>) -> GpuWl {
+        let module = ctx.shader("wl_hash", include_str!("../../shaders/wl_hash.wgsl"));
+        let pipeline = ctx
+            .device
+            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some("wl_hash"),
+                layout: None,
+                module: &module,
+                entry_point: Some("wl_step"),
+                compilation_options: Default::default(),
+                cache: None,
+            });
+        let layout = pipeline.get_bind_group_layout(0);
+        // Keep one batch's labels under 256 MiB (and the binding limit) so memory stays bounded.
+        let max_labels = (ctx.max_binding().min(256 << 20)) / 8;
+        GpuWl {
+            ctx: ctx.clone(),
+            pipeline,
+            layout,
+            buffers: None,
+            max_labels,
+            max_groups_x: ctx.limits.max_compute_workgroups_per_dimension.max(1),
+        }
+    }
+
+    /// Lowers the batch and dispatch limits, so tests can exercise batch splitting and
+    /// 2-D dispatch without millions of nodes.
+    #[doc(hidden)]
+    pub fn set_limits(&mut self, max_labels: u64, max_groups_x: u32) {
+        self.max_labels = max_labels.max(1);
+        self.max_groups_x = max_groups_x.max(1);
+    }
+
+    /// WL features of many graphs, equal to the CPU's bit for bit.
+    pub fn features(&mut self, archs: &[Arch], cfg: &WlConfig) -> Result<Vec<Features>> {
+        if cfg.h > MAX_H {
+            return Err(Error::Config(format!("WL depth {} above {MAX_H}", cfg.h)));
+        }
+        let per_label = cfg.h as u64 + 1;
+        let mut out = Vec::with_capacity(archs.len());
+        let mut start = 0;
+        while start < archs.len() {
+            // Grow the batch while its labels fit.
+            let mut nodes = 0u64;
+            let mut end = start;
+            while end < archs.len()
+                && (nodes + archs[end].node_count() as u64) * per_label <= self.max_labels
+            {
+                nodes += archs[end].node_count() as u64;
+                end += 1;
+            }
+            if end == start {
+                return Err(Error::Config(format!(
+                    "graph {start} has {} nodes: too large for the GPU's buffer limits",
+                    archs[start].node_count()
+                )));
+            }
+            out.extend(self.batch(&archs[start..end], cfg)?);
+            start = end;
+        }
+        Ok(out)
+    }
+
+    fn ensure(&mut self, bytes: [u64; 3]) -> [wgpu::Buffer; 3] {
+        let need = bytes.iter().copied().max().unwrap_or(4).max(16);
+        if self.buffers.as_ref().is_none_or(|(cap, _)| *cap < need) {
+            let cap = need
+                .next_power_of_two()
+                .min(self.ctx.max_binding().max(need));
+            let mk = |label| {
+                self.ctx.device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some(label),
+                    size: cap,
+                    usage: wgpu::BufferUsages::STORAGE
+                        | wgpu::BufferUsages::COPY_DST
+                        | wgpu::BufferUsages::COPY_SRC,
+                    mapped_at_creation: false,
+                })
+            };
+            self.buffers = Some((cap, [mk("nb_offsets"), mk("nb_list"), mk("labels")]));
+        }
+        self.buffers.as_ref().expect("just made").1.clone()
+    }
+
+    fn batch(&mut self, archs: &[Arch], cfg: &WlConfig) -> Result<Vec<Features>> {
+        // Pack: batch-global node ids, CSR neighbours, initial labels.
+        let mut first = Vec::with_capacity(archs.len() + 1);
+        let mut offsets: Vec<u32> = vec![0];
+        let mut list: Vec<u32> = Vec::new();
+        let mut l0: Vec<[u32; 2]> = Vec::new();
+        let mut cache: HashMap<&str, u64> = HashMap::new();
+        for a in archs {
+            let base = l0.len() as u32;
+            first.push(base as usize);
+            for v in 0..a.node_count() {
+                if matches!(cfg.direction, Direction::In | Direction::Both) {
+                    list.extend(a.predecessors(v).map(|u| base + u as u32));
+                }
+                if matches!(cfg.direction, Direction::Out | Direction::Both) {
+                    list.extend(a.successors(v).map(|u| base + u as u32));
+                }
+                offsets.push(list.len() as u32);
+                let l = *cache
+                    .entry(a.label(v))
+                    .or_insert_with(|| initial_label(a.label(v)));
+                l0.push([l as u32, (l >> 32) as u32]);
+            }
+        }
+        first.push(l0.len());
+        let n = l0.len() as u64;
+        let levels = cfg.h as u64 + 1;
+        if list.is_empty() {
+            list.push(0); // bindings may not be empty
+        }
+        let ctx = self.ctx.clone();
+        let bufs = self.ensure([
+            offsets.len() as u64 * 4,
+            list.len() as u64 * 4,
+            n * levels * 8,
+        ]);
+        ctx.queue
+            .write_buffer(&bufs[0], 0, bytemuck::cast_slice(&offsets));
+        ctx.queue
+            .write_buffer(&bufs[1], 0, bytemuck::cast_slice(&list));
+        ctx.queue
+            .write_buffer(&bufs[2], 0, bytemuck::cast_slice(&l0));
+        let groups = (n as u32).div_ceil(WORKGROUP).max(1);
+        let max_dim = self.max_groups_x;
+        let (gx, gy) = (groups.min(max_dim), groups.div_ceil(max_dim));
+        let mut enc = ctx.device.create_command_encoder(&Default::default());
+        let mut uniforms = Vec::new();
+        for it in 1..=cfg.h as u32 {
+            let p = Params {
+                nodes: n as u32,
+                iteration: it,
+                prev_offset: (it - 1) * n as u32,
+                next_offset: it * n as u32,
+            };
+            let ub = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("wl params"),
+                size: std::mem::size_of::<Params>() as u64,
+                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            ctx.queue.write_buffer(&ub, 0, bytemuck::bytes_of(&p));
+            let bg = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("wl"),
+                layout: &self.layout,
+                entries: &[
+                    wgpu::BindGroupEntry {
+                        binding: 0,
+                        resource: ub.as_entire_binding(),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 1,
+                        resource: bufs[0].as_entire_binding(),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 2,
+                        resource: bufs[1].as_entire_binding(),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 3,
+                        resource: bufs[2].as_entire_binding(),
+                    },
+                ],
+            });
+            {
+                let mut pass = enc.begin_compute_pass(&Default::default());
+                pass.set_pipeline(&self.pipeline);
+                pass.set_bind_group(0, &bg, &[]);
+                pass.dispatch_workgroups(gx, gy, 1);
+            }
+            uniforms.push(ub);
+        }
+        ctx.queue.submit([enc.finish()]);
+        let bytes = ctx.read_back(&bufs[2], n * levels * 8).map_err(gpu_err)?;
+        let labels: Vec<u64> = bytemuck::pod_collect_to_vec(&bytes);
+        Ok((0..archs.len())
+            .into_par_iter()
+            .map(|g| {
+                let (s, e) = (first[g], first[g + 1]);
+                let mut all: Vec<u64> = (0..levels as usize)
+                    .flat_map(|it| {
+                        labels[it * n as usize + s..it * n as usize + e]
+                            .iter()
+                            .copied()
+                    })
+                    .collect();
+                Features::from_labels(&mut all)
+            })
+            .collect())
+    }
+}
+
+pub(crate) fn gpu_err(e: String) -> Error {
+    Error::Config(format!("GPU: {e}"))
+}

@@ -116,7 +116,7 @@ impl Gp {
         for (idx, (h, f)) in feats.iter().enumerate() {
             let k = kernel::gram(f, cfg.kernel);
             let (report, chol) = fit::fit_noise(&k, &z, *h)?;
-            if best.as_ref().map_or(true, |b| report.lml > b.0.lml) {
+            if best.as_ref().is_none_or(|b| report.lml > b.0.lml) {
                 best = Some((report, idx, chol));
             }
         }

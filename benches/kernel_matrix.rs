@@ -8,6 +8,7 @@ mod common;
 
 fn bench(c: &mut Criterion) {
     let single = common::one_thread();
+    let gpu = common::gpu();
     let cfg = KernelConfig {
         base: BaseKernel::Dot,
         normalize: true,

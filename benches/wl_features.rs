@@ -7,6 +7,7 @@ mod common;
 
 fn bench(c: &mut Criterion) {
     let single = common::one_thread();
+    let gpu = common::gpu();
     let mut g = c.benchmark_group("wl_features");
     g.sample_size(10);
     for n in [1_000usize, 100_000] {

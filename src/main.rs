@@ -1,5 +1,11 @@
 //! The `wlgp` command line; all logic lives in the library (`wlgp::cli`).
 
 fn main() {
+    // Mesa's Vulkan drivers print an error line when XDG_RUNTIME_DIR is unset, although
+    // wlgp opens no window; give them a directory so stderr carries only wlgp's own lines.
+    // (Set before any thread starts.)
+    if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+        std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir());
+    }
     std::process::exit(wlgp::cli::main());
 }

@@ -4,8 +4,13 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 fn wlgp(args: &[&str], stdin: &str) -> Output {
+    wlgp_env(args, stdin, &[])
+}
+
+fn wlgp_env(args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_wlgp"))
         .args(args)
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -233,4 +238,56 @@ fn data_lists_every_table() {
         assert!(t.contains(name), "{name}");
     }
     assert!(t.contains("26206") && t.contains("2021") && t.contains("15625"));
+}
+
+#[test]
+fn kernel_on_gpu_and_cpu_prints_identical_raw_matrices() {
+    let s = wlgp(
+        &["sample", "--space", "darts", "-n", "300", "--seed", "5"],
+        "",
+    );
+    let archs = text(&s.stdout);
+    let cpu = wlgp(
+        &["kernel", "--space", "darts", "--h", "3", "--device", "cpu"],
+        &archs,
+    );
+    assert!(cpu.status.success());
+    // auto: the GPU when an adapter exists (lavapipe in CI), else the CPU after a notice.
+    let auto = wlgp(
+        &["kernel", "--space", "darts", "--h", "3", "--device", "auto"],
+        &archs,
+    );
+    assert!(auto.status.success(), "{}", text(&auto.stderr));
+    assert_eq!(cpu.stdout, auto.stdout);
+    let env = wlgp_env(
+        &["kernel", "--space", "darts", "--h", "3"],
+        &archs,
+        &[("WLGP_DEVICE", "cpu")],
+    );
+    assert_eq!(cpu.stdout, env.stdout);
+}
+
+#[test]
+fn device_errors_are_clear() {
+    let o = wlgp_env(&["device"], "", &[("WLGP_DEVICE", "tpu")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("WLGP_DEVICE=`tpu`"));
+    // No backend that can exist here: `gpu` is an error, `auto` falls back with one notice.
+    let good = "|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|none~2|\n";
+    let no_gpu = [("WGPU_BACKEND", "dx12")];
+    let o = wlgp_env(
+        &["kernel", "--space", "nb201", "--h", "1", "--device", "gpu"],
+        good,
+        &no_gpu,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("no GPU adapter"));
+    let o = wlgp_env(&["kernel", "--space", "nb201", "--h", "1"], good, &no_gpu);
+    assert!(o.status.success());
+    assert_eq!(text(&o.stderr).matches("using the CPU").count(), 1);
+    let cpu = wlgp(
+        &["kernel", "--space", "nb201", "--h", "1", "--device", "cpu"],
+        good,
+    );
+    assert_eq!(o.stdout, cpu.stdout);
 }

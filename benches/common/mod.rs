@@ -27,3 +27,17 @@ pub fn one_thread() -> rayon::ThreadPool {
         .build()
         .expect("pool")
 }
+
+/// The GPU engine when an adapter exists (lavapipe counts), for the GPU rows.
+pub fn gpu() -> Option<wlgp::gpu::Engine> {
+    match wlgp::gpu::Engine::new(wlgp::gpu::DeviceChoice::Gpu) {
+        Ok(e) => {
+            eprintln!("GPU rows on {}", e.name());
+            Some(e)
+        }
+        Err(e) => {
+            eprintln!("no GPU rows: {e}");
+            None
+        }
+    }
+}

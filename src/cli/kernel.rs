@@ -1,9 +1,10 @@
 //! `wlgp kernel`: the WL kernel matrix of architectures read on stdin.
 
 use crate::error::{Error, Result};
-use crate::kernel::{self, BaseKernel, KernelConfig};
+use crate::gpu::{DeviceChoice, Engine};
+use crate::kernel::BaseKernel;
 use crate::space::{DartsSpace, JsonSpace, Nb101Space, Nb201Space, NbGraphSpace, Space, SpaceKind};
-use crate::wl::{self, Direction, WlConfig, MAX_H};
+use crate::wl::{Direction, WlConfig, MAX_H};
 use clap::Args;
 use std::io::Read;
 
@@ -50,40 +51,34 @@ pub(crate) fn parse_lines<S: Space>(space: &S, text: &str) -> Result<Vec<crate::
     Ok(out)
 }
 
-fn run<S: Space>(space: &S, a: &KernelArgs, text: &str) -> Result<String> {
+fn run<S: Space>(space: &S, a: &KernelArgs, text: &str, device: DeviceChoice) -> Result<String> {
     let archs = parse_lines(space, text)?;
-    let feats = wl::features_batch(
+    // Input is checked before any GPU work starts.
+    let engine = Engine::new(device)?;
+    let feats = engine.features(
         &archs,
         &WlConfig {
             h: a.h,
             direction: a.direction,
         },
-    );
-    let mut s = String::with_capacity(archs.len() * archs.len() * 4);
-    if a.normalize {
-        let k = kernel::gram(
-            &feats,
-            KernelConfig {
-                base: a.base_kernel,
-                normalize: true,
-            },
-        );
-        for i in 0..k.nrows() {
-            let row: Vec<String> = (0..k.ncols()).map(|j| format!("{}", k[(i, j)])).collect();
-            s += &row.join(",");
-            s.push('\n');
-        }
+    )?;
+    let n = feats.len();
+    let cells: Vec<String> = if a.normalize {
+        let (_, norm) = engine.kernel(&feats, &feats, a.base_kernel)?;
+        norm.iter().map(|v| v.to_string()).collect()
     } else {
-        for row in kernel::gram_raw(&feats, a.base_kernel) {
-            let row: Vec<String> = row.iter().map(|v| v.to_string()).collect();
-            s += &row.join(",");
-            s.push('\n');
-        }
+        let raw = engine.kernel_raw(&feats, &feats, a.base_kernel)?;
+        raw.iter().map(|v| v.to_string()).collect()
+    };
+    let mut s = String::with_capacity(cells.len() * 4);
+    for row in cells.chunks(n) {
+        s += &row.join(",");
+        s.push('\n');
     }
     Ok(s)
 }
 
-pub(crate) fn kernel(a: &KernelArgs) -> Result<()> {
+pub(crate) fn kernel(a: &KernelArgs, device: DeviceChoice) -> Result<()> {
     if a.h > MAX_H {
         return Err(Error::Config(format!(
             "--h {} is above the maximum {MAX_H}",
@@ -96,11 +91,11 @@ pub(crate) fn kernel(a: &KernelArgs) -> Result<()> {
         .map_err(|e| Error::io("reading stdin", e))?;
     let w = a.skip.as_wire();
     let s = match a.space {
-        SpaceKind::Nb201 => run(&Nb201Space { skip_as_wire: w }, a, &text)?,
-        SpaceKind::Nbgraph => run(&NbGraphSpace::new(a.proteins), a, &text)?,
-        SpaceKind::Nb101 => run(&Nb101Space, a, &text)?,
-        SpaceKind::Darts => run(&DartsSpace { skip_as_wire: w }, a, &text)?,
-        SpaceKind::Json => run(&JsonSpace, a, &text)?,
+        SpaceKind::Nb201 => run(&Nb201Space { skip_as_wire: w }, a, &text, device)?,
+        SpaceKind::Nbgraph => run(&NbGraphSpace::new(a.proteins), a, &text, device)?,
+        SpaceKind::Nb101 => run(&Nb101Space, a, &text, device)?,
+        SpaceKind::Darts => run(&DartsSpace { skip_as_wire: w }, a, &text, device)?,
+        SpaceKind::Json => run(&JsonSpace, a, &text, device)?,
     };
     super::out(&s)
 }

@@ -1,5 +1,6 @@
 //! The command-line interface: argument parsing and one function per subcommand.
 
+mod bench;
 mod data;
 mod evaluate;
 mod kernel;
@@ -10,6 +11,7 @@ use crate::acquisition::Acquisition;
 use crate::bench_data::{self, Dataset};
 use crate::error::{Error, Result};
 use crate::gp::{GpConfig, Transform};
+use crate::gpu::DeviceChoice;
 use crate::kernel::{BaseKernel, KernelConfig};
 use crate::space::SpaceKind;
 use crate::wl::{Direction, MAX_H};
@@ -21,6 +23,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Where WL hashing and kernel matrices run (default: WLGP_DEVICE, else auto).
+    #[arg(long, value_enum, global = true)]
+    device: Option<DeviceChoice>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -37,6 +42,10 @@ enum Command {
     Sample(sample::SampleArgs),
     /// List the embedded benchmark tables.
     Data,
+    /// Measure WL-feature and kernel-matrix throughput on CPU and GPU in one run.
+    Bench(bench::BenchArgs),
+    /// List the GPU adapters wgpu can see and the one wlgp would use.
+    Device,
 }
 
 /// Options of the surrogate, shared by every command that fits one.
@@ -195,12 +204,18 @@ pub fn main() -> i32 {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
+    let device = match cli.device {
+        Some(d) => d,
+        None => DeviceChoice::from_env()?,
+    };
     match cli.command {
         None => search::search(&search::SearchArgs::default_args()),
         Some(Command::Search(a)) => search::search(&a),
         Some(Command::Compare(a)) => search::compare(&a),
         Some(Command::Evaluate(a)) => evaluate::evaluate(&a),
-        Some(Command::Kernel(a)) => kernel::kernel(&a),
+        Some(Command::Kernel(a)) => kernel::kernel(&a, device),
+        Some(Command::Bench(a)) => bench::bench(&a, device),
+        Some(Command::Device) => device_report(device),
         Some(Command::Sample(a)) => sample::sample(&a),
         Some(Command::Data) => data::data(),
     }
@@ -214,4 +229,11 @@ pub(crate) fn out(s: &str) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         r => r.map_err(|e| Error::io("writing to stdout", e)),
     }
+}
+
+fn device_report(choice: DeviceChoice) -> Result<()> {
+    let mut s = crate::gpu::adapter_report();
+    let engine = crate::gpu::Engine::new(choice)?;
+    s += &format!("wlgp uses: {} (--device {:?})\n", engine.name(), choice);
+    out(&s)
 }

@@ -15,9 +15,14 @@ pub struct GpuContext {
     pub limits: wgpu::Limits,
 }
 
+/// Backends: `WGPU_BACKEND` (e.g. `vulkan`, `metal`, `dx12`) when set, else the primary ones.
+fn backends() -> wgpu::Backends {
+    wgpu::Backends::from_env().unwrap_or(wgpu::Backends::PRIMARY)
+}
+
 fn instance() -> wgpu::Instance {
     wgpu::Instance::new(wgpu::InstanceDescriptor {
-        backends: wgpu::Backends::PRIMARY,
+        backends: backends(),
         ..wgpu::InstanceDescriptor::new_without_display_handle_from_env()
     })
 }
@@ -63,7 +68,9 @@ impl GpuContext {
 
     /// Largest storage buffer binding, in bytes.
     pub fn max_binding(&self) -> u64 {
-        self.limits.max_storage_buffer_binding_size.min(self.limits.max_buffer_size)
+        self.limits
+            .max_storage_buffer_binding_size
+            .min(self.limits.max_buffer_size)
     }
 
     /// Compiles a shader from `shaders/`, prefixed with the shared 64-bit helpers.
@@ -118,7 +125,7 @@ impl GpuContext {
 /// Every adapter wgpu can see, one line each (for `wlgp device`).
 pub fn adapter_report() -> String {
     let instance = instance();
-    let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::PRIMARY));
+    let adapters = pollster::block_on(instance.enumerate_adapters(backends()));
     let mut s = String::new();
     if adapters.is_empty() {
         s.push_str("no GPU adapter found\n");

@@ -1,0 +1,190 @@
+//! `wlgp bench`: throughput of WL features and kernel matrices on this machine, CPU (one
+//! thread, all threads) and GPU measured in the same run.
+
+use crate::error::Result;
+use crate::gpu::{DeviceChoice, Engine};
+use crate::graph::Arch;
+use crate::kernel::BaseKernel;
+use crate::space::{DartsSpace, Nb201Space, Sampler};
+use crate::wl::{Direction, WlConfig};
+use clap::Args;
+use rand::SeedableRng;
+use serde::Serialize;
+use std::time::Instant;
+
+#[derive(Args, Debug)]
+pub(crate) struct BenchArgs {
+    /// Graphs per WL batch.
+    #[arg(long, default_value_t = 100_000)]
+    graphs: usize,
+    /// Training-set rows of the kernel matrix.
+    #[arg(long, default_value_t = 1_000)]
+    train: usize,
+    /// Candidate columns of the kernel matrix.
+    #[arg(long, default_value_t = 10_000)]
+    candidates: usize,
+    /// WL depth.
+    #[arg(long, default_value_t = 3)]
+    h: usize,
+    /// Timed repetitions (the best is reported).
+    #[arg(long, default_value_t = 3)]
+    repeats: usize,
+    /// Skip the single-thread CPU rows (they are the slowest).
+    #[arg(long)]
+    no_single_thread: bool,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct Row {
+    task: String,
+    space: &'static str,
+    engine: String,
+    items: u64,
+    seconds: f64,
+    per_second: f64,
+    unit: &'static str,
+}
+
+fn best_of<T>(repeats: usize, mut f: impl FnMut() -> Result<T>) -> Result<f64> {
+    f()?; // warm-up: pipelines, buffers, caches
+    let mut best = f64::INFINITY;
+    for _ in 0..repeats.max(1) {
+        let t = Instant::now();
+        f()?;
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    Ok(best)
+}
+
+fn graphs<S: Sampler>(s: &S, n: usize, seed: u64) -> Vec<Arch> {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    (0..n).map(|_| s.lower(&s.sample(&mut rng))).collect()
+}
+
+pub(crate) fn bench(a: &BenchArgs, device: DeviceChoice) -> Result<()> {
+    let gpu = match device {
+        DeviceChoice::Cpu => None,
+        d => match Engine::new(d)? {
+            Engine::Cpu => None,
+            e => Some(e),
+        },
+    };
+    let cpu = Engine::Cpu;
+    let single = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .map_err(|e| crate::Error::Config(e.to_string()))?;
+    let threads = rayon::current_num_threads();
+    let cfg = WlConfig {
+        h: a.h,
+        direction: Direction::Both,
+    };
+    let mut rows = Vec::new();
+    let spaces: [(&'static str, Vec<Arch>); 2] = [
+        ("nb201", graphs(&Nb201Space::default(), a.graphs, 1)),
+        ("darts", graphs(&DartsSpace::default(), a.graphs, 2)),
+    ];
+    for (space, archs) in &spaces {
+        let mut engines: Vec<(String, &Engine, bool)> = Vec::new();
+        if !a.no_single_thread {
+            engines.push(("cpu, 1 thread".into(), &cpu, true));
+        }
+        engines.push((format!("cpu, {threads} threads"), &cpu, false));
+        if let Some(g) = &gpu {
+            engines.push((g.name(), g, false));
+        }
+        let feats = cpu.features(archs, &cfg)?;
+        let train = &feats[..a.train.min(feats.len())];
+        let cands = &feats[..a.candidates.min(feats.len())];
+        for (name, e, one) in &engines {
+            let run = || {
+                if *one {
+                    single.install(|| e.features(archs, &cfg))
+                } else {
+                    e.features(archs, &cfg)
+                }
+            };
+            let s = best_of(a.repeats, run)?;
+            rows.push(Row {
+                task: format!("WL features h={}", a.h),
+                space,
+                engine: name.clone(),
+                items: archs.len() as u64,
+                seconds: s,
+                per_second: archs.len() as f64 / s,
+                unit: "graphs/s",
+            });
+            let run = || {
+                if *one {
+                    single.install(|| e.kernel_raw(train, cands, BaseKernel::Dot))
+                } else {
+                    e.kernel_raw(train, cands, BaseKernel::Dot)
+                }
+            };
+            let s = best_of(a.repeats, run)?;
+            let n = (train.len() * cands.len()) as u64;
+            rows.push(Row {
+                task: format!("kernel {}x{}", train.len(), cands.len()),
+                space,
+                engine: name.clone(),
+                items: n,
+                seconds: s,
+                per_second: n as f64 / s,
+                unit: "entries/s",
+            });
+        }
+    }
+    if a.json {
+        let v = serde_json::json!({
+            "machine": machine(),
+            "cpu_threads": threads,
+            "gpu": gpu.as_ref().map(|g| g.name()),
+            "rows": rows,
+        });
+        return super::out(&(v.to_string() + "\n"));
+    }
+    let mut s = format!(
+        "machine: {} ({threads} threads); GPU: {}\n| task | space | engine | items | seconds | throughput | vs CPU all threads |\n|---|---|---|---|---|---|---|\n",
+        machine(),
+        gpu.as_ref().map_or("none".into(), |g| g.name())
+    );
+    for r in &rows {
+        let reference = rows
+            .iter()
+            .find(|x| {
+                x.task == r.task
+                    && x.space == r.space
+                    && x.engine.starts_with("cpu")
+                    && !x.engine.contains("1 thread")
+            })
+            .map_or(f64::NAN, |x| x.per_second);
+        s += &format!(
+            "| {} | {} | {} | {} | {:.4} | {:.3e} {} | {:.2}x |\n",
+            r.task,
+            r.space,
+            r.engine,
+            r.items,
+            r.seconds,
+            r.per_second,
+            r.unit,
+            r.per_second / reference
+        );
+    }
+    super::out(&s)
+}
+
+/// The CPU model, for reports.
+pub(crate) fn machine() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string())
+}

@@ -1,4 +1,4 @@
-//! WL feature extraction throughput (graphs/s), CPU one thread vs all threads.
+//! WL feature extraction throughput (graphs/s): CPU one thread, CPU all threads, GPU.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use wlgp::wl::{self, Direction, WlConfig};
@@ -27,6 +27,13 @@ fn bench(c: &mut Criterion) {
                 &archs,
                 |b, a| b.iter(|| wl::features_batch(a, &cfg)),
             );
+            if let Some(e) = &gpu {
+                g.bench_with_input(
+                    BenchmarkId::new(format!("{name}/gpu"), n),
+                    &archs,
+                    |b, a| b.iter(|| e.features(a, &cfg).expect("gpu")),
+                );
+            }
         }
     }
     g.finish();

@@ -1,4 +1,4 @@
-//! Kernel matrix throughput (entries/s): n x n Gram and n x m cross matrices.
+//! Kernel matrix throughput (entries/s): n x n Gram and n x m cross matrices, CPU and GPU.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use wlgp::kernel::{self, BaseKernel, KernelConfig};
@@ -35,6 +35,13 @@ fn bench(c: &mut Criterion) {
             &f,
             |b, f| b.iter(|| kernel::cross(train, f, cfg)),
         );
+        if let Some(e) = &gpu {
+            g.bench_with_input(
+                BenchmarkId::new(format!("{name}/cross-gpu"), "1000x10000"),
+                &f,
+                |b, f| b.iter(|| e.kernel(train, f, cfg.base).expect("gpu")),
+            );
+        }
         g.throughput(Throughput::Elements((train.len() * train.len()) as u64));
         g.bench_with_input(
             BenchmarkId::new(format!("{name}/gram-cpu-all-threads"), "1000x1000"),

@@ -34,6 +34,13 @@ pub enum Error {
     /// A kernel matrix that stays singular even with jitter.
     #[error("kernel matrix is not positive definite even with jitter {jitter:e} (duplicate architectures with zero noise?)")]
     Singular { jitter: f64 },
+    /// A problem in one line of a multi-line input.
+    #[error("line {line}: {source}")]
+    Line {
+        line: usize,
+        #[source]
+        source: Box<Error>,
+    },
     /// Input that is empty where something was required.
     #[error("empty input: {0}")]
     Empty(String),

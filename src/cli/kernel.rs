@@ -40,9 +40,10 @@ pub(crate) fn parse_lines<S: Space>(space: &S, text: &str) -> Result<Vec<crate::
         if line.trim().is_empty() {
             continue;
         }
-        let c = space
-            .parse(line)
-            .map_err(|e| Error::Config(format!("line {}: {e}", i + 1)))?;
+        let c = space.parse(line).map_err(|e| Error::Line {
+            line: i + 1,
+            source: Box::new(e),
+        })?;
         out.push(space.lower(&c));
     }
     if out.is_empty() {

@@ -121,30 +121,12 @@ impl GpuWl {
     }
 
     fn batch(&mut self, archs: &[Arch], cfg: &WlConfig) -> Result<Vec<Features>> {
-        // Pack: batch-global node ids, CSR neighbours, initial labels.
-        let mut first = Vec::with_capacity(archs.len() + 1);
-        let mut offsets: Vec<u32> = vec![0];
-        let mut list: Vec<u32> = Vec::new();
-        let mut l0: Vec<[u32; 2]> = Vec::new();
-        let mut cache: HashMap<&str, u64> = HashMap::new();
-        for a in archs {
-            let base = l0.len() as u32;
-            first.push(base as usize);
-            for v in 0..a.node_count() {
-                if matches!(cfg.direction, Direction::In | Direction::Both) {
-                    list.extend(a.predecessors(v).map(|u| base + u as u32));
-                }
-                if matches!(cfg.direction, Direction::Out | Direction::Both) {
-                    list.extend(a.successors(v).map(|u| base + u as u32));
-                }
-                offsets.push(list.len() as u32);
-                let l = *cache
-                    .entry(a.label(v))
-                    .or_insert_with(|| initial_label(a.label(v)));
-                l0.push([l as u32, (l >> 32) as u32]);
-            }
-        }
-        first.push(l0.len());
+        let Packed {
+            first,
+            offsets,
+            mut list,
+            l0,
+        } = pack(archs, cfg.direction);
         let n = l0.len() as u64;
         let levels = cfg.h as u64 + 1;
         if list.is_empty() {
@@ -229,6 +211,72 @@ impl GpuWl {
             })
             .collect())
     }
+}
+
+/// A batch packed for upload: CSR neighbour lists over batch-global node ids.
+struct Packed {
+    /// First node of each graph, plus the total.
+    first: Vec<usize>,
+    /// CSR row pointers, nodes + 1 entries.
+    offsets: Vec<u32>,
+    /// Neighbours of every node.
+    list: Vec<u32>,
+    /// Iteration-0 label of every node, as (low, high) words.
+    l0: Vec<[u32; 2]>,
+}
+
+/// Packs graphs in parallel: chunks are packed with chunk-local ids, then concatenated
+/// with their node and edge offsets added.
+fn pack(archs: &[Arch], dir: Direction) -> Packed {
+    const CHUNK: usize = 2048;
+    let parts: Vec<Packed> = archs
+        .par_chunks(CHUNK)
+        .map(|chunk| {
+            let mut p = Packed {
+                first: Vec::with_capacity(chunk.len()),
+                offsets: Vec::new(),
+                list: Vec::new(),
+                l0: Vec::new(),
+            };
+            let mut cache: HashMap<&str, u64> = HashMap::new();
+            for a in chunk {
+                let base = p.l0.len() as u32;
+                p.first.push(base as usize);
+                for v in 0..a.node_count() {
+                    if matches!(dir, Direction::In | Direction::Both) {
+                        p.list.extend(a.predecessors(v).map(|u| base + u as u32));
+                    }
+                    if matches!(dir, Direction::Out | Direction::Both) {
+                        p.list.extend(a.successors(v).map(|u| base + u as u32));
+                    }
+                    p.offsets.push(p.list.len() as u32);
+                    let l = *cache
+                        .entry(a.label(v))
+                        .or_insert_with(|| initial_label(a.label(v)));
+                    p.l0.push([l as u32, (l >> 32) as u32]);
+                }
+            }
+            p
+        })
+        .collect();
+    let nodes: usize = parts.iter().map(|p| p.l0.len()).sum();
+    let edges: usize = parts.iter().map(|p| p.list.len()).sum();
+    let mut out = Packed {
+        first: Vec::with_capacity(archs.len() + 1),
+        offsets: Vec::with_capacity(nodes + 1),
+        list: Vec::with_capacity(edges),
+        l0: Vec::with_capacity(nodes),
+    };
+    out.offsets.push(0);
+    for p in parts {
+        let (nb, eb) = (out.l0.len(), out.list.len() as u32);
+        out.first.extend(p.first.iter().map(|f| f + nb));
+        out.offsets.extend(p.offsets.iter().map(|o| o + eb));
+        out.list.extend(p.list.iter().map(|u| u + nb as u32));
+        out.l0.extend_from_slice(&p.l0);
+    }
+    out.first.push(out.l0.len());
+    out
 }
 
 pub(crate) fn gpu_err(e: String) -> Error {

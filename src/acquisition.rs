@@ -31,6 +31,12 @@ pub fn norm_cdf(x: f64) -> f64 {
 }
 
 impl Acquisition {
+    /// Whether the value never decreases as the standard deviation grows (EI, UCB, mean),
+    /// so that the prior standard deviation gives an upper bound.
+    pub fn grows_with_std(&self) -> bool {
+        !matches!(self, Acquisition::Pi)
+    }
+
     /// The acquisition value of one prediction given the incumbent `best`.
     pub fn value(&self, p: Prediction, best: f64) -> f64 {
         match *self {

@@ -13,6 +13,7 @@ pub mod gp;
 pub mod gpu;
 pub mod graph;
 pub mod kernel;
+pub mod score;
 pub mod search;
 pub mod space;
 pub mod stats;

@@ -291,3 +291,178 @@ fn device_errors_are_clear() {
     );
     assert_eq!(o.stdout, cpu.stdout);
 }
+
+#[test]
+fn score_reports_the_contract_fields_and_the_best_candidates() {
+    let o = wlgp(
+        &[
+            "score",
+            "--train-from-data",
+            "nb201:baseline_accuracy:200",
+            "--candidates",
+            "all",
+            "--top",
+            "5",
+            "--json",
+        ],
+        "",
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for k in [
+        "candidates",
+        "seconds",
+        "candidates_per_second",
+        "device",
+        "top",
+    ] {
+        assert!(v.get(k).is_some(), "missing {k}");
+    }
+    // The whole space minus the 200 training cells.
+    assert_eq!(v["candidates"], 15_625 - 200);
+    let top = v["top"].as_array().unwrap();
+    assert_eq!(top.len(), 5);
+    let acq: Vec<f64> = top
+        .iter()
+        .map(|t| t["acquisition"].as_f64().unwrap())
+        .collect();
+    assert!(acq.windows(2).all(|w| w[0] >= w[1]));
+    let archs: std::collections::HashSet<&str> =
+        top.iter().map(|t| t["arch"].as_str().unwrap()).collect();
+    assert_eq!(archs.len(), 5, "no repeated candidates");
+    // Sampling with replacement from a finite space, on NAS-Bench-Graph.
+    let o = wlgp(
+        &[
+            "score",
+            "--train-from-data",
+            "proteins:valid_perf:50",
+            "--candidates",
+            "3000",
+            "--acquisition",
+            "ucb",
+            "--json",
+        ],
+        "",
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+}
+
+#[test]
+fn score_reads_a_training_csv_and_rejects_bad_ones() {
+    let dir = std::env::temp_dir().join(format!("wlgp-score-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let s = wlgp(
+        &["sample", "--space", "darts", "-n", "30", "--seed", "2"],
+        "",
+    );
+    let mut csv = String::from("arch,value\n");
+    for (i, a) in text(&s.stdout).lines().enumerate() {
+        // Values from the cells' own structure (count of separable convolutions), not accuracies.
+        let v = a.matches("sep_conv").count() as f64 + 0.01 * i as f64;
+        csv += &format!("\"{a}\",{v}\n");
+    }
+    let good = dir.join("good.csv");
+    std::fs::write(&good, &csv).unwrap();
+    let o = wlgp(
+        &[
+            "score",
+            "--space",
+            "darts",
+            "--train",
+            good.to_str().unwrap(),
+            "--candidates",
+            "2000",
+            "--top",
+            "3",
+        ],
+        "",
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("| 1 | Genotype("));
+    let bad_arch = dir.join("bad_arch.csv");
+    std::fs::write(&bad_arch, csv.replacen("sep_conv_3x3", "conv_9x9", 1)).unwrap();
+    fails_with(
+        &[
+            "score",
+            "--space",
+            "darts",
+            "--train",
+            bad_arch.to_str().unwrap(),
+            "--candidates",
+            "10",
+        ],
+        "",
+        "line 2",
+    );
+    let nan = dir.join("nan.csv");
+    let mut lines: Vec<&str> = csv.lines().collect();
+    let last = lines.pop().unwrap().rsplit_once(',').unwrap().0.to_string() + ",NaN";
+    lines.push(&last);
+    std::fs::write(&nan, lines.join("\n")).unwrap();
+    fails_with(
+        &[
+            "score",
+            "--space",
+            "darts",
+            "--train",
+            nan.to_str().unwrap(),
+            "--candidates",
+            "10",
+        ],
+        "",
+        "not finite",
+    );
+    let empty = dir.join("empty.csv");
+    std::fs::write(&empty, "arch,value\n").unwrap();
+    fails_with(
+        &[
+            "score",
+            "--space",
+            "darts",
+            "--train",
+            empty.to_str().unwrap(),
+        ],
+        "",
+        "no training rows",
+    );
+    fails_with(
+        &["score", "--space", "darts", "--train", "/nonexistent.csv"],
+        "",
+        "nonexistent",
+    );
+    fails_with(
+        &[
+            "score",
+            "--space",
+            "darts",
+            "--train",
+            good.to_str().unwrap(),
+            "--candidates",
+            "all",
+        ],
+        "",
+        "too large to enumerate",
+    );
+    fails_with(
+        &["score", "--train-from-data", "nb201:baseline_accuracy:lots"],
+        "",
+        "not a number",
+    );
+    fails_with(
+        &["score", "--train-from-data", "nb201:acc:10"],
+        "",
+        "unknown metric",
+    );
+    fails_with(
+        &[
+            "score",
+            "--train-from-data",
+            "nb201:baseline_accuracy:10",
+            "--candidates",
+            "many",
+        ],
+        "",
+        "--candidates",
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

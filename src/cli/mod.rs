@@ -5,6 +5,7 @@ mod data;
 mod evaluate;
 mod kernel;
 mod sample;
+mod score;
 mod search;
 
 use crate::acquisition::Acquisition;
@@ -36,6 +37,8 @@ enum Command {
     Compare(search::CompareArgs),
     /// Measure how well the GP ranks held-out architectures of an embedded benchmark.
     Evaluate(evaluate::EvaluateArgs),
+    /// Fit on evaluated architectures and score a large pool of candidates.
+    Score(score::ScoreArgs),
     /// Read architectures (one per line) on stdin, write their WL kernel matrix as CSV.
     Kernel(kernel::KernelArgs),
     /// Write random architectures of a space, one per line.
@@ -215,6 +218,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Evaluate(a)) => evaluate::evaluate(&a),
         Some(Command::Kernel(a)) => kernel::kernel(&a, device),
         Some(Command::Bench(a)) => bench::bench(&a, device),
+        Some(Command::Score(a)) => score::score(&a, device),
         Some(Command::Device) => device_report(device),
         Some(Command::Sample(a)) => sample::sample(&a),
         Some(Command::Data) => data::data(),

@@ -3,9 +3,11 @@
 
 mod fit;
 mod transform;
+mod weight_space;
 
 pub use fit::{log_marginal_likelihood, FitReport};
 pub use transform::Transform;
+pub use weight_space::WeightSpace;
 
 use crate::error::{Error, Result};
 use crate::graph::Arch;
@@ -207,6 +209,13 @@ impl Gp {
     /// Maps a latent mean back to the user's units.
     pub fn to_original(&self, latent: f64) -> f64 {
         self.transform.invert(latent * self.y_std + self.y_mean)
+    }
+
+    /// A latent posterior standard deviation in the user's units, to first order around
+    /// the latent mean (exact for the identity and negation transforms).
+    pub fn std_to_original(&self, latent_mean: f64, latent_std: f64) -> f64 {
+        let t = latent_mean * self.y_std + self.y_mean;
+        self.transform.invert_slope(t) * self.y_std * latent_std
     }
 
     /// The posterior covariance matrix between candidates (for tests and Thompson sampling).

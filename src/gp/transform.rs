@@ -53,6 +53,14 @@ impl Transform {
             .collect()
     }
 
+    /// Derivative of the inverse map at `t` (to carry a standard deviation back, to first order).
+    pub fn invert_slope(&self, t: f64) -> f64 {
+        match *self {
+            Transform::Identity | Transform::Negate => 1.0,
+            Transform::NegLogError { scale } => scale * (-t).exp(),
+        }
+    }
+
     /// The inverse map.
     pub fn invert(&self, t: f64) -> f64 {
         match *self {

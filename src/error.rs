@@ -41,6 +41,9 @@ pub enum Error {
         #[source]
         source: Box<Error>,
     },
+    /// A search journal that cannot be continued as asked.
+    #[error("journal {0}")]
+    Journal(String),
     /// Input that is empty where something was required.
     #[error("empty input: {0}")]
     Empty(String),

@@ -3,13 +3,17 @@
 use super::{resolve_dataset, AcquisitionArg, SurrogateArgs};
 use crate::bench_data::{metric_kind, Dataset};
 use crate::error::Result;
-use crate::search::{self, BoConfig, Evaluation, History, Method, PoolConfig, TableObjective};
+use crate::search::{
+    self, BoConfig, Evaluation, EvolutionConfig, History, Journal, JournalHeader, Journaled,
+    Method, PoolConfig, TableObjective,
+};
 use crate::space::{Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey};
 use crate::stats::mean_se;
 use clap::{Args, Parser};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde::Serialize;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 #[derive(Args, Debug, Clone)]
@@ -50,6 +54,18 @@ pub(crate) struct SearchArgs {
     pool_random: usize,
     #[command(flatten)]
     surrogate: SurrogateArgs,
+    /// Regularised evolution: population size.
+    #[arg(long, default_value_t = 30)]
+    population: usize,
+    /// Regularised evolution: members drawn per tournament.
+    #[arg(long, default_value_t = 10)]
+    tournament: usize,
+    /// Append every evaluation to this JSONL journal (fsynced before the next proposal).
+    #[arg(long, conflicts_with = "resume")]
+    journal: Option<PathBuf>,
+    /// Continue the search recorded in this journal (same flags as the run that wrote it).
+    #[arg(long)]
+    resume: Option<PathBuf>,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -96,7 +112,46 @@ fn bo_config(a: &SearchArgs, metric: &str) -> Result<BoConfig> {
             parents: a.pool_parents,
             random: a.pool_random,
         },
+        evolution: EvolutionConfig {
+            population: a.population,
+            tournament: a.tournament,
+        },
     })
+}
+
+/// Where a search records its evaluations, if anywhere.
+#[derive(Clone, Copy)]
+enum Record<'a> {
+    None,
+    New(&'a Path),
+    Resume(&'a Path),
+}
+
+impl<'a> Record<'a> {
+    fn of(a: &'a SearchArgs) -> Self {
+        match (&a.journal, &a.resume) {
+            (Some(p), _) => Record::New(p),
+            (None, Some(p)) => Record::Resume(p),
+            (None, None) => Record::None,
+        }
+    }
+}
+
+fn header(space: &str, d: &Dataset, metric: &str, method: Method, cfg: &BoConfig) -> JournalHeader {
+    let mut settings = serde_json::to_value(cfg).expect("plain data");
+    if let Some(o) = settings.as_object_mut() {
+        o.remove("budget");
+        o.remove("seed");
+    }
+    JournalHeader {
+        wlgp_journal: 1,
+        space: space.to_string(),
+        dataset: d.name.to_string(),
+        metric: metric.to_string(),
+        method: format!("{method:?}").to_lowercase(),
+        seed: cfg.seed,
+        settings,
+    }
 }
 
 fn run_in<S: Sampler + TableKey>(
@@ -105,11 +160,35 @@ fn run_in<S: Sampler + TableKey>(
     metric: &str,
     cfg: &BoConfig,
     method: Method,
+    record: Record,
     on_eval: &mut dyn FnMut(&Evaluation),
 ) -> Result<Outcome> {
     let mut obj = TableObjective::new(d, metric)?;
     let t = Instant::now();
-    let h: History = search::run(space, &mut obj, method, cfg, on_eval)?;
+    let hdr = || header(space.name(), d, metric, method, cfg);
+    let h: History = match record {
+        Record::None => search::run(space, &mut obj, method, cfg, on_eval)?,
+        Record::New(p) => {
+            let j = Journal::create(p, &hdr())?;
+            search::run(
+                space,
+                &mut Journaled::new(&mut obj, j, Vec::new()),
+                method,
+                cfg,
+                on_eval,
+            )?
+        }
+        Record::Resume(p) => {
+            let (j, done) = Journal::resume(p, &hdr())?;
+            search::run(
+                space,
+                &mut Journaled::new(&mut obj, j, done),
+                method,
+                cfg,
+                on_eval,
+            )?
+        }
+    };
     let optimum = obj.optimum();
     let best = h.best();
     Ok(Outcome {
@@ -133,6 +212,7 @@ fn run_one(
     cfg: &BoConfig,
     method: Method,
     skip_as_wire: bool,
+    record: Record,
     on_eval: &mut dyn FnMut(&Evaluation),
 ) -> Result<Outcome> {
     match d.space {
@@ -142,6 +222,7 @@ fn run_one(
             metric,
             cfg,
             method,
+            record,
             on_eval,
         ),
         _ => run_in(
@@ -150,6 +231,7 @@ fn run_one(
             metric,
             cfg,
             method,
+            record,
             on_eval,
         ),
     }
@@ -188,6 +270,7 @@ pub(crate) fn search(a: &SearchArgs) -> Result<()> {
         &cfg,
         a.method,
         a.surrogate.skip.as_wire(),
+        Record::of(a),
         &mut on_eval,
     )?;
     pb.finish_and_clear();
@@ -241,7 +324,15 @@ pub(crate) fn compare(c: &CompareArgs) -> Result<()> {
                 seed: s,
                 ..base.clone()
             };
-            let o = run_one(d, &metric, &cfg, m, a.surrogate.skip.as_wire(), &mut |_| {});
+            let o = run_one(
+                d,
+                &metric,
+                &cfg,
+                m,
+                a.surrogate.skip.as_wire(),
+                Record::None,
+                &mut |_| {},
+            );
             pb.inc(1);
             o.map(|o| (m, o))
         })

@@ -52,6 +52,8 @@ pub struct BoConfig {
     pub gp: GpConfig,
     /// The candidate pool.
     pub pool: PoolConfig,
+    /// Settings of the evolution baseline (used by `Method::Evolution`).
+    pub evolution: super::EvolutionConfig,
 }
 
 impl Default for BoConfig {
@@ -63,6 +65,7 @@ impl Default for BoConfig {
             acquisition: Acquisition::Ei,
             gp: GpConfig::default(),
             pool: PoolConfig::default(),
+            evolution: Default::default(),
         }
     }
 }

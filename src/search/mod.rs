@@ -2,9 +2,14 @@
 //! objectives they evaluate.
 
 mod bo;
+mod evolution;
+mod journal;
+mod local;
 mod objective;
 
 pub use bo::{BoConfig, PoolConfig};
+pub use evolution::EvolutionConfig;
+pub use journal::{Journal, JournalHeader, Journaled};
 pub use objective::{Objective, TableObjective};
 
 use crate::bench_data::MetricKind;
@@ -23,6 +28,10 @@ pub enum Method {
     Bo,
     /// Uniform random sampling without repeats.
     Random,
+    /// Regularised evolution (Real et al., 2019).
+    Evolution,
+    /// Local search with restarts (White et al., 2020).
+    Local,
 }
 
 /// One evaluated architecture.
@@ -142,5 +151,16 @@ pub fn run<S: Sampler>(
     match method {
         Method::Bo => bo::bayesian_optimisation(space, objective, cfg, on_eval),
         Method::Random => random_search(space, objective, cfg.budget, cfg.seed, on_eval),
+        Method::Evolution => evolution::regularized_evolution(
+            space,
+            objective,
+            cfg.budget,
+            cfg.seed,
+            cfg.evolution,
+            on_eval,
+        ),
+        Method::Local => {
+            local::local_search(space, objective, cfg.budget, cfg.seed, cfg.n_init, on_eval)
+        }
     }
 }

@@ -89,7 +89,7 @@ impl std::str::FromStr for SpaceKind {
     }
 }
 
-/// Small random-index helper shared by the samplers.
+/// Small random-index helper shared by the samplers and searches.
 pub(crate) fn pick(rng: &mut dyn RngCore, n: usize) -> usize {
     debug_assert!(n > 0);
     (rng.next_u64() % n as u64) as usize

@@ -1,0 +1,251 @@
+//! The search journal: an append-only JSONL file, one evaluation a line, flushed and
+//! fsynced before the next proposal, so that a killed search loses nothing and a resumed
+//! one re-evaluates nothing.
+//!
+//! Resuming replays the journal: the search runs again from its seed, and each of its
+//! first proposals is answered from the journal (after checking it is the architecture
+//! the journal recorded), so the resumed run continues exactly where the killed one
+//! stopped and ends with the same history as an uninterrupted run.
+
+use super::Objective;
+use crate::bench_data::MetricKind;
+use crate::error::{Error, Result};
+use crate::space::Space;
+use serde::{Deserialize, Serialize};
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// The first line of a journal: what search wrote it. A resume must match it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JournalHeader {
+    /// Format version.
+    pub wlgp_journal: u32,
+    /// Search space.
+    pub space: String,
+    /// Dataset (or objective) name.
+    pub dataset: String,
+    /// Metric name.
+    pub metric: String,
+    /// Search method.
+    pub method: String,
+    /// Seed.
+    pub seed: u64,
+    /// Every other setting that shapes the proposals (the budget excluded: a resumed
+    /// search may be given more).
+    pub settings: serde_json::Value,
+}
+
+/// One evaluation.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Entry {
+    /// Architecture in the space's string form.
+    pub arch: String,
+    /// Measured value (absent when the evaluation failed).
+    pub value: Option<f64>,
+    /// `ok`, or why there is no value.
+    pub status: String,
+    /// Wall-clock seconds the evaluation took.
+    pub seconds: f64,
+}
+
+/// An open journal, appending.
+pub struct Journal {
+    file: File,
+    path: PathBuf,
+}
+
+fn io<'a>(path: &'a Path, what: &str) -> impl Fn(std::io::Error) -> Error + 'a {
+    let what = what.to_string();
+    move |e| Error::io(format!("{what} journal {}", path.display()), e)
+}
+
+impl Journal {
+    /// Starts a new journal; refuses to overwrite one that has evaluations in it.
+    pub fn create(path: &Path, header: &JournalHeader) -> Result<Journal> {
+        if path.exists() && std::fs::metadata(path).map_err(io(path, "reading"))?.len() > 0 {
+            return Err(Error::Journal(format!(
+                "{} already exists: continue it with --resume {0}, or choose another path",
+                path.display()
+            )));
+        }
+        let mut file = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(true)
+            .open(path)
+            .map_err(io(path, "creating"))?;
+        let line = serde_json::to_string(header).expect("plain data") + "\n";
+        file.write_all(line.as_bytes())
+            .map_err(io(path, "writing"))?;
+        file.sync_all().map_err(io(path, "syncing"))?;
+        // Make the new file's directory entry durable too (best effort).
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if let Ok(d) = File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(Journal {
+            file,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Opens a journal to continue it: checks that it was written by the same search,
+    /// drops a torn last line (a crash mid-write), and returns the recorded evaluations.
+    pub fn resume(path: &Path, header: &JournalHeader) -> Result<(Journal, Vec<Entry>)> {
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .open(path)
+            .map_err(io(path, "opening"))?;
+        let mut text = String::new();
+        file.read_to_string(&mut text)
+            .map_err(io(path, "reading"))?;
+        let complete = text.rfind('\n').map_or(0, |i| i + 1);
+        if complete < text.len() {
+            eprintln!(
+                "wlgp: {}: dropping an incomplete last line ({} bytes, a write cut short)",
+                path.display(),
+                text.len() - complete
+            );
+            file.set_len(complete as u64)
+                .map_err(io(path, "truncating"))?;
+            file.seek(SeekFrom::End(0)).map_err(io(path, "seeking"))?;
+        }
+        let mut lines = text[..complete].lines();
+        let Some(first) = lines.next() else {
+            // Crashed before the header was complete: start afresh.
+            drop(file);
+            std::fs::remove_file(path).map_err(io(path, "resetting"))?;
+            return Ok((Journal::create(path, header)?, Vec::new()));
+        };
+        let found: JournalHeader = serde_json::from_str(first).map_err(|e| {
+            Error::Journal(format!(
+                "{} is not a wlgp journal (line 1: {e})",
+                path.display()
+            ))
+        })?;
+        if &found != header {
+            return Err(Error::Journal(format!(
+                "{} was written by a different search ({}); resume it with the same space, dataset, metric, method, seed and settings",
+                path.display(),
+                difference(&found, header)
+            )));
+        }
+        let mut entries = Vec::new();
+        for (i, l) in lines.enumerate() {
+            let e: Entry = serde_json::from_str(l).map_err(|e| {
+                Error::Journal(format!("{} line {} is corrupt: {e}", path.display(), i + 2))
+            })?;
+            entries.push(e);
+        }
+        Ok((
+            Journal {
+                file,
+                path: path.to_path_buf(),
+            },
+            entries,
+        ))
+    }
+
+    /// Appends one evaluation and makes it durable before returning.
+    pub fn append(&mut self, e: &Entry) -> Result<()> {
+        let line = serde_json::to_string(e).expect("plain data") + "\n";
+        self.file
+            .write_all(line.as_bytes())
+            .map_err(io(&self.path, "writing"))?;
+        self.file.sync_data().map_err(io(&self.path, "syncing"))
+    }
+}
+
+/// Names the first field where two headers differ.
+fn difference(found: &JournalHeader, want: &JournalHeader) -> String {
+    let (a, b) = (
+        serde_json::to_value(found).expect("plain data"),
+        serde_json::to_value(want).expect("plain data"),
+    );
+    let mut diffs = Vec::new();
+    if let (Some(a), Some(b)) = (a.as_object(), b.as_object()) {
+        for (k, va) in a {
+            let vb = &b[k];
+            if va != vb {
+                if let (Some(sa), Some(sb)) = (va.as_object(), vb.as_object()) {
+                    for (kk, x) in sa {
+                        if Some(x) != sb.get(kk) {
+                            diffs.push(format!(
+                                "{k}.{kk}: journal {x}, now {}",
+                                sb.get(kk).unwrap_or(&serde_json::Value::Null)
+                            ));
+                        }
+                    }
+                } else {
+                    diffs.push(format!("{k}: journal {va}, now {vb}"));
+                }
+            }
+        }
+    }
+    diffs.join("; ")
+}
+
+/// An objective that answers from the journal while replaying, then evaluates and records.
+pub struct Journaled<'a, S: Space> {
+    inner: &'a mut dyn Objective<S>,
+    journal: Journal,
+    replay: Vec<Entry>,
+    pos: usize,
+}
+
+impl<'a, S: Space> Journaled<'a, S> {
+    /// Wraps an objective with a journal and the evaluations to replay first.
+    pub fn new(inner: &'a mut dyn Objective<S>, journal: Journal, replay: Vec<Entry>) -> Self {
+        Journaled {
+            inner,
+            journal,
+            replay,
+            pos: 0,
+        }
+    }
+
+    /// How many journal entries were replayed so far.
+    pub fn replayed(&self) -> usize {
+        self.pos.min(self.replay.len())
+    }
+}
+
+impl<S: Space> Objective<S> for Journaled<'_, S> {
+    fn evaluate(&mut self, space: &S, cell: &S::Cell) -> Result<f64> {
+        let arch = space.format(cell);
+        if let Some(e) = self.replay.get(self.pos) {
+            self.pos += 1;
+            if e.arch != arch {
+                return Err(Error::Journal(format!(
+                    "{} diverges at evaluation {}: it recorded `{}`, the search proposes `{arch}` (was it written by another version of wlgp?)",
+                    self.journal.path.display(),
+                    self.pos,
+                    e.arch
+                )));
+            }
+            return e.value.ok_or_else(|| {
+                Error::Value(format!(
+                    "journal evaluation {} of `{arch}` failed ({})",
+                    self.pos, e.status
+                ))
+            });
+        }
+        let t = Instant::now();
+        let v = self.inner.evaluate(space, cell)?;
+        self.journal.append(&Entry {
+            arch,
+            value: Some(v),
+            status: "ok".into(),
+            seconds: t.elapsed().as_secs_f64(),
+        })?;
+        Ok(v)
+    }
+
+    fn kind(&self) -> MetricKind {
+        self.inner.kind()
+    }
+}

@@ -1,0 +1,150 @@
+//! Crash safety: a search killed with SIGKILL at random moments and resumed ends with the
+//! same history as an uninterrupted run, and a torn journal line is handled.
+
+use rand::{Rng, SeedableRng};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_wlgp"));
+    c.stdout(Stdio::null()).stderr(Stdio::piped());
+    c
+}
+
+/// The evaluations of a journal: (arch, value), without timings.
+fn evaluations(p: &Path) -> Vec<(String, f64)> {
+    std::fs::read_to_string(p)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                v["arch"].as_str().unwrap().to_string(),
+                v["value"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn dir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("wlgp-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn killed_and_resumed_search_equals_an_uninterrupted_one() {
+    let d = dir("resume");
+    for method in ["bo", "evolution", "local"] {
+        let args = [
+            "search",
+            "--dataset",
+            "cora",
+            "--budget",
+            "80",
+            "--seed",
+            "4",
+            "--method",
+            method,
+        ];
+        let whole = d.join(format!("{method}-whole.jsonl"));
+        let st = bin()
+            .args(args)
+            .arg("--journal")
+            .arg(&whole)
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let cut = d.join(format!("{method}-cut.jsonl"));
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(method.len() as u64);
+        let mut kills = 0;
+        loop {
+            let mut cmd = bin();
+            // A run killed before it created the journal is simply started again.
+            cmd.args(args)
+                .arg(if cut.exists() {
+                    "--resume"
+                } else {
+                    "--journal"
+                })
+                .arg(&cut);
+            let mut child = cmd.spawn().unwrap();
+            std::thread::sleep(Duration::from_millis(rng.gen_range(0..120)));
+            if kills < 20 && child.try_wait().unwrap().is_none() {
+                child.kill().unwrap(); // SIGKILL
+                child.wait().unwrap();
+                kills += 1;
+                continue;
+            }
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            break;
+        }
+        eprintln!("{method}: {kills} kills");
+        assert_eq!(
+            evaluations(&cut),
+            evaluations(&whole),
+            "{method} after {kills} kills"
+        );
+        assert_eq!(evaluations(&whole).len(), 80);
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn torn_and_corrupt_journals() {
+    let d = dir("torn");
+    let j = d.join("j.jsonl");
+    let args = ["search", "--budget", "20", "--seed", "1"];
+    assert!(bin()
+        .args(args)
+        .arg("--journal")
+        .arg(&j)
+        .status()
+        .unwrap()
+        .success());
+    let full = evaluations(&j);
+    // A crash mid-write leaves a partial last line: it is dropped and re-evaluated.
+    let text = std::fs::read_to_string(&j).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    let last = lines.pop().unwrap();
+    let torn = lines.join("\n") + "\n" + &last[..last.len() / 2];
+    std::fs::write(&j, &torn).unwrap();
+    let out = bin().args(args).arg("--resume").arg(&j).output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("incomplete last line"));
+    assert_eq!(evaluations(&j), full);
+    // A corrupt line in the middle is an error naming the line, and the file is left alone.
+    let bad = text.replacen("\"status\":\"ok\"", "\"status\":", 1);
+    std::fs::write(&j, &bad).unwrap();
+    let out = bin().args(args).arg("--resume").arg(&j).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 2 is corrupt"));
+    assert_eq!(std::fs::read_to_string(&j).unwrap(), bad);
+    // Another dataset's journal is refused.
+    std::fs::write(&j, &text).unwrap();
+    let out = bin()
+        .args([
+            "search",
+            "--dataset",
+            "cora",
+            "--budget",
+            "20",
+            "--seed",
+            "1",
+            "--resume",
+        ])
+        .arg(&j)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("different search"));
+    std::fs::remove_dir_all(&d).unwrap();
+}

@@ -73,6 +73,8 @@ struct Report {
     candidates_per_second: f64,
     device: &'static str,
     posterior: &'static str,
+    /// Distinct WL features among the training architectures (|S|).
+    seen_features: usize,
     top: Vec<TopRow>,
 }
 
@@ -241,11 +243,12 @@ fn run<S: Sampler>(space: &S, t: Training<S::Cell>, a: &ScoreArgs) -> Result<Rep
         posterior_build_seconds: build,
         candidates_per_second: res.scored as f64 / secs.max(1e-12),
         device: "cpu",
-        posterior: if res.weight_space {
-            "weight-space"
-        } else {
-            "function-space"
+        posterior: match &ws {
+            Some(w) if w.is_dense() => "weight-space (dense |S|x|S|)",
+            Some(_) => "weight-space (n x |S| factor)",
+            None => "function-space",
         },
+        seen_features: ws.as_ref().map_or(0, |w| w.seen_features()),
         top: res
             .top
             .iter()
@@ -317,8 +320,8 @@ pub(crate) fn score(a: &ScoreArgs, device: DeviceChoice) -> Result<()> {
         return super::out(&(serde_json::to_string(&r).expect("plain data") + "\n"));
     }
     let mut s = format!(
-        "{} candidates scored in {:.3} s ({:.3e}/s, {} posterior built in {:.3} s, h = {}, {} training points, {})\n| rank | arch | mean | std | acquisition |\n|---|---|---|---|---|\n",
-        r.candidates, r.seconds, r.candidates_per_second, r.posterior, r.posterior_build_seconds, r.h, r.training, r.device
+        "{} candidates scored in {:.3} s ({:.3e}/s, {} posterior built in {:.3} s, |S| = {}, h = {}, {} training points, {})\n| rank | arch | mean | std | acquisition |\n|---|---|---|---|---|\n",
+        r.candidates, r.seconds, r.candidates_per_second, r.posterior, r.posterior_build_seconds, r.seen_features, r.h, r.training, r.device
     );
     for t in &r.top {
         s += &format!(

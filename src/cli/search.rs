@@ -292,6 +292,14 @@ pub(crate) struct CompareArgs {
     /// Number of seeds per method (seeds 0..N).
     #[arg(long, default_value_t = 10)]
     seeds: u64,
+    /// Methods to compare (comma-separated).
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "bo,random,evolution,local"
+    )]
+    methods: Vec<Method>,
 }
 
 #[derive(Serialize)]
@@ -312,8 +320,10 @@ pub(crate) fn compare(c: &CompareArgs) -> Result<()> {
         .unwrap_or_else(|| d.default_metric.to_string());
     d.metric(&metric)?;
     let base = bo_config(a, &metric)?;
-    let jobs: Vec<(Method, u64)> = [Method::Bo, Method::Random]
-        .into_iter()
+    let jobs: Vec<(Method, u64)> = c
+        .methods
+        .iter()
+        .copied()
         .flat_map(|m| (0..c.seeds).map(move |s| (m, s)))
         .collect();
     let pb = bar(jobs.len() as u64, &format!("{}:{metric}", d.name));
@@ -338,8 +348,10 @@ pub(crate) fn compare(c: &CompareArgs) -> Result<()> {
         })
         .collect::<Result<_>>()?;
     pb.finish_and_clear();
-    let summaries: Vec<MethodSummary> = [Method::Bo, Method::Random]
-        .into_iter()
+    let summaries: Vec<MethodSummary> = c
+        .methods
+        .iter()
+        .copied()
         .map(|m| {
             let rs: Vec<&Outcome> = results.iter().filter(|r| r.0 == m).map(|r| &r.1).collect();
             let regrets: Vec<f64> = rs.iter().map(|o| o.regret).collect();

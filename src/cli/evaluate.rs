@@ -7,7 +7,7 @@ use crate::gp::Gp;
 use crate::search::TableObjective;
 use crate::space::{Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey};
 use crate::stats::{kendall, mean_se, spearman};
-use crate::wl::{self, WlConfig};
+use crate::wl;
 use clap::Args;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -66,19 +66,7 @@ fn eval_in<S: Sampler + TableKey>(
         .map(|c| crate::search::Objective::evaluate(&mut obj, space, c))
         .collect::<Result<_>>()?;
     let archs: Vec<_> = cells.iter().map(|c| space.lower(c)).collect();
-    let feats: Vec<Vec<wl::Features>> = cfg
-        .hs
-        .iter()
-        .map(|&h| {
-            wl::features_batch(
-                &archs,
-                &WlConfig {
-                    h,
-                    direction: cfg.direction,
-                },
-            )
-        })
-        .collect();
+    let feats = wl::features_per_depth(&archs, &cfg.hs, cfg.direction);
     let mut rows = Vec::new();
     for &n in &a.train_sizes {
         if n + 2 > cells.len() {

@@ -78,6 +78,17 @@ struct Defaults {
 }
 
 impl SearchArgs {
+    /// The dataset and metric these arguments name (defaults filled in, both checked).
+    fn target(&self) -> Result<(&'static Dataset, String)> {
+        let d = resolve_dataset(self.space, self.dataset.as_deref())?;
+        let metric = self
+            .metric
+            .clone()
+            .unwrap_or_else(|| d.default_metric.to_string());
+        d.metric(&metric)?;
+        Ok((d, metric))
+    }
+
     /// The arguments of a bare `wlgp search`, used when wlgp runs with no command.
     pub(crate) fn default_args() -> SearchArgs {
         Defaults::parse_from(["wlgp"]).a
@@ -249,12 +260,7 @@ fn bar(len: u64, what: &str) -> ProgressBar {
 }
 
 pub(crate) fn search(a: &SearchArgs) -> Result<()> {
-    let d = resolve_dataset(a.space, a.dataset.as_deref())?;
-    let metric = a
-        .metric
-        .clone()
-        .unwrap_or_else(|| d.default_metric.to_string());
-    d.metric(&metric)?;
+    let (d, metric) = a.target()?;
     let cfg = bo_config(a, &metric)?;
     let pb = bar(
         a.budget as u64,
@@ -313,12 +319,7 @@ struct MethodSummary {
 
 pub(crate) fn compare(c: &CompareArgs) -> Result<()> {
     let a = &c.search;
-    let d = resolve_dataset(a.space, a.dataset.as_deref())?;
-    let metric = a
-        .metric
-        .clone()
-        .unwrap_or_else(|| d.default_metric.to_string());
-    d.metric(&metric)?;
+    let (d, metric) = a.target()?;
     let base = bo_config(a, &metric)?;
     let jobs: Vec<(Method, u64)> = c
         .methods

@@ -80,13 +80,8 @@ impl Gp {
         let feats: Vec<(usize, Vec<Features>)> = cfg
             .hs
             .iter()
-            .map(|&h| {
-                let w = WlConfig {
-                    h,
-                    direction: cfg.direction,
-                };
-                (h, wl::features_batch(archs, &w))
-            })
+            .copied()
+            .zip(wl::features_per_depth(archs, &cfg.hs, cfg.direction))
             .collect();
         Gp::fit_features(&feats, y, cfg)
     }

@@ -83,6 +83,29 @@ impl GpuContext {
             })
     }
 
+    /// Compiles a shader and builds the compute pipeline of one entry point, with the
+    /// bind-group layout naga derives from the shader's bindings.
+    pub(crate) fn pipeline(
+        &self,
+        name: &str,
+        body: &str,
+        entry: &str,
+    ) -> (wgpu::ComputePipeline, wgpu::BindGroupLayout) {
+        let module = self.shader(name, body);
+        let pipeline = self
+            .device
+            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(name),
+                layout: None,
+                module: &module,
+                entry_point: Some(entry),
+                compilation_options: Default::default(),
+                cache: None,
+            });
+        let layout = pipeline.get_bind_group_layout(0);
+        (pipeline, layout)
+    }
+
     /// Blocks until the queue is idle.
     pub(crate) fn wait(&self) -> Result<(), String> {
         self.device
@@ -152,20 +175,11 @@ impl GpuContext {
     /// Runs `shaders/mix64_check.wgsl` on `inputs`: returns `(mix64(x_i), x_i + x_{i+1})`
     /// as the GPU computes them, for checking against the Rust reference.
     pub fn check_u64(&self, inputs: &[u64]) -> Result<(Vec<u64>, Vec<u64>), String> {
-        let module = self.shader(
+        let (pipeline, layout) = self.pipeline(
             "mix64_check",
             include_str!("../../shaders/mix64_check.wgsl"),
+            "check",
         );
-        let pipeline = self
-            .device
-            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some("mix64_check"),
-                layout: None,
-                module: &module,
-                entry_point: Some("check"),
-                compilation_options: Default::default(),
-                cache: None,
-            });
         let bytes = (inputs.len() as u64 * 8).max(16);
         let mk = |usage| {
             self.device.create_buffer(&wgpu::BufferDescriptor {
@@ -185,7 +199,7 @@ impl GpuContext {
             .write_buffer(&inp, 0, bytemuck::cast_slice(inputs));
         let bg = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: None,
-            layout: &pipeline.get_bind_group_layout(0),
+            layout: &layout,
             entries: &[
                 wgpu::BindGroupEntry {
                     binding: 0,

@@ -60,18 +60,11 @@ const TILE: u32 = 8;
 impl GpuKernel {
     /// Compiles `shaders/kernel.wgsl`.
     pub fn new(ctx: &Arc<GpuContext>) -> GpuKernel {
-        let module = ctx.shader("kernel", include_str!("../../shaders/kernel.wgsl"));
-        let pipeline = ctx
-            .device
-            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some("kernel"),
-                layout: None,
-                module: &module,
-                entry_point: Some("kernel_entry"),
-                compilation_options: Default::default(),
-                cache: None,
-            });
-        let layout = pipeline.get_bind_group_layout(0);
+        let (pipeline, layout) = ctx.pipeline(
+            "kernel",
+            include_str!("../../shaders/kernel.wgsl"),
+            "kernel_entry",
+        );
         GpuKernel {
             ctx: ctx.clone(),
             pipeline,

@@ -5,7 +5,7 @@ use crate::acquisition::Acquisition;
 use crate::error::Result;
 use crate::gp::{Gp, GpConfig};
 use crate::space::Sampler;
-use crate::wl::{self, Features, WlConfig};
+use crate::wl::{self, Features};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
@@ -87,19 +87,7 @@ impl<C: Clone + Eq + std::hash::Hash + Send + Sync> FeatureCache<C> {
             return;
         }
         let archs: Vec<_> = missing.iter().map(|c| space.lower(c)).collect();
-        let per_h: Vec<Vec<Features>> = self
-            .hs
-            .iter()
-            .map(|&h| {
-                wl::features_batch(
-                    &archs,
-                    &WlConfig {
-                        h,
-                        direction: self.direction,
-                    },
-                )
-            })
-            .collect();
+        let per_h = wl::features_per_depth(&archs, &self.hs, self.direction);
         for (i, c) in missing.into_iter().enumerate() {
             self.map
                 .insert(c.clone(), per_h.iter().map(|f| f[i].clone()).collect());

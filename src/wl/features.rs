@@ -100,6 +100,18 @@ pub fn features(arch: &Arch, cfg: &WlConfig) -> Features {
     Features::from_labels(&mut all)
 }
 
+/// WL features of many graphs for each of several depths: `result[i]` is for `hs[i]`
+/// (what hyperparameter selection over h needs).
+pub fn features_per_depth(
+    archs: &[Arch],
+    hs: &[usize],
+    direction: Direction,
+) -> Vec<Vec<Features>> {
+    hs.iter()
+        .map(|&h| features_batch(archs, &WlConfig { h, direction }))
+        .collect()
+}
+
 /// WL features of many graphs, in parallel over graphs, in input order.
 pub fn features_batch(archs: &[Arch], cfg: &WlConfig) -> Vec<Features> {
     archs.par_iter().map(|a| features(a, cfg)).collect()

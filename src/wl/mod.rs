@@ -5,7 +5,7 @@
 mod features;
 mod hash;
 
-pub use features::{features, features_batch, node_labels, Features};
+pub use features::{features, features_batch, features_per_depth, node_labels, Features};
 pub use hash::{fnv1a64, initial_label, mix64, refine};
 
 use serde::{Deserialize, Serialize};

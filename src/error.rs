@@ -41,6 +41,9 @@ pub enum Error {
         #[source]
         source: Box<Error>,
     },
+    /// One evaluation that produced no value (the search records it and goes on).
+    #[error("evaluation of `{arch}` {status}")]
+    Evaluation { arch: String, status: String },
     /// A search journal that cannot be continued as asked.
     #[error("journal {0}")]
     Journal(String),

@@ -2,12 +2,15 @@
 
 use super::{resolve_dataset, AcquisitionArg, SurrogateArgs};
 use crate::bench_data::{metric_kind, Dataset};
+use crate::error::Error;
 use crate::error::Result;
 use crate::search::{
-    self, BoConfig, Evaluation, EvolutionConfig, History, Journal, JournalHeader, Journaled,
-    Method, PoolConfig, TableObjective,
+    self, BoConfig, CommandObjective, Evaluation, EvolutionConfig, History, Journal, JournalHeader,
+    Journaled, Method, Objective, PoolConfig, TableObjective,
 };
-use crate::space::{Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey};
+use crate::space::{
+    DartsSpace, Nb101Space, Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey,
+};
 use crate::stats::mean_se;
 use clap::{Args, Parser};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -60,6 +63,17 @@ pub(crate) struct SearchArgs {
     /// Regularised evolution: members drawn per tournament.
     #[arg(long, default_value_t = 10)]
     tournament: usize,
+    /// Evaluate architectures with this command instead of an embedded table: it gets the
+    /// architecture on stdin and in WLGP_ARCH, and prints the score as its last line.
+    #[arg(long)]
+    objective_cmd: Option<String>,
+    /// With --objective-cmd: seconds after which an evaluation is killed and recorded as
+    /// a timeout.
+    #[arg(long)]
+    timeout: Option<f64>,
+    /// With --objective-cmd: smaller scores are better (e.g. a validation loss).
+    #[arg(long)]
+    minimize: bool,
     /// Append every evaluation to this JSONL journal (fsynced before the next proposal).
     #[arg(long, conflicts_with = "resume")]
     journal: Option<PathBuf>,
@@ -98,14 +112,16 @@ impl SearchArgs {
 /// What a finished search reports.
 #[derive(Serialize)]
 struct Outcome {
-    dataset: &'static str,
+    dataset: String,
     metric: String,
     method: Method,
     seed: u64,
     best_arch: String,
     best_value: f64,
-    optimum: f64,
-    regret: f64,
+    /// Best value in the whole table (null for an external objective).
+    optimum: Option<f64>,
+    /// Distance from the best value found to the optimum (null for an external objective).
+    regret: Option<f64>,
     evaluations: usize,
     seconds: f64,
     trajectory: Vec<f64>,
@@ -148,7 +164,13 @@ impl<'a> Record<'a> {
     }
 }
 
-fn header(space: &str, d: &Dataset, metric: &str, method: Method, cfg: &BoConfig) -> JournalHeader {
+fn header(
+    space: &str,
+    dataset: &str,
+    metric: &str,
+    method: Method,
+    cfg: &BoConfig,
+) -> JournalHeader {
     let mut settings = serde_json::to_value(cfg).expect("plain data");
     if let Some(o) = settings.as_object_mut() {
         o.remove("budget");
@@ -157,11 +179,46 @@ fn header(space: &str, d: &Dataset, metric: &str, method: Method, cfg: &BoConfig
     JournalHeader {
         wlgp_journal: 1,
         space: space.to_string(),
-        dataset: d.name.to_string(),
+        dataset: dataset.to_string(),
         metric: metric.to_string(),
         method: format!("{method:?}").to_lowercase(),
         seed: cfg.seed,
         settings,
+    }
+}
+
+/// Runs a search on any objective, journaled as `record` says.
+fn run_recorded<S: Sampler>(
+    space: &S,
+    obj: &mut dyn Objective<S>,
+    hdr: impl Fn() -> JournalHeader,
+    cfg: &BoConfig,
+    method: Method,
+    record: Record,
+    on_eval: &mut dyn FnMut(&Evaluation),
+) -> Result<History> {
+    match record {
+        Record::None => search::run(space, obj, method, cfg, on_eval),
+        Record::New(p) => {
+            let j = Journal::create(p, &hdr())?;
+            search::run(
+                space,
+                &mut Journaled::new(obj, j, Vec::new()),
+                method,
+                cfg,
+                on_eval,
+            )
+        }
+        Record::Resume(p) => {
+            let (j, done) = Journal::resume(p, &hdr())?;
+            search::run(
+                space,
+                &mut Journaled::new(obj, j, done),
+                method,
+                cfg,
+                on_eval,
+            )
+        }
     }
 }
 
@@ -176,41 +233,19 @@ fn run_in<S: Sampler + TableKey>(
 ) -> Result<Outcome> {
     let mut obj = TableObjective::new(d, metric)?;
     let t = Instant::now();
-    let hdr = || header(space.name(), d, metric, method, cfg);
-    let h: History = match record {
-        Record::None => search::run(space, &mut obj, method, cfg, on_eval)?,
-        Record::New(p) => {
-            let j = Journal::create(p, &hdr())?;
-            search::run(
-                space,
-                &mut Journaled::new(&mut obj, j, Vec::new()),
-                method,
-                cfg,
-                on_eval,
-            )?
-        }
-        Record::Resume(p) => {
-            let (j, done) = Journal::resume(p, &hdr())?;
-            search::run(
-                space,
-                &mut Journaled::new(&mut obj, j, done),
-                method,
-                cfg,
-                on_eval,
-            )?
-        }
-    };
+    let hdr = || header(space.name(), d.name, metric, method, cfg);
+    let h = run_recorded(space, &mut obj, hdr, cfg, method, record, on_eval)?;
     let optimum = obj.optimum();
     let best = h.best();
     Ok(Outcome {
-        dataset: d.name,
+        dataset: d.name.to_string(),
         metric: metric.to_string(),
         method,
         seed: cfg.seed,
         best_arch: best.arch.clone(),
         best_value: best.value,
-        optimum,
-        regret: (optimum - best.value).abs(),
+        optimum: Some(optimum),
+        regret: Some((optimum - best.value).abs()),
         evaluations: h.evaluations.len(),
         seconds: t.elapsed().as_secs_f64(),
         trajectory: h.evaluations.iter().map(|e| e.best_so_far).collect(),
@@ -259,35 +294,121 @@ fn bar(len: u64, what: &str) -> ProgressBar {
     pb
 }
 
-pub(crate) fn search(a: &SearchArgs) -> Result<()> {
-    let (d, metric) = a.target()?;
-    let cfg = bo_config(a, &metric)?;
-    let pb = bar(
-        a.budget as u64,
-        &format!("{:?} on {}:{metric}", a.method, d.name),
-    );
-    let mut on_eval = |e: &Evaluation| {
-        pb.inc(1);
-        pb.set_message(format!("best {:.4}", e.best_so_far));
+/// A search on the user's own command instead of a table.
+fn run_cmd<S: Sampler>(
+    space: &S,
+    a: &SearchArgs,
+    cmd: &str,
+    on_eval: &mut dyn FnMut(&Evaluation),
+) -> Result<Outcome> {
+    let timeout = match a.timeout {
+        Some(t) if !(t > 0.0 && t.is_finite()) => {
+            return Err(Error::Config(format!(
+                "--timeout {t}: expected a positive number of seconds"
+            )))
+        }
+        t => t.map(std::time::Duration::from_secs_f64),
     };
-    let o = run_one(
-        d,
-        &metric,
-        &cfg,
-        a.method,
-        a.surrogate.skip.as_wire(),
-        Record::of(a),
-        &mut on_eval,
-    )?;
-    pb.finish_and_clear();
+    let mut obj = CommandObjective::new(cmd, timeout, !a.minimize)?;
+    let metric = "score";
+    let cfg = bo_config(a, if a.minimize { "latency" } else { "value" })?;
+    let t = Instant::now();
+    let hdr = || {
+        header(
+            space.name(),
+            &format!("command: {cmd}"),
+            metric,
+            a.method,
+            &cfg,
+        )
+    };
+    let h = run_recorded(space, &mut obj, hdr, &cfg, a.method, Record::of(a), on_eval)?;
+    let best = h.best();
+    Ok(Outcome {
+        dataset: format!("command: {cmd}"),
+        metric: metric.into(),
+        method: a.method,
+        seed: a.seed,
+        best_arch: best.arch.clone(),
+        best_value: best.value,
+        optimum: None,
+        regret: None,
+        evaluations: h.evaluations.len(),
+        seconds: t.elapsed().as_secs_f64(),
+        trajectory: h.evaluations.iter().map(|e| e.best_so_far).collect(),
+    })
+}
+
+pub(crate) fn search(a: &SearchArgs) -> Result<()> {
+    let (o, maximize) = if let Some(cmd) = &a.objective_cmd {
+        if a.dataset.is_some() || a.metric.is_some() {
+            return Err(Error::Config(
+                "--objective-cmd replaces --dataset and --metric".into(),
+            ));
+        }
+        let pb = bar(a.budget as u64, &format!("{:?} on `{cmd}`", a.method));
+        let mut on_eval = |e: &Evaluation| {
+            pb.inc(1);
+            pb.set_message(format!("best {:.4}", e.best_so_far));
+        };
+        let wire = a.surrogate.skip.as_wire();
+        let o = match a.space.unwrap_or(SpaceKind::Nb201) {
+            SpaceKind::Nb201 => run_cmd(&Nb201Space { skip_as_wire: wire }, a, cmd, &mut on_eval)?,
+            SpaceKind::Nbgraph => run_cmd(&NbGraphSpace::new(false), a, cmd, &mut on_eval)?,
+            SpaceKind::Nb101 => run_cmd(&Nb101Space, a, cmd, &mut on_eval)?,
+            SpaceKind::Darts => run_cmd(&DartsSpace { skip_as_wire: wire }, a, cmd, &mut on_eval)?,
+            SpaceKind::Json => {
+                return Err(Error::Config(
+                    "the json space has no sampler to search with".into(),
+                ))
+            }
+        };
+        pb.finish_and_clear();
+        (o, !a.minimize)
+    } else {
+        let (d, metric) = a.target()?;
+        let cfg = bo_config(a, &metric)?;
+        let pb = bar(
+            a.budget as u64,
+            &format!("{:?} on {}:{metric}", a.method, d.name),
+        );
+        let mut on_eval = |e: &Evaluation| {
+            pb.inc(1);
+            pb.set_message(format!("best {:.4}", e.best_so_far));
+        };
+        let o = run_one(
+            d,
+            &metric,
+            &cfg,
+            a.method,
+            a.surrogate.skip.as_wire(),
+            Record::of(a),
+            &mut on_eval,
+        )?;
+        pb.finish_and_clear();
+        (o, metric_kind(&metric).maximize)
+    };
     if a.json {
         return super::out(&(serde_json::to_string(&o).expect("plain data") + "\n"));
     }
-    let kind = metric_kind(&metric);
-    let dir = if kind.maximize { "max" } else { "min" };
+    let dir = if maximize { "max" } else { "min" };
+    let opt = |v: Option<f64>| {
+        v.map_or("unknown (external objective)".to_string(), |v| {
+            format!("{v}")
+        })
+    };
     super::out(&format!(
-        "dataset       {} ({}, {dir})\nmethod        {:?}, seed {}\nbest arch     {}\nbest value    {}\noptimum       {}\nregret        {:.6}\nevaluations   {}\ntime          {:.2} s\n",
-        o.dataset, o.metric, o.method, o.seed, o.best_arch, o.best_value, o.optimum, o.regret, o.evaluations, o.seconds
+        "dataset       {} ({}, {dir})\nmethod        {:?}, seed {}\nbest arch     {}\nbest value    {}\noptimum       {}\nregret        {}\nevaluations   {}\ntime          {:.2} s\n",
+        o.dataset,
+        o.metric,
+        o.method,
+        o.seed,
+        o.best_arch,
+        o.best_value,
+        opt(o.optimum),
+        o.regret.map_or("unknown".into(), |r| format!("{r:.6}")),
+        o.evaluations,
+        o.seconds
     ))
 }
 
@@ -355,7 +476,7 @@ pub(crate) fn compare(c: &CompareArgs) -> Result<()> {
         .copied()
         .map(|m| {
             let rs: Vec<&Outcome> = results.iter().filter(|r| r.0 == m).map(|r| &r.1).collect();
-            let regrets: Vec<f64> = rs.iter().map(|o| o.regret).collect();
+            let regrets: Vec<f64> = rs.iter().map(|o| o.regret.unwrap_or(f64::NAN)).collect();
             let (mean, se) = mean_se(&regrets);
             MethodSummary {
                 method: m,

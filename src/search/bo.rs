@@ -117,13 +117,14 @@ pub(super) fn bayesian_optimisation<S: Sampler>(
                         cells: &mut Vec<S::Cell>,
                         ys: &mut Vec<f64>|
      -> Result<()> {
-        let v = objective.evaluate(space, &c)?;
-        rec.push(space.format(&c), v);
-        cells.push(c);
-        ys.push(v);
+        if let Some(v) = rec.evaluate(space, &mut *objective, &c)? {
+            cells.push(c);
+            ys.push(v);
+        }
         Ok(())
     };
-    while rec.len() < cfg.n_init.clamp(1, budget) {
+    // Random start; past n_init only while every evaluation so far has failed.
+    while rec.len() < cfg.n_init.clamp(1, budget) || (ys.is_empty() && rec.len() < budget) {
         let c = space.sample(&mut rng);
         if seen.insert(c.clone()) {
             evaluate(c, &mut rec, &mut cells, &mut ys)?;

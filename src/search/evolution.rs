@@ -40,12 +40,12 @@ pub(super) fn regularized_evolution<S: Sampler>(
     let mut rec = Recorder::new(kind, on_eval);
     let mut seen = HashSet::new();
     let mut pop: VecDeque<(S::Cell, f64)> = VecDeque::new();
-    while rec.len() < budget.min(cfg.population.max(1)) {
+    while rec.len() < budget && (rec.len() < cfg.population.max(1) || pop.is_empty()) {
         let c = space.sample(&mut rng);
         if seen.insert(c.clone()) {
-            let v = objective.evaluate(space, &c)?;
-            rec.push(space.format(&c), v);
-            pop.push_back((c, v));
+            if let Some(v) = rec.evaluate(space, objective, &c)? {
+                pop.push_back((c, v));
+            }
         }
     }
     let mut stale = 0;
@@ -70,15 +70,16 @@ pub(super) fn regularized_evolution<S: Sampler>(
                 continue;
             }
             stale = 0;
-            let v = objective.evaluate(space, &c)?;
-            rec.push(space.format(&c), v);
-            pop.push_back((c, v));
-            pop.pop_front();
+            if let Some(v) = rec.evaluate(space, objective, &c)? {
+                pop.push_back((c, v));
+                pop.pop_front();
+            }
             continue;
         }
         stale = 0;
-        let v = objective.evaluate(space, &child)?;
-        rec.push(space.format(&child), v);
+        let Some(v) = rec.evaluate(space, objective, &child)? else {
+            continue;
+        };
         pop.push_back((child, v));
         if pop.len() > cfg.population.max(1) {
             pop.pop_front();

@@ -227,22 +227,26 @@ impl<S: Space> Objective<S> for Journaled<'_, S> {
                     e.arch
                 )));
             }
-            return e.value.ok_or_else(|| {
-                Error::Value(format!(
-                    "journal evaluation {} of `{arch}` failed ({})",
-                    self.pos, e.status
-                ))
+            // A failure recorded in the journal is replayed as the same failure.
+            return e.value.ok_or_else(|| Error::Evaluation {
+                arch,
+                status: e.status.clone(),
             });
         }
         let t = Instant::now();
-        let v = self.inner.evaluate(space, cell)?;
+        let r = self.inner.evaluate(space, cell);
+        let (value, status) = match &r {
+            Ok(v) => (Some(*v), "ok".to_string()),
+            Err(Error::Evaluation { status, .. }) => (None, status.clone()),
+            Err(_) => return r,
+        };
         self.journal.append(&Entry {
             arch,
-            value: Some(v),
-            status: "ok".into(),
+            value,
+            status,
             seconds: t.elapsed().as_secs_f64(),
         })?;
-        Ok(v)
+        r
     }
 
     fn kind(&self) -> MetricKind {

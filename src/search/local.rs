@@ -38,8 +38,9 @@ pub(super) fn local_search<S: Sampler>(
                 continue;
             }
             tries += 1;
-            let v = objective.evaluate(space, &c)?;
-            rec.push(space.format(&c), v);
+            let Some(v) = rec.evaluate(space, objective, &c)? else {
+                continue;
+            };
             if best.as_ref().is_none_or(|b| kind.better(v, b.1)) {
                 best = Some((c, v));
             }
@@ -63,8 +64,9 @@ pub(super) fn local_search<S: Sampler>(
             if !seen.insert(n.clone()) {
                 continue;
             }
-            let v = objective.evaluate(space, &n)?;
-            rec.push(space.format(&n), v);
+            let Some(v) = rec.evaluate(space, objective, &n)? else {
+                continue;
+            };
             if kind.better(v, best.1) {
                 best = (n, v);
                 improved = true;

@@ -10,11 +10,11 @@ mod objective;
 pub use bo::{BoConfig, PoolConfig};
 pub use evolution::EvolutionConfig;
 pub use journal::{Journal, JournalHeader, Journaled};
-pub use objective::{Objective, TableObjective};
+pub use objective::{CommandObjective, Objective, TableObjective};
 
 use crate::bench_data::MetricKind;
 use crate::error::{Error, Result};
-use crate::space::Sampler;
+use crate::space::{Sampler, Space};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
@@ -39,8 +39,10 @@ pub enum Method {
 pub struct Evaluation {
     /// The architecture in its space's string form.
     pub arch: String,
-    /// The measured value.
+    /// The measured value (NaN, written as null, when the evaluation failed).
     pub value: f64,
+    /// `ok`, or why the evaluation gave no value (`failed: ...`, `timeout`).
+    pub status: String,
     /// The best value seen up to and including this evaluation.
     pub best_so_far: f64,
 }
@@ -80,16 +82,55 @@ impl<'a> Recorder<'a> {
     }
 
     pub(crate) fn push(&mut self, arch: String, value: f64) {
-        if self.history.is_empty() || self.kind.better(value, self.history[self.best].value) {
+        let first_ok = !self
+            .history
+            .get(self.best)
+            .is_some_and(|b| b.value.is_finite());
+        if first_ok || self.kind.better(value, self.history[self.best].value) {
             self.best = self.history.len();
         }
         let e = Evaluation {
             arch,
             value,
+            status: "ok".into(),
             best_so_far: self.history.get(self.best).map_or(value, |b| b.value),
         };
         (self.on_eval)(&e);
         self.history.push(e);
+    }
+
+    /// Records an evaluation that gave no value; it counts against the budget.
+    pub(crate) fn push_failed(&mut self, arch: String, status: String) {
+        let best = self.history.get(self.best).map_or(f64::NAN, |b| b.value);
+        let e = Evaluation {
+            arch,
+            value: f64::NAN,
+            status,
+            best_so_far: best,
+        };
+        (self.on_eval)(&e);
+        self.history.push(e);
+    }
+
+    /// Evaluates a cell and records the outcome; a failed evaluation (the objective's
+    /// [`Error::Evaluation`]) is recorded and gives `None`, any other error stops the search.
+    pub(crate) fn evaluate<S: Space>(
+        &mut self,
+        space: &S,
+        objective: &mut dyn Objective<S>,
+        cell: &S::Cell,
+    ) -> Result<Option<f64>> {
+        match objective.evaluate(space, cell) {
+            Ok(v) => {
+                self.push(space.format(cell), v);
+                Ok(Some(v))
+            }
+            Err(Error::Evaluation { status, .. }) => {
+                self.push_failed(space.format(cell), status);
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -99,6 +140,13 @@ impl<'a> Recorder<'a> {
     pub(crate) fn finish(self) -> Result<History> {
         if self.history.is_empty() {
             return Err(Error::Empty("the search evaluated nothing".into()));
+        }
+        if !self.history[self.best].value.is_finite() {
+            return Err(Error::Value(format!(
+                "all {} evaluations failed (first: {})",
+                self.history.len(),
+                self.history[0].status
+            )));
         }
         Ok(History {
             evaluations: self.history,
@@ -133,8 +181,7 @@ pub fn random_search<S: Sampler>(
     while rec.len() < budget {
         let c = space.sample(&mut rng);
         if seen.insert(c.clone()) {
-            let v = objective.evaluate(space, &c)?;
-            rec.push(space.format(&c), v);
+            rec.evaluate(space, objective, &c)?;
         }
     }
     rec.finish()

@@ -1,0 +1,101 @@
+//! The external-command objective: failures and timeouts are recorded and the search goes
+//! on; a resumed search does not run the command again for journaled architectures.
+
+use std::process::Command;
+
+fn wlgp(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_wlgp"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn statuses(journal: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(journal)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["status"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn failures_and_timeouts_are_recorded_and_the_search_goes_on() {
+    let dir = std::env::temp_dir().join(format!("wlgp-obj-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let j = dir.join("j.jsonl");
+    // Cells with an average pool fail, cells with a 1x1 convolution hang, others score
+    // their number of 3x3 convolutions (a structural score, not an accuracy).
+    let cmd = r#"read a; case "$a" in *avg_pool*) exit 3;; *nor_conv_1x1*) sleep 10;; esac; echo "$a" | grep -o nor_conv_3x3 | wc -l"#;
+    let o = wlgp(&[
+        "search",
+        "--objective-cmd",
+        cmd,
+        "--timeout",
+        "0.3",
+        "--budget",
+        "25",
+        "--n-init",
+        "8",
+        "--seed",
+        "2",
+        "--journal",
+        j.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["evaluations"], 25);
+    assert!(v["regret"].is_null());
+    let s = statuses(&j);
+    assert_eq!(s.len(), 25);
+    assert!(s.iter().any(|x| x == "ok"));
+    assert!(s.iter().any(|x| x.starts_with("failed")), "{s:?}");
+    assert!(s.iter().any(|x| x.starts_with("timeout")), "{s:?}");
+    let best = v["best_arch"].as_str().unwrap();
+    assert!(!best.contains("avg_pool") && !best.contains("nor_conv_1x1"));
+
+    // Resuming replays the journal: the command runs only for new evaluations.
+    let count = dir.join("count");
+    let counted = format!(
+        "echo x >> {}; read a; echo \"$a\" | grep -o nor_conv | wc -l",
+        count.display()
+    );
+    let j2 = dir.join("j2.jsonl");
+    let args = |budget: &'static str, flag: &'static str| {
+        vec![
+            "search".to_string(),
+            "--objective-cmd".into(),
+            counted.clone(),
+            "--budget".into(),
+            budget.into(),
+            "--seed".into(),
+            "5".into(),
+            flag.into(),
+            j2.to_str().unwrap().into(),
+        ]
+    };
+    let run = |a: Vec<String>| {
+        Command::new(env!("CARGO_BIN_EXE_wlgp"))
+            .args(&a)
+            .output()
+            .unwrap()
+    };
+    assert!(run(args("12", "--journal")).status.success());
+    assert!(run(args("20", "--resume")).status.success());
+    let runs = std::fs::read_to_string(&count).unwrap().lines().count();
+    assert_eq!(runs, 20, "12 evaluations, then 8 more: none repeated");
+    assert_eq!(statuses(&j2).len(), 20);
+    // Bad objective options are clear errors.
+    let o = wlgp(&["search", "--objective-cmd", "echo 1", "--timeout", "-1"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = wlgp(&["search", "--objective-cmd", "echo 1", "--dataset", "cora"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("replaces --dataset"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

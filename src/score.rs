@@ -108,8 +108,6 @@ pub struct ScoreResult<C> {
     pub top: Vec<Scored<C>>,
     /// Candidates scored (excluded ones not counted).
     pub scored: u64,
-    /// Whether the weight-space posterior was used.
-    pub weight_space: bool,
 }
 
 /// Scores a stream of candidates with a fitted GP, skipping `exclude` (already evaluated);
@@ -213,7 +211,6 @@ pub fn score<S: Sampler>(
     Ok(ScoreResult {
         top: top.into_sorted(),
         scored,
-        weight_space: ws.is_some(),
     })
 }
 

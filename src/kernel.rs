@@ -56,7 +56,8 @@ pub struct KernelConfig {
     pub normalize: bool,
 }
 
-fn scale(k: u64, ka: u64, kb: u64, normalize: bool) -> f64 {
+/// A raw kernel value, divided by `sqrt(k(a,a) k(b,b))` when `normalize` (0 for an empty graph).
+pub(crate) fn scale(k: u64, ka: u64, kb: u64, normalize: bool) -> f64 {
     if !normalize {
         return k as f64;
     }

@@ -129,14 +129,7 @@ impl Engine {
                 let norm = raw
                     .iter()
                     .enumerate()
-                    .map(|(e, &k)| {
-                        let d = (ka[e / b.len()] as f64 * kb[e % b.len()] as f64).sqrt();
-                        if d > 0.0 {
-                            k as f64 / d
-                        } else {
-                            0.0
-                        }
-                    })
+                    .map(|(e, &k)| cpu_kernel::scale(k, ka[e / b.len()], kb[e % b.len()], true))
                     .collect();
                 Ok((raw, norm))
             }

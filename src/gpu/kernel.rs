@@ -151,33 +151,12 @@ impl GpuKernel {
                     a_total: n as u32,
                     pad: [0; 3],
                 };
-                let ub = self.ctx.device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some("kernel params"),
-                    size: std::mem::size_of::<Params>() as u64,
-                    usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-                    mapped_at_creation: false,
-                });
-                self.ctx.queue.write_buffer(&ub, 0, bytemuck::bytes_of(&p));
+                let ub = self.ctx.uniform("kernel params", &p);
                 let res = [
                     &ub, &ba[0], &ba[1], &ba[2], &bb[0], &bb[1], &bb[2], &bb[3], &out_raw,
                     &out_norm,
                 ];
-                let entries: Vec<wgpu::BindGroupEntry> = res
-                    .iter()
-                    .enumerate()
-                    .map(|(i, b)| wgpu::BindGroupEntry {
-                        binding: i as u32,
-                        resource: b.as_entire_binding(),
-                    })
-                    .collect();
-                let bg = self
-                    .ctx
-                    .device
-                    .create_bind_group(&wgpu::BindGroupDescriptor {
-                        label: Some("kernel"),
-                        layout: &self.layout,
-                        entries: &entries,
-                    });
+                let bg = self.ctx.bind_buffers("kernel", &self.layout, &res);
                 let mut enc = self.ctx.device.create_command_encoder(&Default::default());
                 {
                     let mut pass = enc.begin_compute_pass(&Default::default());

@@ -191,39 +191,12 @@ impl GpuWl {
                 prev_offset: (it - 1) * n as u32,
                 next_offset: it * n as u32,
             };
-            let ub = ctx.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("wl params"),
-                size: std::mem::size_of::<Params>() as u64,
-                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-                mapped_at_creation: false,
-            });
-            ctx.queue.write_buffer(&ub, 0, bytemuck::bytes_of(&p));
-            let bg = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("wl"),
-                layout: &self.layout,
-                entries: &[
-                    wgpu::BindGroupEntry {
-                        binding: 0,
-                        resource: ub.as_entire_binding(),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 1,
-                        resource: bufs[0].as_entire_binding(),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 2,
-                        resource: bufs[1].as_entire_binding(),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 3,
-                        resource: bufs[2].as_entire_binding(),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 4,
-                        resource: bufs[3].as_entire_binding(),
-                    },
-                ],
-            });
+            let ub = ctx.uniform("wl params", &p);
+            let bg = ctx.bind_buffers(
+                "wl",
+                &self.layout,
+                &[&ub, &bufs[0], &bufs[1], &bufs[2], &bufs[3]],
+            );
             for pipeline in [&self.mix, &self.step] {
                 let mut pass = enc.begin_compute_pass(&Default::default());
                 pass.set_pipeline(pipeline);

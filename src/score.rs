@@ -5,8 +5,9 @@
 use crate::acquisition::Acquisition;
 use crate::error::{Error, Result};
 use crate::gp::{Gp, Prediction, WeightSpace};
-use crate::space::Sampler;
-use crate::wl;
+use crate::graph::FlatGraph;
+use crate::space::{Sampler, Space};
+use crate::wl::{Features, WlConfig, WlScratch};
 use rand::SeedableRng;
 use rayon::prelude::*;
 use std::cmp::Ordering;
@@ -91,6 +92,45 @@ impl<C: Eq + Hash + Clone> TopK<C> {
     }
 }
 
+/// Candidates drawn from one generator and handled by one thread at a time.
+const BLOCK: u64 = 4_096;
+
+/// One thread's buffers: lowering and WL hashing reuse them from candidate to candidate.
+#[derive(Default)]
+struct Scratch {
+    graph: FlatGraph,
+    wl: WlScratch,
+    features: Features,
+}
+
+impl Scratch {
+    /// WL features of `cell` into `self.features`.
+    fn features<S: Space>(&mut self, space: &S, cell: &S::Cell, cfg: &WlConfig) {
+        space.lower_flat(cell, &mut self.graph);
+        self.wl.features_into(&self.graph, cfg, &mut self.features);
+    }
+}
+
+/// Candidates `b0..b1` of the stream (a sampled block has its own generator, so blocks
+/// can be drawn in parallel and in any order).
+fn block_cells<S: Sampler>(
+    space: &S,
+    source: &Candidates<S::Cell>,
+    all: &[S::Cell],
+    b0: u64,
+    b1: u64,
+) -> Vec<S::Cell> {
+    match source {
+        Candidates::Sample { seed, .. } => {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(
+                seed ^ (b0 / BLOCK).wrapping_mul(0x9e37_79b9_7f4a_7c15),
+            );
+            (b0..b1).map(|_| space.sample(&mut rng)).collect()
+        }
+        _ => all[b0 as usize..b1 as usize].to_vec(),
+    }
+}
+
 /// How scoring runs.
 #[derive(Clone, Debug)]
 pub struct ScoreConfig {
@@ -124,7 +164,8 @@ pub fn score<S: Sampler>(
     if cfg.top == 0 {
         return Err(Error::Config("--top must be at least 1".into()));
     }
-    let chunk = cfg.chunk.max(1);
+    // Whole blocks per chunk: the sampled stream is then the same whatever the chunk size.
+    let chunk = (cfg.chunk.max(1) as u64).div_ceil(BLOCK) * BLOCK;
     let wl_cfg = gp.wl_config();
     let best = gp.best_latent();
     let mut all: Vec<S::Cell> = Vec::new();
@@ -151,27 +192,7 @@ pub fn score<S: Sampler>(
     let mut scored = 0u64;
     let mut start = 0u64;
     while start < total {
-        let len = (total - start).min(chunk as u64) as usize;
-        let cells: Vec<S::Cell> = match source {
-            Candidates::Sample { seed, .. } => {
-                // One generator per chunk: the stream is the same however it is chunked in time.
-                let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(
-                    seed ^ (start / chunk as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15),
-                );
-                (0..len).map(|_| space.sample(&mut rng)).collect()
-            }
-            _ => all[start as usize..start as usize + len].to_vec(),
-        };
-        let kept: Vec<(u64, S::Cell)> = cells
-            .into_iter()
-            .enumerate()
-            .filter(|(_, c)| !exclude.contains(c))
-            .map(|(i, c)| (start + i as u64, c))
-            .collect();
-        let feats: Vec<_> = kept
-            .par_iter()
-            .map(|(_, c)| wl::features(&space.lower(c), &wl_cfg))
-            .collect();
+        let len = (total - start).min(chunk);
         // With the weight-space form, a candidate whose upper bound (exact mean, prior
         // std) cannot beat the current k-th best is not worth its quadratic form: the
         // result is exactly the same, for a fraction of the work.
@@ -181,31 +202,57 @@ pub fn score<S: Sampler>(
             None
         };
         let acq = cfg.acquisition;
-        let preds: Vec<Option<Prediction>> = match ws {
-            Some(w) => feats
-                .par_iter()
-                .map(|f| {
-                    w.predict_if(f, |bound| {
-                        threshold.is_none_or(|t| acq.value(bound, best) >= t)
+        let keep = |bound: Prediction| threshold.is_none_or(|t| acq.value(bound, best) >= t);
+        let blocks: Vec<u64> = (start..start + len).step_by(BLOCK as usize).collect();
+        let results: Vec<(u64, Vec<Scored<S::Cell>>)> = blocks
+            .par_iter()
+            .map_init(Scratch::default, |scratch, &b0| {
+                let b1 = (b0 + BLOCK).min(start + len);
+                let cells = block_cells(space, source, &all, b0, b1);
+                let kept: Vec<(u64, S::Cell)> = (b0..b1)
+                    .zip(cells)
+                    .filter(|(_, c)| !exclude.contains(c))
+                    .collect();
+                let preds: Vec<Option<Prediction>> = match ws {
+                    Some(w) => kept
+                        .iter()
+                        .map(|(_, c)| {
+                            scratch.features(space, c, &wl_cfg);
+                            w.predict_if(&scratch.features, keep)
+                        })
+                        .collect(),
+                    None => {
+                        let feats: Vec<_> = kept
+                            .iter()
+                            .map(|(_, c)| {
+                                scratch.features(space, c, &wl_cfg);
+                                scratch.features.clone()
+                            })
+                            .collect();
+                        gp.predict_features(&feats).into_iter().map(Some).collect()
+                    }
+                };
+                let n = kept.len() as u64;
+                let out = kept
+                    .into_iter()
+                    .zip(preds)
+                    .filter_map(|((index, cell), p)| {
+                        p.map(|p| Scored {
+                            cell,
+                            index,
+                            prediction: p,
+                            value: acq.value(p, best),
+                        })
                     })
-                })
-                .collect(),
-            None => gp.predict_features(&feats).into_iter().map(Some).collect(),
-        };
-        scored += kept.len() as u64;
-        top.extend(
-            kept.into_iter()
-                .zip(preds)
-                .filter_map(|((index, cell), p)| {
-                    p.map(|p| Scored {
-                        cell,
-                        index,
-                        prediction: p,
-                        value: acq.value(p, best),
-                    })
-                }),
-        );
-        start += len as u64;
+                    .collect();
+                (n, out)
+            })
+            .collect();
+        for (n, batch) in results {
+            scored += n;
+            top.extend(batch);
+        }
+        start += len;
         progress(start);
     }
     Ok(ScoreResult {

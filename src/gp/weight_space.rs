@@ -5,25 +5,32 @@
 //! function-space posterior up to rounding (a test).
 
 use super::{Gp, Prediction};
-use crate::kernel::{self_kernel, BaseKernel};
+use crate::kernel::{self, self_kernel, BaseKernel};
 use crate::wl::Features;
+use faer::linalg::matmul::matmul;
+use faer::linalg::triangular_solve::{
+    solve_lower_triangular_in_place, solve_upper_triangular_in_place,
+};
 use nalgebra::DMatrix;
-use std::collections::HashMap;
+use nohash_hasher::IntMap;
+use smallvec::SmallVec;
 
 /// How the variance's quadratic form is stored.
 #[derive(Clone, Debug)]
 enum Quadratic {
-    /// `M = A' A` (|S| x |S|): nnz^2 operations per candidate.
+    /// `M = B' B` (|S| x |S|): nnz^2 operations per candidate.
     Dense(DMatrix<f64>),
-    /// `A = L^-1 Phi_S` (n x |S|, one column per seen label, column-major): n * nnz per
-    /// candidate, for spaces with many distinct labels.
+    /// `B` itself (n x |S|, one column per seen label, column-major), its rows in order of
+    /// decreasing eigenvalue: n * nnz per candidate at most, and any prefix of rows gives
+    /// a lower bound on the quadratic form (hence an upper bound on the std), so a
+    /// candidate can be dropped after a few rows.
     Factor(DMatrix<f64>),
 }
 
 /// A fitted GP in weight space, built once per fit.
 #[derive(Clone, Debug)]
 pub struct WeightSpace {
-    index: HashMap<u64, usize>,
+    index: IntMap<u64, usize>,
     weights: Vec<f64>,
     quad: Quadratic,
     signal: f64,
@@ -33,6 +40,10 @@ pub struct WeightSpace {
 /// Largest |S| for which the dense |S| x |S| form is kept (512 MiB of f64). Measured on
 /// NB201 with n = 1,000 (|S| = 3,099): dense 0.95 M candidates/s, factor 0.50 M/s.
 const DENSE_MAX: usize = 8_192;
+
+/// Rows of the factor form after which the std bound is checked first (then 4x more each
+/// time): most candidates that cannot win are dropped after the first stage.
+const FIRST_STAGE: usize = 16;
 
 impl WeightSpace {
     /// Builds the weight-space posterior of a fitted GP, or `None` for the optimal-
@@ -53,51 +64,86 @@ impl WeightSpace {
             return None;
         }
         let n = gp.train.len();
-        let mut index: HashMap<u64, usize> = HashMap::new();
+        // Seen labels, the most common first: candidates mostly hit the common ones, so
+        // their entries of the dense form sit together in cache.
+        let mut freq: IntMap<u64, usize> = IntMap::default();
         for f in &gp.train {
             for &l in &f.labels {
-                let next = index.len();
-                index.entry(l).or_insert(next);
+                *freq.entry(l).or_default() += 1;
             }
         }
+        let mut order: Vec<(u64, usize)> = freq.into_iter().collect();
+        order.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let index: IntMap<u64, usize> = order
+            .iter()
+            .enumerate()
+            .map(|(j, &(l, _))| (l, j))
+            .collect();
         let s = index.len();
-        // Phi_S, n x |S| (dense: n and |S| are both modest at fitting time).
-        let mut phi = DMatrix::<f64>::zeros(n, s);
-        for (i, f) in gp.train.iter().enumerate() {
-            let scale = feature_scale(f, gp.kernel.normalize);
-            for (l, c) in f.iter() {
-                phi[(i, index[&l])] = c as f64 * scale;
+        // Phi_S, sparse: each training point's (column, scaled count) pairs.
+        let phi: Vec<Vec<(usize, f64)>> = gp
+            .train
+            .iter()
+            .map(|f| {
+                let scale = feature_scale(f, gp.kernel.normalize);
+                f.iter()
+                    .map(|(l, c)| (index[&l], c as f64 * scale))
+                    .collect()
+            })
+            .collect();
+        // mean(x) = k*' alpha = phi(x)' (Phi' alpha).
+        let mut weights = vec![0.0; s];
+        for (row, a) in phi.iter().zip(gp.alpha.iter()) {
+            for &(j, v) in row {
+                weights[j] += v * a;
             }
         }
-        // mean(x) = k*' alpha = phi(x)' (Phi' alpha).
-        let weights = phi.tr_mul(&gp.alpha).iter().copied().collect();
-        // A = L^-1 Phi_S and M = A'A with faer's blocked, parallel kernels (nalgebra's
-        // unblocked triangular solve took seconds at n = 1,000).
+        // q(x) = k*' (L L')^-1 k* = |U' L^-1 Phi_S x|^2 with C = L^-1 K L^-T = U diag(l) U'.
+        // B = (L^-T U)' Phi_S is a sparse product, and its rows, ordered by decreasing l,
+        // carry most of q first. faer's blocked, parallel kernels throughout.
+        let par = faer::Par::rayon(0);
         let l = gp.chol.l();
         let lf = faer::Mat::<f64>::from_fn(n, n, |i, j| l[(i, j)]);
-        let mut af = faer::Mat::<f64>::from_fn(n, s, |i, j| phi[(i, j)]);
-        let par = faer::Par::rayon(0);
-        faer::linalg::triangular_solve::solve_lower_triangular_in_place(
-            lf.as_ref(),
-            af.as_mut(),
-            par,
-        );
+        let k = kernel::gram(&gp.train, gp.kernel);
+        let mut x = faer::Mat::<f64>::from_fn(n, n, |i, j| k[(i, j)]);
+        solve_lower_triangular_in_place(lf.as_ref(), x.as_mut(), par);
+        let mut c = x.transpose().to_owned();
+        solve_lower_triangular_in_place(lf.as_ref(), c.as_mut(), par);
+        let c = faer::Mat::<f64>::from_fn(n, n, |i, j| 0.5 * (c[(i, j)] + c[(j, i)]));
+        let eig = c.self_adjoint_eigen(faer::Side::Lower).ok()?;
+        let (vals, mut w) = (eig.S().column_vector(), eig.U().to_owned());
+        solve_upper_triangular_in_place(lf.transpose(), w.as_mut(), par);
+        let mut rows: Vec<usize> = (0..n).collect();
+        rows.sort_unstable_by(|&a, &b| vals[b].total_cmp(&vals[a]));
+        // B column-major, n x |S|: column j gets sum_t W[t, row] Phi[t, j].
+        let mut b = faer::Mat::<f64>::zeros(n, s);
+        let mut wt = vec![0.0; n];
+        for (t, row) in phi.iter().enumerate() {
+            for (r, &e) in rows.iter().enumerate() {
+                wt[r] = w[(t, e)];
+            }
+            for &(j, v) in row {
+                for (bij, &wr) in b.col_mut(j).iter_mut().zip(&wt) {
+                    *bij += wr * v;
+                }
+            }
+        }
         let nnz_mean = gp.train.iter().map(|f| f.nnz()).sum::<usize>() as f64 / n.max(1) as f64;
         // Per candidate: dense costs nnz^2, factor costs n * nnz.
         let dense = force_dense.unwrap_or(s <= DENSE_MAX && nnz_mean <= n as f64);
         let quad = if dense {
             let mut m = faer::Mat::<f64>::zeros(s, s);
-            faer::linalg::matmul::matmul(
+            matmul(
                 m.as_mut(),
                 faer::Accum::Replace,
-                af.transpose(),
-                af.as_ref(),
+                b.transpose(),
+                b.as_ref(),
                 1.0,
                 par,
             );
             Quadratic::Dense(DMatrix::from_fn(s, s, |i, j| m[(i, j)]))
         } else {
-            Quadratic::Factor(DMatrix::from_fn(n, s, |i, j| af[(i, j)]))
+            Quadratic::Factor(DMatrix::from_fn(n, s, |i, j| b[(i, j)]))
         };
         Some(WeightSpace {
             index,
@@ -123,9 +169,10 @@ impl WeightSpace {
         self.predict_if(x, |_| true).expect("always kept")
     }
 
-    /// The posterior, computed only if `keep` accepts the cheap upper bound first: the
-    /// exact mean with the prior standard deviation (the posterior one never exceeds it).
-    /// Returns `None` when `keep` rejects the bound, skipping the quadratic form.
+    /// The posterior, computed only while `keep` accepts upper bounds on it: first the
+    /// exact mean with the prior standard deviation (the posterior one never exceeds it),
+    /// then, in the factor form, with the std bounded by a growing prefix of the quadratic
+    /// form. Returns `None` as soon as `keep` rejects a bound, skipping the rest.
     pub fn predict_if(
         &self,
         x: &Features,
@@ -133,17 +180,18 @@ impl WeightSpace {
     ) -> Option<Prediction> {
         let scale = feature_scale(x, self.normalize);
         let total = self_kernel(x, BaseKernel::Dot) as f64 * scale * scale;
-        let mut seen: Vec<(usize, f64)> = Vec::with_capacity(x.nnz());
+        let mut seen: SmallVec<[(usize, f64); 64]> = SmallVec::new();
         for (l, c) in x.iter() {
             if let Some(&j) = self.index.get(&l) {
                 seen.push((j, c as f64 * scale));
             }
         }
         let mean = seen.iter().map(|&(j, v)| self.weights[j] * v).sum();
-        if !keep(Prediction {
+        let bound = |q: f64| Prediction {
             mean,
-            std: (self.signal * total).sqrt(),
-        }) {
+            std: (self.signal * (total - q).max(0.0)).sqrt(),
+        };
+        if !keep(bound(0.0)) {
             return None;
         }
         let q = match &self.quad {
@@ -157,20 +205,29 @@ impl WeightSpace {
                 }
                 q
             }
-            Quadratic::Factor(a) => {
-                let mut acc = vec![0.0; a.nrows()];
-                for &(j, v) in &seen {
-                    for (t, &aij) in acc.iter_mut().zip(a.column(j).iter()) {
-                        *t += aij * v;
+            Quadratic::Factor(b) => {
+                let n = b.nrows();
+                let mut acc: SmallVec<[f64; 1024]> = SmallVec::from_elem(0.0, n);
+                let (mut q, mut lo, mut hi) = (0.0, 0, FIRST_STAGE.min(n));
+                loop {
+                    for &(j, v) in &seen {
+                        let col = &b.as_slice()[j * n + lo..j * n + hi];
+                        for (t, &bij) in acc[lo..hi].iter_mut().zip(col) {
+                            *t += bij * v;
+                        }
                     }
+                    q += acc[lo..hi].iter().map(|t| t * t).sum::<f64>();
+                    if hi == n {
+                        break q;
+                    }
+                    if !keep(bound(q)) {
+                        return None;
+                    }
+                    (lo, hi) = (hi, (hi * 4).min(n));
                 }
-                acc.iter().map(|t| t * t).sum()
             }
         };
-        Some(Prediction {
-            mean,
-            std: (self.signal * (total - q).max(0.0)).sqrt(),
-        })
+        Some(bound(q))
     }
 }
 

@@ -1,10 +1,10 @@
 //! DARTS cells (Liu et al., 2019): a normal and a reduction cell, each with 4 intermediate
 //! nodes reading 2 earlier nodes through one operation each; about 10^18 architectures.
 
-use super::nb201::lower_edge_cell;
+use super::edge_cell::{op_labels, CellEdge, EdgeCell};
 use super::{op_index, pick, Sampler, Space};
 use crate::error::{Error, Result};
-use crate::graph::Arch;
+use crate::graph::{Arch, FlatGraph};
 use rand::RngCore;
 
 /// DARTS `PRIMITIVES`, in its own order; `none` parses but is never sampled.
@@ -51,6 +51,16 @@ impl Default for DartsSpace {
         DartsSpace { skip_as_wire: true }
     }
 }
+
+/// Input names of the normal and the reduction cell, and the reduction cell's op prefix.
+const NORMAL_INPUTS: [&str; 2] = ["c_{k-2}", "c_{k-1}"];
+const REDUCE_INPUTS: [&str; 2] = ["reduce_c_{k-2}", "reduce_c_{k-1}"];
+const REDUCE: &str = "reduce_";
+/// WL labels of [`OPS`] in the normal and in the reduction cell.
+const NORMAL_LABELS: [u64; 8] = op_labels(OPS, "");
+const NORMAL_INPUT_LABELS: [u64; 2] = op_labels(NORMAL_INPUTS, "");
+const REDUCE_INPUT_LABELS: [u64; 2] = op_labels(REDUCE_INPUTS, "");
+const REDUCE_LABELS: [u64; 8] = op_labels(OPS, REDUCE);
 
 const ALL_CONCAT: u8 = 0b11_1100;
 const COMBOS: [u128; 4] = [1, 3, 6, 10];
@@ -169,26 +179,23 @@ fn format_half(h: &DartsHalf) -> (String, String) {
 }
 
 impl DartsSpace {
-    fn lower_half(&self, h: &DartsHalf, prefix: &'static str) -> Arch {
-        let edges: Vec<(usize, usize, &'static str)> = h
-            .edges
-            .iter()
-            .enumerate()
-            .map(|(k, &(o, i))| (i as usize, 2 + k / 2, OPS[o as usize]))
-            .collect();
-        let outs: Vec<usize> = (2..=5).filter(|k| h.concat >> k & 1 == 1).collect();
-        let (in0, in1) = if prefix.is_empty() {
-            ("c_{k-2}", "c_{k-1}")
-        } else {
-            ("reduce_c_{k-2}", "reduce_c_{k-1}")
-        };
-        lower_edge_cell(
-            &edges,
-            &[(0, in0), (1, in1)],
-            &outs,
-            self.skip_as_wire,
-            prefix,
-        )
+    /// The half's edges `(from, to, op)`: edge `k` feeds intermediate node `2 + k / 2`.
+    fn half_edges(h: &DartsHalf) -> [CellEdge; 8] {
+        std::array::from_fn(|k| {
+            let (o, i) = h.edges[k];
+            (i as usize, 2 + k / 2, o)
+        })
+    }
+
+    /// Lowers one half of a genotype.
+    fn half<'a>(&self, h: &DartsHalf, edges: &'a [CellEdge; 8]) -> EdgeCell<'a> {
+        let mut outs = [0usize; 4];
+        let mut n = 0;
+        for k in (2..=5).filter(|k| h.concat >> k & 1 == 1) {
+            outs[n] = k;
+            n += 1;
+        }
+        EdgeCell::new(edges, &OPS, 2, &outs[..n], self.skip_as_wire)
     }
 
     fn sample_half(rng: &mut dyn RngCore) -> DartsHalf {
@@ -275,8 +282,18 @@ impl Space for DartsSpace {
     /// Both cells in one graph, the reduction cell's labels prefixed with `reduce_`, so
     /// motifs of the two cells are counted apart.
     fn lower(&self, c: &DartsCell) -> Arch {
-        self.lower_half(&c.normal, "")
-            .disjoint_union(&self.lower_half(&c.reduce, "reduce_"))
+        let (n, r) = (Self::half_edges(&c.normal), Self::half_edges(&c.reduce));
+        let normal = self.half(&c.normal, &n).to_arch(&NORMAL_INPUTS, "");
+        normal.disjoint_union(&self.half(&c.reduce, &r).to_arch(&REDUCE_INPUTS, REDUCE))
+    }
+
+    fn lower_flat(&self, c: &DartsCell, out: &mut FlatGraph) {
+        out.clear();
+        let (n, r) = (Self::half_edges(&c.normal), Self::half_edges(&c.reduce));
+        self.half(&c.normal, &n)
+            .append_to(out, &NORMAL_INPUT_LABELS, &NORMAL_LABELS);
+        self.half(&c.reduce, &r)
+            .append_to(out, &REDUCE_INPUT_LABELS, &REDUCE_LABELS);
     }
 }
 

@@ -6,13 +6,14 @@
 //! enumerate) is what a search needs on top.
 
 pub mod darts;
+mod edge_cell;
 pub mod json;
 pub mod nb101;
 pub mod nb201;
 pub mod nbgraph;
 
 use crate::error::{Error, Result};
-use crate::graph::Arch;
+use crate::graph::{Arch, FlatGraph};
 use rand::RngCore;
 use std::fmt::Debug;
 use std::hash::Hash;
@@ -35,6 +36,12 @@ pub trait Space: Send + Sync {
     fn format(&self, cell: &Self::Cell) -> String;
     /// The node-labelled DAG on which WL features are computed.
     fn lower(&self, cell: &Self::Cell) -> Arch;
+    /// The same graph written into a reusable [`FlatGraph`] (what the scoring hot loop
+    /// hashes). Spaces override it to skip building an [`Arch`]; a test checks that both
+    /// forms give the same WL features.
+    fn lower_flat(&self, cell: &Self::Cell, out: &mut FlatGraph) {
+        out.set_from_arch(&self.lower(cell));
+    }
 }
 
 /// What a search needs to move through a space.

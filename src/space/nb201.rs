@@ -1,10 +1,10 @@
 //! NAS-Bench-201 cells: 4 nodes, 6 edges, each edge one of 5 operations (15,625 cells).
 
+use super::edge_cell::{op_labels, CellEdge, EdgeCell};
 use super::{op_index, pick, Sampler, Space, TableKey};
 use crate::error::{Error, Result};
-use crate::graph::{prune_to_paths, Arch, Label};
+use crate::graph::{Arch, FlatGraph};
 use rand::RngCore;
-use std::borrow::Cow;
 
 /// Operations in NAS-Bench-201's own order.
 pub const OPS: [&str; 5] = [
@@ -14,6 +14,9 @@ pub const OPS: [&str; 5] = [
     "nor_conv_3x3",
     "avg_pool_3x3",
 ];
+/// WL labels of [`OPS`].
+const OP_LABELS: [u64; 5] = op_labels(OPS, "");
+const INPUT_LABELS: [u64; 1] = op_labels(["input"], "");
 /// Edges `(to, from)` in the order of the string form `|a~0|+|b~0|c~1|+|d~0|e~1|f~2|`.
 pub const EDGES: [(usize, usize); 6] = [(1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2)];
 
@@ -124,77 +127,25 @@ impl Space for Nb201Space {
     }
 
     fn lower(&self, c: &Nb201Cell) -> Arch {
-        lower_edge_cell(
-            &EDGES
-                .iter()
-                .zip(c.iter())
-                .map(|(&(to, from), &op)| (from, to, OPS[op as usize]))
-                .collect::<Vec<_>>(),
-            &[(0, "input")],
-            &[3],
-            self.skip_as_wire,
-            "",
-        )
+        self.edge_cell(&Self::cell_edges(c)).to_arch(&["input"], "")
+    }
+
+    fn lower_flat(&self, c: &Nb201Cell, out: &mut FlatGraph) {
+        out.clear();
+        self.edge_cell(&Self::cell_edges(c))
+            .append_to(out, &INPUT_LABELS, &OP_LABELS);
     }
 }
 
-/// Lowers an operations-on-edges cell (NB201, DARTS) to an operations-on-nodes graph:
-/// each edge `(from, to, op)` becomes a node; `none` edges vanish; each cell input in
-/// `inputs` becomes a node with the given label, the cell nodes in `outputs` feed one
-/// `output` node, and dead nodes are pruned. With `skip_as_wire`, `skip_connect` edges are
-/// contracted into plain connections. `prefix` is prepended to operation labels (used to
-/// tell DARTS reduction cells apart). Node order: inputs, operations in edge order, output.
-pub(crate) fn lower_edge_cell(
-    edges: &[(usize, usize, &'static str)],
-    inputs: &[(usize, &'static str)],
-    outputs: &[usize],
-    skip_as_wire: bool,
-    prefix: &'static str,
-) -> Arch {
-    let n_cell = edges
-        .iter()
-        .map(|e| e.0.max(e.1) + 1)
-        .chain(outputs.iter().map(|o| o + 1))
-        .max()
-        .unwrap_or(1);
-    let mut labels: Vec<Label> = inputs.iter().map(|i| Cow::Borrowed(i.1)).collect();
-    let mut g_edges = Vec::new();
-    // Graph nodes whose outputs are summed into each cell node; with skip wires a cell
-    // node also takes over the sources of the node it skips from.
-    let mut feeds: Vec<Vec<usize>> = vec![Vec::new(); n_cell];
-    for (g, &(i, _)) in inputs.iter().enumerate() {
-        feeds[i].push(g);
+impl Nb201Space {
+    /// The cell's edges `(from, to, op)` in [`EDGES`] order.
+    fn cell_edges(c: &Nb201Cell) -> [CellEdge; 6] {
+        std::array::from_fn(|k| (EDGES[k].1, EDGES[k].0, c[k]))
     }
-    let mut order: Vec<_> = edges.iter().filter(|e| e.2 != "none").collect();
-    order.sort_by_key(|e| e.1);
-    for &&(from, to, op) in &order {
-        if skip_as_wire && op == "skip_connect" {
-            let f = feeds[from].clone();
-            feeds[to].extend(f);
-            continue;
-        }
-        let id = labels.len();
-        labels.push(if prefix.is_empty() {
-            Cow::Borrowed(op)
-        } else {
-            Cow::Owned(format!("{prefix}{op}"))
-        });
-        for &src in &feeds[from] {
-            g_edges.push((src, id));
-        }
-        feeds[to].push(id);
+
+    fn edge_cell<'a>(&self, edges: &'a [CellEdge]) -> EdgeCell<'a> {
+        EdgeCell::new(edges, &OPS, 1, &[3], self.skip_as_wire)
     }
-    let out = labels.len();
-    labels.push(Cow::Borrowed("output"));
-    for &o in outputs {
-        for &src in &feeds[o] {
-            g_edges.push((src, out));
-        }
-    }
-    g_edges.sort_unstable();
-    g_edges.dedup();
-    let ins: Vec<usize> = (0..inputs.len()).collect();
-    prune_to_paths(labels, &g_edges, &ins, out)
 }
 
 impl Sampler for Nb201Space {

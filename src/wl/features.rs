@@ -1,8 +1,8 @@
 //! The CPU reference of WL feature extraction.
 
-use super::hash::{initial_label, mix64, refine};
+use super::hash::{mix64, refine};
 use super::{Direction, WlConfig, MAX_H};
-use crate::graph::Arch;
+use crate::graph::{Arch, FlatGraph};
 use rayon::prelude::*;
 
 /// A sparse WL feature vector: label -> count, sorted by label, over iterations 0..=h.
@@ -35,69 +35,113 @@ impl Features {
 
     /// Builds the sorted run-length form of a list of labels (which it sorts in place).
     pub fn from_labels(all: &mut [u64]) -> Self {
+        let mut f = Features::default();
+        f.set_from_labels(all);
+        f
+    }
+
+    /// As [`Features::from_labels`], reusing `self`'s buffers.
+    pub fn set_from_labels(&mut self, all: &mut [u64]) {
         all.sort_unstable();
-        let mut labels = Vec::with_capacity(all.len());
-        let mut counts: Vec<u32> = Vec::with_capacity(all.len());
+        self.labels.clear();
+        self.counts.clear();
         for &l in all.iter() {
-            if labels.last() == Some(&l) {
-                *counts.last_mut().expect("paired with labels") += 1;
+            if self.labels.last() == Some(&l) {
+                *self.counts.last_mut().expect("paired with labels") += 1;
             } else {
-                labels.push(l);
-                counts.push(1);
+                self.labels.push(l);
+                self.counts.push(1);
             }
         }
-        Features { labels, counts }
     }
 }
 
-/// Neighbour lists in CSR form for one graph and direction.
-fn neighbours(arch: &Arch, dir: Direction) -> (Vec<u32>, Vec<u32>) {
-    let n = arch.node_count();
-    let mut offsets = Vec::with_capacity(n + 1);
-    let mut list = Vec::with_capacity(2 * arch.edge_count());
-    offsets.push(0);
-    for v in 0..n {
-        if matches!(dir, Direction::In | Direction::Both) {
-            list.extend(arch.predecessors(v).map(|u| u as u32));
+/// Buffers of WL hashing, reused from graph to graph so that the hot loop allocates nothing.
+#[derive(Clone, Debug, Default)]
+pub struct WlScratch {
+    offsets: Vec<u32>,
+    cursor: Vec<u32>,
+    list: Vec<u32>,
+    mixed: Vec<u64>,
+    all: Vec<u64>,
+}
+
+impl WlScratch {
+    /// Neighbour lists of `g` in CSR form for one direction (order within a list does not
+    /// matter: the neighbour hash is a sum).
+    fn neighbours(&mut self, g: &FlatGraph, dir: Direction) {
+        let n = g.node_count();
+        let inc = matches!(dir, Direction::In | Direction::Both);
+        let out = matches!(dir, Direction::Out | Direction::Both);
+        self.offsets.clear();
+        self.offsets.resize(n + 1, 0);
+        for &(a, b) in &g.edges {
+            self.offsets[b as usize + 1] += inc as u32;
+            self.offsets[a as usize + 1] += out as u32;
         }
-        if matches!(dir, Direction::Out | Direction::Both) {
-            list.extend(arch.successors(v).map(|u| u as u32));
+        for v in 0..n {
+            self.offsets[v + 1] += self.offsets[v];
         }
-        offsets.push(list.len() as u32);
+        self.cursor.clear();
+        self.cursor.extend_from_slice(&self.offsets[..n]);
+        self.list.clear();
+        self.list.resize(self.offsets[n] as usize, 0);
+        for &(a, b) in &g.edges {
+            if inc {
+                self.list[self.cursor[b as usize] as usize] = a;
+                self.cursor[b as usize] += 1;
+            }
+            if out {
+                self.list[self.cursor[a as usize] as usize] = b;
+                self.cursor[a as usize] += 1;
+            }
+        }
     }
-    (offsets, list)
+
+    /// Every node's label at iterations 0..=h, iteration-major (`[it * n + v]`).
+    fn relabel(&mut self, g: &FlatGraph, cfg: &WlConfig) -> &mut [u64] {
+        let n = g.node_count();
+        self.neighbours(g, cfg.direction);
+        self.all.clear();
+        self.all.extend_from_slice(&g.labels);
+        for it in 1..=cfg.h.min(MAX_H) {
+            let prev = (it - 1) * n;
+            self.mixed.clear();
+            self.mixed
+                .extend(self.all[prev..prev + n].iter().map(|&l| mix64(l)));
+            for v in 0..n {
+                let s = self.list[self.offsets[v] as usize..self.offsets[v + 1] as usize]
+                    .iter()
+                    .fold(0u64, |a, &u| a.wrapping_add(self.mixed[u as usize]));
+                let l = refine(self.all[prev + v], it as u64, s);
+                self.all.push(l);
+            }
+        }
+        &mut self.all
+    }
+
+    /// WL features of `g` into `out`, allocation-free once the buffers have grown.
+    pub fn features_into(&mut self, g: &FlatGraph, cfg: &WlConfig, out: &mut Features) {
+        out.set_from_labels(self.relabel(g, cfg));
+    }
 }
 
 /// Labels of every node at every iteration 0..=h: `result[i][v]`.
 pub fn node_labels(arch: &Arch, cfg: &WlConfig) -> Vec<Vec<u64>> {
-    let h = cfg.h.min(MAX_H);
-    let n = arch.node_count();
-    let (off, nb) = neighbours(arch, cfg.direction);
-    let mut out = Vec::with_capacity(h + 1);
-    out.push(
-        (0..n)
-            .map(|v| initial_label(arch.label(v)))
-            .collect::<Vec<_>>(),
-    );
-    for it in 1..=h {
-        let prev = &out[it - 1];
-        let next: Vec<u64> = (0..n)
-            .map(|v| {
-                let s = nb[off[v] as usize..off[v + 1] as usize]
-                    .iter()
-                    .fold(0u64, |a, &u| a.wrapping_add(mix64(prev[u as usize])));
-                refine(prev[v], it as u64, s)
-            })
-            .collect();
-        out.push(next);
-    }
-    out
+    let g = FlatGraph::from_arch(arch);
+    let n = g.node_count().max(1);
+    WlScratch::default()
+        .relabel(&g, cfg)
+        .chunks(n)
+        .map(<[u64]>::to_vec)
+        .collect()
 }
 
 /// WL feature counts of one graph over iterations 0..=h.
 pub fn features(arch: &Arch, cfg: &WlConfig) -> Features {
-    let mut all: Vec<u64> = node_labels(arch, cfg).into_iter().flatten().collect();
-    Features::from_labels(&mut all)
+    let mut out = Features::default();
+    WlScratch::default().features_into(&FlatGraph::from_arch(arch), cfg, &mut out);
+    out
 }
 
 /// WL features of many graphs for each of several depths: `result[i]` is for `hs[i]`

@@ -12,7 +12,14 @@ pub const fn mix64(mut z: u64) -> u64 {
 /// 64-bit FNV-1a of a byte string (the operation name).
 #[inline]
 pub const fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    fnv1a64_from(0xcbf2_9ce4_8422_2325, bytes)
+}
+
+/// FNV-1a continued from `state` (the hash of a prefix): `fnv1a64_from(fnv1a64(a), b)`
+/// equals `fnv1a64` of `a` followed by `b`, without building the joined string.
+#[inline]
+pub const fn fnv1a64_from(state: u64, bytes: &[u8]) -> u64 {
+    let mut h = state;
     let mut i = 0;
     while i < bytes.len() {
         h ^= bytes[i] as u64;
@@ -48,5 +55,6 @@ mod tests {
         assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
         assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
         assert_eq!(fnv1a64(b"foobar"), 0x8594_4171_f739_67e8);
+        assert_eq!(fnv1a64_from(fnv1a64(b"foo"), b"bar"), fnv1a64(b"foobar"));
     }
 }

@@ -5,8 +5,10 @@
 mod features;
 mod hash;
 
-pub use features::{features, features_batch, features_per_depth, node_labels, Features};
-pub use hash::{fnv1a64, initial_label, mix64, refine};
+pub use features::{
+    features, features_batch, features_per_depth, node_labels, Features, WlScratch,
+};
+pub use hash::{fnv1a64, fnv1a64_from, initial_label, mix64, refine};
 
 use serde::{Deserialize, Serialize};
 

@@ -7,6 +7,9 @@ use petgraph::Direction as PgDir;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
+mod flat;
+pub use flat::FlatGraph;
+
 /// An operation label: static for built-in spaces (no allocation), owned for user graphs.
 pub type Label = Cow<'static, str>;
 

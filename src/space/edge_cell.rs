@@ -92,9 +92,9 @@ impl<'a> EdgeCell<'a> {
         // Graph nodes whose outputs are summed into each cell node; a skip wire makes a
         // cell node take over the sources of the node it skips from.
         let mut feeds = [0u32; MAX_CELL_NODES];
-        for k in 0..n_inputs {
+        for (k, feed) in feeds.iter_mut().enumerate().take(n_inputs) {
             g.push(Node::Input(k), 0);
-            feeds[k] |= 1 << k;
+            *feed |= 1 << k;
         }
         // Operations in order of their target node (a stable order: ties by edge index).
         let mut order = [0usize; MAX_NODES];

@@ -5,6 +5,7 @@
 use crate::acquisition::Acquisition;
 use crate::error::{Error, Result};
 use crate::gp::{Gp, Prediction, WeightSpace};
+use crate::gpu::{Batch, GpuScore, Pending};
 use crate::graph::FlatGraph;
 use crate::space::{Sampler, Space};
 use crate::wl::{Features, WlConfig, WlScratch};
@@ -150,14 +151,61 @@ pub struct ScoreResult<C> {
     pub scored: u64,
 }
 
-/// Scores a stream of candidates with a fitted GP, skipping `exclude` (already evaluated);
-/// `ws`, the GP's weight-space form when it has one, makes each candidate O(nnz^2).
+/// How each candidate's posterior is computed.
+#[derive(Clone, Copy)]
+pub enum Posterior<'a> {
+    /// The function-space reference: O(n^2) per candidate.
+    FunctionSpace,
+    /// The weight-space form on the CPU, with bound pruning: exact.
+    WeightSpace(&'a WeightSpace),
+    /// The weight-space form on the GPU (f32), its shortlist re-scored exactly on the CPU.
+    Gpu(&'a WeightSpace, &'a GpuScore),
+}
+
+/// Candidates `start..start + len` of the stream, in blocks handled in parallel: each
+/// candidate not in `exclude` goes through `each` with its thread's scratch buffers
+/// (already holding its WL features). Returns how many were not excluded and what `each`
+/// kept, in stream order.
+#[allow(clippy::too_many_arguments)]
+fn stream_chunk<S: Sampler, T: Send>(
+    space: &S,
+    source: &Candidates<S::Cell>,
+    all: &[S::Cell],
+    exclude: &HashSet<S::Cell>,
+    wl_cfg: &WlConfig,
+    start: u64,
+    len: u64,
+    each: impl Fn(&mut Scratch, u64, S::Cell) -> Option<T> + Sync,
+) -> (u64, Vec<T>) {
+    let blocks: Vec<u64> = (start..start + len).step_by(BLOCK as usize).collect();
+    let parts: Vec<(u64, Vec<T>)> = blocks
+        .par_iter()
+        .map_init(Scratch::default, |scratch, &b0| {
+            let b1 = (b0 + BLOCK).min(start + len);
+            let mut n = 0;
+            let mut out = Vec::new();
+            for (index, cell) in (b0..b1).zip(block_cells(space, source, all, b0, b1)) {
+                if exclude.contains(&cell) {
+                    continue;
+                }
+                n += 1;
+                scratch.features(space, &cell, wl_cfg);
+                out.extend(each(scratch, index, cell));
+            }
+            (n, out)
+        })
+        .collect();
+    let n = parts.iter().map(|p| p.0).sum();
+    (n, parts.into_iter().flat_map(|p| p.1).collect())
+}
+
+/// Scores a stream of candidates with a fitted GP, skipping `exclude` (already evaluated).
 pub fn score<S: Sampler>(
     space: &S,
     gp: &Gp,
     source: &Candidates<S::Cell>,
     exclude: &HashSet<S::Cell>,
-    ws: Option<&WeightSpace>,
+    posterior: Posterior,
     cfg: &ScoreConfig,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<ScoreResult<S::Cell>> {
@@ -168,90 +216,141 @@ pub fn score<S: Sampler>(
     let chunk = (cfg.chunk.max(1) as u64).div_ceil(BLOCK) * BLOCK;
     let wl_cfg = gp.wl_config();
     let best = gp.best_latent();
-    let mut all: Vec<S::Cell> = Vec::new();
-    let total: u64 = match source {
-        Candidates::All => {
-            all = space.enumerate().ok_or_else(|| {
-                Error::Config(format!(
-                    "the {} space is too large to enumerate; sample from it instead",
-                    space.name()
-                ))
-            })?;
-            all.len() as u64
-        }
-        Candidates::Sample { n, .. } => *n,
+    let acq = cfg.acquisition;
+    let all: Vec<S::Cell> = match source {
+        Candidates::All => space.enumerate().ok_or_else(|| {
+            Error::Config(format!(
+                "the {} space is too large to enumerate; sample from it instead",
+                space.name()
+            ))
+        })?,
+        Candidates::Sample { .. } => Vec::new(),
         Candidates::Mutations(parents) => {
-            all = parents.iter().flat_map(|p| space.neighbours(p)).collect();
-            all.len() as u64
+            parents.iter().flat_map(|p| space.neighbours(p)).collect()
         }
+    };
+    let total = match source {
+        Candidates::Sample { n, .. } => *n,
+        _ => all.len() as u64,
     };
     if total == 0 {
         return Err(Error::Empty("no candidates to score".into()));
     }
-    let mut top = TopK::new(cfg.top);
+    let scored_as = |cell, index, p: Prediction| Scored {
+        cell,
+        index,
+        value: acq.value(p, best),
+        prediction: p,
+    };
+    let chunk_of = |start: u64| (total - start).min(chunk);
     let mut scored = 0u64;
     let mut start = 0u64;
+    if let Posterior::Gpu(ws, gpu) = posterior {
+        // The GPU scores chunk i while the CPU prepares chunk i + 1; a shortlist by the
+        // GPU's f32 values is then re-scored exactly, so near-ties cannot flip the result.
+        let mut shortlist = TopK::new(4 * cfg.top + 64);
+        let mut pending: Option<(Pending, Vec<(u64, S::Cell, f64)>)> = None;
+        let mut drain = |pending: Option<(Pending, Vec<(u64, S::Cell, f64)>)>| -> Result<()> {
+            if let Some((p, meta)) = pending {
+                let res = gpu.finish(p)?;
+                shortlist.extend(meta.into_iter().zip(res).map(|((index, cell, mean), r)| {
+                    Scored {
+                        cell,
+                        index,
+                        prediction: Prediction {
+                            mean,
+                            std: r[0] as f64,
+                        },
+                        value: r[1] as f64,
+                    }
+                }));
+            }
+            Ok(())
+        };
+        while start < total {
+            let len = chunk_of(start);
+            let (n, prepared) = stream_chunk(
+                space,
+                source,
+                &all,
+                exclude,
+                &wl_cfg,
+                start,
+                len,
+                |s, i, c| Some((i, c, ws.seen(&s.features))),
+            );
+            let mut batch = Batch::default();
+            let mut meta = Vec::with_capacity(prepared.len());
+            for (i, c, (seen, mean, total)) in prepared {
+                batch.push(&seen, mean, total);
+                meta.push((i, c, mean));
+            }
+            drain(pending.take())?;
+            if !batch.is_empty() {
+                pending = Some((gpu.submit(&batch, acq, best)?, meta));
+            }
+            scored += n;
+            start += len;
+            progress(start);
+        }
+        drain(pending.take())?;
+        let mut top = TopK::new(cfg.top);
+        let mut scratch = Scratch::default();
+        top.extend(shortlist.into_sorted().into_iter().map(|s| {
+            scratch.features(space, &s.cell, &wl_cfg);
+            scored_as(s.cell, s.index, ws.predict(&scratch.features))
+        }));
+        return Ok(ScoreResult {
+            top: top.into_sorted(),
+            scored,
+        });
+    }
+    let mut top = TopK::new(cfg.top);
     while start < total {
-        let len = (total - start).min(chunk);
+        let len = chunk_of(start);
         // With the weight-space form, a candidate whose upper bound (exact mean, prior
         // std) cannot beat the current k-th best is not worth its quadratic form: the
         // result is exactly the same, for a fraction of the work.
-        let threshold = if cfg.acquisition.grows_with_std() {
+        let threshold = if acq.grows_with_std() {
             top.threshold()
         } else {
             None
         };
-        let acq = cfg.acquisition;
         let keep = |bound: Prediction| threshold.is_none_or(|t| acq.value(bound, best) >= t);
-        let blocks: Vec<u64> = (start..start + len).step_by(BLOCK as usize).collect();
-        let results: Vec<(u64, Vec<Scored<S::Cell>>)> = blocks
-            .par_iter()
-            .map_init(Scratch::default, |scratch, &b0| {
-                let b1 = (b0 + BLOCK).min(start + len);
-                let cells = block_cells(space, source, &all, b0, b1);
-                let kept: Vec<(u64, S::Cell)> = (b0..b1)
-                    .zip(cells)
-                    .filter(|(_, c)| !exclude.contains(c))
-                    .collect();
-                let preds: Vec<Option<Prediction>> = match ws {
-                    Some(w) => kept
-                        .iter()
-                        .map(|(_, c)| {
-                            scratch.features(space, c, &wl_cfg);
-                            w.predict_if(&scratch.features, keep)
-                        })
-                        .collect(),
-                    None => {
-                        let feats: Vec<_> = kept
-                            .iter()
-                            .map(|(_, c)| {
-                                scratch.features(space, c, &wl_cfg);
-                                scratch.features.clone()
-                            })
-                            .collect();
-                        gp.predict_features(&feats).into_iter().map(Some).collect()
-                    }
-                };
-                let n = kept.len() as u64;
-                let out = kept
+        let (n, batch) = match posterior {
+            Posterior::WeightSpace(ws) => stream_chunk(
+                space,
+                source,
+                &all,
+                exclude,
+                &wl_cfg,
+                start,
+                len,
+                |s, i, c| ws.predict_if(&s.features, keep).map(|p| scored_as(c, i, p)),
+            ),
+            _ => {
+                let (n, feats) = stream_chunk(
+                    space,
+                    source,
+                    &all,
+                    exclude,
+                    &wl_cfg,
+                    start,
+                    len,
+                    |s, i, c| Some((i, c, s.features.clone())),
+                );
+                let preds =
+                    gp.predict_features(&feats.iter().map(|f| f.2.clone()).collect::<Vec<_>>());
+                let batch = feats
                     .into_iter()
                     .zip(preds)
-                    .filter_map(|((index, cell), p)| {
-                        p.map(|p| Scored {
-                            cell,
-                            index,
-                            prediction: p,
-                            value: acq.value(p, best),
-                        })
-                    })
+                    .map(|((i, c, _), p)| scored_as(c, i, p))
                     .collect();
-                (n, out)
-            })
-            .collect();
-        for (n, batch) in results {
-            scored += n;
-            top.extend(batch);
-        }
+                (n, batch)
+            }
+        };
+        scored += n;
+        top.extend(batch);
         start += len;
         progress(start);
     }
@@ -331,8 +430,9 @@ mod pipeline_tests {
                 top: 20,
                 chunk: 1_000,
             };
-            let fast = score(&s, &gp, &Candidates::All, &exclude, Some(&ws), &c, &|_| {}).unwrap();
-            let slow = score(&s, &gp, &Candidates::All, &exclude, None, &c, &|_| {}).unwrap();
+            let run = |p| score(&s, &gp, &Candidates::All, &exclude, p, &c, &|_| {}).unwrap();
+            let fast = run(Posterior::WeightSpace(&ws));
+            let slow = run(Posterior::FunctionSpace);
             assert_eq!(fast.scored, slow.scored);
             let a: Vec<_> = fast.top.iter().map(|t| t.cell).collect();
             let b: Vec<_> = slow.top.iter().map(|t| t.cell).collect();

@@ -177,3 +177,84 @@ fn engine_uses_the_gpu_and_reports_it() {
     let cpu = wlgp::gpu::Engine::new(wlgp::gpu::DeviceChoice::Cpu).unwrap();
     assert_eq!(raw, cpu.kernel_raw(&f, &f, BaseKernel::Dot).unwrap());
 }
+
+/// `shaders/score.wgsl` against the f64 weight-space posterior: std and acquisition agree
+/// within f32 tolerance (stated below) for both variance forms and every acquisition, and
+/// the GPU pipeline's top-k (its shortlist re-scored in f64) equals the CPU's.
+#[test]
+fn score_shader_matches_cpu_posterior() {
+    use std::collections::HashSet;
+    use wlgp::acquisition::Acquisition;
+    use wlgp::bench_data::dataset;
+    use wlgp::gp::{Gp, GpConfig, Transform, WeightSpace};
+    use wlgp::gpu::{Batch, GpuScore};
+    use wlgp::score::{score, Candidates, Posterior, ScoreConfig};
+    use wlgp::search::{Objective, TableObjective};
+    let Some(ctx) = ctx() else { return };
+    let s = Nb201Space::default();
+    let mut obj = TableObjective::new(dataset("nb201").unwrap(), "baseline_accuracy").unwrap();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(8);
+    let train: Vec<_> = (0..120).map(|_| s.sample(&mut rng)).collect();
+    let y: Vec<f64> = train.iter().map(|c| obj.evaluate(&s, c).unwrap()).collect();
+    let archs: Vec<_> = train.iter().map(|c| s.lower(c)).collect();
+    let cfg = GpConfig {
+        transform: Transform::NegLogError { scale: 100.0 },
+        ..Default::default()
+    };
+    let gp = Gp::fit(&archs, &y, &cfg).unwrap();
+    let cand = sample(&s, 3_000, 9);
+    let feats = wl::features_batch(&cand, &gp.wl_config());
+    let best = gp.best_latent();
+    for dense in [true, false] {
+        let ws = WeightSpace::with_form(&gp, dense).unwrap();
+        let gpu = GpuScore::new(&ctx, &ws).unwrap();
+        let mut batch = Batch::default();
+        for f in &feats {
+            let (seen, mean, total) = ws.seen(f);
+            batch.push(&seen, mean, total);
+        }
+        for acq in [
+            Acquisition::Ei,
+            Acquisition::Ucb { beta: 2.0 },
+            Acquisition::Pi,
+            Acquisition::Mean,
+        ] {
+            let got = gpu.finish(gpu.submit(&batch, acq, best).unwrap()).unwrap();
+            assert_eq!(got.len(), feats.len());
+            // f32 tolerance: variance within 1e-4 of the prior variance s2 k(x, x) (the
+            // quadratic form cancels against it), acquisition within 1e-3 of the prior std.
+            let prior = ws.signal().sqrt();
+            for (f, g) in feats.iter().zip(&got) {
+                let p = ws.predict(f);
+                let (sd, a) = (g[0] as f64, g[1] as f64);
+                assert!(
+                    (sd * sd - p.std * p.std).abs() <= 1e-4 * prior * prior,
+                    "dense={dense} {acq:?}: var {} vs {}",
+                    sd * sd,
+                    p.std * p.std
+                );
+                let want = acq.value(p, best);
+                assert!(
+                    (a - want).abs() <= 1e-3 * prior.max(want.abs()),
+                    "dense={dense} {acq:?}: acquisition {a} vs {want}"
+                );
+            }
+        }
+        let exclude: HashSet<_> = train.iter().cloned().collect();
+        let sc = ScoreConfig {
+            acquisition: Acquisition::Ei,
+            top: 25,
+            chunk: 5_000,
+        };
+        let run = |p| score(&s, &gp, &Candidates::All, &exclude, p, &sc, &|_| {}).unwrap();
+        let (a, b) = (
+            run(Posterior::Gpu(&ws, &gpu)),
+            run(Posterior::WeightSpace(&ws)),
+        );
+        assert_eq!(a.scored, b.scored);
+        let cells = |r: &wlgp::score::ScoreResult<[u8; 6]>| -> Vec<[u8; 6]> {
+            r.top.iter().map(|t| t.cell).collect()
+        };
+        assert_eq!(cells(&a), cells(&b), "dense={dense}");
+    }
+}

@@ -5,8 +5,8 @@ use super::{resolve_dataset, AcquisitionArg, SurrogateArgs};
 use crate::bench_data;
 use crate::error::{Error, Result};
 use crate::gp::{Gp, WeightSpace};
-use crate::gpu::DeviceChoice;
-use crate::score::{self, Candidates, ScoreConfig};
+use crate::gpu::{shared_context, DeviceChoice, GpuScore};
+use crate::score::{self, Candidates, Posterior, ScoreConfig};
 use crate::search::{Objective, TableObjective};
 use crate::space::{
     DartsSpace, Nb101Space, Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey,
@@ -71,7 +71,7 @@ struct Report {
     /// Building the weight-space posterior (once per fit; not in `seconds`).
     posterior_build_seconds: f64,
     candidates_per_second: f64,
-    device: &'static str,
+    device: String,
     posterior: &'static str,
     /// Distinct WL features among the training architectures (|S|).
     seen_features: usize,
@@ -189,7 +189,42 @@ pub(crate) fn parse_spec(spec: &str) -> Result<(&'static bench_data::Dataset, St
     Ok((d, parts[1].to_string(), n))
 }
 
-fn run<S: Sampler>(space: &S, t: Training<S::Cell>, a: &ScoreArgs) -> Result<Report> {
+/// The GPU scorer for `device`, or `None` for the CPU: `auto` takes the GPU only when it
+/// is a real one (a software rasteriser such as lavapipe scores slower than the CPU path).
+fn gpu_scorer(device: DeviceChoice, ws: Option<&WeightSpace>) -> Result<Option<GpuScore>> {
+    let ctx = match device {
+        DeviceChoice::Cpu => return Ok(None),
+        DeviceChoice::Auto => match shared_context() {
+            Ok(c) if !c.is_software() => c,
+            _ => return Ok(None),
+        },
+        DeviceChoice::Gpu => shared_context()
+            .map_err(|e| Error::Config(format!("--device gpu: no GPU adapter ({e})")))?,
+    };
+    let Some(ws) = ws else {
+        return match device {
+            DeviceChoice::Gpu => Err(Error::Config(
+                "--device gpu scores in weight space, which needs the dot base kernel".into(),
+            )),
+            _ => Ok(None),
+        };
+    };
+    match GpuScore::new(&ctx, ws) {
+        Ok(g) => Ok(Some(g)),
+        Err(e) if device == DeviceChoice::Gpu => Err(e),
+        Err(e) => {
+            eprintln!("wlgp: {e}; scoring on the CPU");
+            Ok(None)
+        }
+    }
+}
+
+fn run<S: Sampler>(
+    space: &S,
+    t: Training<S::Cell>,
+    a: &ScoreArgs,
+    device: DeviceChoice,
+) -> Result<Report> {
     let cfg = a.surrogate.gp_config(&t.metric)?;
     let archs: Vec<_> = t.cells.iter().map(|c| space.lower(c)).collect();
     let gp = Gp::fit(&archs, &t.values, &cfg)?;
@@ -217,14 +252,20 @@ fn run<S: Sampler>(space: &S, t: Training<S::Cell>, a: &ScoreArgs) -> Result<Rep
     );
     let t0 = Instant::now();
     let ws = WeightSpace::new(&gp);
+    let gpu = gpu_scorer(device, ws.as_ref())?;
     let build = t0.elapsed().as_secs_f64();
+    let posterior = match (&ws, &gpu) {
+        (Some(w), Some(g)) => Posterior::Gpu(w, g),
+        (Some(w), None) => Posterior::WeightSpace(w),
+        (None, _) => Posterior::FunctionSpace,
+    };
     let t0 = Instant::now();
     let res = score::score(
         space,
         &gp,
         &source,
         &exclude,
-        ws.as_ref(),
+        posterior,
         &ScoreConfig {
             acquisition: a.acquisition.into(),
             top: a.top,
@@ -242,7 +283,10 @@ fn run<S: Sampler>(space: &S, t: Training<S::Cell>, a: &ScoreArgs) -> Result<Rep
         seconds: secs,
         posterior_build_seconds: build,
         candidates_per_second: res.scored as f64 / secs.max(1e-12),
-        device: "cpu",
+        device: match &gpu {
+            Some(g) => g.device_name(),
+            None => "cpu".into(),
+        },
         posterior: match &ws {
             Some(w) if w.is_dense() => "weight-space (dense |S|x|S|)",
             Some(_) => "weight-space (n x |S| factor)",
@@ -264,7 +308,11 @@ fn run<S: Sampler>(space: &S, t: Training<S::Cell>, a: &ScoreArgs) -> Result<Rep
     })
 }
 
-fn with_training<S: Sampler + TableKey>(space: &S, a: &ScoreArgs) -> Result<Report> {
+fn with_training<S: Sampler + TableKey>(
+    space: &S,
+    a: &ScoreArgs,
+    device: DeviceChoice,
+) -> Result<Report> {
     let t = match (&a.train, &a.train_from_data) {
         (Some(p), _) => from_csv(space, p)?,
         (None, Some(spec)) => from_table(space, spec, a.seed)?,
@@ -274,12 +322,12 @@ fn with_training<S: Sampler + TableKey>(space: &S, a: &ScoreArgs) -> Result<Repo
             ))
         }
     };
-    run(space, t, a)
+    run(space, t, a, device)
 }
 
-fn csv_only<S: Sampler>(space: &S, a: &ScoreArgs) -> Result<Report> {
+fn csv_only<S: Sampler>(space: &S, a: &ScoreArgs, device: DeviceChoice) -> Result<Report> {
     match &a.train {
-        Some(p) => run(space, from_csv(space, p)?, a),
+        Some(p) => run(space, from_csv(space, p)?, a, device),
         None => Err(Error::Config(format!(
             "no embedded data for the {} space: give --train FILE",
             space.name()
@@ -288,9 +336,6 @@ fn csv_only<S: Sampler>(space: &S, a: &ScoreArgs) -> Result<Report> {
 }
 
 pub(crate) fn score(a: &ScoreArgs, device: DeviceChoice) -> Result<()> {
-    if device == DeviceChoice::Gpu {
-        return Err(Error::Config("wlgp score runs on the CPU for now (no GPU scoring shader yet); use --device auto or cpu".into()));
-    }
     let space = match (a.space, &a.train_from_data) {
         (Some(s), _) => s,
         (None, Some(spec)) => parse_spec(spec)?.0.space,
@@ -306,10 +351,10 @@ pub(crate) fn score(a: &ScoreArgs, device: DeviceChoice) -> Result<()> {
     };
     let wire = a.surrogate.skip.as_wire();
     let r = match space {
-        SpaceKind::Nb201 => with_training(&Nb201Space { skip_as_wire: wire }, a)?,
-        SpaceKind::Nbgraph => with_training(&NbGraphSpace::new(proteins), a)?,
-        SpaceKind::Nb101 => csv_only(&Nb101Space, a)?,
-        SpaceKind::Darts => csv_only(&DartsSpace { skip_as_wire: wire }, a)?,
+        SpaceKind::Nb201 => with_training(&Nb201Space { skip_as_wire: wire }, a, device)?,
+        SpaceKind::Nbgraph => with_training(&NbGraphSpace::new(proteins), a, device)?,
+        SpaceKind::Nb101 => csv_only(&Nb101Space, a, device)?,
+        SpaceKind::Darts => csv_only(&DartsSpace { skip_as_wire: wire }, a, device)?,
         SpaceKind::Json => {
             return Err(Error::Config(
                 "the json space has no sampler: nothing to score".into(),

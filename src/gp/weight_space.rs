@@ -164,6 +164,36 @@ impl WeightSpace {
         matches!(self.quad, Quadratic::Dense(_))
     }
 
+    /// A candidate's seen features as `(column, scaled count)`, its exact posterior mean
+    /// and its self-kernel (under normalisation, 1 unless empty).
+    pub fn seen(&self, x: &Features) -> (SmallVec<[(usize, f64); 64]>, f64, f64) {
+        let scale = feature_scale(x, self.normalize);
+        let total = self_kernel(x, BaseKernel::Dot) as f64 * scale * scale;
+        let mut seen: SmallVec<[(usize, f64); 64]> = SmallVec::new();
+        for (l, c) in x.iter() {
+            if let Some(&j) = self.index.get(&l) {
+                seen.push((j, c as f64 * scale));
+            }
+        }
+        let mean = seen.iter().map(|&(j, v)| self.weights[j] * v).sum();
+        (seen, mean, total)
+    }
+
+    /// The variance's quadratic form as the GPU scorer reads it: `(factor?, rows, data)`,
+    /// column-major f32 (dense: |S| x |S|; factor: n x |S|).
+    pub fn quadratic_f32(&self) -> (bool, usize, Vec<f32>) {
+        let (factor, m) = match &self.quad {
+            Quadratic::Dense(m) => (false, m),
+            Quadratic::Factor(b) => (true, b),
+        };
+        (factor, m.nrows(), m.iter().map(|&v| v as f32).collect())
+    }
+
+    /// Signal variance s2 (variance = s2 (k(x, x) - q)).
+    pub fn signal(&self) -> f64 {
+        self.signal
+    }
+
     /// Posterior mean and standard deviation of one candidate, in the latent scale.
     pub fn predict(&self, x: &Features) -> Prediction {
         self.predict_if(x, |_| true).expect("always kept")
@@ -178,15 +208,7 @@ impl WeightSpace {
         x: &Features,
         keep: impl Fn(Prediction) -> bool,
     ) -> Option<Prediction> {
-        let scale = feature_scale(x, self.normalize);
-        let total = self_kernel(x, BaseKernel::Dot) as f64 * scale * scale;
-        let mut seen: SmallVec<[(usize, f64); 64]> = SmallVec::new();
-        for (l, c) in x.iter() {
-            if let Some(&j) = self.index.get(&l) {
-                seen.push((j, c as f64 * scale));
-            }
-        }
-        let mean = seen.iter().map(|&(j, v)| self.weights[j] * v).sum();
+        let (seen, mean, total) = self.seen(x);
         let bound = |q: f64| Prediction {
             mean,
             std: (self.signal * (total - q).max(0.0)).sqrt(),

@@ -52,6 +52,11 @@ impl GpuContext {
         })
     }
 
+    /// Whether the adapter is a software rasteriser on the CPU (lavapipe, WARP, ...).
+    pub fn is_software(&self) -> bool {
+        self.info.device_type == wgpu::DeviceType::Cpu
+    }
+
     /// "name (backend, driver)".
     pub fn describe(&self) -> String {
         format!(
@@ -127,6 +132,18 @@ impl GpuContext {
             layout,
             entries: &entries,
         })
+    }
+
+    /// A read-only storage buffer holding `data` (at least 16 bytes, as bindings need).
+    pub(crate) fn storage(&self, label: &str, data: &[u8]) -> wgpu::Buffer {
+        let b = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: (data.len() as u64).max(16).next_multiple_of(4),
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        self.queue.write_buffer(&b, 0, data);
+        b
     }
 
     /// A uniform buffer holding `value`.

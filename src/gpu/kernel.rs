@@ -80,17 +80,6 @@ impl GpuKernel {
         self.budget = entries.max(1);
     }
 
-    fn storage(&self, label: &str, data: &[u8]) -> wgpu::Buffer {
-        let b = self.ctx.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some(label),
-            size: (data.len() as u64).max(16).next_multiple_of(4),
-            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        self.ctx.queue.write_buffer(&b, 0, data);
-        b
-    }
-
     /// Raw (exact) and normalised (f32) entries `k(a_i, b_j)`, row-major.
     pub fn compute(
         &mut self,
@@ -111,9 +100,12 @@ impl GpuKernel {
         let pa = pack(a);
         let ka: Vec<f32> = a.iter().map(|x| self_kernel(x, base) as f32).collect();
         let ba = [
-            self.storage("a_offsets", bytemuck::cast_slice(&pa.offsets)),
-            self.storage("a_labels", bytemuck::cast_slice(&pa.labels)),
-            self.storage("a_counts", bytemuck::cast_slice(&pa.counts)),
+            self.ctx
+                .storage("a_offsets", bytemuck::cast_slice(&pa.offsets)),
+            self.ctx
+                .storage("a_labels", bytemuck::cast_slice(&pa.labels)),
+            self.ctx
+                .storage("a_counts", bytemuck::cast_slice(&pa.counts)),
         ];
         for c0 in (0..m).step_by(cols_per) {
             let c1 = (c0 + cols_per).min(m);
@@ -122,10 +114,13 @@ impl GpuKernel {
             let mut selfk = ka.clone();
             selfk.extend(b[c0..c1].iter().map(|x| self_kernel(x, base) as f32));
             let bb = [
-                self.storage("b_offsets", bytemuck::cast_slice(&pb.offsets)),
-                self.storage("b_labels", bytemuck::cast_slice(&pb.labels)),
-                self.storage("b_counts", bytemuck::cast_slice(&pb.counts)),
-                self.storage("self_k", bytemuck::cast_slice(&selfk)),
+                self.ctx
+                    .storage("b_offsets", bytemuck::cast_slice(&pb.offsets)),
+                self.ctx
+                    .storage("b_labels", bytemuck::cast_slice(&pb.labels)),
+                self.ctx
+                    .storage("b_counts", bytemuck::cast_slice(&pb.counts)),
+                self.ctx.storage("self_k", bytemuck::cast_slice(&selfk)),
             ];
             let rows_per = ((budget / cols as u64).min(max_dim).max(1) as usize).min(n);
             let out_bytes = (rows_per * cols) as u64 * 8;

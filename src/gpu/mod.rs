@@ -3,10 +3,12 @@
 
 mod context;
 mod kernel;
+mod score;
 mod wl;
 
 pub use context::{adapter_report, GpuContext};
 pub use kernel::GpuKernel;
+pub use score::{Batch, GpuScore, Pending};
 pub use wl::GpuWl;
 
 use crate::error::{Error, Result};

@@ -24,7 +24,13 @@ enum Quadratic {
     /// decreasing eigenvalue: n * nnz per candidate at most, and any prefix of rows gives
     /// a lower bound on the quadratic form (hence an upper bound on the std), so a
     /// candidate can be dropped after a few rows.
-    Factor(DMatrix<f64>),
+    Factor {
+        /// B, n x |S|, column-major.
+        b: DMatrix<f64>,
+        /// The first [`FIRST_STAGE`] rows of B again, packed column by column: the first
+        /// stage reads one short contiguous run per label instead of a strided one.
+        head: Vec<f64>,
+    },
 }
 
 /// A fitted GP in weight space, built once per fit.
@@ -143,7 +149,15 @@ impl WeightSpace {
             );
             Quadratic::Dense(DMatrix::from_fn(s, s, |i, j| m[(i, j)]))
         } else {
-            Quadratic::Factor(DMatrix::from_fn(n, s, |i, j| b[(i, j)]))
+            let h = FIRST_STAGE.min(n);
+            let head = (0..s)
+                .flat_map(|j| (0..h).map(move |i| (i, j)))
+                .map(|(i, j)| b[(i, j)])
+                .collect();
+            Quadratic::Factor {
+                b: DMatrix::from_fn(n, s, |i, j| b[(i, j)]),
+                head,
+            }
         };
         Some(WeightSpace {
             index,
@@ -184,7 +198,7 @@ impl WeightSpace {
     pub fn quadratic_f32(&self) -> (bool, usize, Vec<f32>) {
         let (factor, m) = match &self.quad {
             Quadratic::Dense(m) => (false, m),
-            Quadratic::Factor(b) => (true, b),
+            Quadratic::Factor { b, .. } => (true, b),
         };
         (factor, m.nrows(), m.iter().map(|&v| v as f32).collect())
     }
@@ -227,13 +241,18 @@ impl WeightSpace {
                 }
                 q
             }
-            Quadratic::Factor(b) => {
+            Quadratic::Factor { b, head } => {
                 let n = b.nrows();
+                let h = FIRST_STAGE.min(n);
                 let mut acc: SmallVec<[f64; 1024]> = SmallVec::from_elem(0.0, n);
-                let (mut q, mut lo, mut hi) = (0.0, 0, FIRST_STAGE.min(n));
+                let (mut q, mut lo, mut hi) = (0.0, 0, h);
                 loop {
                     for &(j, v) in &seen {
-                        let col = &b.as_slice()[j * n + lo..j * n + hi];
+                        let col = if lo == 0 {
+                            &head[j * h..(j + 1) * h]
+                        } else {
+                            &b.as_slice()[j * n + lo..j * n + hi]
+                        };
                         for (t, &bij) in acc[lo..hi].iter_mut().zip(col) {
                             *t += bij * v;
                         }

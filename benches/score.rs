@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use wlgp::acquisition::Acquisition;
 use wlgp::bench_data::dataset;
 use wlgp::gp::{Gp, GpConfig, Transform, WeightSpace};
-use wlgp::score::{score, Candidates, ScoreConfig};
+use wlgp::score::{score, Candidates, Posterior, ScoreConfig};
 use wlgp::search::{Objective, TableObjective};
 use wlgp::space::{Nb201Space, Sampler, Space};
 use wlgp::wl;
@@ -63,7 +63,7 @@ fn bench(c: &mut Criterion) {
                     &gp,
                     &Candidates::Sample { n: m, seed: 1 },
                     &exclude,
-                    Some(&ws),
+                    Posterior::WeightSpace(&ws),
                     &sc,
                     &|_| {},
                 )

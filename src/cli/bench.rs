@@ -32,23 +32,34 @@ pub(crate) struct BenchArgs {
     /// Skip the single-thread CPU rows (they are the slowest).
     #[arg(long)]
     no_single_thread: bool,
+    /// Training sizes of the function- vs weight-space posterior rows.
+    #[arg(long, value_delimiter = ',', default_value = "100,1000,4000")]
+    score_sizes: Vec<usize>,
+    /// Sampled candidates of the end-to-end scoring rows.
+    #[arg(long, default_value_t = 1_000_000)]
+    score_candidates: u64,
+    /// Skip the scoring rows.
+    #[arg(long)]
+    no_score: bool,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
 }
 
+/// One measured throughput.
 #[derive(Serialize)]
-struct Row {
-    task: String,
-    space: &'static str,
-    engine: String,
-    items: u64,
-    seconds: f64,
-    per_second: f64,
-    unit: &'static str,
+pub(crate) struct Row {
+    pub(crate) task: String,
+    pub(crate) space: &'static str,
+    pub(crate) engine: String,
+    pub(crate) items: u64,
+    pub(crate) seconds: f64,
+    pub(crate) per_second: f64,
+    pub(crate) unit: &'static str,
 }
 
-fn best_of<T>(repeats: usize, mut f: impl FnMut() -> Result<T>) -> Result<f64> {
+/// The best time of `repeats` runs after one warm-up run.
+pub(crate) fn best_of<T>(repeats: usize, mut f: impl FnMut() -> Result<T>) -> Result<f64> {
     f()?; // warm-up: pipelines, buffers, caches
     let mut best = f64::INFINITY;
     for _ in 0..repeats.max(1) {
@@ -137,6 +148,18 @@ pub(crate) fn bench(a: &BenchArgs, device: DeviceChoice) -> Result<()> {
             });
         }
     }
+    if !a.no_score {
+        let ctx = match &gpu {
+            Some(Engine::Gpu { ctx, .. }) => Some(ctx),
+            _ => None,
+        };
+        rows.extend(super::bench_score::rows(
+            &a.score_sizes,
+            a.score_candidates,
+            a.repeats,
+            ctx,
+        )?);
+    }
     if a.json {
         let v = serde_json::json!({
             "machine": machine(),
@@ -147,7 +170,7 @@ pub(crate) fn bench(a: &BenchArgs, device: DeviceChoice) -> Result<()> {
         return super::out(&(v.to_string() + "\n"));
     }
     let mut s = format!(
-        "machine: {} ({threads} threads); GPU: {}\n| task | space | engine | items | seconds | throughput | vs CPU all threads |\n|---|---|---|---|---|---|---|\n",
+        "machine: {} ({threads} threads); GPU: {}\n| task | space | engine | items | seconds | throughput | vs reference (CPU all threads; function space) |\n|---|---|---|---|---|---|---|\n",
         machine(),
         gpu.as_ref().map_or("none".into(), |g| g.name())
     );
@@ -157,8 +180,8 @@ pub(crate) fn bench(a: &BenchArgs, device: DeviceChoice) -> Result<()> {
             .find(|x| {
                 x.task == r.task
                     && x.space == r.space
-                    && x.engine.starts_with("cpu")
-                    && !x.engine.contains("1 thread")
+                    && (x.engine.starts_with("cpu") && !x.engine.contains("1 thread")
+                        || x.engine.starts_with("function space"))
             })
             .map_or(f64::NAN, |x| x.per_second);
         s += &format!(

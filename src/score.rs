@@ -29,6 +29,8 @@ pub enum Candidates<C> {
     },
     /// All one-edit neighbours of these cells.
     Mutations(Vec<C>),
+    /// These cells.
+    List(Vec<C>),
 }
 
 /// One scored candidate.
@@ -228,6 +230,7 @@ pub fn score<S: Sampler>(
         Candidates::Mutations(parents) => {
             parents.iter().flat_map(|p| space.neighbours(p)).collect()
         }
+        Candidates::List(cells) => cells.clone(),
     };
     let total = match source {
         Candidates::Sample { n, .. } => *n,

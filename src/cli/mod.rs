@@ -148,15 +148,19 @@ pub(crate) enum AcquisitionArg {
     Pi,
     /// Posterior mean.
     Mean,
+    /// Thompson sampling (search only): each proposal maximises one posterior draw.
+    Ts,
 }
 
-impl From<AcquisitionArg> for Acquisition {
-    fn from(a: AcquisitionArg) -> Self {
-        match a {
-            AcquisitionArg::Ei => Acquisition::Ei,
-            AcquisitionArg::Ucb => Acquisition::Ucb { beta: 2.0 },
-            AcquisitionArg::Pi => Acquisition::Pi,
-            AcquisitionArg::Mean => Acquisition::Mean,
+impl AcquisitionArg {
+    /// The acquisition function, or `None` for Thompson sampling (which has none).
+    pub(crate) fn function(self) -> Option<Acquisition> {
+        match self {
+            AcquisitionArg::Ei => Some(Acquisition::Ei),
+            AcquisitionArg::Ucb => Some(Acquisition::Ucb { beta: 2.0 }),
+            AcquisitionArg::Pi => Some(Acquisition::Pi),
+            AcquisitionArg::Mean => Some(Acquisition::Mean),
+            AcquisitionArg::Ts => None,
         }
     }
 }

@@ -267,7 +267,13 @@ fn run<S: Sampler>(
         &exclude,
         posterior,
         &ScoreConfig {
-            acquisition: a.acquisition.into(),
+            acquisition: a.acquisition.function().ok_or_else(|| {
+                Error::Config(
+                    "--acquisition ts draws a function per proposal (wlgp search); \
+                     wlgp score ranks by ei, ucb, pi or mean"
+                        .into(),
+                )
+            })?,
             top: a.top,
             chunk: a.chunk,
         },

@@ -1,12 +1,13 @@
 //! `wlgp search` and `wlgp compare`: searches on the embedded benchmarks.
 
 use super::{resolve_dataset, AcquisitionArg, SurrogateArgs};
+use crate::acquisition::Acquisition;
 use crate::bench_data::{metric_kind, Dataset};
 use crate::error::Error;
 use crate::error::Result;
 use crate::search::{
-    self, BoConfig, CommandObjective, Evaluation, EvolutionConfig, History, Journal, JournalHeader,
-    Journaled, Method, Objective, PoolConfig, TableObjective,
+    self, BatchStrategy, BoConfig, CommandObjective, Evaluation, EvolutionConfig, History, Journal,
+    JournalHeader, Journaled, Method, Objective, PoolConfig, TableObjective,
 };
 use crate::space::{
     DartsSpace, Nb101Space, Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey,
@@ -42,9 +43,18 @@ pub(crate) struct SearchArgs {
     /// Random architectures evaluated before the first fit.
     #[arg(long, default_value_t = 10)]
     n_init: usize,
-    /// Acquisition function.
+    /// Acquisition function (or ts: Thompson sampling).
     #[arg(long, value_enum, default_value_t = AcquisitionArg::Ei)]
     acquisition: AcquisitionArg,
+    /// Proposals per round, evaluated together (in parallel with --workers).
+    #[arg(long, default_value_t = 1)]
+    batch: usize,
+    /// How a batch is chosen: kriging believer or local penalisation.
+    #[arg(long, value_enum, default_value_t = BatchStrategy::Believer)]
+    batch_strategy: BatchStrategy,
+    /// With --objective-cmd: evaluations run at once (default: --batch).
+    #[arg(long)]
+    workers: Option<usize>,
     /// Score the whole space when it has at most this many cells (0: never; the local
     /// pool below gave lower regret on every embedded table).
     #[arg(long, default_value_t = 0)]
@@ -132,7 +142,10 @@ fn bo_config(a: &SearchArgs, metric: &str) -> Result<BoConfig> {
         budget: a.budget,
         n_init: a.n_init,
         seed: a.seed,
-        acquisition: a.acquisition.into(),
+        acquisition: a.acquisition.function().unwrap_or(Acquisition::Ei),
+        thompson: a.acquisition.function().is_none(),
+        batch: a.batch,
+        batch_strategy: a.batch_strategy,
         gp: a.surrogate.gp_config(metric)?,
         pool: PoolConfig {
             full_space_limit: a.full_space_limit,
@@ -309,7 +322,8 @@ fn run_cmd<S: Sampler>(
         }
         t => t.map(std::time::Duration::from_secs_f64),
     };
-    let mut obj = CommandObjective::new(cmd, timeout, !a.minimize)?;
+    let mut obj = CommandObjective::new(cmd, timeout, !a.minimize)?
+        .with_workers(a.workers.unwrap_or(a.batch));
     let metric = "score";
     let cfg = bo_config(a, if a.minimize { "latency" } else { "value" })?;
     let t = Instant::now();

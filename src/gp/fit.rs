@@ -26,7 +26,7 @@ const GRID: usize = 29;
 const GOLDEN_STEPS: usize = 20;
 
 /// Cholesky of `K + r I`, adding jitter if rounding makes it indefinite.
-fn factor(k: &DMatrix<f64>, r: f64) -> Result<Cholesky<f64, Dyn>> {
+pub(crate) fn factor(k: &DMatrix<f64>, r: f64) -> Result<Cholesky<f64, Dyn>> {
     let n = k.nrows();
     let mut jitter = 0.0;
     let scale = (k.trace() / n.max(1) as f64).max(1e-300);

@@ -2,10 +2,12 @@
 //! mean and uncertainty.
 
 mod fit;
+mod thompson;
 mod transform;
 mod weight_space;
 
 pub use fit::{log_marginal_likelihood, FitReport};
+pub use thompson::ThompsonSample;
 pub use transform::Transform;
 pub use weight_space::WeightSpace;
 
@@ -62,7 +64,9 @@ pub struct Gp {
     transform: Transform,
     train: Vec<Features>,
     chol: Cholesky<f64, Dyn>,
-    /// `(K + r I)^-1 z`, with z the standardised targets.
+    /// The standardised (latent) targets z.
+    z: DVector<f64>,
+    /// `(K + r I)^-1 z`.
     alpha: DVector<f64>,
     /// Signal variance s2 (the noise variance is `s2 * noise_ratio`).
     signal: f64,
@@ -129,6 +133,7 @@ impl Gp {
             transform: cfg.transform,
             train: feats[idx].1.clone(),
             chol,
+            z,
             alpha,
             signal: report.signal,
             noise_ratio: report.noise_ratio,
@@ -194,6 +199,28 @@ impl Gp {
                     .collect::<Vec<_>>()
             })
             .collect()
+    }
+
+    /// The same GP with one more observation, `latent` at `x`, and the same
+    /// hyperparameters (h, noise, scale, standardisation): what a batch proposal by
+    /// kriging believer conditions on. The incumbent stays that of the real data.
+    pub fn with_observation(&self, x: &Features, latent: f64) -> Result<Gp> {
+        let mut train = self.train.clone();
+        train.push(x.clone());
+        let k = kernel::gram(&train, self.kernel);
+        let chol = fit::factor(&k, self.noise_ratio)?;
+        let z = DVector::from_iterator(
+            train.len(),
+            self.z.iter().copied().chain(std::iter::once(latent)),
+        );
+        let alpha = chol.solve(&z);
+        Ok(Gp {
+            train,
+            chol,
+            z,
+            alpha,
+            ..self.clone()
+        })
     }
 
     /// Posterior of candidate architectures.

@@ -273,7 +273,7 @@ impl WeightSpace {
 }
 
 /// `1 / sqrt(k(x, x))` for the normalised kernel, else 1.
-fn feature_scale(x: &Features, normalize: bool) -> f64 {
+pub(super) fn feature_scale(x: &Features, normalize: bool) -> f64 {
     if !normalize {
         return 1.0;
     }

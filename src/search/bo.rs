@@ -2,12 +2,15 @@
 
 use super::{check_budget, Evaluation, History, Objective, Recorder};
 use crate::acquisition::Acquisition;
-use crate::error::Result;
-use crate::gp::{Gp, GpConfig};
+use crate::bench_data::MetricKind;
+use crate::error::{Error, Result};
+use crate::gp::{Gp, GpConfig, ThompsonSample, WeightSpace};
+use crate::score::{score, Candidates, Posterior, ScoreConfig, Scored};
 use crate::space::Sampler;
 use crate::wl::{self, Features};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
@@ -37,6 +40,16 @@ impl Default for PoolConfig {
     }
 }
 
+/// Greedy batch selection with pending points.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum BatchStrategy {
+    /// Kriging believer: condition on each pick's posterior mean, then pick again.
+    Believer,
+    /// Local penalisation: shrink the acquisition near each pick by posterior correlation.
+    Penalize,
+}
+
 /// Settings of a BO run.
 #[derive(Clone, Debug, Serialize)]
 pub struct BoConfig {
@@ -48,6 +61,13 @@ pub struct BoConfig {
     pub seed: u64,
     /// How candidates are ranked.
     pub acquisition: Acquisition,
+    /// Thompson sampling instead of the acquisition function: each proposal maximises
+    /// one posterior draw.
+    pub thompson: bool,
+    /// Proposals per round, evaluated together (in parallel with `--workers`).
+    pub batch: usize,
+    /// How a batch of more than one is chosen with an acquisition function.
+    pub batch_strategy: BatchStrategy,
     /// The surrogate.
     pub gp: GpConfig,
     /// The candidate pool.
@@ -63,6 +83,9 @@ impl Default for BoConfig {
             n_init: 10,
             seed: 0,
             acquisition: Acquisition::Ei,
+            thompson: false,
+            batch: 1,
+            batch_strategy: BatchStrategy::Believer,
             gp: GpConfig::default(),
             pool: PoolConfig::default(),
             evolution: Default::default(),
@@ -106,42 +129,32 @@ pub(super) fn bayesian_optimisation<S: Sampler>(
     on_eval: &mut dyn FnMut(&Evaluation),
 ) -> Result<History> {
     let budget = check_budget(space, cfg.budget)?;
+    if cfg.thompson && cfg.gp.kernel.base != crate::kernel::BaseKernel::Dot {
+        return Err(Error::Config(
+            "Thompson sampling draws weights of the WL feature map: use the dot base kernel".into(),
+        ));
+    }
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     let kind = objective.kind();
     let mut rec = Recorder::new(kind, on_eval);
     let mut seen: HashSet<S::Cell> = HashSet::new();
     let mut cells: Vec<S::Cell> = Vec::new();
     let mut ys: Vec<f64> = Vec::new();
-    let mut evaluate = |c: S::Cell,
-                        rec: &mut Recorder,
-                        cells: &mut Vec<S::Cell>,
-                        ys: &mut Vec<f64>|
-     -> Result<()> {
-        if let Some(v) = rec.evaluate(space, &mut *objective, &c)? {
-            cells.push(c);
-            ys.push(v);
-        }
-        Ok(())
-    };
     // Random start; past n_init only while every evaluation so far has failed.
     while rec.len() < cfg.n_init.clamp(1, budget) || (ys.is_empty() && rec.len() < budget) {
         let c = space.sample(&mut rng);
         if seen.insert(c.clone()) {
-            evaluate(c, &mut rec, &mut cells, &mut ys)?;
+            if let Some(v) = rec.evaluate(space, &mut *objective, &c)? {
+                cells.push(c);
+                ys.push(v);
+            }
         }
     }
-    let full: Option<Vec<S::Cell>> = match space.size() {
-        Some(n) if n <= cfg.pool.full_space_limit => space.enumerate(),
-        _ => None,
-    };
     let mut cache = FeatureCache {
         hs: cfg.gp.hs.clone(),
         direction: cfg.gp.direction,
         map: HashMap::new(),
     };
-    if let Some(all) = &full {
-        cache.get(space, all);
-    }
     while rec.len() < budget {
         cache.get(space, &cells);
         let train: Vec<(usize, Vec<Features>)> = cfg
@@ -152,69 +165,204 @@ pub(super) fn bayesian_optimisation<S: Sampler>(
             .map(|(hi, &h)| (h, cells.iter().map(|c| cache.at(c, hi).clone()).collect()))
             .collect();
         let gp = Gp::fit_features(&train, &ys, &cfg.gp)?;
-        let hi = cfg
-            .gp
-            .hs
-            .iter()
-            .position(|&h| h == gp.wl_config().h)
-            .expect("chosen h is a candidate");
-        let pool: Vec<S::Cell> = match &full {
-            Some(all) => all.iter().filter(|c| !seen.contains(*c)).cloned().collect(),
-            None => {
-                let mut order: Vec<usize> = (0..cells.len()).collect();
-                order.sort_by(|&a, &b| {
-                    let (va, vb) = (ys[a], ys[b]);
-                    if kind.better(va, vb) {
-                        std::cmp::Ordering::Less
-                    } else if kind.better(vb, va) {
-                        std::cmp::Ordering::Greater
-                    } else {
-                        a.cmp(&b)
-                    }
-                });
-                let mut pool = Vec::new();
-                let mut in_pool = HashSet::new();
-                let parents: Vec<_> = order
-                    .iter()
-                    .take(cfg.pool.parents)
-                    .map(|&i| cells[i].clone())
-                    .collect();
-                let neighbours = parents.iter().flat_map(|p| space.neighbours(p));
-                let samples: Vec<_> = (0..cfg.pool.random)
-                    .map(|_| space.sample(&mut rng))
-                    .collect();
-                for c in neighbours.chain(samples) {
-                    if !seen.contains(&c) && in_pool.insert(c.clone()) {
-                        pool.push(c);
-                    }
-                }
-                pool
-            }
-        };
-        if pool.is_empty() {
+        let q = cfg.batch.max(1).min(budget - rec.len());
+        let source = pool(space, &cells, &ys, kind, &seen, &cfg.pool, &mut rng);
+        if matches!(&source, Candidates::List(p) if p.is_empty()) {
             break;
         }
-        if full.is_none() {
-            cache.get(space, &pool);
+        let picks = if cfg.thompson {
+            thompson(space, &gp, &source, &seen, q, &mut rng)?
+        } else {
+            match cfg.batch_strategy {
+                BatchStrategy::Believer => believer(space, gp, &source, &seen, q, cfg)?,
+                BatchStrategy::Penalize => penalize(space, &gp, &source, &seen, q, cfg)?,
+            }
+        };
+        if picks.is_empty() {
+            break;
         }
-        let feats: Vec<Features> = pool.iter().map(|c| cache.at(c, hi).clone()).collect();
-        let preds = gp.predict_features(&feats);
-        let best = gp.best_latent();
-        let (pick, _) = preds
-            .iter()
-            .map(|&p| cfg.acquisition.value(p, best))
-            .enumerate()
-            .fold(
-                (0, f64::NEG_INFINITY),
-                |acc, (i, v)| if v > acc.1 { (i, v) } else { acc },
-            );
-        let c = pool[pick].clone();
-        seen.insert(c.clone());
-        evaluate(c, &mut rec, &mut cells, &mut ys)?;
-        if full.is_none() {
-            // Pool features are not reused across rounds outside finite spaces.
-            cache.map.retain(|k, _| seen.contains(k));
+        seen.extend(picks.iter().cloned());
+        let values = rec.evaluate_batch(space, &mut *objective, &picks)?;
+        for (c, v) in picks.into_iter().zip(values) {
+            if let Some(v) = v {
+                cells.push(c);
+                ys.push(v);
+            }
         }
     }
     rec.finish()
+}
+
+/// This round's candidates: the whole space when it is small enough, else all
+/// neighbours of the best evaluated cells plus uniform samples, without evaluated ones.
+fn pool<S: Sampler>(
+    space: &S,
+    cells: &[S::Cell],
+    ys: &[f64],
+    kind: MetricKind,
+    seen: &HashSet<S::Cell>,
+    cfg: &PoolConfig,
+    rng: &mut ChaCha8Rng,
+) -> Candidates<S::Cell> {
+    if space.size().is_some_and(|n| n <= cfg.full_space_limit) {
+        return Candidates::All;
+    }
+    let mut order: Vec<usize> = (0..cells.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (va, vb) = (ys[a], ys[b]);
+        if kind.better(va, vb) {
+            std::cmp::Ordering::Less
+        } else if kind.better(vb, va) {
+            std::cmp::Ordering::Greater
+        } else {
+            a.cmp(&b)
+        }
+    });
+    let neighbours = order
+        .iter()
+        .take(cfg.parents)
+        .flat_map(|&i| space.neighbours(&cells[i]));
+    let samples: Vec<_> = (0..cfg.random).map(|_| space.sample(rng)).collect();
+    let mut in_pool = HashSet::new();
+    Candidates::List(
+        neighbours
+            .chain(samples)
+            .filter(|c| !seen.contains(c) && in_pool.insert(c.clone()))
+            .collect(),
+    )
+}
+
+/// Scores the pool under `gp` and returns the `top` best not in `exclude`.
+fn best<S: Sampler>(
+    space: &S,
+    gp: &Gp,
+    source: &Candidates<S::Cell>,
+    exclude: &HashSet<S::Cell>,
+    top: usize,
+    acquisition: Acquisition,
+) -> Result<Vec<Scored<S::Cell>>> {
+    let ws = WeightSpace::new(gp);
+    let posterior = ws
+        .as_ref()
+        .map_or(Posterior::FunctionSpace, Posterior::WeightSpace);
+    let cfg = ScoreConfig {
+        acquisition,
+        top,
+        chunk: 65_536,
+    };
+    match score(space, gp, source, exclude, posterior, &cfg, &|_| {}) {
+        Ok(r) => Ok(r.top),
+        // Everything in the pool was evaluated already.
+        Err(Error::Empty(_)) => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Kriging believer: pick the best, pretend its value is the posterior mean, condition
+/// the GP on it (same hyperparameters) and pick again, Q times.
+fn believer<S: Sampler>(
+    space: &S,
+    mut gp: Gp,
+    source: &Candidates<S::Cell>,
+    seen: &HashSet<S::Cell>,
+    q: usize,
+    cfg: &BoConfig,
+) -> Result<Vec<S::Cell>> {
+    let mut exclude = seen.clone();
+    let mut picks = Vec::with_capacity(q);
+    while picks.len() < q {
+        let Some(b) = best(space, &gp, source, &exclude, 1, cfg.acquisition)?.pop() else {
+            break;
+        };
+        if picks.len() + 1 < q {
+            let x = wl::features(&space.lower(&b.cell), &gp.wl_config());
+            gp = gp.with_observation(&x, b.prediction.mean)?;
+        }
+        exclude.insert(b.cell.clone());
+        picks.push(b.cell);
+    }
+    Ok(picks)
+}
+
+/// Local penalisation: from a shortlist by acquisition, pick greedily, shrinking each
+/// candidate's acquisition by `1 - |corr|` with every pick so far (posterior correlation
+/// under the GP: a kernel-native version of González et al.'s penaliser for graphs, which
+/// have no Lipschitz ball).
+fn penalize<S: Sampler>(
+    space: &S,
+    gp: &Gp,
+    source: &Candidates<S::Cell>,
+    seen: &HashSet<S::Cell>,
+    q: usize,
+    cfg: &BoConfig,
+) -> Result<Vec<S::Cell>> {
+    let short = best(space, gp, source, seen, (10 * q).max(50), cfg.acquisition)?;
+    if q <= 1 || short.len() <= 1 {
+        return Ok(short.into_iter().take(q).map(|s| s.cell).collect());
+    }
+    let feats: Vec<Features> = short
+        .iter()
+        .map(|s| wl::features(&space.lower(&s.cell), &gp.wl_config()))
+        .collect();
+    let cov = gp.predict_cov(&feats);
+    let sd: Vec<f64> = (0..feats.len())
+        .map(|i| cov[(i, i)].max(1e-300).sqrt())
+        .collect();
+    // Acquisition values shifted to be positive (UCB and the mean may be negative).
+    let floor = short.iter().map(|s| s.value).fold(f64::INFINITY, f64::min);
+    let mut value: Vec<f64> = short.iter().map(|s| s.value - floor + 1e-12).collect();
+    let mut taken = vec![false; short.len()];
+    let mut picks = Vec::with_capacity(q);
+    while picks.len() < q.min(short.len()) {
+        let i = (0..short.len())
+            .filter(|&i| !taken[i])
+            .fold(None, |b: Option<usize>, i| match b {
+                Some(b) if value[b] >= value[i] => Some(b),
+                _ => Some(i),
+            })
+            .expect("an untaken candidate");
+        taken[i] = true;
+        picks.push(short[i].cell.clone());
+        for j in 0..short.len() {
+            let rho = cov[(i, j)] / (sd[i] * sd[j]);
+            value[j] *= 1.0 - rho.abs().min(1.0);
+        }
+    }
+    Ok(picks)
+}
+
+/// Thompson sampling: Q independent posterior draws, each proposing its maximiser.
+fn thompson<S: Sampler>(
+    space: &S,
+    gp: &Gp,
+    source: &Candidates<S::Cell>,
+    seen: &HashSet<S::Cell>,
+    q: usize,
+    rng: &mut ChaCha8Rng,
+) -> Result<Vec<S::Cell>> {
+    let pool: Vec<S::Cell> = match source {
+        Candidates::All => space.enumerate().unwrap_or_default(),
+        Candidates::List(v) => v.clone(),
+        Candidates::Mutations(p) => p.iter().flat_map(|c| space.neighbours(c)).collect(),
+        Candidates::Sample { n, .. } => (0..*n).map(|_| space.sample(rng)).collect(),
+    };
+    let pool: Vec<S::Cell> = pool.into_iter().filter(|c| !seen.contains(c)).collect();
+    let wl_cfg = gp.wl_config();
+    let feats: Vec<Features> = pool
+        .par_iter()
+        .map(|c| wl::features(&space.lower(c), &wl_cfg))
+        .collect();
+    let mut picked = vec![false; pool.len()];
+    let mut picks = Vec::with_capacity(q);
+    for _ in 0..q.min(pool.len()) {
+        let draw = ThompsonSample::draw(gp, rng).expect("dot kernel checked");
+        let values: Vec<f64> = feats.par_iter().map(|f| draw.value(f)).collect();
+        let i = (0..pool.len())
+            .filter(|&i| !picked[i])
+            .max_by(|&a, &b| values[a].total_cmp(&values[b]).then(b.cmp(&a)))
+            .expect("pool larger than picks");
+        picked[i] = true;
+        picks.push(pool[i].clone());
+    }
+    Ok(picks)
 }

@@ -7,6 +7,7 @@
 //! the journal recorded), so the resumed run continues exactly where the killed one
 //! stopped and ends with the same history as an uninterrupted run.
 
+use super::objective::OnDone;
 use super::Objective;
 use crate::bench_data::MetricKind;
 use crate::error::{Error, Result};
@@ -15,7 +16,6 @@ use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 /// The first line of a journal: what search wrote it. A resume must match it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -214,39 +214,82 @@ impl<'a, S: Space> Journaled<'a, S> {
     }
 }
 
-impl<S: Space> Objective<S> for Journaled<'_, S> {
-    fn evaluate(&mut self, space: &S, cell: &S::Cell) -> Result<f64> {
-        let arch = space.format(cell);
-        if let Some(e) = self.replay.get(self.pos) {
-            self.pos += 1;
-            if e.arch != arch {
-                return Err(Error::Journal(format!(
-                    "{} diverges at evaluation {}: it recorded `{}`, the search proposes `{arch}` (was it written by another version of wlgp?)",
-                    self.journal.path.display(),
-                    self.pos,
-                    e.arch
-                )));
-            }
-            // A failure recorded in the journal is replayed as the same failure.
-            return e.value.ok_or_else(|| Error::Evaluation {
-                arch,
-                status: e.status.clone(),
-            });
-        }
-        let t = Instant::now();
-        let r = self.inner.evaluate(space, cell);
-        let (value, status) = match &r {
+impl<S: Space> Journaled<'_, S> {
+    /// The recorded outcome of an entry, as the objective gave it.
+    fn replayed_result(e: &Entry) -> Result<f64> {
+        // A failure recorded in the journal is replayed as the same failure.
+        e.value.ok_or_else(|| Error::Evaluation {
+            arch: e.arch.clone(),
+            status: e.status.clone(),
+        })
+    }
+
+    /// Appends one finished evaluation (flushed and fsynced).
+    fn record(journal: &mut Journal, arch: String, r: &Result<f64>, seconds: f64) -> Result<()> {
+        let (value, status) = match r {
             Ok(v) => (Some(*v), "ok".to_string()),
             Err(Error::Evaluation { status, .. }) => (None, status.clone()),
-            Err(_) => return r,
+            Err(_) => return Ok(()),
         };
-        self.journal.append(&Entry {
+        journal.append(&Entry {
             arch,
             value,
             status,
-            seconds: t.elapsed().as_secs_f64(),
-        })?;
-        r
+            seconds,
+        })
+    }
+}
+
+impl<S: Space> Objective<S> for Journaled<'_, S> {
+    fn evaluate(&mut self, space: &S, cell: &S::Cell) -> Result<f64> {
+        let mut r =
+            self.evaluate_batch(space, std::slice::from_ref(cell), &mut |_, _, _| Ok(()))?;
+        r.pop().expect("one result")
+    }
+
+    /// Replays what the journal holds of this batch (its entries are in completion order,
+    /// so they are matched by architecture within the batch), evaluates the rest and
+    /// records each as it finishes.
+    fn evaluate_batch(
+        &mut self,
+        space: &S,
+        cells: &[S::Cell],
+        on_done: OnDone,
+    ) -> Result<Vec<Result<f64>>> {
+        let archs: Vec<String> = cells.iter().map(|c| space.format(c)).collect();
+        let window = &self.replay[self.pos.min(self.replay.len())..];
+        let window = &window[..window.len().min(cells.len())];
+        let mut out: Vec<Option<Result<f64>>> = (0..cells.len()).map(|_| None).collect();
+        for (k, e) in window.iter().enumerate() {
+            let slot = archs
+                .iter()
+                .enumerate()
+                .position(|(i, a)| *a == e.arch && out[i].is_none());
+            let Some(i) = slot else {
+                return Err(Error::Journal(format!(
+                    "{} diverges at evaluation {}: it recorded `{}`, the search proposes {} (was it written by another version of wlgp?)",
+                    self.journal.path.display(),
+                    self.pos + k + 1,
+                    e.arch,
+                    archs.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
+                )));
+            };
+            out[i] = Some(Self::replayed_result(e));
+        }
+        self.pos += window.len();
+        let rest: Vec<usize> = (0..cells.len()).filter(|&i| out[i].is_none()).collect();
+        if !rest.is_empty() {
+            let todo: Vec<S::Cell> = rest.iter().map(|&i| cells[i].clone()).collect();
+            let journal = &mut self.journal;
+            let got = self.inner.evaluate_batch(space, &todo, &mut |j, r, secs| {
+                Self::record(journal, archs[rest[j]].clone(), r, secs)?;
+                on_done(rest[j], r, secs)
+            })?;
+            for (j, r) in got.into_iter().enumerate() {
+                out[rest[j]] = Some(r);
+            }
+        }
+        Ok(out.into_iter().map(|r| r.expect("filled")).collect())
     }
 
     fn kind(&self) -> MetricKind {

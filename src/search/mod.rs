@@ -7,7 +7,7 @@ mod journal;
 mod local;
 mod objective;
 
-pub use bo::{BoConfig, PoolConfig};
+pub use bo::{BatchStrategy, BoConfig, PoolConfig};
 pub use evolution::EvolutionConfig;
 pub use journal::{Journal, JournalHeader, Journaled};
 pub use objective::{CommandObjective, Objective, TableObjective};
@@ -120,17 +120,37 @@ impl<'a> Recorder<'a> {
         objective: &mut dyn Objective<S>,
         cell: &S::Cell,
     ) -> Result<Option<f64>> {
-        match objective.evaluate(space, cell) {
-            Ok(v) => {
-                self.push(space.format(cell), v);
-                Ok(Some(v))
-            }
-            Err(Error::Evaluation { status, .. }) => {
-                self.push_failed(space.format(cell), status);
-                Ok(None)
-            }
-            Err(e) => Err(e),
-        }
+        let mut r = self.evaluate_batch(space, objective, std::slice::from_ref(cell))?;
+        Ok(r.pop().flatten())
+    }
+
+    /// Evaluates a batch of proposals (in parallel where the objective can) and records
+    /// them in proposal order; failed evaluations give `None`.
+    pub(crate) fn evaluate_batch<S: Space>(
+        &mut self,
+        space: &S,
+        objective: &mut dyn Objective<S>,
+        cells: &[S::Cell],
+    ) -> Result<Vec<Option<f64>>> {
+        let results = objective.evaluate_batch(space, cells, &mut |_, _, _| Ok(()))?;
+        Ok(cells
+            .iter()
+            .zip(results)
+            .map(|(c, r)| match r {
+                Ok(v) => {
+                    self.push(space.format(c), v);
+                    Some(v)
+                }
+                Err(e) => {
+                    let status = match e {
+                        Error::Evaluation { status, .. } => status,
+                        other => other.to_string(),
+                    };
+                    self.push_failed(space.format(c), status);
+                    None
+                }
+            })
+            .collect())
     }
 
     pub(crate) fn len(&self) -> usize {

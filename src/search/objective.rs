@@ -1,15 +1,46 @@
-//! What a search evaluates: for now the embedded benchmark tables.
+//! What a search evaluates: the embedded benchmark tables, or the user's own command.
 
 use crate::bench_data::{Dataset, MetricKind, Table};
 use crate::error::{Error, Result};
 use crate::space::{Space, TableKey};
 
+/// Called as each evaluation of a batch finishes: `(index in the batch, result, seconds)`.
+pub type OnDone<'a> = &'a mut dyn FnMut(usize, &Result<f64>, f64) -> Result<()>;
+
 /// Something that measures an architecture.
 pub trait Objective<S: Space> {
     /// The measured value of a cell.
     fn evaluate(&mut self, space: &S, cell: &S::Cell) -> Result<f64>;
+    /// Evaluates a batch of proposals, in parallel where the objective can: one result
+    /// per cell, in order. `on_done(i, result, seconds)` is called as each finishes (in
+    /// completion order), so that a journal can record it at once; an error from it, or
+    /// any error other than [`Error::Evaluation`] from a cell, stops the batch.
+    fn evaluate_batch(
+        &mut self,
+        space: &S,
+        cells: &[S::Cell],
+        on_done: OnDone,
+    ) -> Result<Vec<Result<f64>>> {
+        let mut out = Vec::with_capacity(cells.len());
+        for (i, c) in cells.iter().enumerate() {
+            let t = std::time::Instant::now();
+            let r = self.evaluate(space, c);
+            on_done(i, &r, t.elapsed().as_secs_f64())?;
+            out.push(fatal(r)?);
+        }
+        Ok(out)
+    }
     /// Whether larger is better, and whether it is an accuracy.
     fn kind(&self) -> MetricKind;
+}
+
+/// Passes a cell's result on, unless it is an error that must stop the search (anything
+/// but a failed evaluation).
+pub(crate) fn fatal(r: Result<f64>) -> Result<Result<f64>> {
+    match r {
+        Err(Error::Evaluation { .. }) | Ok(_) => Ok(r),
+        Err(e) => Err(e),
+    }
 }
 
 /// Looks architectures up in an embedded benchmark table.
@@ -70,6 +101,7 @@ pub struct CommandObjective {
     command: String,
     timeout: Option<std::time::Duration>,
     kind: MetricKind,
+    workers: usize,
 }
 
 impl CommandObjective {
@@ -89,7 +121,21 @@ impl CommandObjective {
                 maximize,
                 accuracy_scale: None,
             },
+            workers: 1,
         })
+    }
+
+    /// Runs up to `n` commands at once when a batch is evaluated (`--workers`).
+    pub fn with_workers(mut self, n: usize) -> Self {
+        self.workers = n.max(1);
+        self
+    }
+
+    fn evaluate_one(&self, space: &str, arch: String) -> Result<f64> {
+        match self.run(space, &arch)? {
+            Ok(v) => Ok(v),
+            Err(status) => Err(Error::Evaluation { arch, status }),
+        }
     }
 
     fn run(&self, space: &str, arch: &str) -> Result<std::result::Result<f64, String>> {
@@ -170,11 +216,54 @@ fn kill_group(child: &mut std::process::Child) {
 
 impl<S: Space> Objective<S> for CommandObjective {
     fn evaluate(&mut self, space: &S, cell: &S::Cell) -> Result<f64> {
-        let arch = space.format(cell);
-        match self.run(space.name(), &arch)? {
-            Ok(v) => Ok(v),
-            Err(status) => Err(Error::Evaluation { arch, status }),
+        self.evaluate_one(space.name(), space.format(cell))
+    }
+
+    /// Up to `workers` commands at once, each taking the next proposal when it finishes.
+    fn evaluate_batch(
+        &mut self,
+        space: &S,
+        cells: &[S::Cell],
+        on_done: OnDone,
+    ) -> Result<Vec<Result<f64>>> {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let archs: Vec<String> = cells.iter().map(|c| space.format(c)).collect();
+        let next = AtomicUsize::new(0);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let this = &*self;
+        let mut out: Vec<Option<Result<f64>>> = (0..cells.len()).map(|_| None).collect();
+        let mut first_err = None;
+        std::thread::scope(|scope| {
+            for _ in 0..this.workers.min(cells.len()) {
+                let (tx, next, archs) = (tx.clone(), &next, &archs);
+                scope.spawn(move || loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(arch) = archs.get(i) else { break };
+                    let t = std::time::Instant::now();
+                    let r = this.evaluate_one(space.name(), arch.clone());
+                    if tx.send((i, r, t.elapsed().as_secs_f64())).is_err() {
+                        break;
+                    }
+                });
+            }
+            drop(tx);
+            for (i, r, secs) in rx {
+                if first_err.is_none() {
+                    if let Err(e) = on_done(i, &r, secs) {
+                        first_err = Some(e);
+                        // Workers finish their running command; no new one starts.
+                        next.store(usize::MAX / 2, Ordering::SeqCst);
+                    }
+                }
+                out[i] = Some(r);
+            }
+        });
+        if let Some(e) = first_err {
+            return Err(e);
         }
+        out.into_iter()
+            .map(|r| fatal(r.expect("every cell evaluated")))
+            .collect()
     }
 
     fn kind(&self) -> MetricKind {

@@ -99,3 +99,53 @@ fn failures_and_timeouts_are_recorded_and_the_search_goes_on() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("replaces --dataset"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `--batch 4 --workers 4` runs four commands at once: each waits (up to 20 s) until it
+/// sees another one running, which a sequential run would never satisfy, so every
+/// evaluation succeeding proves concurrency without timing anything. The journal then
+/// resumes to the same history.
+#[test]
+fn workers_evaluate_a_batch_concurrently_and_resume() {
+    let dir = std::env::temp_dir().join(format!("wlgp-workers-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let j = dir.join("j.jsonl");
+    let d = dir.to_str().unwrap();
+    let cmd = format!(
+        r#"read a; m=$(mktemp {d}/run.XXXXXX); i=0; while [ $(ls {d}/run.* | wc -l) -lt 2 ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; n=$(ls {d}/run.* | wc -l); sleep 0.2; rm -f $m; [ $n -ge 2 ] || exit 9; echo "$a" | grep -o nor_conv_3x3 | wc -l"#
+    );
+    let args = |budget: &str, flag: &str| {
+        vec![
+            "search".to_string(),
+            "--objective-cmd".into(),
+            cmd.clone(),
+            "--budget".into(),
+            budget.into(),
+            "--n-init".into(),
+            "4".into(),
+            "--batch".into(),
+            "4".into(),
+            "--workers".into(),
+            "4".into(),
+            flag.into(),
+            j.to_str().unwrap().into(),
+            "--json".into(),
+        ]
+    };
+    let o = Command::new(env!("CARGO_BIN_EXE_wlgp"))
+        .args(args("8", "--journal"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let s = statuses(&j);
+    assert_eq!(s.len(), 8);
+    assert!(s.iter().all(|x| x == "ok"), "{s:?}");
+    // Resuming with a larger budget replays all eight and runs one more batch.
+    let o = Command::new(env!("CARGO_BIN_EXE_wlgp"))
+        .args(args("12", "--resume"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(statuses(&j).len(), 12);
+    assert!(statuses(&j).iter().all(|x| x == "ok"));
+}

@@ -38,8 +38,14 @@ fn dir(name: &str) -> std::path::PathBuf {
 #[test]
 fn killed_and_resumed_search_equals_an_uninterrupted_one() {
     let d = dir("resume");
-    for method in ["bo", "evolution", "local"] {
-        let args = [
+    for (method, extra) in [
+        ("bo", &[][..]),
+        ("evolution", &[]),
+        ("local", &[]),
+        // Batches of 4 by Thompson sampling: the journal holds partial batches when killed.
+        ("bo", &["--batch", "4", "--acquisition", "ts"]),
+    ] {
+        let mut args = vec![
             "search",
             "--dataset",
             "cora",
@@ -50,9 +56,11 @@ fn killed_and_resumed_search_equals_an_uninterrupted_one() {
             "--method",
             method,
         ];
+        args.extend_from_slice(extra);
+        let method = format!("{method}{}", extra.join(""));
         let whole = d.join(format!("{method}-whole.jsonl"));
         let st = bin()
-            .args(args)
+            .args(&args)
             .arg("--journal")
             .arg(&whole)
             .status()
@@ -64,7 +72,7 @@ fn killed_and_resumed_search_equals_an_uninterrupted_one() {
         loop {
             let mut cmd = bin();
             // A run killed before it created the journal is simply started again.
-            cmd.args(args)
+            cmd.args(&args)
                 .arg(if cut.exists() {
                     "--resume"
                 } else {

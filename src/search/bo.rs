@@ -140,14 +140,30 @@ pub(super) fn bayesian_optimisation<S: Sampler>(
     let mut seen: HashSet<S::Cell> = HashSet::new();
     let mut cells: Vec<S::Cell> = Vec::new();
     let mut ys: Vec<f64> = Vec::new();
-    // Random start; past n_init only while every evaluation so far has failed.
-    while rec.len() < cfg.n_init.clamp(1, budget) || (ys.is_empty() && rec.len() < budget) {
+    // Random start, evaluated as one batch (in parallel with --workers); past n_init only
+    // while every evaluation so far has failed.
+    let n_init = cfg.n_init.clamp(1, budget);
+    let mut start = Vec::with_capacity(n_init);
+    while start.len() < n_init {
         let c = space.sample(&mut rng);
         if seen.insert(c.clone()) {
-            if let Some(v) = rec.evaluate(space, &mut *objective, &c)? {
+            start.push(c);
+        }
+    }
+    loop {
+        let values = rec.evaluate_batch(space, &mut *objective, &start)?;
+        for (c, v) in start.drain(..).zip(values) {
+            if let Some(v) = v {
                 cells.push(c);
                 ys.push(v);
             }
+        }
+        if !ys.is_empty() || rec.len() >= budget {
+            break;
+        }
+        let c = space.sample(&mut rng);
+        if seen.insert(c.clone()) {
+            start.push(c);
         }
     }
     let mut cache = FeatureCache {

@@ -59,6 +59,7 @@ fn killed_and_resumed_search_equals_an_uninterrupted_one() {
         args.extend_from_slice(extra);
         let method = format!("{method}{}", extra.join(""));
         let whole = d.join(format!("{method}-whole.jsonl"));
+        let t = std::time::Instant::now();
         let st = bin()
             .args(&args)
             .arg("--journal")
@@ -66,6 +67,9 @@ fn killed_and_resumed_search_equals_an_uninterrupted_one() {
             .status()
             .unwrap();
         assert!(st.success());
+        // Kill moments in the first third of a whole run (a resumed run replays its
+        // journal fast, then goes on), so every kill lands mid-search.
+        let run_ms = (t.elapsed().as_millis() as u64 / 3).max(5);
         let cut = d.join(format!("{method}-cut.jsonl"));
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(method.len() as u64);
         let mut kills = 0;
@@ -80,7 +84,7 @@ fn killed_and_resumed_search_equals_an_uninterrupted_one() {
                 })
                 .arg(&cut);
             let mut child = cmd.spawn().unwrap();
-            std::thread::sleep(Duration::from_millis(rng.gen_range(0..120)));
+            std::thread::sleep(Duration::from_millis(rng.gen_range(0..run_ms)));
             if kills < 20 && child.try_wait().unwrap().is_none() {
                 child.kill().unwrap(); // SIGKILL
                 child.wait().unwrap();

@@ -17,6 +17,7 @@ pub mod score;
 pub mod search;
 pub mod space;
 pub mod stats;
+pub mod study;
 pub mod wl;
 
 pub use error::{Error, Result};

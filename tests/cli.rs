@@ -466,3 +466,52 @@ fn score_reads_a_training_csv_and_rejects_bad_ones() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A small `wlgp study` writes every artefact, and its CSV has one row per evaluation.
+#[test]
+fn study_writes_csv_plots_and_summary() {
+    let dir = std::env::temp_dir().join(format!("wlgp-study-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wlgp"))
+        .args([
+            "study",
+            "--datasets",
+            "nb201,proteins",
+            "--methods",
+            "bo,random",
+            "--seeds",
+            "2",
+            "--budget",
+            "15",
+            "--predictor-datasets",
+            "proteins",
+            "--predictor-sizes",
+            "10,40",
+            "--predictor-seeds",
+            "1",
+            "--out",
+        ])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for f in [
+        "runs.csv",
+        "predictor.csv",
+        "summary.md",
+        "regret_nb201.svg",
+        "regret_proteins.svg",
+        "spearman_proteins.svg",
+    ] {
+        assert!(dir.join(f).exists(), "{f} missing");
+    }
+    let runs = std::fs::read_to_string(dir.join("runs.csv")).unwrap();
+    // Header + 2 datasets x 2 methods x 2 seeds x 15 evaluations.
+    assert_eq!(runs.lines().count(), 1 + 2 * 2 * 2 * 15);
+    let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    assert!(summary.contains("| proteins |") && summary.contains("one-hot"), "{summary}");
+    // NAS-Bench-Graph searches on validation accuracy also report test regret.
+    let proteins_row = summary.lines().find(|l| l.starts_with("| proteins |")).unwrap();
+    assert!(!proteins_row.ends_with("– |"), "{proteins_row}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -8,6 +8,7 @@ mod kernel;
 mod sample;
 mod score;
 mod search;
+mod study;
 
 use crate::acquisition::Acquisition;
 use crate::bench_data::{self, Dataset};
@@ -36,6 +37,8 @@ enum Command {
     Search(search::SearchArgs),
     /// Compare BO with random search over several seeds on an embedded benchmark.
     Compare(search::CompareArgs),
+    /// Methods x datasets x seeds and the predictor study: CSVs, SVG plots, a summary.
+    Study(study::StudyArgs),
     /// Measure how well the GP ranks held-out architectures of an embedded benchmark.
     Evaluate(evaluate::EvaluateArgs),
     /// Fit on evaluated architectures and score a large pool of candidates.
@@ -220,6 +223,7 @@ pub fn run(cli: Cli) -> Result<()> {
         None => search::search(&search::SearchArgs::default_args()),
         Some(Command::Search(a)) => search::search(&a),
         Some(Command::Compare(a)) => search::compare(&a),
+        Some(Command::Study(a)) => study::study(&a),
         Some(Command::Evaluate(a)) => evaluate::evaluate(&a),
         Some(Command::Kernel(a)) => kernel::kernel(&a, device),
         Some(Command::Bench(a)) => bench::bench(&a, device),

@@ -40,39 +40,11 @@ pub(crate) struct SearchArgs {
     /// Search method.
     #[arg(long, value_enum, default_value_t = Method::Bo)]
     method: Method,
-    /// Random architectures evaluated before the first fit.
-    #[arg(long, default_value_t = 10)]
-    n_init: usize,
-    /// Acquisition function (or ts: Thompson sampling).
-    #[arg(long, value_enum, default_value_t = AcquisitionArg::Ei)]
-    acquisition: AcquisitionArg,
-    /// Proposals per round, evaluated together (in parallel with --workers).
-    #[arg(long, default_value_t = 1)]
-    batch: usize,
-    /// How a batch is chosen: kriging believer or local penalisation.
-    #[arg(long, value_enum, default_value_t = BatchStrategy::Believer)]
-    batch_strategy: BatchStrategy,
+    #[command(flatten)]
+    pub(crate) bo: BoArgs,
     /// With --objective-cmd: evaluations run at once (default: --batch).
     #[arg(long)]
     workers: Option<usize>,
-    /// Score the whole space when it has at most this many cells (0: never; the local
-    /// pool below gave lower regret on every embedded table).
-    #[arg(long, default_value_t = 0)]
-    full_space_limit: u128,
-    /// Otherwise: all one-edit neighbours of this many best architectures...
-    #[arg(long, default_value_t = 10)]
-    pool_parents: usize,
-    /// ...plus this many uniform samples.
-    #[arg(long, default_value_t = 100)]
-    pool_random: usize,
-    #[command(flatten)]
-    surrogate: SurrogateArgs,
-    /// Regularised evolution: population size.
-    #[arg(long, default_value_t = 30)]
-    population: usize,
-    /// Regularised evolution: members drawn per tournament.
-    #[arg(long, default_value_t = 10)]
-    tournament: usize,
     /// Evaluate architectures with this command instead of an embedded table: it gets the
     /// architecture on stdin and in WLGP_ARCH, and prints the score as its last line.
     #[arg(long)]
@@ -93,6 +65,44 @@ pub(crate) struct SearchArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
+}
+
+/// The settings of a BO run (and of the baselines), shared by `search` and `study`.
+#[derive(Args, Debug, Clone)]
+pub(crate) struct BoArgs {
+    /// Random architectures evaluated before the first fit.
+    #[arg(long, default_value_t = 10)]
+    pub(crate) n_init: usize,
+    /// Acquisition function (or ts: Thompson sampling).
+    #[arg(long, value_enum, default_value_t = AcquisitionArg::Ei)]
+    pub(crate) acquisition: AcquisitionArg,
+    /// Proposals per round, evaluated together (in parallel with --workers).
+    #[arg(long, default_value_t = 1)]
+    pub(crate) batch: usize,
+    /// How a batch is chosen: kriging believer or local penalisation.
+    #[arg(long, value_enum, default_value_t = BatchStrategy::Believer)]
+    pub(crate) batch_strategy: BatchStrategy,
+    /// Score the whole space when it has at most this many cells (0: never; the local
+    /// pool below gave lower regret on every embedded table).
+    #[arg(long, default_value_t = 0)]
+    pub(crate) full_space_limit: u128,
+    /// Otherwise: all one-edit neighbours of this many best architectures...
+    #[arg(long, default_value_t = 10)]
+    pub(crate) pool_parents: usize,
+    /// ...or only this many random mutations of them (NAS-BOWL: 100)...
+    #[arg(long)]
+    pub(crate) pool_mutations: Option<usize>,
+    /// ...plus this many uniform samples.
+    #[arg(long, default_value_t = 100)]
+    pub(crate) pool_random: usize,
+    #[command(flatten)]
+    pub(crate) surrogate: SurrogateArgs,
+    /// Regularised evolution: population size.
+    #[arg(long, default_value_t = 30)]
+    population: usize,
+    /// Regularised evolution: members drawn per tournament.
+    #[arg(long, default_value_t = 10)]
+    tournament: usize,
 }
 
 #[derive(Parser)]
@@ -138,25 +148,34 @@ struct Outcome {
 }
 
 fn bo_config(a: &SearchArgs, metric: &str) -> Result<BoConfig> {
-    Ok(BoConfig {
-        budget: a.budget,
-        n_init: a.n_init,
-        seed: a.seed,
-        acquisition: a.acquisition.function().unwrap_or(Acquisition::Ei),
-        thompson: a.acquisition.function().is_none(),
-        batch: a.batch,
-        batch_strategy: a.batch_strategy,
-        gp: a.surrogate.gp_config(metric)?,
-        pool: PoolConfig {
-            full_space_limit: a.full_space_limit,
-            parents: a.pool_parents,
-            random: a.pool_random,
-        },
-        evolution: EvolutionConfig {
-            population: a.population,
-            tournament: a.tournament,
-        },
-    })
+    a.bo.config(a.budget, a.seed, metric)
+}
+
+impl BoArgs {
+    /// The BO (and baseline) settings for a budget, seed and metric.
+    pub(crate) fn config(&self, budget: usize, seed: u64, metric: &str) -> Result<BoConfig> {
+        let a = self;
+        Ok(BoConfig {
+            budget,
+            n_init: a.n_init,
+            seed,
+            acquisition: a.acquisition.function().unwrap_or(Acquisition::Ei),
+            thompson: a.acquisition.function().is_none(),
+            batch: a.batch,
+            batch_strategy: a.batch_strategy,
+            gp: a.surrogate.gp_config(metric)?,
+            pool: PoolConfig {
+                full_space_limit: a.full_space_limit,
+                parents: a.pool_parents,
+                mutations: a.pool_mutations,
+                random: a.pool_random,
+            },
+            evolution: EvolutionConfig {
+                population: a.population,
+                tournament: a.tournament,
+            },
+        })
+    }
 }
 
 /// Where a search records its evaluations, if anywhere.
@@ -323,7 +342,7 @@ fn run_cmd<S: Sampler>(
         t => t.map(std::time::Duration::from_secs_f64),
     };
     let mut obj = CommandObjective::new(cmd, timeout, !a.minimize)?
-        .with_workers(a.workers.unwrap_or(a.batch));
+        .with_workers(a.workers.unwrap_or(a.bo.batch));
     let metric = "score";
     let cfg = bo_config(a, if a.minimize { "latency" } else { "value" })?;
     let t = Instant::now();
@@ -365,7 +384,7 @@ pub(crate) fn search(a: &SearchArgs) -> Result<()> {
             pb.inc(1);
             pb.set_message(format!("best {:.4}", e.best_so_far));
         };
-        let wire = a.surrogate.skip.as_wire();
+        let wire = a.bo.surrogate.skip.as_wire();
         let o = match a.space.unwrap_or(SpaceKind::Nb201) {
             SpaceKind::Nb201 => run_cmd(&Nb201Space { skip_as_wire: wire }, a, cmd, &mut on_eval)?,
             SpaceKind::Nbgraph => run_cmd(&NbGraphSpace::new(false), a, cmd, &mut on_eval)?,
@@ -395,7 +414,7 @@ pub(crate) fn search(a: &SearchArgs) -> Result<()> {
             &metric,
             &cfg,
             a.method,
-            a.surrogate.skip.as_wire(),
+            a.bo.surrogate.skip.as_wire(),
             Record::of(a),
             &mut on_eval,
         )?;
@@ -475,7 +494,7 @@ pub(crate) fn compare(c: &CompareArgs) -> Result<()> {
                 &metric,
                 &cfg,
                 m,
-                a.surrogate.skip.as_wire(),
+                a.bo.surrogate.skip.as_wire(),
                 Record::None,
                 &mut |_| {},
             );

@@ -26,6 +26,8 @@ pub struct PoolConfig {
     pub full_space_limit: u128,
     /// Otherwise: all one-edit neighbours of this many best architectures...
     pub parents: usize,
+    /// ...or, when set, only this many random one-edit mutations of them (NAS-BOWL's pool)...
+    pub mutations: Option<usize>,
     /// ...plus this many uniform samples.
     pub random: usize,
 }
@@ -35,6 +37,7 @@ impl Default for PoolConfig {
         PoolConfig {
             full_space_limit: 0,
             parents: 10,
+            mutations: None,
             random: 100,
         }
     }
@@ -234,14 +237,21 @@ fn pool<S: Sampler>(
             a.cmp(&b)
         }
     });
-    let neighbours = order
-        .iter()
-        .take(cfg.parents)
-        .flat_map(|&i| space.neighbours(&cells[i]));
+    let parents: Vec<&S::Cell> = order.iter().take(cfg.parents).map(|&i| &cells[i]).collect();
+    let neighbours: Vec<S::Cell> = match cfg.mutations {
+        None => parents.iter().flat_map(|p| space.neighbours(p)).collect(),
+        Some(m) => (0..m)
+            .map(|_| {
+                let p = parents[crate::space::pick(rng, parents.len())];
+                space.mutate(p, rng)
+            })
+            .collect(),
+    };
     let samples: Vec<_> = (0..cfg.random).map(|_| space.sample(rng)).collect();
     let mut in_pool = HashSet::new();
     Candidates::List(
         neighbours
+            .into_iter()
             .chain(samples)
             .filter(|c| !seen.contains(c) && in_pool.insert(c.clone()))
             .collect(),

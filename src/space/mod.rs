@@ -70,6 +70,24 @@ pub trait TableKey: Space {
     fn table_key(&self, cell: &Self::Cell) -> u64;
 }
 
+/// A fixed-length categorical encoding of a cell, `(position, choice)` pairs: the
+/// one-hot/adjacency representation that simple baseline predictors use.
+pub trait OneHot: Space {
+    /// The cell's choice at every position.
+    fn one_hot(&self, cell: &Self::Cell) -> Vec<(usize, usize)>;
+
+    /// The encoding as a sparse feature vector (one label per position and choice), so
+    /// that the same GP on a dot-product kernel gives the one-hot baseline.
+    fn one_hot_features(&self, cell: &Self::Cell) -> crate::wl::Features {
+        let mut labels: Vec<u64> = self
+            .one_hot(cell)
+            .into_iter()
+            .map(|(p, c)| crate::wl::mix64(((p as u64) << 32) | c as u64))
+            .collect();
+        crate::wl::Features::from_labels(&mut labels)
+    }
+}
+
 /// The spaces known on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum SpaceKind {

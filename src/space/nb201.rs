@@ -148,6 +148,15 @@ impl Nb201Space {
     }
 }
 
+impl super::OneHot for Nb201Space {
+    fn one_hot(&self, c: &Nb201Cell) -> Vec<(usize, usize)> {
+        c.iter()
+            .enumerate()
+            .map(|(k, &op)| (k, op as usize))
+            .collect()
+    }
+}
+
 impl Sampler for Nb201Space {
     fn sample(&self, rng: &mut dyn RngCore) -> Nb201Cell {
         Self::from_index(pick(rng, 15_625))

@@ -350,6 +350,15 @@ impl Space for NbGraphSpace {
     }
 }
 
+impl super::OneHot for NbGraphSpace {
+    /// Each computing node's input (the adjacency) and operation.
+    fn one_hot(&self, c: &NbGraphCell) -> Vec<(usize, usize)> {
+        (0..4)
+            .flat_map(|i| [(i, c.link[i] as usize), (4 + i, c.ops[i] as usize)])
+            .collect()
+    }
+}
+
 impl Sampler for NbGraphSpace {
     fn sample(&self, rng: &mut dyn RngCore) -> NbGraphCell {
         let all = self.all();

@@ -1,0 +1,349 @@
+//! `wlgp study`: methods x datasets x seeds, the predictor study, CSVs, plots and a
+//! markdown summary, written to one directory.
+
+use super::search::BoArgs;
+use crate::bench_data::{self, Dataset};
+use crate::error::{Error, Result};
+use crate::search::Method;
+use crate::study::{self, PredictorConfig, PredictorRow, StudyRun, Summary};
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// A named study configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Protocol {
+    /// wlgp's defaults (as given by the other flags).
+    Wlgp,
+    /// NAS-BOWL's published setting (Ru et al., 2021): 10 random initial architectures,
+    /// batches of 5 by EI (kriging believer), a pool of 100 mutations of the 10 best plus
+    /// 100 random samples, 160 evaluations, 20 seeds.
+    Nasbowl,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct StudyArgs {
+    /// Datasets to search (comma-separated; default: every embedded table).
+    #[arg(long, value_delimiter = ',')]
+    datasets: Vec<String>,
+    /// Methods (comma-separated).
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "bo,random,evolution,local"
+    )]
+    methods: Vec<Method>,
+    /// Seeds per method and dataset (seeds 0..N).
+    #[arg(long, default_value_t = 20)]
+    seeds: u64,
+    /// Evaluations per search.
+    #[arg(long, default_value_t = 100)]
+    budget: usize,
+    /// A named configuration; it overrides budget, seeds and the BO settings it names.
+    #[arg(long, value_enum, default_value_t = Protocol::Wlgp)]
+    protocol: Protocol,
+    #[command(flatten)]
+    bo: BoArgs,
+    /// Datasets of the predictor study (comma-separated).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "nb201,cora,computers,arxiv"
+    )]
+    predictor_datasets: Vec<String>,
+    /// Training sizes of the predictor study.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "10,20,50,100,200,400,1000"
+    )]
+    predictor_sizes: Vec<usize>,
+    /// Seeds (random training sets) per predictor size.
+    #[arg(long, default_value_t = 3)]
+    predictor_seeds: u64,
+    /// Skip the searches.
+    #[arg(long)]
+    no_search: bool,
+    /// Skip the predictor study.
+    #[arg(long)]
+    no_predictor: bool,
+    /// Directory for runs.csv, predictor.csv, the SVG plots and summary.md.
+    #[arg(long, default_value = "study")]
+    out: PathBuf,
+}
+
+fn bar(len: u64, what: &str) -> ProgressBar {
+    let pb = ProgressBar::new(len);
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {msg} [{bar:30}] {pos}/{len} {elapsed_precise} (eta {eta})",
+        )
+        .expect("static template")
+        .progress_chars("=> "),
+    );
+    pb.set_message(what.to_string());
+    pb
+}
+
+fn datasets(names: &[String]) -> Result<Vec<&'static Dataset>> {
+    if names.is_empty() {
+        return Ok(bench_data::datasets().iter().collect());
+    }
+    names.iter().map(|n| bench_data::dataset(n)).collect()
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |e| Error::io(format!("writing {}", path.display()), e)
+}
+
+pub(crate) fn study(a: &StudyArgs) -> Result<()> {
+    let mut bo = a.bo.clone();
+    let (mut budget, mut seeds) = (a.budget, a.seeds);
+    if a.protocol == Protocol::Nasbowl {
+        (budget, seeds) = (160, 20);
+        bo.n_init = 10;
+        bo.batch = 5;
+        bo.acquisition = super::AcquisitionArg::Ei;
+        bo.batch_strategy = crate::search::BatchStrategy::Believer;
+        bo.pool_parents = 10;
+        bo.pool_mutations = Some(100);
+        bo.pool_random = 100;
+        bo.full_space_limit = 0;
+    }
+    std::fs::create_dir_all(&a.out).map_err(io(&a.out))?;
+    let mut md = format!(
+        "# wlgp study\n\nProtocol `{:?}`, budget {budget}, {seeds} seeds; BO: {:?} acquisition, batch {} ({:?}), {} initial, pool: {} parents ({}), {} random.\n\n",
+        a.protocol,
+        bo.acquisition,
+        bo.batch,
+        bo.batch_strategy,
+        bo.n_init,
+        bo.pool_parents,
+        bo.pool_mutations
+            .map_or("all neighbours".to_string(), |m| format!("{m} mutations")),
+        bo.pool_random
+    );
+    if !a.no_search {
+        let ds = datasets(&a.datasets)?;
+        let mut jobs = Vec::new();
+        for d in &ds {
+            for &m in &a.methods {
+                for s in 0..seeds {
+                    jobs.push((*d, d.default_metric.to_string(), m, s));
+                }
+            }
+        }
+        // The target transform depends on the metric: one configuration per dataset.
+        let configs = ds
+            .iter()
+            .map(|d| Ok((d.name, bo.config(budget, 0, d.default_metric)?)))
+            .collect::<Result<Vec<_>>>()?;
+        let config = |d: &Dataset| {
+            configs
+                .iter()
+                .find(|c| c.0 == d.name)
+                .map(|c| c.1.clone())
+                .expect("one per dataset")
+        };
+        let pb = bar(jobs.len() as u64, "searches");
+        let wire = bo.surrogate.skip.as_wire();
+        let runs = study::run_searches(&jobs, &config, wire, &|| pb.inc(1))?;
+        pb.finish_and_clear();
+        write_runs(&a.out.join("runs.csv"), &runs)?;
+        let summaries = study::summarize(&runs);
+        md += &search_tables(&summaries, &a.methods);
+        for d in &ds {
+            let p = a.out.join(format!("regret_{}.svg", d.name));
+            study::plot_regret(&p, d.name, &runs)?;
+            let _ = writeln!(md, "![{0} regret](regret_{0}.svg)\n", d.name);
+        }
+    }
+    if !a.no_predictor {
+        let cfg = PredictorConfig {
+            sizes: a.predictor_sizes.clone(),
+            seeds: a.predictor_seeds,
+            skip_as_wire: bo.surrogate.skip.as_wire(),
+            ..Default::default()
+        };
+        let ds = datasets(&a.predictor_datasets)?;
+        let pb = bar(
+            ds.len() as u64 * cfg.sizes.len() as u64 * cfg.seeds,
+            "predictor fits",
+        );
+        let mut rows = Vec::new();
+        for d in &ds {
+            rows.extend(study::predictor_study(d, d.default_metric, &cfg, &|| {
+                pb.inc(1)
+            })?);
+        }
+        pb.finish_and_clear();
+        write_predictor(&a.out.join("predictor.csv"), &rows)?;
+        md += &predictor_tables(&rows, &cfg);
+        for d in &ds {
+            let p = a.out.join(format!("spearman_{}.svg", d.name));
+            let models = [
+                "wl-both-ml",
+                "wl-in-ml",
+                "wl-out-ml",
+                "wl-both-h0",
+                "one-hot",
+            ];
+            study::plot_predictor(&p, d.name, &rows, &models)?;
+            let _ = writeln!(md, "![{0} Spearman](spearman_{0}.svg)\n", d.name);
+        }
+    }
+    let p = a.out.join("summary.md");
+    std::fs::write(&p, &md).map_err(io(&p))?;
+    super::out(&md)
+}
+
+fn write_runs(path: &Path, runs: &[StudyRun]) -> Result<()> {
+    let mut w = csv::Writer::from_path(path)
+        .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+    let err = |e: csv::Error| Error::Config(format!("{}: {e}", path.display()));
+    w.write_record([
+        "dataset",
+        "metric",
+        "method",
+        "seed",
+        "evaluation",
+        "value",
+        "regret",
+        "final_test_regret",
+        "seconds",
+    ])
+    .map_err(err)?;
+    for r in runs {
+        for (i, (v, g)) in r.values.iter().zip(&r.regret).enumerate() {
+            w.write_record([
+                r.dataset.to_string(),
+                r.metric.clone(),
+                format!("{:?}", r.method).to_lowercase(),
+                r.seed.to_string(),
+                (i + 1).to_string(),
+                v.to_string(),
+                g.to_string(),
+                r.test_regret.map_or(String::new(), |t| t.to_string()),
+                format!("{:.3}", r.seconds),
+            ])
+            .map_err(err)?;
+        }
+    }
+    w.flush().map_err(io(path))
+}
+
+fn write_predictor(path: &Path, rows: &[PredictorRow]) -> Result<()> {
+    let mut w = csv::Writer::from_path(path)
+        .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+    for r in rows {
+        w.serialize(r)
+            .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+    }
+    w.flush().map_err(io(path))
+}
+
+/// Final regret per dataset and method, and each baseline's difference from BO.
+fn search_tables(s: &[Summary], methods: &[Method]) -> String {
+    let mut md = String::from("## Final regret (mean ± s.e.)\n\n| dataset |");
+    for m in methods {
+        let _ = write!(md, " {m:?} |");
+    }
+    md += " test regret of BO's pick |\n|---|";
+    md += &"---|".repeat(methods.len() + 1);
+    md.push('\n');
+    let mut names: Vec<&str> = Vec::new();
+    for x in s {
+        if !names.contains(&x.dataset) {
+            names.push(x.dataset);
+        }
+    }
+    let find = |d: &str, m: Method| s.iter().find(|x| x.dataset == d && x.method == m);
+    for d in &names {
+        let _ = write!(md, "| {d} |");
+        let bo = find(d, Method::Bo);
+        for &m in methods {
+            match find(d, m) {
+                Some(x) => {
+                    let _ = write!(md, " {:.4} ± {:.4}", x.regret, x.regret_se);
+                    if let (Some(b), true) = (bo, m != Method::Bo) {
+                        let diff = x.regret - b.regret;
+                        let se = (x.regret_se.powi(2) + b.regret_se.powi(2)).sqrt();
+                        let _ = write!(
+                            md,
+                            " (BO {}{:.4} ± {:.4})",
+                            if diff >= 0.0 {
+                                "better by "
+                            } else {
+                                "worse by "
+                            },
+                            diff.abs(),
+                            se
+                        );
+                    }
+                    md += " |";
+                }
+                None => md += " – |",
+            }
+        }
+        match bo.and_then(|b| b.test_regret.zip(b.test_regret_se)) {
+            Some((t, se)) => {
+                let _ = writeln!(md, " {t:.4} ± {se:.4} |");
+            }
+            None => md += " – |\n",
+        }
+    }
+    md.push('\n');
+    md
+}
+
+/// Mean Spearman and Kendall per model and training size, one table per dataset.
+fn predictor_tables(rows: &[PredictorRow], cfg: &PredictorConfig) -> String {
+    let mut md = format!(
+        "## Predictor: held-out rank correlation (mean over {} seeds; {} held-out architectures)\n\n",
+        cfg.seeds, cfg.test
+    );
+    let mut names: Vec<&str> = Vec::new();
+    let mut models: Vec<&str> = Vec::new();
+    for r in rows {
+        if !names.contains(&r.dataset) {
+            names.push(r.dataset);
+        }
+        if !models.contains(&r.model.as_str()) {
+            models.push(&r.model);
+        }
+    }
+    for d in names {
+        let _ = write!(md, "### {d}: Spearman ρ / Kendall τ\n\n| model |");
+        for n in &cfg.sizes {
+            let _ = write!(md, " n = {n} |");
+        }
+        md += "\n|---|";
+        md += &"---|".repeat(cfg.sizes.len());
+        md.push('\n');
+        for m in &models {
+            let _ = write!(md, "| {m} |");
+            for &n in &cfg.sizes {
+                let v: Vec<&PredictorRow> = rows
+                    .iter()
+                    .filter(|r| r.dataset == d && r.model == *m && r.size == n)
+                    .collect();
+                if v.is_empty() {
+                    md += " – |";
+                    continue;
+                }
+                let k = v.len() as f64;
+                let _ = write!(
+                    md,
+                    " {:.3} / {:.3} |",
+                    v.iter().map(|r| r.spearman).sum::<f64>() / k,
+                    v.iter().map(|r| r.kendall).sum::<f64>() / k
+                );
+            }
+            md.push('\n');
+        }
+        md.push('\n');
+    }
+    md
+}

@@ -1,0 +1,175 @@
+//! `wlgp study`: methods x datasets x seeds on the embedded tables, the predictor's rank
+//! correlation against training size, and what it takes to report them: trajectories,
+//! regret (with test regret where a table has a test metric), plots and a summary.
+
+mod plot;
+mod predictor;
+
+pub use plot::{plot_predictor, plot_regret};
+pub use predictor::{predictor_study, PredictorConfig, PredictorRow};
+
+use crate::bench_data::Dataset;
+use crate::error::Result;
+use crate::search::{self, BoConfig, Method, Objective, TableObjective};
+use crate::space::{Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey};
+use crate::stats::mean_se;
+use rayon::prelude::*;
+use serde::Serialize;
+
+/// One finished search of a study.
+#[derive(Clone, Debug, Serialize)]
+pub struct StudyRun {
+    /// Dataset name.
+    pub dataset: &'static str,
+    /// Metric searched on.
+    pub metric: String,
+    /// Search method.
+    pub method: Method,
+    /// Seed.
+    pub seed: u64,
+    /// Measured value of each evaluation, in order (NaN for a failure).
+    pub values: Vec<f64>,
+    /// Regret of the best so far after each evaluation, on the searched metric.
+    pub regret: Vec<f64>,
+    /// Test regret of the final incumbent (chosen on the searched metric), where the
+    /// table has a test metric: the honest number for NAS-Bench-Graph's validation search.
+    pub test_regret: Option<f64>,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+}
+
+/// The test metric that goes with a searched metric, if the table has one.
+fn test_metric(d: &Dataset, metric: &str) -> Option<&'static str> {
+    (d.space == SpaceKind::Nbgraph && metric == "valid_perf").then_some("perf")
+}
+
+fn run_in<S: Sampler + TableKey>(
+    space: &S,
+    d: &'static Dataset,
+    metric: &str,
+    method: Method,
+    cfg: &BoConfig,
+) -> Result<StudyRun> {
+    let mut obj = TableObjective::new(d, metric)?;
+    let optimum = obj.optimum();
+    let t = std::time::Instant::now();
+    let h = search::run(space, &mut obj, method, cfg, &mut |_| {})?;
+    let regret = h
+        .evaluations
+        .iter()
+        .map(|e| (optimum - e.best_so_far).abs())
+        .collect();
+    let test_regret = match test_metric(d, metric) {
+        Some(m) => {
+            let mut test = TableObjective::new(d, m)?;
+            let best = space.parse(&h.best().arch)?;
+            Some((test.optimum() - test.evaluate(space, &best)?).abs())
+        }
+        None => None,
+    };
+    Ok(StudyRun {
+        dataset: d.name,
+        metric: metric.to_string(),
+        method,
+        seed: cfg.seed,
+        values: h.evaluations.iter().map(|e| e.value).collect(),
+        regret,
+        test_regret,
+        seconds: t.elapsed().as_secs_f64(),
+    })
+}
+
+/// Runs one search of a study on an embedded table.
+pub fn run_search(
+    d: &'static Dataset,
+    metric: &str,
+    method: Method,
+    cfg: &BoConfig,
+    skip_as_wire: bool,
+) -> Result<StudyRun> {
+    match d.space {
+        SpaceKind::Nbgraph => run_in(&NbGraphSpace::new(d.proteins), d, metric, method, cfg),
+        _ => run_in(&Nb201Space { skip_as_wire }, d, metric, method, cfg),
+    }
+}
+
+/// Every (dataset, method, seed) search, in parallel; `progress` is called after each.
+pub fn run_searches(
+    jobs: &[(&'static Dataset, String, Method, u64)],
+    config: &(dyn Fn(&Dataset) -> BoConfig + Sync),
+    skip_as_wire: bool,
+    progress: &(dyn Fn() + Sync),
+) -> Result<Vec<StudyRun>> {
+    jobs.par_iter()
+        .map(|(d, metric, method, seed)| {
+            let cfg = BoConfig {
+                seed: *seed,
+                ..config(d)
+            };
+            let r = run_search(d, metric, *method, &cfg, skip_as_wire);
+            progress();
+            r
+        })
+        .collect()
+}
+
+/// Mean and standard error of a method's final regret on a dataset.
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    /// Dataset name.
+    pub dataset: &'static str,
+    /// Method.
+    pub method: Method,
+    /// Number of seeds.
+    pub runs: usize,
+    /// Mean final regret.
+    pub regret: f64,
+    /// Its standard error.
+    pub regret_se: f64,
+    /// Mean final test regret (where the table has a test metric).
+    pub test_regret: Option<f64>,
+    /// Its standard error.
+    pub test_regret_se: Option<f64>,
+}
+
+/// Final-regret summaries per dataset and method, in the order they first appear.
+pub fn summarize(runs: &[StudyRun]) -> Vec<Summary> {
+    let mut keys: Vec<(&'static str, Method)> = Vec::new();
+    for r in runs {
+        if !keys.contains(&(r.dataset, r.method)) {
+            keys.push((r.dataset, r.method));
+        }
+    }
+    keys.into_iter()
+        .map(|(dataset, method)| {
+            let rs: Vec<&StudyRun> = runs
+                .iter()
+                .filter(|r| r.dataset == dataset && r.method == method)
+                .collect();
+            let fin: Vec<f64> = rs
+                .iter()
+                .map(|r| *r.regret.last().unwrap_or(&f64::NAN))
+                .collect();
+            let (regret, regret_se) = mean_se(&fin);
+            let tests: Vec<f64> = rs.iter().filter_map(|r| r.test_regret).collect();
+            let (t, tse) = mean_se(&tests);
+            Summary {
+                dataset,
+                method,
+                runs: rs.len(),
+                regret,
+                regret_se,
+                test_regret: (!tests.is_empty()).then_some(t),
+                test_regret_se: (!tests.is_empty()).then_some(tse),
+            }
+        })
+        .collect()
+}
+
+/// Mean regret and its standard error after each evaluation, over a method's seeds.
+pub fn regret_curve(runs: &[&StudyRun]) -> Vec<(f64, f64)> {
+    let len = runs.iter().map(|r| r.regret.len()).min().unwrap_or(0);
+    (0..len)
+        .map(|i| mean_se(&runs.iter().map(|r| r.regret[i]).collect::<Vec<_>>()))
+        .collect()
+}

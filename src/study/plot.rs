@@ -1,0 +1,232 @@
+//! Study plots (SVG, plotters): mean regret +- 1 standard error against evaluations, and
+//! predictor rank correlation against training size.
+
+use super::{regret_curve, PredictorRow, StudyRun};
+use crate::error::{Error, Result};
+use crate::stats::mean_se;
+use plotters::coord::ranged1d::ValueFormatter;
+use plotters::prelude::*;
+use std::path::Path;
+
+fn plot_err(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::Config(format!("drawing {}: {e}", path.display()))
+}
+
+/// Colours for the series, in order.
+const COLOURS: [RGBColor; 6] = [
+    RGBColor(0x1f, 0x77, 0xb4),
+    RGBColor(0xd6, 0x27, 0x28),
+    RGBColor(0x2c, 0xa0, 0x2c),
+    RGBColor(0xff, 0x7f, 0x0e),
+    RGBColor(0x94, 0x67, 0xbd),
+    RGBColor(0x8c, 0x56, 0x4b),
+];
+
+/// One named series of `(x, mean, standard error)` points.
+type Series = (String, Vec<(f64, f64, f64)>);
+
+/// Draws series with a shaded +-1 s.e. band: y on a log scale clamped at a floor below
+/// the smallest positive mean when `log_y` (regret), else x on a log scale (training size).
+fn draw(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[Series],
+    log_y: bool,
+) -> Result<()> {
+    let (mut x0, mut x1, mut y0, mut y1) = (
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    );
+    for &(x, m, se) in series.iter().flat_map(|s| s.1.iter()) {
+        x0 = x0.min(x);
+        x1 = x1.max(x);
+        y0 = y0.min(m - se);
+        y1 = y1.max(m + se);
+    }
+    if !x0.is_finite() || !y0.is_finite() {
+        return Err(Error::Empty(format!(
+            "nothing to plot in {}",
+            path.display()
+        )));
+    }
+    let root = SVGBackend::new(path, (720, 440)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| plot_err(path, e))?;
+    let mut builder = ChartBuilder::on(&root);
+    builder
+        .caption(title, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(60);
+    if log_y {
+        let floor = series
+            .iter()
+            .flat_map(|s| s.1.iter().map(|p| p.1))
+            .filter(|&v| v > 0.0)
+            .fold(1e-3, f64::min)
+            * 0.5;
+        let chart = builder
+            .build_cartesian_2d(x0..x1, (floor..y1.max(floor * 10.0)).log_scale())
+            .map_err(|e| plot_err(path, e))?;
+        fill(chart, path, x_label, y_label, series, floor, false)?;
+    } else {
+        let chart = builder
+            .build_cartesian_2d((x0..x1).log_scale(), y0.min(0.0)..1.0)
+            .map_err(|e| plot_err(path, e))?;
+        fill(
+            chart,
+            path,
+            x_label,
+            y_label,
+            series,
+            f64::NEG_INFINITY,
+            true,
+        )?;
+    }
+    root.present().map_err(|e| plot_err(path, e))
+}
+
+/// Mesh, bands, lines (and dots) and legend on a built chart; values are clamped at `floor`.
+fn fill<'a, X, Y>(
+    mut chart: ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
+    path: &Path,
+    x_label: &str,
+    y_label: &str,
+    series: &[Series],
+    floor: f64,
+    dots: bool,
+) -> Result<()>
+where
+    X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let err = |e: DrawingAreaErrorKind<_>| plot_err(path, e);
+    chart
+        .configure_mesh()
+        .x_desc(x_label)
+        .y_desc(y_label)
+        .draw()
+        .map_err(err)?;
+    for (i, (name, s)) in series.iter().enumerate() {
+        let c = COLOURS[i % COLOURS.len()];
+        let band: Vec<(f64, f64)> = s
+            .iter()
+            .map(|p| (p.0, (p.1 + p.2).max(floor)))
+            .chain(s.iter().rev().map(|p| (p.0, (p.1 - p.2).max(floor))))
+            .collect();
+        chart
+            .draw_series(std::iter::once(Polygon::new(band, c.mix(0.18))))
+            .map_err(err)?;
+        chart
+            .draw_series(LineSeries::new(
+                s.iter().map(|p| (p.0, p.1.max(floor))),
+                c.stroke_width(2),
+            ))
+            .map_err(err)?
+            .label(name.as_str())
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], c.stroke_width(2)));
+        if dots {
+            chart
+                .draw_series(s.iter().map(|p| Circle::new((p.0, p.1), 3, c.filled())))
+                .map_err(err)?;
+        }
+    }
+    chart
+        .configure_series_labels()
+        .position(if dots {
+            SeriesLabelPosition::LowerRight
+        } else {
+            SeriesLabelPosition::UpperRight
+        })
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(err)?;
+    Ok(())
+}
+
+/// Mean regret +- 1 s.e. against evaluations, one line per method, for one dataset.
+pub fn plot_regret(path: &Path, dataset: &str, runs: &[StudyRun]) -> Result<()> {
+    let mut methods = Vec::new();
+    for r in runs.iter().filter(|r| r.dataset == dataset) {
+        if !methods.contains(&r.method) {
+            methods.push(r.method);
+        }
+    }
+    let series: Vec<Series> = methods
+        .iter()
+        .map(|&m| {
+            let rs: Vec<&StudyRun> = runs
+                .iter()
+                .filter(|r| r.dataset == dataset && r.method == m)
+                .collect();
+            let curve = regret_curve(&rs);
+            (
+                format!("{m:?}").to_lowercase(),
+                curve
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &(m, se))| ((i + 1) as f64, m, se))
+                    .collect(),
+            )
+        })
+        .collect();
+    let seeds = runs
+        .iter()
+        .filter(|r| r.dataset == dataset && r.method == methods[0])
+        .count();
+    draw(
+        path,
+        &format!("{dataset}: mean regret +- 1 s.e. ({seeds} seeds)"),
+        "evaluations",
+        "regret",
+        &series,
+        true,
+    )
+}
+
+/// Spearman rho (mean +- 1 s.e. over seeds) against training size for the given models.
+pub fn plot_predictor(
+    path: &Path,
+    dataset: &str,
+    rows: &[PredictorRow],
+    models: &[&str],
+) -> Result<()> {
+    let series: Vec<Series> = models
+        .iter()
+        .map(|&m| {
+            let mut sizes: Vec<usize> = rows
+                .iter()
+                .filter(|r| r.dataset == dataset && r.model == m)
+                .map(|r| r.size)
+                .collect();
+            sizes.sort_unstable();
+            sizes.dedup();
+            let pts = sizes
+                .iter()
+                .map(|&n| {
+                    let v: Vec<f64> = rows
+                        .iter()
+                        .filter(|r| r.dataset == dataset && r.model == m && r.size == n)
+                        .map(|r| r.spearman)
+                        .collect();
+                    let (mean, se) = mean_se(&v);
+                    (n as f64, mean, se)
+                })
+                .collect();
+            (m.to_string(), pts)
+        })
+        .filter(|s: &Series| !s.1.is_empty())
+        .collect();
+    draw(
+        path,
+        &format!("{dataset}: held-out Spearman rho vs training size"),
+        "training architectures",
+        "Spearman rho",
+        &series,
+        false,
+    )
+}

@@ -9,6 +9,7 @@ pub mod acquisition;
 pub mod bench_data;
 pub mod cli;
 pub mod error;
+pub mod explain;
 pub mod gp;
 pub mod gpu;
 pub mod graph;

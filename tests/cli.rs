@@ -494,7 +494,11 @@ fn study_writes_csv_plots_and_summary() {
         .arg(&dir)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for f in [
         "runs.csv",
         "predictor.csv",
@@ -509,9 +513,15 @@ fn study_writes_csv_plots_and_summary() {
     // Header + 2 datasets x 2 methods x 2 seeds x 15 evaluations.
     assert_eq!(runs.lines().count(), 1 + 2 * 2 * 2 * 15);
     let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
-    assert!(summary.contains("| proteins |") && summary.contains("one-hot"), "{summary}");
+    assert!(
+        summary.contains("| proteins |") && summary.contains("one-hot"),
+        "{summary}"
+    );
     // NAS-Bench-Graph searches on validation accuracy also report test regret.
-    let proteins_row = summary.lines().find(|l| l.starts_with("| proteins |")).unwrap();
+    let proteins_row = summary
+        .lines()
+        .find(|l| l.starts_with("| proteins |"))
+        .unwrap();
     assert!(!proteins_row.ends_with("– |"), "{proteins_row}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -4,11 +4,13 @@ mod bench;
 mod bench_score;
 mod data;
 mod evaluate;
+mod explain;
 mod kernel;
 mod sample;
 mod score;
 mod search;
 mod study;
+mod training;
 
 use crate::acquisition::Acquisition;
 use crate::bench_data::{self, Dataset};
@@ -39,6 +41,11 @@ enum Command {
     Compare(search::CompareArgs),
     /// Methods x datasets x seeds and the predictor study: CSVs, SVG plots, a summary.
     Study(study::StudyArgs),
+    /// Which motifs help or hurt accuracy, how one architecture's prediction is made up,
+    /// and what pruning by them keeps.
+    Explain(explain::ExplainArgs),
+    /// Build an architecture from motif scores, without scoring the space.
+    Build(explain::BuildArgs),
     /// Measure how well the GP ranks held-out architectures of an embedded benchmark.
     Evaluate(evaluate::EvaluateArgs),
     /// Fit on evaluated architectures and score a large pool of candidates.
@@ -224,6 +231,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Search(a)) => search::search(&a),
         Some(Command::Compare(a)) => search::compare(&a),
         Some(Command::Study(a)) => study::study(&a),
+        Some(Command::Explain(a)) => explain::explain(&a),
+        Some(Command::Build(a)) => explain::build(&a),
         Some(Command::Evaluate(a)) => evaluate::evaluate(&a),
         Some(Command::Kernel(a)) => kernel::kernel(&a, device),
         Some(Command::Bench(a)) => bench::bench(&a, device),

@@ -1,35 +1,23 @@
 //! `wlgp score`: fit on evaluated architectures, then score a large candidate pool and
 //! print the best by acquisition.
 
-use super::{resolve_dataset, AcquisitionArg, SurrogateArgs};
-use crate::bench_data;
+use super::training::{TrainArgs, Training};
+use super::{AcquisitionArg, SurrogateArgs};
 use crate::error::{Error, Result};
 use crate::gp::{Gp, WeightSpace};
 use crate::gpu::{shared_context, DeviceChoice, GpuScore};
 use crate::score::{self, Candidates, Posterior, ScoreConfig};
-use crate::search::{Objective, TableObjective};
-use crate::space::{
-    DartsSpace, Nb101Space, Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey,
-};
+use crate::space::{DartsSpace, Nb101Space, Nb201Space, NbGraphSpace, Sampler, SpaceKind};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
 use serde::Serialize;
 use std::collections::HashSet;
 use std::time::Instant;
 
 #[derive(Args, Debug)]
 pub(crate) struct ScoreArgs {
-    /// Space of the architectures (inferred from --train-from-data when omitted).
-    #[arg(long, value_enum)]
-    space: Option<SpaceKind>,
-    /// CSV with a header and columns `arch,value` (arch in the space's string form).
-    #[arg(long, conflicts_with = "train_from_data")]
-    train: Option<std::path::PathBuf>,
-    /// N random rows of an embedded table, as DATASET:METRIC:N (e.g. nb201:baseline_accuracy:100).
-    #[arg(long)]
-    train_from_data: Option<String>,
+    #[command(flatten)]
+    data: TrainArgs,
     /// Candidates: a number to sample (with replacement), or `all` for a finite space.
     #[arg(long, default_value = "all")]
     candidates: String,
@@ -42,9 +30,6 @@ pub(crate) struct ScoreArgs {
     /// Candidates per chunk (memory is bounded by this, not by --candidates).
     #[arg(long, default_value_t = 65_536)]
     chunk: usize,
-    /// Seed of the training rows and of the sampled candidates.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
     #[command(flatten)]
     surrogate: SurrogateArgs,
     /// Print one JSON object instead of a table.
@@ -76,117 +61,6 @@ struct Report {
     /// Distinct WL features among the training architectures (|S|).
     seen_features: usize,
     top: Vec<TopRow>,
-}
-
-struct Training<C> {
-    cells: Vec<C>,
-    values: Vec<f64>,
-    metric: String,
-}
-
-fn from_csv<S: Sampler>(space: &S, path: &std::path::Path) -> Result<Training<S::Cell>> {
-    let ctx = || format!("reading {}", path.display());
-    let mut rdr =
-        csv::Reader::from_path(path).map_err(|e| Error::Config(format!("{}: {e}", ctx())))?;
-    let headers = rdr
-        .headers()
-        .map_err(|e| Error::Config(format!("{}: {e}", ctx())))?
-        .clone();
-    let col = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h.trim() == name)
-            .ok_or_else(|| {
-                Error::Config(format!(
-                    "{}: no `{name}` column (header: {})",
-                    path.display(),
-                    headers.iter().collect::<Vec<_>>().join(",")
-                ))
-            })
-    };
-    let (ca, cv) = (col("arch")?, col("value")?);
-    let mut t = Training {
-        cells: Vec::new(),
-        values: Vec::new(),
-        metric: "value".into(),
-    };
-    for (i, rec) in rdr.records().enumerate() {
-        let line = i + 2;
-        let rec = rec.map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
-        let at = |e: Error| Error::Line {
-            line,
-            source: Box::new(e),
-        };
-        let arch = rec
-            .get(ca)
-            .ok_or_else(|| at(Error::Empty("missing arch".into())))?;
-        let cell = space.parse(arch).map_err(at)?;
-        let raw = rec.get(cv).unwrap_or("").trim();
-        let v: f64 = raw
-            .parse()
-            .map_err(|_| at(Error::Value(format!("value `{raw}` is not a number"))))?;
-        if !v.is_finite() {
-            return Err(at(Error::Value(format!(
-                "value `{raw}` is not finite (NaN or missing)"
-            ))));
-        }
-        t.cells.push(cell);
-        t.values.push(v);
-    }
-    if t.cells.is_empty() {
-        return Err(Error::Empty(format!(
-            "{} has no training rows",
-            path.display()
-        )));
-    }
-    Ok(t)
-}
-
-fn from_table<S: Sampler + TableKey>(
-    space: &S,
-    spec: &str,
-    seed: u64,
-) -> Result<Training<S::Cell>> {
-    let (d, metric, n) = parse_spec(spec)?;
-    let mut obj = TableObjective::new(d, &metric)?;
-    let mut cells = space
-        .enumerate()
-        .ok_or_else(|| Error::Config("embedded tables cover finite spaces only".into()))?;
-    if n == 0 || n > cells.len() {
-        return Err(Error::Config(format!(
-            "N = {n} must be in 1..={} for {}",
-            cells.len(),
-            d.name
-        )));
-    }
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    cells.shuffle(&mut rng);
-    cells.truncate(n);
-    let values = cells
-        .iter()
-        .map(|c| obj.evaluate(space, c))
-        .collect::<Result<_>>()?;
-    Ok(Training {
-        cells,
-        values,
-        metric,
-    })
-}
-
-/// Parses DATASET:METRIC:N.
-pub(crate) fn parse_spec(spec: &str) -> Result<(&'static bench_data::Dataset, String, usize)> {
-    let parts: Vec<&str> = spec.split(':').collect();
-    if parts.len() != 3 {
-        return Err(Error::Config(format!(
-            "`{spec}`: expected DATASET:METRIC:N, e.g. nb201:baseline_accuracy:100"
-        )));
-    }
-    let d = bench_data::dataset(parts[0])?;
-    d.metric(parts[1])?;
-    let n = parts[2]
-        .parse()
-        .map_err(|_| Error::Config(format!("`{spec}`: N = `{}` is not a number", parts[2])))?;
-    Ok((d, parts[1].to_string(), n))
 }
 
 /// The GPU scorer for `device`, or `None` for the CPU: `auto` takes the GPU only when it
@@ -234,7 +108,7 @@ fn run<S: Sampler>(
             n: n.parse().map_err(|_| {
                 Error::Config(format!("--candidates `{n}`: expected a number or `all`"))
             })?,
-            seed: a.seed,
+            seed: a.data.seed,
         },
     };
     let exclude: HashSet<S::Cell> = t.cells.iter().cloned().collect();
@@ -314,53 +188,23 @@ fn run<S: Sampler>(
     })
 }
 
-fn with_training<S: Sampler + TableKey>(
-    space: &S,
-    a: &ScoreArgs,
-    device: DeviceChoice,
-) -> Result<Report> {
-    let t = match (&a.train, &a.train_from_data) {
-        (Some(p), _) => from_csv(space, p)?,
-        (None, Some(spec)) => from_table(space, spec, a.seed)?,
-        (None, None) => {
-            return Err(Error::Config(
-                "give --train FILE or --train-from-data DATASET:METRIC:N".into(),
-            ))
-        }
-    };
-    run(space, t, a, device)
-}
-
-fn csv_only<S: Sampler>(space: &S, a: &ScoreArgs, device: DeviceChoice) -> Result<Report> {
-    match &a.train {
-        Some(p) => run(space, from_csv(space, p)?, a, device),
-        None => Err(Error::Config(format!(
-            "no embedded data for the {} space: give --train FILE",
-            space.name()
-        ))),
-    }
-}
-
 pub(crate) fn score(a: &ScoreArgs, device: DeviceChoice) -> Result<()> {
-    let space = match (a.space, &a.train_from_data) {
-        (Some(s), _) => s,
-        (None, Some(spec)) => parse_spec(spec)?.0.space,
-        (None, None) => return Err(Error::Config("give --space (or --train-from-data)".into())),
-    };
-    let proteins = match &a.train_from_data {
-        Some(spec) => {
-            let d = parse_spec(spec)?.0;
-            resolve_dataset(Some(space), Some(d.name))?;
-            d.proteins
-        }
-        None => false,
-    };
+    let (space, proteins) = a.data.space()?;
     let wire = a.surrogate.skip.as_wire();
     let r = match space {
-        SpaceKind::Nb201 => with_training(&Nb201Space { skip_as_wire: wire }, a, device)?,
-        SpaceKind::Nbgraph => with_training(&NbGraphSpace::new(proteins), a, device)?,
-        SpaceKind::Nb101 => csv_only(&Nb101Space, a, device)?,
-        SpaceKind::Darts => csv_only(&DartsSpace { skip_as_wire: wire }, a, device)?,
+        SpaceKind::Nb201 => {
+            let s = Nb201Space { skip_as_wire: wire };
+            run(&s, a.data.load(&s)?, a, device)?
+        }
+        SpaceKind::Nbgraph => {
+            let s = NbGraphSpace::new(proteins);
+            run(&s, a.data.load(&s)?, a, device)?
+        }
+        SpaceKind::Nb101 => run(&Nb101Space, a.data.load_untabled(&Nb101Space)?, a, device)?,
+        SpaceKind::Darts => {
+            let s = DartsSpace { skip_as_wire: wire };
+            run(&s, a.data.load_untabled(&s)?, a, device)?
+        }
         SpaceKind::Json => {
             return Err(Error::Config(
                 "the json space has no sampler: nothing to score".into(),

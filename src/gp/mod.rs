@@ -149,6 +149,16 @@ impl Gp {
         self.wl
     }
 
+    /// The training points' features (at the chosen h), in training order.
+    pub fn training_features(&self) -> &[Features] {
+        &self.train
+    }
+
+    /// The kernel the fit used.
+    pub fn kernel_config(&self) -> KernelConfig {
+        self.kernel
+    }
+
     /// What the hyperparameter search found.
     pub fn report(&self) -> &FitReport {
         &self.report

@@ -25,8 +25,6 @@ enum Quadratic {
     /// a lower bound on the quadratic form (hence an upper bound on the std), so a
     /// candidate can be dropped after a few rows.
     Factor {
-        /// B, n x |S|, column-major.
-        b: DMatrix<f64>,
         /// The first [`FIRST_STAGE`] rows of B again, packed column by column: the first
         /// stage reads one short contiguous run per label instead of a strided one.
         head: Vec<f64>,
@@ -39,6 +37,9 @@ pub struct WeightSpace {
     index: IntMap<u64, usize>,
     weights: Vec<f64>,
     quad: Quadratic,
+    /// B = (L^-T U)' Phi_S, n x |S| column-major: the posterior covariance of the weights
+    /// is s2 (I - B'B).
+    b: DMatrix<f64>,
     signal: f64,
     normalize: bool,
 }
@@ -154,15 +155,13 @@ impl WeightSpace {
                 .flat_map(|j| (0..h).map(move |i| (i, j)))
                 .map(|(i, j)| b[(i, j)])
                 .collect();
-            Quadratic::Factor {
-                b: DMatrix::from_fn(n, s, |i, j| b[(i, j)]),
-                head,
-            }
+            Quadratic::Factor { head }
         };
         Some(WeightSpace {
             index,
             weights,
             quad,
+            b: DMatrix::from_fn(n, s, |i, j| b[(i, j)]),
             signal: gp.signal,
             normalize: gp.kernel.normalize,
         })
@@ -198,9 +197,37 @@ impl WeightSpace {
     pub fn quadratic_f32(&self) -> (bool, usize, Vec<f32>) {
         let (factor, m) = match &self.quad {
             Quadratic::Dense(m) => (false, m),
-            Quadratic::Factor { b, .. } => (true, b),
+            Quadratic::Factor { .. } => (true, &self.b),
         };
         (factor, m.nrows(), m.iter().map(|&v| v as f32).collect())
+    }
+
+    /// The column of a seen label (`None` for a label not seen in training).
+    pub fn column(&self, label: u64) -> Option<usize> {
+        self.index.get(&label).copied()
+    }
+
+    /// Rows of B (the number of training points).
+    pub fn rows(&self) -> usize {
+        self.b.nrows()
+    }
+
+    /// Posterior mean of the weight of column `j`.
+    pub fn weight(&self, j: usize) -> f64 {
+        self.weights[j]
+    }
+
+    /// `B v` for a sparse `v` over columns (an n-vector): the posterior covariance of the
+    /// weights is `s2 (I - B'B)`, so `Var(a'w) = s2 (|a|^2 - |B a|^2)`.
+    pub fn b_times(&self, v: &[(usize, f64)]) -> Vec<f64> {
+        let n = self.b.nrows();
+        let mut out = vec![0.0; n];
+        for &(j, x) in v {
+            for (o, &bij) in out.iter_mut().zip(&self.b.as_slice()[j * n..(j + 1) * n]) {
+                *o += bij * x;
+            }
+        }
+        out
     }
 
     /// Signal variance s2 (variance = s2 (k(x, x) - q)).
@@ -241,7 +268,8 @@ impl WeightSpace {
                 }
                 q
             }
-            Quadratic::Factor { b, head } => {
+            Quadratic::Factor { head } => {
+                let b = &self.b;
                 let n = b.nrows();
                 let h = FIRST_STAGE.min(n);
                 let mut acc: SmallVec<[f64; 1024]> = SmallVec::from_elem(0.0, n);

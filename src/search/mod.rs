@@ -9,7 +9,7 @@ mod objective;
 
 pub use bo::{BatchStrategy, BoConfig, PoolConfig};
 pub use evolution::EvolutionConfig;
-pub use journal::{Journal, JournalHeader, Journaled};
+pub use journal::{Entry, Journal, JournalHeader, Journaled};
 pub use objective::{CommandObjective, Objective, TableObjective};
 
 use crate::bench_data::MetricKind;

@@ -5,7 +5,7 @@
 mod plot;
 mod predictor;
 
-pub use plot::{plot_predictor, plot_regret};
+pub use plot::{plot_effects, plot_predictor, plot_regret};
 pub use predictor::{predictor_study, PredictorConfig, PredictorRow};
 
 use crate::bench_data::Dataset;

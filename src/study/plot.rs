@@ -230,3 +230,76 @@ pub fn plot_predictor(
         false,
     )
 }
+
+/// Motif effects as horizontal bars with +-1 std error bars, motif text beside each bar.
+pub fn plot_effects(
+    path: &Path,
+    effects: &[&crate::explain::MotifEffect],
+    metric: &str,
+) -> Result<()> {
+    if effects.is_empty() {
+        return Err(Error::Empty("no motif effects to plot".into()));
+    }
+    let err = |e: DrawingAreaErrorKind<_>| plot_err(path, e);
+    let lo = effects
+        .iter()
+        .map(|e| e.effect_units - e.std_units)
+        .fold(0.0, f64::min);
+    let hi = effects
+        .iter()
+        .map(|e| e.effect_units + e.std_units)
+        .fold(0.0, f64::max);
+    let pad = 0.05 * (hi - lo).max(1e-12);
+    let n = effects.len();
+    let root = SVGBackend::new(path, (1100, 60 + 26 * n as u32)).into_drawing_area();
+    root.fill(&WHITE).map_err(err)?;
+    let labels: Vec<String> = effects.iter().map(|e| e.motif.clone()).collect();
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!("motif effects on {metric} (mean ± 1 std)"),
+            ("sans-serif", 18),
+        )
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(520)
+        .build_cartesian_2d(lo - pad..hi + pad, 0.0..n as f64)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .y_labels(n)
+        .y_label_formatter(&|y| {
+            let i = (n as f64 - *y - 0.5).round();
+            if (0.0..n as f64).contains(&i) {
+                labels[i as usize].clone()
+            } else {
+                String::new()
+            }
+        })
+        .x_desc(format!("effect on {metric}"))
+        .draw()
+        .map_err(err)?;
+    for (i, e) in effects.iter().enumerate() {
+        let y = n as f64 - i as f64 - 0.5;
+        let c = if e.effect_units >= 0.0 {
+            COLOURS[2]
+        } else {
+            COLOURS[1]
+        };
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(0.0, y - 0.35), (e.effect_units, y + 0.35)],
+                c.mix(0.7).filled(),
+            )))
+            .map_err(err)?;
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                [
+                    (e.effect_units - e.std_units, y),
+                    (e.effect_units + e.std_units, y),
+                ],
+                BLACK.stroke_width(2),
+            )))
+            .map_err(err)?;
+    }
+    root.present().map_err(err)
+}

@@ -1,0 +1,253 @@
+//! Where a surrogate's training data comes from: a CSV (`arch,value`), N random rows of
+//! an embedded table, or a search journal. Shared by `score`, `explain` and `build`.
+
+use super::resolve_dataset;
+use crate::bench_data;
+use crate::error::{Error, Result};
+use crate::search::{Entry, Objective, TableObjective};
+use crate::space::{Sampler, SpaceKind, TableKey};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use std::path::{Path, PathBuf};
+
+/// Evaluated architectures and the metric their values are (`value` for a CSV).
+pub(crate) struct Training<C> {
+    pub(crate) cells: Vec<C>,
+    pub(crate) values: Vec<f64>,
+    pub(crate) metric: String,
+    /// The embedded dataset the rows come from, if any (for true values).
+    pub(crate) dataset: Option<&'static bench_data::Dataset>,
+}
+
+pub(crate) fn from_csv<S: Sampler>(space: &S, path: &std::path::Path) -> Result<Training<S::Cell>> {
+    let ctx = || format!("reading {}", path.display());
+    let mut rdr =
+        csv::Reader::from_path(path).map_err(|e| Error::Config(format!("{}: {e}", ctx())))?;
+    let headers = rdr
+        .headers()
+        .map_err(|e| Error::Config(format!("{}: {e}", ctx())))?
+        .clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim() == name)
+            .ok_or_else(|| {
+                Error::Config(format!(
+                    "{}: no `{name}` column (header: {})",
+                    path.display(),
+                    headers.iter().collect::<Vec<_>>().join(",")
+                ))
+            })
+    };
+    let (ca, cv) = (col("arch")?, col("value")?);
+    let mut t = Training {
+        cells: Vec::new(),
+        values: Vec::new(),
+        metric: "value".into(),
+        dataset: None,
+    };
+    for (i, rec) in rdr.records().enumerate() {
+        let line = i + 2;
+        let rec = rec.map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+        let at = |e: Error| Error::Line {
+            line,
+            source: Box::new(e),
+        };
+        let arch = rec
+            .get(ca)
+            .ok_or_else(|| at(Error::Empty("missing arch".into())))?;
+        let cell = space.parse(arch).map_err(at)?;
+        let raw = rec.get(cv).unwrap_or("").trim();
+        let v: f64 = raw
+            .parse()
+            .map_err(|_| at(Error::Value(format!("value `{raw}` is not a number"))))?;
+        if !v.is_finite() {
+            return Err(at(Error::Value(format!(
+                "value `{raw}` is not finite (NaN or missing)"
+            ))));
+        }
+        t.cells.push(cell);
+        t.values.push(v);
+    }
+    if t.cells.is_empty() {
+        return Err(Error::Empty(format!(
+            "{} has no training rows",
+            path.display()
+        )));
+    }
+    Ok(t)
+}
+
+pub(crate) fn from_table<S: Sampler + TableKey>(
+    space: &S,
+    spec: &str,
+    seed: u64,
+) -> Result<Training<S::Cell>> {
+    let (d, metric, n) = parse_spec(spec)?;
+    let mut obj = TableObjective::new(d, &metric)?;
+    let mut cells = space
+        .enumerate()
+        .ok_or_else(|| Error::Config("embedded tables cover finite spaces only".into()))?;
+    if n == 0 || n > cells.len() {
+        return Err(Error::Config(format!(
+            "N = {n} must be in 1..={} for {}",
+            cells.len(),
+            d.name
+        )));
+    }
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    cells.shuffle(&mut rng);
+    cells.truncate(n);
+    let values = cells
+        .iter()
+        .map(|c| obj.evaluate(space, c))
+        .collect::<Result<_>>()?;
+    Ok(Training {
+        cells,
+        values,
+        metric,
+        dataset: Some(d),
+    })
+}
+
+/// Parses DATASET:METRIC:N.
+pub(crate) fn parse_spec(spec: &str) -> Result<(&'static bench_data::Dataset, String, usize)> {
+    let parts: Vec<&str> = spec.split(':').collect();
+    if parts.len() != 3 {
+        return Err(Error::Config(format!(
+            "`{spec}`: expected DATASET:METRIC:N, e.g. nb201:baseline_accuracy:100"
+        )));
+    }
+    let d = bench_data::dataset(parts[0])?;
+    d.metric(parts[1])?;
+    let n = parts[2]
+        .parse()
+        .map_err(|_| Error::Config(format!("`{spec}`: N = `{}` is not a number", parts[2])))?;
+    Ok((d, parts[1].to_string(), n))
+}
+
+/// The evaluations of a search journal (failed ones skipped), with its dataset and metric.
+pub(crate) fn from_journal<S: Sampler>(space: &S, path: &Path) -> Result<Training<S::Cell>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::io(format!("reading journal {}", path.display()), e))?;
+    let mut lines = text.lines();
+    let header: serde_json::Value = lines
+        .next()
+        .and_then(|l| serde_json::from_str(l).ok())
+        .ok_or_else(|| Error::Journal(format!("{}: no journal header", path.display())))?;
+    if header["space"].as_str() != Some(space.name()) {
+        return Err(Error::Journal(format!(
+            "{} is a journal of the {} space, not {}",
+            path.display(),
+            header["space"],
+            space.name()
+        )));
+    }
+    let mut t = Training {
+        cells: Vec::new(),
+        values: Vec::new(),
+        metric: header["metric"].as_str().unwrap_or("value").to_string(),
+        dataset: header["dataset"]
+            .as_str()
+            .and_then(|d| bench_data::dataset(d).ok()),
+    };
+    for (i, l) in lines.enumerate() {
+        // A torn last line (a crash mid-write) is not an evaluation.
+        let Ok(e) = serde_json::from_str::<Entry>(l) else {
+            continue;
+        };
+        let Some(v) = e.value else { continue };
+        let cell = space.parse(&e.arch).map_err(|err| Error::Line {
+            line: i + 2,
+            source: Box::new(err),
+        })?;
+        t.cells.push(cell);
+        t.values.push(v);
+    }
+    if t.cells.is_empty() {
+        return Err(Error::Empty(format!(
+            "{} has no successful evaluations",
+            path.display()
+        )));
+    }
+    Ok(t)
+}
+
+/// The training-data flags every fitting command shares.
+#[derive(clap::Args, Debug, Clone)]
+pub(crate) struct TrainArgs {
+    /// Space of the architectures (inferred from --train-from-data or --from when omitted).
+    #[arg(long, value_enum)]
+    pub(crate) space: Option<SpaceKind>,
+    /// CSV with a header and columns `arch,value` (arch in the space's string form).
+    #[arg(long)]
+    pub(crate) train: Option<PathBuf>,
+    /// N random rows of an embedded table, as DATASET:METRIC:N (e.g. nb201:baseline_accuracy:100).
+    #[arg(long)]
+    pub(crate) train_from_data: Option<String>,
+    /// A search journal (its successful evaluations).
+    #[arg(long)]
+    pub(crate) from: Option<PathBuf>,
+    /// Seed of the training rows.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) seed: u64,
+}
+
+impl TrainArgs {
+    /// The space these flags name, and whether it uses the proteins op set.
+    pub(crate) fn space(&self) -> Result<(SpaceKind, bool)> {
+        if let Some(spec) = &self.train_from_data {
+            let d = parse_spec(spec)?.0;
+            let s = resolve_dataset(self.space.or(Some(d.space)), Some(d.name))?;
+            return Ok((s.space, s.proteins));
+        }
+        if let Some(p) = &self.from {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| Error::io(format!("reading journal {}", p.display()), e))?;
+            let h: serde_json::Value = text
+                .lines()
+                .next()
+                .and_then(|l| serde_json::from_str(l).ok())
+                .ok_or_else(|| Error::Journal(format!("{}: no journal header", p.display())))?;
+            let d = h["dataset"]
+                .as_str()
+                .and_then(|d| bench_data::dataset(d).ok());
+            let kind = match (self.space, h["space"].as_str()) {
+                (Some(s), _) => s,
+                (None, Some(name)) => name.parse()?,
+                _ => return Err(Error::Config("give --space".into())),
+            };
+            return Ok((kind, d.is_some_and(|d| d.proteins)));
+        }
+        self.space
+            .map(|s| (s, false))
+            .ok_or_else(|| Error::Config("give --space (or --train-from-data)".into()))
+    }
+
+    /// Loads the training data for a space with embedded tables.
+    pub(crate) fn load<S: Sampler + TableKey>(&self, space: &S) -> Result<Training<S::Cell>> {
+        match (&self.train, &self.train_from_data, &self.from) {
+            (Some(p), None, None) => from_csv(space, p),
+            (None, Some(spec), None) => from_table(space, spec, self.seed),
+            (None, None, Some(p)) => from_journal(space, p),
+            (None, None, None) => Err(Error::Config(
+                "give --train FILE, --train-from-data DATASET:METRIC:N or --from JOURNAL".into(),
+            )),
+            _ => Err(Error::Config(
+                "give only one of --train, --train-from-data and --from".into(),
+            )),
+        }
+    }
+
+    /// Loads the training data for a space without embedded tables.
+    pub(crate) fn load_untabled<S: Sampler>(&self, space: &S) -> Result<Training<S::Cell>> {
+        match (&self.train, &self.train_from_data, &self.from) {
+            (Some(p), None, None) => from_csv(space, p),
+            (None, None, Some(p)) => from_journal(space, p),
+            _ => Err(Error::Config(format!(
+                "no embedded data for the {} space: give --train FILE or --from JOURNAL",
+                space.name()
+            ))),
+        }
+    }
+}

@@ -525,3 +525,79 @@ fn study_writes_csv_plots_and_summary() {
     assert!(!proteins_row.ends_with("– |"), "{proteins_row}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+fn wlgp_json(args: &[&str]) -> serde_json::Value {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wlgp"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// `wlgp explain` on real data: good motifs have positive effects, bad ones negative,
+/// each with a std and a count; pruning reports what it keeps of the table.
+#[test]
+fn explain_reports_motifs_and_pruning() {
+    let v = wlgp_json(&[
+        "explain",
+        "--train-from-data",
+        "nb201:baseline_accuracy:80",
+        "--json",
+        "--arch",
+        "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|",
+    ]);
+    let good = v["good"].as_array().unwrap();
+    let bad = v["bad"].as_array().unwrap();
+    assert!(!good.is_empty() && !bad.is_empty());
+    assert!(good.iter().all(|e| e["effect"].as_f64().unwrap() > 0.0));
+    assert!(bad.iter().all(|e| e["effect"].as_f64().unwrap() < 0.0));
+    assert!(good.iter().all(|e| e["std"].as_f64().unwrap() > 0.0));
+    assert!(good[0]["motif"].as_str().unwrap().len() > 2);
+    let st = &v["prune"]["stats"];
+    assert!(st["kept"].as_u64().unwrap() <= st["total"].as_u64().unwrap());
+    assert_eq!(st["total"], 15625);
+    let contributions = v["arch"]["contributions"].as_array().unwrap();
+    assert!(!contributions.is_empty());
+}
+
+/// `wlgp build` returns a parseable architecture with a prediction and, from a table, its
+/// true value; a journal works as training data too.
+#[test]
+fn build_from_table_and_from_journal() {
+    let v = wlgp_json(&["build", "--train-from-data", "cora:valid_perf:60", "--json"]);
+    let arch = v["arch"].as_str().unwrap();
+    assert!(arch.contains(':'), "{arch}");
+    assert!(v["predicted"].as_f64().unwrap() > 0.0);
+    assert!(v["true_percentile"].as_f64().unwrap() > 0.0);
+    let dir = std::env::temp_dir().join(format!("wlgp-build-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let j = dir.join("j.jsonl");
+    wlgp_json(&[
+        "search",
+        "--dataset",
+        "nb201",
+        "--budget",
+        "30",
+        "--journal",
+        j.to_str().unwrap(),
+        "--json",
+    ]);
+    let v = wlgp_json(&["build", "--from", j.to_str().unwrap(), "--json"]);
+    assert!(v["arch"].as_str().unwrap().starts_with('|'));
+    let v = wlgp_json(&[
+        "explain",
+        "--from",
+        j.to_str().unwrap(),
+        "--json",
+        "--top",
+        "3",
+    ]);
+    assert_eq!(v["training"], 30);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -110,60 +110,24 @@ fn truth<S: Sampler + TableKey>(
 struct PruneReport {
     z: f64,
     dropped: Vec<String>,
-    kept_cells: Option<usize>,
-    total_cells: Option<usize>,
-    /// Share of the table's top 1% inside the pruned space.
-    top1_share_kept: Option<f64>,
-    mean_inside: Option<f64>,
-    mean_outside: Option<f64>,
+    /// Measured on the whole space, where it is finite and from an embedded table.
+    stats: Option<explain::PruneStats>,
 }
 
 fn prune_report<S: Sampler + TableKey>(space: &S, f: &Fitted<S::Cell>, z: f64) -> PruneReport {
     let bad = explain::harmful(&f.effects, z, 1);
-    let mut r = PruneReport {
+    let stats = truth(space, &f.t).and_then(|(obj, vals)| {
+        let maximize = <TableObjective as Objective<S>>::kind(&obj).maximize;
+        let all = space.enumerate()?;
+        Some(explain::prune_stats(
+            space, &f.gp, &bad, &all, &vals, maximize,
+        ))
+    });
+    PruneReport {
         z,
         dropped: bad.iter().map(|e| e.motif.clone()).collect(),
-        kept_cells: None,
-        total_cells: None,
-        top1_share_kept: None,
-        mean_inside: None,
-        mean_outside: None,
-    };
-    let Some(all) = space.enumerate() else {
-        return r;
-    };
-    let cfg = f.gp.wl_config();
-    let archs: Vec<_> = all.iter().map(|c| space.lower(c)).collect();
-    let keep: Vec<bool> = wl::features_batch(&archs, &cfg)
-        .iter()
-        .map(|x| explain::keeps(x, &bad))
-        .collect();
-    r.total_cells = Some(all.len());
-    r.kept_cells = Some(keep.iter().filter(|&&k| k).count());
-    if let Some((obj, vals)) = truth(space, &f.t) {
-        let kind = <TableObjective as Objective<S>>::kind(&obj);
-        let mut order: Vec<usize> = (0..vals.len()).collect();
-        order.sort_by(|&a, &b| {
-            if kind.maximize {
-                vals[b].total_cmp(&vals[a])
-            } else {
-                vals[a].total_cmp(&vals[b])
-            }
-        });
-        let top = order.len().div_ceil(100);
-        r.top1_share_kept =
-            Some(order[..top].iter().filter(|&&i| keep[i]).count() as f64 / top as f64);
-        let mean = |inside: bool| {
-            let v: Vec<f64> = (0..vals.len())
-                .filter(|&i| keep[i] == inside)
-                .map(|i| vals[i])
-                .collect();
-            (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
-        };
-        r.mean_inside = mean(true);
-        r.mean_outside = mean(false);
+        stats,
     }
-    r
 }
 
 #[derive(Serialize)]
@@ -286,20 +250,16 @@ fn explain_in<S: Sampler + TableKey>(space: &S, f: Fitted<S::Cell>, a: &ExplainA
                 .join(", ")
         }
     );
-    if let (Some(k), Some(t)) = (pr.kept_cells, pr.total_cells) {
+    if let Some(st) = &pr.stats {
         let _ = writeln!(
             s,
-            "Pruned space: {k} of {t} cells ({:.1}%)",
-            100.0 * k as f64 / t as f64
-        );
-    }
-    if let Some(share) = pr.top1_share_kept {
-        let _ = writeln!(
-            s,
-            "It keeps {:.1}% of the table's top 1%; mean true value inside {:.4}, outside {}",
-            100.0 * share,
-            pr.mean_inside.unwrap_or(f64::NAN),
-            pr.mean_outside.map_or("–".into(), |v| format!("{v:.4}"))
+            "Pruned space: {} of {} cells ({:.1}%); it keeps {:.1}% of the table's top 1%; mean true value inside {}, outside {}",
+            st.kept,
+            st.total,
+            100.0 * st.kept as f64 / st.total as f64,
+            100.0 * st.top1_kept,
+            st.mean_inside.map_or("–".into(), |v| format!("{v:.4}")),
+            st.mean_outside.map_or("–".into(), |v| format!("{v:.4}"))
         );
     }
     if let Some(r) = &report.arch {

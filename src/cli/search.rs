@@ -97,6 +97,10 @@ pub(crate) struct BoArgs {
     pub(crate) pool_random: usize,
     #[command(flatten)]
     pub(crate) surrogate: SurrogateArgs,
+    /// Search the pruned space: each round, skip candidates containing an operation or
+    /// connection whose motif hurts by more than Z posterior standard deviations.
+    #[arg(long, value_name = "Z")]
+    pub(crate) prune: Option<f64>,
     /// Regularised evolution: population size.
     #[arg(long, default_value_t = 30)]
     population: usize,
@@ -170,6 +174,7 @@ impl BoArgs {
                 mutations: a.pool_mutations,
                 random: a.pool_random,
             },
+            prune: a.prune,
             evolution: EvolutionConfig {
                 population: a.population,
                 tournament: a.tournament,

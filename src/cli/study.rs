@@ -63,6 +63,22 @@ pub(crate) struct StudyArgs {
     /// Seeds (random training sets) per predictor size.
     #[arg(long, default_value_t = 3)]
     predictor_seeds: u64,
+    /// Datasets of the explain study (built architecture, pruning).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "nb201,cora,computers,arxiv"
+    )]
+    explain_datasets: Vec<String>,
+    /// Evaluated architectures the explain study fits on.
+    #[arg(long, value_delimiter = ',', default_value = "50,100,200")]
+    explain_sizes: Vec<usize>,
+    /// Seeds per explain-study size.
+    #[arg(long, default_value_t = 10)]
+    explain_seeds: u64,
+    /// Skip the explain study.
+    #[arg(long)]
+    no_explain: bool,
     /// Skip the searches.
     #[arg(long)]
     no_search: bool,
@@ -193,6 +209,34 @@ pub(crate) fn study(a: &StudyArgs) -> Result<()> {
             study::plot_predictor(&p, d.name, &rows, &models)?;
             let _ = writeln!(md, "![{0} Spearman](spearman_{0}.svg)\n", d.name);
         }
+    }
+    if !a.no_explain {
+        let ds = datasets(&a.explain_datasets)?;
+        let pb = bar(
+            ds.len() as u64 * a.explain_sizes.len() as u64 * a.explain_seeds,
+            "explain fits",
+        );
+        let mut rows = Vec::new();
+        for d in &ds {
+            rows.extend(study::explain_study(
+                d,
+                &a.explain_sizes,
+                a.explain_seeds,
+                2.0,
+                bo.surrogate.skip.as_wire(),
+                &|| pb.inc(1),
+            )?);
+        }
+        pb.finish_and_clear();
+        let p = a.out.join("explain.csv");
+        let mut w = csv::Writer::from_path(&p)
+            .map_err(|e| Error::Config(format!("{}: {e}", p.display())))?;
+        for r in &rows {
+            w.serialize(r)
+                .map_err(|e| Error::Config(format!("{}: {e}", p.display())))?;
+        }
+        w.flush().map_err(io(&p))?;
+        md += &explain_table(&rows, &a.explain_sizes, a.explain_seeds);
     }
     let p = a.out.join("summary.md");
     std::fs::write(&p, &md).map_err(io(&p))?;
@@ -345,5 +389,55 @@ fn predictor_tables(rows: &[PredictorRow], cfg: &PredictorConfig) -> String {
         }
         md.push('\n');
     }
+    md
+}
+
+/// Built-architecture percentile and pruning per dataset and size.
+fn explain_table(rows: &[study::ExplainRow], sizes: &[usize], seeds: u64) -> String {
+    let mut md = format!(
+        "## Building and pruning from motifs (mean over {seeds} seeds)\n\n| dataset | N | built arch percentile | built in top 5% | best evaluated percentile | pruned space (share of table) | top-1% kept | most frequent top motif |\n|---|---|---|---|---|---|---|---|\n"
+    );
+    let mut names: Vec<&str> = Vec::new();
+    for r in rows {
+        if !names.contains(&r.dataset) {
+            names.push(r.dataset);
+        }
+    }
+    for d in names {
+        for &n in sizes {
+            let v: Vec<&study::ExplainRow> = rows
+                .iter()
+                .filter(|r| r.dataset == d && r.size == n)
+                .collect();
+            if v.is_empty() {
+                continue;
+            }
+            let k = v.len() as f64;
+            let mean =
+                |f: &dyn Fn(&study::ExplainRow) -> f64| v.iter().map(|r| f(r)).sum::<f64>() / k;
+            let mut counts: Vec<(String, usize)> = Vec::new();
+            for r in &v {
+                let first = r.top_motifs.split("; ").next().unwrap_or("").to_string();
+                match counts.iter_mut().find(|c| c.0 == first) {
+                    Some(c) => c.1 += 1,
+                    None => counts.push((first, 1)),
+                }
+            }
+            counts.sort_by(|a, b| b.1.cmp(&a.1));
+            let _ = writeln!(
+                md,
+                "| {d} | {n} | {:.1} | {:.0}% | {:.1} | {:.1}% | {:.1}% | `{}` ({}/{}) |",
+                mean(&|r| r.built_percentile),
+                100.0 * mean(&|r| (r.built_percentile >= 95.0) as u8 as f64),
+                mean(&|r| r.best_evaluated_percentile),
+                100.0 * mean(&|r| r.pruned_share),
+                100.0 * mean(&|r| r.top1_kept),
+                counts[0].0,
+                counts[0].1,
+                v.len()
+            );
+        }
+    }
+    md.push('\n');
     md
 }

@@ -109,3 +109,72 @@ pub fn harmful(effects: &[MotifEffect], z: f64, max_depth: usize) -> Vec<MotifEf
 pub fn keeps(x: &Features, harmful: &[MotifEffect]) -> bool {
     harmful.iter().all(|h| x.count(h.label) == 0)
 }
+
+/// What pruning keeps of a finite space, measured against the table's true values.
+#[derive(Clone, Debug, Serialize)]
+pub struct PruneStats {
+    /// Cells of the space.
+    pub total: usize,
+    /// Cells without any harmful motif.
+    pub kept: usize,
+    /// Share of the table's top 1% that the pruned space keeps.
+    pub top1_kept: f64,
+    /// Mean true value inside the pruned space.
+    pub mean_inside: Option<f64>,
+    /// Mean true value outside it.
+    pub mean_outside: Option<f64>,
+}
+
+/// Which cells of `cells` pruning keeps, and how they compare with the true values
+/// (`values[i]` of `cells[i]`; larger is better when `maximize`).
+pub fn prune_stats<S: Sampler>(
+    space: &S,
+    gp: &Gp,
+    harmful: &[MotifEffect],
+    cells: &[S::Cell],
+    values: &[f64],
+    maximize: bool,
+) -> PruneStats {
+    use rayon::prelude::*;
+    let cfg = gp.wl_config();
+    let keep: Vec<bool> = cells
+        .par_iter()
+        .map(|c| keeps(&wl::features(&space.lower(c), &cfg), harmful))
+        .collect();
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| {
+        if maximize {
+            values[b].total_cmp(&values[a])
+        } else {
+            values[a].total_cmp(&values[b])
+        }
+    });
+    let top = order.len().div_ceil(100).max(1);
+    let mean = |inside: bool| {
+        let v: Vec<f64> = (0..values.len())
+            .filter(|&i| keep[i] == inside)
+            .map(|i| values[i])
+            .collect();
+        (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+    };
+    PruneStats {
+        total: cells.len(),
+        kept: keep.iter().filter(|&&k| k).count(),
+        top1_kept: order[..top.min(order.len())]
+            .iter()
+            .filter(|&&i| keep[i])
+            .count() as f64
+            / top as f64,
+        mean_inside: mean(true),
+        mean_outside: mean(false),
+    }
+}
+
+/// Percentile of `v` among `all` (100: nothing is better).
+pub fn percentile(all: &[f64], v: f64, maximize: bool) -> f64 {
+    let not_better = all
+        .iter()
+        .filter(|&&x| if maximize { x <= v } else { x >= v })
+        .count();
+    100.0 * not_better as f64 / all.len().max(1) as f64
+}

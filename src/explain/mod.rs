@@ -5,6 +5,6 @@ mod build;
 mod importance;
 mod motif;
 
-pub use build::{build, harmful, keeps, Built, MotifScores};
+pub use build::{build, harmful, keeps, percentile, prune_stats, Built, MotifScores, PruneStats};
 pub use importance::{contributions, motif_effects, Contribution, MotifEffect};
 pub use motif::{Motif, Provenance};

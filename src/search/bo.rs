@@ -4,6 +4,7 @@ use super::{check_budget, Evaluation, History, Objective, Recorder};
 use crate::acquisition::Acquisition;
 use crate::bench_data::MetricKind;
 use crate::error::{Error, Result};
+use crate::explain;
 use crate::gp::{Gp, GpConfig, ThompsonSample, WeightSpace};
 use crate::score::{score, Candidates, Posterior, ScoreConfig, Scored};
 use crate::space::Sampler;
@@ -75,6 +76,9 @@ pub struct BoConfig {
     pub gp: GpConfig,
     /// The candidate pool.
     pub pool: PoolConfig,
+    /// Search the pruned space: each round, drop pool cells containing an operation or
+    /// connection whose motif hurts by more than this many standard deviations.
+    pub prune: Option<f64>,
     /// Settings of the evolution baseline (used by `Method::Evolution`).
     pub evolution: super::EvolutionConfig,
 }
@@ -91,6 +95,7 @@ impl Default for BoConfig {
             batch_strategy: BatchStrategy::Believer,
             gp: GpConfig::default(),
             pool: PoolConfig::default(),
+            prune: None,
             evolution: Default::default(),
         }
     }
@@ -185,7 +190,10 @@ pub(super) fn bayesian_optimisation<S: Sampler>(
             .collect();
         let gp = Gp::fit_features(&train, &ys, &cfg.gp)?;
         let q = cfg.batch.max(1).min(budget - rec.len());
-        let source = pool(space, &cells, &ys, kind, &seen, &cfg.pool, &mut rng);
+        let mut source = pool(space, &cells, &ys, kind, &seen, &cfg.pool, &mut rng);
+        if let Some(z) = cfg.prune {
+            source = pruned(space, &gp, &cells, source, z);
+        }
         if matches!(&source, Candidates::List(p) if p.is_empty()) {
             break;
         }
@@ -210,6 +218,39 @@ pub(super) fn bayesian_optimisation<S: Sampler>(
         }
     }
     rec.finish()
+}
+
+/// The pool without the cells that contain a confidently harmful operation or connection
+/// (unchanged when nothing is confidently harmful or the kernel has no weight space).
+fn pruned<S: Sampler>(
+    space: &S,
+    gp: &Gp,
+    cells: &[S::Cell],
+    source: Candidates<S::Cell>,
+    z: f64,
+) -> Candidates<S::Cell> {
+    let Some(ws) = WeightSpace::new(gp) else {
+        return source;
+    };
+    let archs: Vec<_> = cells.iter().map(|c| space.lower(c)).collect();
+    let prov = explain::Provenance::record(&archs, &gp.wl_config());
+    let bad = explain::harmful(&explain::motif_effects(gp, &ws, &prov), z, 1);
+    if bad.is_empty() {
+        return source;
+    }
+    let list = match source {
+        Candidates::All => space.enumerate().unwrap_or_default(),
+        Candidates::List(v) => v,
+        other => return other,
+    };
+    let cfg = gp.wl_config();
+    let kept: Vec<S::Cell> = list
+        .par_iter()
+        .filter(|c| explain::keeps(&wl::features(&space.lower(c), &cfg), &bad))
+        .cloned()
+        .collect();
+    // Pruning narrows the pool; it never ends the search.
+    Candidates::List(if kept.is_empty() { list } else { kept })
 }
 
 /// This round's candidates: the whole space when it is small enough, else all

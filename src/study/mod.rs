@@ -2,9 +2,11 @@
 //! correlation against training size, and what it takes to report them: trajectories,
 //! regret (with test regret where a table has a test metric), plots and a summary.
 
+mod explain_study;
 mod plot;
 mod predictor;
 
+pub use explain_study::{explain_study, ExplainRow};
 pub use plot::{plot_effects, plot_predictor, plot_regret};
 pub use predictor::{predictor_study, PredictorConfig, PredictorRow};
 

@@ -423,7 +423,7 @@ fn explain_table(rows: &[study::ExplainRow], sizes: &[usize], seeds: u64) -> Str
                     None => counts.push((first, 1)),
                 }
             }
-            counts.sort_by(|a, b| b.1.cmp(&a.1));
+            counts.sort_by_key(|c| std::cmp::Reverse(c.1));
             let _ = writeln!(
                 md,
                 "| {d} | {n} | {:.1} | {:.0}% | {:.1} | {:.1}% | {:.1}% | `{}` ({}/{}) |",

@@ -164,41 +164,48 @@ pub enum Posterior<'a> {
     Gpu(&'a WeightSpace, &'a GpuScore),
 }
 
-/// Candidates `start..start + len` of the stream, in blocks handled in parallel: each
-/// candidate not in `exclude` goes through `each` with its thread's scratch buffers
-/// (already holding its WL features). Returns how many were not excluded and what `each`
-/// kept, in stream order.
-#[allow(clippy::too_many_arguments)]
-fn stream_chunk<S: Sampler, T: Send>(
-    space: &S,
-    source: &Candidates<S::Cell>,
-    all: &[S::Cell],
-    exclude: &HashSet<S::Cell>,
-    wl_cfg: &WlConfig,
-    start: u64,
-    len: u64,
-    each: impl Fn(&mut Scratch, u64, S::Cell) -> Option<T> + Sync,
-) -> (u64, Vec<T>) {
-    let blocks: Vec<u64> = (start..start + len).step_by(BLOCK as usize).collect();
-    let parts: Vec<(u64, Vec<T>)> = blocks
-        .par_iter()
-        .map_init(Scratch::default, |scratch, &b0| {
-            let b1 = (b0 + BLOCK).min(start + len);
-            let mut n = 0;
-            let mut out = Vec::new();
-            for (index, cell) in (b0..b1).zip(block_cells(space, source, all, b0, b1)) {
-                if exclude.contains(&cell) {
-                    continue;
+/// A candidate stream: where candidates come from, which to skip, how to featurise them.
+struct Stream<'a, S: Sampler> {
+    space: &'a S,
+    source: &'a Candidates<S::Cell>,
+    /// The listed candidates (empty for a sampled stream).
+    all: Vec<S::Cell>,
+    exclude: &'a HashSet<S::Cell>,
+    wl_cfg: WlConfig,
+}
+
+impl<S: Sampler> Stream<'_, S> {
+    /// Candidates `start..start + len`, in blocks handled in parallel: each candidate not
+    /// excluded goes through `each` with its thread's scratch buffers (already holding its
+    /// WL features). Returns how many were not excluded and what `each` kept, in order.
+    fn chunk<T: Send>(
+        &self,
+        start: u64,
+        len: u64,
+        each: impl Fn(&mut Scratch, u64, S::Cell) -> Option<T> + Sync,
+    ) -> (u64, Vec<T>) {
+        let blocks: Vec<u64> = (start..start + len).step_by(BLOCK as usize).collect();
+        let parts: Vec<(u64, Vec<T>)> = blocks
+            .par_iter()
+            .map_init(Scratch::default, |scratch, &b0| {
+                let b1 = (b0 + BLOCK).min(start + len);
+                let mut n = 0;
+                let mut out = Vec::new();
+                let cells = block_cells(self.space, self.source, &self.all, b0, b1);
+                for (index, cell) in (b0..b1).zip(cells) {
+                    if self.exclude.contains(&cell) {
+                        continue;
+                    }
+                    n += 1;
+                    scratch.features(self.space, &cell, &self.wl_cfg);
+                    out.extend(each(scratch, index, cell));
                 }
-                n += 1;
-                scratch.features(space, &cell, wl_cfg);
-                out.extend(each(scratch, index, cell));
-            }
-            (n, out)
-        })
-        .collect();
-    let n = parts.iter().map(|p| p.0).sum();
-    (n, parts.into_iter().flat_map(|p| p.1).collect())
+                (n, out)
+            })
+            .collect();
+        let n = parts.iter().map(|p| p.0).sum();
+        (n, parts.into_iter().flat_map(|p| p.1).collect())
+    }
 }
 
 /// Scores a stream of candidates with a fitted GP, skipping `exclude` (already evaluated).
@@ -239,6 +246,13 @@ pub fn score<S: Sampler>(
     if total == 0 {
         return Err(Error::Empty("no candidates to score".into()));
     }
+    let stream = Stream {
+        space,
+        source,
+        all,
+        exclude,
+        wl_cfg,
+    };
     let scored_as = |cell, index, p: Prediction| Scored {
         cell,
         index,
@@ -293,23 +307,14 @@ pub fn score<S: Sampler>(
                 None
             };
             let keep = |bound: Prediction| threshold.is_none_or(|t| acq.value(bound, best) >= t);
-            let (n, prepared) = stream_chunk(
-                space,
-                source,
-                &all,
-                exclude,
-                &wl_cfg,
-                start,
-                len,
-                |s, i, c| {
-                    let (seen, mean, total) = ws.seen(&s.features);
-                    let bound = Prediction {
-                        mean,
-                        std: (ws.signal() * total).sqrt(),
-                    };
-                    keep(bound).then_some((i, c, (seen, mean, total)))
-                },
-            );
+            let (n, prepared) = stream.chunk(start, len, |s, i, c| {
+                let (seen, mean, total) = ws.seen(&s.features);
+                let bound = Prediction {
+                    mean,
+                    std: (ws.signal() * total).sqrt(),
+                };
+                keep(bound).then_some((i, c, (seen, mean, total)))
+            });
             let mut batch = Batch::default();
             let mut meta = Vec::with_capacity(prepared.len());
             for (i, c, (seen, mean, total)) in prepared {
@@ -349,27 +354,12 @@ pub fn score<S: Sampler>(
         };
         let keep = |bound: Prediction| threshold.is_none_or(|t| acq.value(bound, best) >= t);
         let (n, batch) = match posterior {
-            Posterior::WeightSpace(ws) => stream_chunk(
-                space,
-                source,
-                &all,
-                exclude,
-                &wl_cfg,
-                start,
-                len,
-                |s, i, c| ws.predict_if(&s.features, keep).map(|p| scored_as(c, i, p)),
-            ),
+            Posterior::WeightSpace(ws) => stream.chunk(start, len, |s, i, c| {
+                ws.predict_if(&s.features, keep).map(|p| scored_as(c, i, p))
+            }),
             _ => {
-                let (n, feats) = stream_chunk(
-                    space,
-                    source,
-                    &all,
-                    exclude,
-                    &wl_cfg,
-                    start,
-                    len,
-                    |s, i, c| Some((i, c, s.features.clone())),
-                );
+                let (n, feats) =
+                    stream.chunk(start, len, |s, i, c| Some((i, c, s.features.clone())));
                 let preds =
                     gp.predict_features(&feats.iter().map(|f| f.2.clone()).collect::<Vec<_>>());
                 let batch = feats

@@ -90,19 +90,13 @@ fn fit<S: Sampler>(space: &S, t: Training<S::Cell>, s: &SurrogateArgs) -> Result
     })
 }
 
-/// True values of cells where the training data came from an embedded table.
+/// True values of every cell where the training data came from an embedded table.
 fn truth<S: Sampler + TableKey>(
     space: &S,
     t: &Training<S::Cell>,
 ) -> Option<(TableObjective, Vec<f64>)> {
-    let d = t.dataset?;
-    let mut obj = TableObjective::new(d, &t.metric).ok()?;
-    let all = space
-        .enumerate()?
-        .iter()
-        .map(|c| obj.evaluate(space, c))
-        .collect::<Result<Vec<_>>>()
-        .ok()?;
+    let mut obj = TableObjective::new(t.dataset?, &t.metric).ok()?;
+    let (_, all) = obj.every_cell(space)?.ok()?;
     Some((obj, all))
 }
 

@@ -43,6 +43,9 @@ pub(crate) fn fatal(r: Result<f64>) -> Result<Result<f64>> {
     }
 }
 
+/// Every cell of a space and its value, in the same order.
+pub type CellValues<C> = (Vec<C>, Vec<f64>);
+
 /// Looks architectures up in an embedded benchmark table.
 pub struct TableObjective {
     table: &'static Table,
@@ -70,6 +73,17 @@ impl TableObjective {
         } else {
             col.fold(f64::INFINITY, f64::min)
         }
+    }
+
+    /// Every cell of a finite space with its value, or `None` for a space too large to
+    /// enumerate.
+    pub fn every_cell<S: crate::space::Sampler + TableKey>(
+        &mut self,
+        space: &S,
+    ) -> Option<Result<CellValues<S::Cell>>> {
+        let cells = space.enumerate()?;
+        let values: Result<Vec<f64>> = cells.iter().map(|c| self.evaluate(space, c)).collect();
+        Some(values.map(|v| (cells, v)))
     }
 
     /// All values of the metric, in key order.

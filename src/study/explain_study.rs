@@ -6,7 +6,7 @@ use crate::bench_data::{metric_kind, Dataset};
 use crate::error::Result;
 use crate::explain::{self, MotifScores, Provenance};
 use crate::gp::{Gp, GpConfig, WeightSpace};
-use crate::search::{Objective, TableObjective};
+use crate::search::TableObjective;
 use crate::space::{Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -74,15 +74,10 @@ fn run<S: Sampler + TableKey>(
     progress: &(dyn Fn() + Sync),
 ) -> Result<Vec<ExplainRow>> {
     let metric = d.default_metric;
-    let mut obj = TableObjective::new(d, metric)?;
     let maximize = metric_kind(metric).maximize;
-    let cells = space
-        .enumerate()
-        .expect("embedded tables cover finite spaces");
-    let y = cells
-        .iter()
-        .map(|c| obj.evaluate(space, c))
-        .collect::<Result<Vec<f64>>>()?;
+    let (cells, y) = TableObjective::new(d, metric)?
+        .every_cell(space)
+        .expect("embedded tables cover finite spaces")?;
     let index: std::collections::HashMap<&S::Cell, usize> =
         cells.iter().enumerate().map(|(i, c)| (c, i)).collect();
     let jobs: Vec<(usize, u64)> = sizes

@@ -6,7 +6,7 @@
 use crate::bench_data::{metric_kind, Dataset};
 use crate::error::Result;
 use crate::gp::{Gp, GpConfig, WeightSpace};
-use crate::search::{Objective, TableObjective};
+use crate::search::TableObjective;
 use crate::space::{Nb201Space, NbGraphSpace, OneHot, Sampler, SpaceKind, TableKey};
 use crate::stats::{kendall, spearman};
 use crate::wl::{self, Direction, Features};
@@ -92,14 +92,9 @@ fn study_in<S: Sampler + TableKey + OneHot>(
     cfg: &PredictorConfig,
     progress: &(dyn Fn() + Sync),
 ) -> Result<Vec<PredictorRow>> {
-    let mut obj = TableObjective::new(d, metric)?;
-    let cells = space
-        .enumerate()
-        .expect("embedded tables cover finite spaces");
-    let y = cells
-        .iter()
-        .map(|c| obj.evaluate(space, c))
-        .collect::<Result<Vec<f64>>>()?;
+    let (cells, y) = TableObjective::new(d, metric)?
+        .every_cell(space)
+        .expect("embedded tables cover finite spaces")?;
     let transform = metric_kind(metric).default_transform();
     let archs: Vec<_> = cells.iter().map(|c| space.lower(c)).collect();
     // Every cell's features once per (direction, h), and its one-hot encoding.

@@ -12,6 +12,7 @@ use crate::space::{Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey};
 use crate::wl;
 use clap::Args;
 use serde::Serialize;
+use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -338,11 +339,13 @@ fn build_in<S: Sampler + TableKey>(space: &S, f: Fitted<S::Cell>, a: &BuildArgs)
         .take(a.starts.max(1))
         .map(|&i| f.t.cells[i].clone())
         .collect();
+    let evaluated: HashSet<S::Cell> = f.t.cells.iter().cloned().collect();
     let built = explain::build(
         space,
         &f.gp,
         &MotifScores::new(&f.effects),
         &starts,
+        &evaluated,
         a.max_steps,
     );
     let truth = truth(space, &f.t);

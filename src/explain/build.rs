@@ -47,12 +47,15 @@ pub struct Built<C> {
 }
 
 /// Climbs the motif score from each start, one edit at a time, to a cell no single edit
-/// improves; returns the distinct results, best GP posterior mean first.
+/// improves. The first edit is always made (to the best-scoring neighbour not in
+/// `evaluated`), so what is built is a new architecture, never one already evaluated.
+/// Returns the distinct results, best GP posterior mean first.
 pub fn build<S: Sampler>(
     space: &S,
     gp: &Gp,
     scores: &MotifScores,
     starts: &[S::Cell],
+    evaluated: &HashSet<S::Cell>,
     max_steps: usize,
 ) -> Vec<Built<S::Cell>> {
     let cfg = gp.wl_config();
@@ -61,19 +64,20 @@ pub fn build<S: Sampler>(
     let mut out = Vec::new();
     for start in starts {
         let mut cell = start.clone();
-        let mut score = scores.score(&feat(&cell));
+        let mut score = f64::NEG_INFINITY;
         let mut steps = 0;
-        while steps < max_steps {
+        while steps < max_steps.max(1) {
             let best = space
                 .neighbours(&cell)
                 .into_iter()
+                .filter(|n| !evaluated.contains(n))
                 .map(|n| {
                     let s = scores.score(&feat(&n));
                     (n, s)
                 })
                 .max_by(|a, b| a.1.total_cmp(&b.1));
             match best {
-                Some((n, s)) if s > score + 1e-12 => {
+                Some((n, s)) if steps == 0 || s > score + 1e-12 => {
                     cell = n;
                     score = s;
                     steps += 1;
@@ -81,7 +85,7 @@ pub fn build<S: Sampler>(
                 _ => break,
             }
         }
-        if seen.insert(cell.clone()) {
+        if steps > 0 && seen.insert(cell.clone()) {
             let prediction = gp.predict_features(&[feat(&cell)])[0];
             out.push(Built {
                 cell,

@@ -109,7 +109,15 @@ fn run<S: Sampler + TableKey>(
                 }
             });
             let starts: Vec<S::Cell> = order.iter().take(5).map(|&i| train[i].clone()).collect();
-            let built = explain::build(space, &gp, &MotifScores::new(&effects), &starts, 50);
+            let evaluated: std::collections::HashSet<S::Cell> = train.iter().cloned().collect();
+            let built = explain::build(
+                space,
+                &gp,
+                &MotifScores::new(&effects),
+                &starts,
+                &evaluated,
+                50,
+            );
             let b = &built[0].cell;
             let built_percentile = explain::percentile(&y, y[index[b]], maximize);
             let best_evaluated_percentile = explain::percentile(&y, ytr[order[0]], maximize);

@@ -601,3 +601,62 @@ fn build_from_table_and_from_journal() {
     assert_eq!(v["training"], 30);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Bad input to the new commands: one line, exit 2, no panic.
+#[test]
+fn explain_build_study_reject_bad_input() {
+    for (args, want) in [
+        (
+            vec![
+                "explain",
+                "--train-from-data",
+                "nb201:baseline_accuracy:30",
+                "--arch",
+                "garbage",
+            ],
+            "cannot parse nb201 architecture",
+        ),
+        (
+            vec!["build", "--from", "/nonexistent.jsonl", "--space", "nb201"],
+            "reading journal",
+        ),
+        (
+            vec!["explain", "--from", "Cargo.toml", "--space", "nb201"],
+            "no journal header",
+        ),
+        (
+            vec![
+                "score",
+                "--train-from-data",
+                "nb201:baseline_accuracy:30",
+                "--acquisition",
+                "ts",
+            ],
+            "wlgp score ranks by",
+        ),
+        (
+            vec!["study", "--datasets", "nope", "--out", "/tmp/wlgp-never"],
+            "unknown dataset `nope`",
+        ),
+        (
+            vec![
+                "build",
+                "--train-from-data",
+                "nb201:baseline_accuracy:30",
+                "--train",
+                "x.csv",
+            ],
+            "only one of",
+        ),
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_wlgp"))
+            .args(&args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+        assert!(!err.contains("panicked"));
+    }
+}

@@ -1,6 +1,7 @@
 //! Candidate scoring: function-space vs weight-space posterior at n = 100, 1,000, 4,000
 //! real NB201 training points (10,000 candidates each), and end-to-end streaming scoring
-//! (sampling, lowering, WL features, posterior, EI, top-k) in candidates/s.
+//! (sampling, lowering, WL features, posterior, EI, top-k) in candidates/s, for NB201
+//! and DARTS.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rand::SeedableRng;
@@ -71,6 +72,32 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
+    // End to end on DARTS genotypes (timing-only targets: there is no DARTS table).
+    let d = wlgp::space::DartsSpace::default();
+    let (gp, train) = wlgp::bench_data::timing_gp_darts(1_000, 3).expect("fit");
+    let ws = WeightSpace::new(&gp).expect("dot kernel");
+    let exclude: HashSet<_> = train.into_iter().collect();
+    let sc = ScoreConfig {
+        acquisition: Acquisition::Ei,
+        top: 10,
+        chunk: 65_536,
+    };
+    let m = 200_000u64;
+    g.throughput(Throughput::Elements(m));
+    g.bench_function(BenchmarkId::new("end-to-end-darts-sampled", 1_000), |b| {
+        b.iter(|| {
+            score(
+                &d,
+                &gp,
+                &Candidates::Sample { n: m, seed: 1 },
+                &exclude,
+                Posterior::WeightSpace(&ws),
+                &sc,
+                &|_| {},
+            )
+            .expect("score")
+        })
+    });
     g.finish();
 }
 

@@ -1,8 +1,10 @@
 //! The embedded benchmark tables (converted by scripts/convert_benchmarks.py, provenance
 //! in data/PROVENANCE.md) and what their metrics mean.
 
+mod fixtures;
 mod table;
 
+pub use fixtures::{timing_gp_darts, timing_gp_nb201};
 pub use table::Table;
 
 use crate::error::{Error, Result};

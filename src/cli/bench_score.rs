@@ -4,60 +4,16 @@
 
 use super::bench::{best_of, Row};
 use crate::acquisition::Acquisition;
-use crate::bench_data::dataset;
+use crate::bench_data::{timing_gp_darts, timing_gp_nb201};
 use crate::error::Result;
-use crate::gp::{Gp, GpConfig, Transform, WeightSpace};
+use crate::gp::{Gp, WeightSpace};
 use crate::gpu::{GpuContext, GpuScore};
 use crate::score::{score, Candidates, Posterior, ScoreConfig};
-use crate::search::{Objective, TableObjective};
 use crate::space::{DartsSpace, Nb201Space, Sampler, Space};
 use crate::wl;
-use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use std::collections::HashSet;
 use std::sync::Arc;
-
-/// A GP on `n` random rows of the NB201 table (h = 2, as the sizes are timed).
-fn nb201_gp(n: usize, seed: u64) -> Result<(Gp, Vec<[u8; 6]>)> {
-    let s = Nb201Space::default();
-    let mut obj = TableObjective::new(dataset("nb201")?, "baseline_accuracy")?;
-    let mut cells = s.enumerate().expect("finite");
-    cells.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
-    cells.truncate(n);
-    let y = cells
-        .iter()
-        .map(|c| obj.evaluate(&s, c))
-        .collect::<Result<Vec<_>>>()?;
-    let archs: Vec<_> = cells.iter().map(|c| s.lower(c)).collect();
-    Ok((Gp::fit(&archs, &y, &gp_config())?, cells))
-}
-
-fn gp_config() -> GpConfig {
-    GpConfig {
-        hs: vec![2],
-        transform: Transform::NegLogError { scale: 100.0 },
-        ..Default::default()
-    }
-}
-
-/// DARTS has no embedded table: timing-only targets from the genotype's operation counts
-/// (separable convolutions up, pooling down). These are not accuracies and are never
-/// reported as such; they only give the GP something to fit.
-fn darts_gp(n: usize, seed: u64) -> Result<(Gp, Vec<crate::space::darts::DartsCell>)> {
-    let s = DartsSpace::default();
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    let cells: Vec<_> = (0..n).map(|_| s.sample(&mut rng)).collect();
-    let y: Vec<f64> = cells
-        .iter()
-        .map(|c| {
-            let g = s.format(c);
-            0.9 + 0.003 * g.matches("sep_conv").count() as f64
-                - 0.002 * g.matches("pool").count() as f64
-        })
-        .collect();
-    let archs: Vec<_> = cells.iter().map(|c| s.lower(c)).collect();
-    Ok((Gp::fit(&archs, &y, &gp_config())?, cells))
-}
 
 /// Function space vs weight space at each training size, then end to end.
 pub(crate) fn rows(
@@ -70,7 +26,7 @@ pub(crate) fn rows(
     let s = Nb201Space::default();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
     for &n in sizes {
-        let (gp, _) = nb201_gp(n, 1)?;
+        let (gp, _) = timing_gp_nb201(n, 1)?;
         let ws = WeightSpace::new(&gp).expect("dot kernel");
         // The function-space path costs O(n^2) per candidate: fewer candidates at large n.
         let m = (2_000_000 / (n * n / 100).max(1)).clamp(50, 10_000);
@@ -103,12 +59,12 @@ pub(crate) fn rows(
         }
     }
     let n = 1_000;
-    let (gp, train) = nb201_gp(n, 2)?;
+    let (gp, train) = timing_gp_nb201(n, 2)?;
     rows.extend(end_to_end(
         &s, "nb201", &gp, &train, candidates, repeats, gpu,
     )?);
     let d = DartsSpace::default();
-    let (gp, train) = darts_gp(n, 3)?;
+    let (gp, train) = timing_gp_darts(n, 3)?;
     rows.extend(end_to_end(
         &d, "darts", &gp, &train, candidates, repeats, gpu,
     )?);

@@ -8,7 +8,9 @@ use crate::error::{Error, Result};
 use crate::explain::{self, Built, MotifEffect, MotifScores, Provenance};
 use crate::gp::{Gp, WeightSpace};
 use crate::search::{Objective, TableObjective};
-use crate::space::{Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey};
+use crate::space::{
+    DartsSpace, Nb101Space, Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey,
+};
 use crate::wl;
 use clap::Args;
 use serde::Serialize;
@@ -91,14 +93,30 @@ fn fit<S: Sampler>(space: &S, t: Training<S::Cell>, s: &SurrogateArgs) -> Result
     })
 }
 
-/// True values of every cell where the training data came from an embedded table.
-fn truth<S: Sampler + TableKey>(
-    space: &S,
+/// The table's view of the space, where the training data came from an embedded table.
+struct Truth<'a, C> {
+    /// Every cell's value, in enumeration order.
+    all: Vec<f64>,
+    maximize: bool,
+    value: ValueOf<'a, C>,
+}
+
+/// Looks a cell's value up in the table.
+type ValueOf<'a, C> = Box<dyn Fn(&C) -> Option<f64> + 'a>;
+
+fn truth<'a, S: Sampler + TableKey>(
+    space: &'a S,
     t: &Training<S::Cell>,
-) -> Option<(TableObjective, Vec<f64>)> {
+) -> Option<Truth<'a, S::Cell>> {
     let mut obj = TableObjective::new(t.dataset?, &t.metric).ok()?;
     let (_, all) = obj.every_cell(space)?.ok()?;
-    Some((obj, all))
+    let maximize = <TableObjective as Objective<S>>::kind(&obj).maximize;
+    let obj = std::cell::RefCell::new(obj);
+    Some(Truth {
+        all,
+        maximize,
+        value: Box::new(move |c| obj.borrow_mut().evaluate(space, c).ok()),
+    })
 }
 
 #[derive(Serialize)]
@@ -109,13 +127,17 @@ struct PruneReport {
     stats: Option<explain::PruneStats>,
 }
 
-fn prune_report<S: Sampler + TableKey>(space: &S, f: &Fitted<S::Cell>, z: f64) -> PruneReport {
+fn prune_report<S: Sampler>(
+    space: &S,
+    f: &Fitted<S::Cell>,
+    z: f64,
+    truth: Option<&Truth<S::Cell>>,
+) -> PruneReport {
     let bad = explain::harmful(&f.effects, z, 1);
-    let stats = truth(space, &f.t).and_then(|(obj, vals)| {
-        let maximize = <TableObjective as Objective<S>>::kind(&obj).maximize;
+    let stats = truth.and_then(|t| {
         let all = space.enumerate()?;
         Some(explain::prune_stats(
-            space, &f.gp, &bad, &all, &vals, maximize,
+            space, &f.gp, &bad, &all, &t.all, t.maximize,
         ))
     });
     PruneReport {
@@ -146,7 +168,12 @@ struct ArchReport {
     contributions: Vec<explain::Contribution>,
 }
 
-fn explain_in<S: Sampler + TableKey>(space: &S, f: Fitted<S::Cell>, a: &ExplainArgs) -> Result<()> {
+fn explain_in<S: Sampler>(
+    space: &S,
+    f: Fitted<S::Cell>,
+    a: &ExplainArgs,
+    truth: Option<Truth<S::Cell>>,
+) -> Result<()> {
     let shown: Vec<&MotifEffect> = f
         .effects
         .iter()
@@ -192,7 +219,7 @@ fn explain_in<S: Sampler + TableKey>(space: &S, f: Fitted<S::Cell>, a: &ExplainA
         },
         good,
         bad,
-        prune: prune_report(space, &f, a.prune_z),
+        prune: prune_report(space, &f, a.prune_z, truth.as_ref()),
         arch,
     };
     if let Some(p) = &a.plot {
@@ -323,7 +350,12 @@ struct BuildReport {
     alternatives: Vec<BuiltRow>,
 }
 
-fn build_in<S: Sampler + TableKey>(space: &S, f: Fitted<S::Cell>, a: &BuildArgs) -> Result<()> {
+fn build_in<S: Sampler>(
+    space: &S,
+    f: Fitted<S::Cell>,
+    a: &BuildArgs,
+    truth: Option<Truth<S::Cell>>,
+) -> Result<()> {
     let kind = crate::bench_data::metric_kind(&f.t.metric);
     let mut order: Vec<usize> = (0..f.t.cells.len()).collect();
     order.sort_by(|&x, &y| {
@@ -348,27 +380,12 @@ fn build_in<S: Sampler + TableKey>(space: &S, f: Fitted<S::Cell>, a: &BuildArgs)
         &evaluated,
         a.max_steps,
     );
-    let truth = truth(space, &f.t);
     let row = |b: &Built<S::Cell>| {
-        let (tv, tp) = match &truth {
-            Some((obj, all)) => {
-                let mut o = TableObjective::new(f.t.dataset.expect("table"), &f.t.metric).ok();
-                let v = o.as_mut().and_then(|o| o.evaluate(space, &b.cell).ok());
-                let better_or_eq = |x: f64, y: f64| {
-                    if <TableObjective as Objective<S>>::kind(obj).maximize {
-                        x <= y
-                    } else {
-                        x >= y
-                    }
-                };
-                let pct = v.map(|v| {
-                    100.0 * all.iter().filter(|&&x| better_or_eq(x, v)).count() as f64
-                        / all.len() as f64
-                });
-                (v, pct)
-            }
-            None => (None, None),
-        };
+        let tv = truth.as_ref().and_then(|t| (t.value)(&b.cell));
+        let tp = truth
+            .as_ref()
+            .zip(tv)
+            .map(|(t, v)| explain::percentile(&t.all, v, t.maximize));
         BuiltRow {
             arch: space.format(&b.cell),
             predicted: f.gp.to_original(b.prediction.mean),
@@ -422,45 +439,66 @@ fn build_in<S: Sampler + TableKey>(space: &S, f: Fitted<S::Cell>, a: &BuildArgs)
     super::out(&s)
 }
 
-/// Runs `f` on the space the training flags name, fitted.
-fn with_space(
-    data: &TrainArgs,
-    surrogate: &SurrogateArgs,
-    nb201: impl FnOnce(&Nb201Space, Fitted<[u8; 6]>) -> Result<()>,
-    nbgraph: impl FnOnce(&NbGraphSpace, Fitted<crate::space::nbgraph::NbGraphCell>) -> Result<()>,
-) -> Result<()> {
+/// What runs on a fitted space (explain or build).
+trait OnFitted {
+    fn run<S: Sampler>(
+        &self,
+        space: &S,
+        f: Fitted<S::Cell>,
+        truth: Option<Truth<S::Cell>>,
+    ) -> Result<()>;
+}
+
+impl OnFitted for ExplainArgs {
+    fn run<S: Sampler>(&self, s: &S, f: Fitted<S::Cell>, t: Option<Truth<S::Cell>>) -> Result<()> {
+        explain_in(s, f, self, t)
+    }
+}
+
+impl OnFitted for BuildArgs {
+    fn run<S: Sampler>(&self, s: &S, f: Fitted<S::Cell>, t: Option<Truth<S::Cell>>) -> Result<()> {
+        build_in(s, f, self, t)
+    }
+}
+
+/// Fits on the space the training flags name and runs `r` there; spaces with embedded
+/// tables also get the table's true values.
+fn with_space(data: &TrainArgs, surrogate: &SurrogateArgs, r: &impl OnFitted) -> Result<()> {
+    fn tabled<S: Sampler + TableKey>(
+        s: &S,
+        data: &TrainArgs,
+        surrogate: &SurrogateArgs,
+        r: &impl OnFitted,
+    ) -> Result<()> {
+        let f = fit(s, data.load(s)?, surrogate)?;
+        let t = truth(s, &f.t);
+        r.run(s, f, t)
+    }
+    fn untabled<S: Sampler>(
+        s: &S,
+        data: &TrainArgs,
+        surrogate: &SurrogateArgs,
+        r: &impl OnFitted,
+    ) -> Result<()> {
+        r.run(s, fit(s, data.load_untabled(s)?, surrogate)?, None)
+    }
     let (kind, proteins) = data.space()?;
+    let wire = surrogate.skip.as_wire();
     match kind {
-        SpaceKind::Nb201 => {
-            let s = Nb201Space { skip_as_wire: surrogate.skip.as_wire() };
-            nb201(&s, fit(&s, data.load(&s)?, surrogate)?)
-        }
-        SpaceKind::Nbgraph => {
-            let s = NbGraphSpace::new(proteins);
-            nbgraph(&s, fit(&s, data.load(&s)?, surrogate)?)
-        }
-        SpaceKind::Nb101 | SpaceKind::Darts | SpaceKind::Json => {
-            Err(Error::Config(format!(
-                "explain and build work on the spaces with embedded tables (nb201, nbgraph) for now, not {kind:?}"
-            )))
-        }
+        SpaceKind::Nb201 => tabled(&Nb201Space { skip_as_wire: wire }, data, surrogate, r),
+        SpaceKind::Nbgraph => tabled(&NbGraphSpace::new(proteins), data, surrogate, r),
+        SpaceKind::Darts => untabled(&DartsSpace { skip_as_wire: wire }, data, surrogate, r),
+        SpaceKind::Nb101 => untabled(&Nb101Space, data, surrogate, r),
+        SpaceKind::Json => Err(Error::Config(
+            "the json space has no sampler: nothing to build or prune".into(),
+        )),
     }
 }
 
 pub(crate) fn explain(a: &ExplainArgs) -> Result<()> {
-    with_space(
-        &a.data,
-        &a.surrogate,
-        |s, f| explain_in(s, f, a),
-        |s, f| explain_in(s, f, a),
-    )
+    with_space(&a.data, &a.surrogate, a)
 }
 
 pub(crate) fn build(a: &BuildArgs) -> Result<()> {
-    with_space(
-        &a.data,
-        &a.surrogate,
-        |s, f| build_in(s, f, a),
-        |s, f| build_in(s, f, a),
-    )
+    with_space(&a.data, &a.surrogate, a)
 }

@@ -472,8 +472,8 @@ fn score_reads_a_training_csv_and_rejects_bad_ones() {
 fn study_writes_csv_plots_and_summary() {
     let dir = std::env::temp_dir().join(format!("wlgp-study-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wlgp"))
-        .args([
+    let out = wlgp(
+        &[
             "study",
             "--datasets",
             "nb201,proteins",
@@ -490,15 +490,11 @@ fn study_writes_csv_plots_and_summary() {
             "--predictor-seeds",
             "1",
             "--out",
-        ])
-        .arg(&dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+            dir.to_str().unwrap(),
+        ],
+        "",
     );
+    assert!(out.status.success(), "{}", text(&out.stderr));
     for f in [
         "runs.csv",
         "predictor.csv",
@@ -527,15 +523,8 @@ fn study_writes_csv_plots_and_summary() {
 }
 
 fn wlgp_json(args: &[&str]) -> serde_json::Value {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wlgp"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = wlgp(args, "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -649,11 +638,8 @@ fn explain_build_study_reject_bad_input() {
             "only one of",
         ),
     ] {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_wlgp"))
-            .args(&args)
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
+        let out = wlgp(&args, "");
+        let err = text(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains(want), "{args:?}: {err}");
         assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
@@ -670,10 +656,10 @@ fn explain_and_build_on_darts_from_csv() {
     let dir = std::env::temp_dir().join(format!("wlgp-darts-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wlgp"))
-        .args(["sample", "--space", "darts", "--n", "150", "--seed", "4"])
-        .output()
-        .unwrap();
+    let out = wlgp(
+        &["sample", "--space", "darts", "--n", "150", "--seed", "4"],
+        "",
+    );
     let mut csv = String::from("arch,value\n");
     for g in String::from_utf8(out.stdout).unwrap().lines() {
         let v = 0.9 + 0.003 * g.matches("sep_conv").count() as f64

@@ -147,6 +147,21 @@ impl SurrogateArgs {
     }
 }
 
+/// A progress bar on stderr for `len` steps of `what`, with elapsed time and an estimate
+/// of what is left (indicatif hides it when stderr is not a terminal).
+pub(crate) fn progress_bar(len: u64, what: &str) -> indicatif::ProgressBar {
+    let pb = indicatif::ProgressBar::new(len);
+    pb.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {msg} [{bar:30}] {pos}/{len} {elapsed_precise} (eta {eta})",
+        )
+        .expect("static template")
+        .progress_chars("=> "),
+    );
+    pb.set_message(what.to_string());
+    pb
+}
+
 /// Acquisition function names on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub(crate) enum AcquisitionArg {

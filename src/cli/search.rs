@@ -14,7 +14,6 @@ use crate::space::{
 };
 use crate::stats::mean_se;
 use clap::{Args, Parser};
-use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -320,17 +319,6 @@ fn run_one(
     }
 }
 
-fn bar(len: u64, what: &str) -> ProgressBar {
-    let pb = ProgressBar::new(len);
-    pb.set_style(
-        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} {elapsed_precise}")
-            .expect("static template")
-            .progress_chars("=> "),
-    );
-    pb.set_message(what.to_string());
-    pb
-}
-
 /// A search on the user's own command instead of a table.
 fn run_cmd<S: Sampler>(
     space: &S,
@@ -384,7 +372,7 @@ pub(crate) fn search(a: &SearchArgs) -> Result<()> {
                 "--objective-cmd replaces --dataset and --metric".into(),
             ));
         }
-        let pb = bar(a.budget as u64, &format!("{:?} on `{cmd}`", a.method));
+        let pb = super::progress_bar(a.budget as u64, &format!("{:?} on `{cmd}`", a.method));
         let mut on_eval = |e: &Evaluation| {
             pb.inc(1);
             pb.set_message(format!("best {:.4}", e.best_so_far));
@@ -406,7 +394,7 @@ pub(crate) fn search(a: &SearchArgs) -> Result<()> {
     } else {
         let (d, metric) = a.target()?;
         let cfg = bo_config(a, &metric)?;
-        let pb = bar(
+        let pb = super::progress_bar(
             a.budget as u64,
             &format!("{:?} on {}:{metric}", a.method, d.name),
         );
@@ -486,7 +474,7 @@ pub(crate) fn compare(c: &CompareArgs) -> Result<()> {
         .copied()
         .flat_map(|m| (0..c.seeds).map(move |s| (m, s)))
         .collect();
-    let pb = bar(jobs.len() as u64, &format!("{}:{metric}", d.name));
+    let pb = super::progress_bar(jobs.len() as u64, &format!("{}:{metric}", d.name));
     let results: Vec<(Method, Outcome)> = jobs
         .par_iter()
         .map(|&(m, s)| {

@@ -7,7 +7,6 @@ use crate::error::{Error, Result};
 use crate::search::Method;
 use crate::study::{self, PredictorConfig, PredictorRow, StudyRun, Summary};
 use clap::{Args, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -90,19 +89,6 @@ pub(crate) struct StudyArgs {
     out: PathBuf,
 }
 
-fn bar(len: u64, what: &str) -> ProgressBar {
-    let pb = ProgressBar::new(len);
-    pb.set_style(
-        ProgressStyle::with_template(
-            "{spinner} {msg} [{bar:30}] {pos}/{len} {elapsed_precise} (eta {eta})",
-        )
-        .expect("static template")
-        .progress_chars("=> "),
-    );
-    pb.set_message(what.to_string());
-    pb
-}
-
 fn datasets(names: &[String]) -> Result<Vec<&'static Dataset>> {
     if names.is_empty() {
         return Ok(bench_data::datasets().iter().collect());
@@ -163,7 +149,7 @@ pub(crate) fn study(a: &StudyArgs) -> Result<()> {
                 .map(|c| c.1.clone())
                 .expect("one per dataset")
         };
-        let pb = bar(jobs.len() as u64, "searches");
+        let pb = super::progress_bar(jobs.len() as u64, "searches");
         let wire = bo.surrogate.skip.as_wire();
         let runs = study::run_searches(&jobs, &config, wire, &|| pb.inc(1))?;
         pb.finish_and_clear();
@@ -184,7 +170,7 @@ pub(crate) fn study(a: &StudyArgs) -> Result<()> {
             ..Default::default()
         };
         let ds = datasets(&a.predictor_datasets)?;
-        let pb = bar(
+        let pb = super::progress_bar(
             ds.len() as u64 * cfg.sizes.len() as u64 * cfg.seeds,
             "predictor fits",
         );
@@ -212,7 +198,7 @@ pub(crate) fn study(a: &StudyArgs) -> Result<()> {
     }
     if !a.no_explain {
         let ds = datasets(&a.explain_datasets)?;
-        let pb = bar(
+        let pb = super::progress_bar(
             ds.len() as u64 * a.explain_sizes.len() as u64 * a.explain_seeds,
             "explain fits",
         );

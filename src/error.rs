@@ -60,6 +60,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A failure inside the assessor's tensor library (shapes, out of memory).
+    #[error("assessor network: {0}")]
+    Network(#[from] candle_core::Error),
 }
 
 impl Error {

@@ -6,6 +6,7 @@
 //! Bayesian optimisation ([`search`]) uses it to choose what to evaluate next.
 
 pub mod acquisition;
+pub mod assess;
 pub mod bench_data;
 pub mod cli;
 pub mod error;

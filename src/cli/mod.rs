@@ -242,10 +242,23 @@ pub fn run(cli: Cli) -> Result<()> {
         None => DeviceChoice::from_env()?,
     };
     match cli.command {
-        None => search::search(&search::SearchArgs::default_args()),
-        Some(Command::Search(a)) => search::search(&a),
-        Some(Command::Compare(a)) => search::compare(&a),
-        Some(Command::Study(a)) => study::study(&a),
+        None => {
+            let mut a = search::SearchArgs::default_args();
+            a.bo.device = device;
+            search::search(&a)
+        }
+        Some(Command::Search(mut a)) => {
+            a.bo.device = device;
+            search::search(&a)
+        }
+        Some(Command::Compare(mut a)) => {
+            a.search.bo.device = device;
+            search::compare(&a)
+        }
+        Some(Command::Study(mut a)) => {
+            a.bo.device = device;
+            study::study(&a, device)
+        }
         Some(Command::Explain(a)) => explain::explain(&a),
         Some(Command::Build(a)) => explain::build(&a),
         Some(Command::Evaluate(a)) => evaluate::evaluate(&a),

@@ -5,8 +5,11 @@ use crate::acquisition::Acquisition;
 use crate::bench_data::{metric_kind, Dataset};
 use crate::error::Error;
 use crate::error::Result;
+use crate::assess::{AssessorConfig, GraphConfig};
+use crate::gpu::DeviceChoice;
+use crate::wl::{Direction, WlConfig, MAX_H};
 use crate::search::{
-    self, BatchStrategy, BoConfig, CommandObjective, Evaluation, EvolutionConfig, History, Journal,
+    self, BatchStrategy, SemiSearchConfig, Surrogate, BoConfig, CommandObjective, Evaluation, EvolutionConfig, History, Journal,
     JournalHeader, Journaled, Method, Objective, PoolConfig, TableObjective,
 };
 use crate::space::{
@@ -94,8 +97,18 @@ pub(crate) struct BoArgs {
     /// ...plus this many uniform samples.
     #[arg(long, default_value_t = 100)]
     pub(crate) pool_random: usize,
+    /// The model that ranks candidates: the WL GP, or a semi-supervised one that also
+    /// learns from unevaluated architectures (assessor: GCN ensemble; propagation: label
+    /// propagation with the GP's variance) over a fixed pool (see --unlabelled).
+    #[arg(long = "surrogate", value_enum, default_value_t = Surrogate::Gp)]
+    pub(crate) surrogate_model: Surrogate,
     #[command(flatten)]
     pub(crate) surrogate: SurrogateArgs,
+    #[command(flatten)]
+    pub(crate) assessor: AssessorArgs,
+    /// Where the similarity graph's kernel rows run: the global --device, set by `run`.
+    #[arg(skip = DeviceChoice::Auto)]
+    pub(crate) device: DeviceChoice,
     /// Search the pruned space: each round, skip candidates containing an operation or
     /// connection whose motif hurts by more than Z posterior standard deviations.
     #[arg(long, value_name = "Z")]
@@ -154,6 +167,67 @@ fn bo_config(a: &SearchArgs, metric: &str) -> Result<BoConfig> {
     a.bo.config(a.budget, a.seed, metric)
 }
 
+/// Settings of the semi-supervised surrogates (`--surrogate assessor|propagation`, and the
+/// semi-supervised study).
+#[derive(Args, Debug, Clone)]
+pub(crate) struct AssessorArgs {
+    /// Nearest neighbours of each architecture in the similarity graph.
+    #[arg(long, default_value_t = 10)]
+    knn: usize,
+    /// Width of the SVD embedding of the WL features (the assessor's node input).
+    #[arg(long, default_value_t = 32)]
+    embedding: usize,
+    /// WL depth of the graph's similarity and of the embedding.
+    #[arg(long, default_value_t = 2)]
+    graph_h: usize,
+    /// Pool of the semi-supervised search: the whole space when it has at most this many
+    /// architectures, else a uniform sample of this many.
+    #[arg(long, default_value_t = 30_000)]
+    unlabelled: usize,
+    /// Assessor ensemble members (their spread is the uncertainty).
+    #[arg(long, default_value_t = 5)]
+    members: usize,
+    /// Most training epochs per member (early stopping on a held-out fifth of the labels).
+    #[arg(long, default_value_t = 300)]
+    epochs: usize,
+    /// Hidden units per GCN layer.
+    #[arg(long, default_value_t = 64)]
+    hidden: usize,
+    /// Weight of the pairwise ranking loss next to the squared error.
+    #[arg(long, default_value_t = 1.0)]
+    rank_weight: f64,
+}
+
+impl AssessorArgs {
+    /// The similarity graph's settings.
+    pub(crate) fn graph(&self) -> Result<GraphConfig> {
+        if self.graph_h > MAX_H {
+            return Err(Error::Config(format!("--graph-h {} exceeds {MAX_H}", self.graph_h)));
+        }
+        Ok(GraphConfig {
+            k: self.knn,
+            embedding: self.embedding.max(1),
+            wl: WlConfig {
+                h: self.graph_h,
+                direction: Direction::Both,
+            },
+            seed: 0,
+        })
+    }
+
+    /// The network's settings with a seed.
+    pub(crate) fn network(&self, seed: u64) -> AssessorConfig {
+        AssessorConfig {
+            members: self.members.max(1),
+            epochs: self.epochs,
+            hidden: self.hidden.max(1),
+            rank_weight: self.rank_weight,
+            seed,
+            ..Default::default()
+        }
+    }
+}
+
 impl BoArgs {
     /// The BO (and baseline) settings for a budget, seed and metric.
     pub(crate) fn config(&self, budget: usize, seed: u64, metric: &str) -> Result<BoConfig> {
@@ -166,7 +240,14 @@ impl BoArgs {
             thompson: a.acquisition.function().is_none(),
             batch: a.batch,
             batch_strategy: a.batch_strategy,
+            surrogate: a.surrogate_model,
             gp: a.surrogate.gp_config(metric)?,
+            semi: SemiSearchConfig {
+                graph: a.assessor.graph()?,
+                network: a.assessor.network(seed),
+                unlabelled: a.assessor.unlabelled,
+                device: a.device,
+            },
             pool: PoolConfig {
                 full_space_limit: a.full_space_limit,
                 parents: a.pool_parents,
@@ -441,7 +522,7 @@ pub(crate) fn search(a: &SearchArgs) -> Result<()> {
 #[derive(Args, Debug)]
 pub(crate) struct CompareArgs {
     #[command(flatten)]
-    search: SearchArgs,
+    pub(crate) search: SearchArgs,
     /// Number of seeds per method (seeds 0..N).
     #[arg(long, default_value_t = 10)]
     seeds: u64,

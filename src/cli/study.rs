@@ -44,7 +44,7 @@ pub(crate) struct StudyArgs {
     #[arg(long, value_enum, default_value_t = Protocol::Wlgp)]
     protocol: Protocol,
     #[command(flatten)]
-    bo: BoArgs,
+    pub(crate) bo: BoArgs,
     /// Datasets of the predictor study (comma-separated).
     #[arg(
         long,
@@ -78,6 +78,23 @@ pub(crate) struct StudyArgs {
     /// Skip the explain study.
     #[arg(long)]
     no_explain: bool,
+    /// Datasets of the semi-supervised study (assessor and label propagation vs the GP).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "nb201,cora,computers,arxiv"
+    )]
+    semi_datasets: Vec<String>,
+    /// Label counts of the semi-supervised study.
+    #[arg(long, value_delimiter = ',', default_value = "10,20,50,100")]
+    semi_sizes: Vec<usize>,
+    /// Seeds per semi-supervised label count.
+    #[arg(long, default_value_t = 10)]
+    semi_seeds: u64,
+    /// Skip the semi-supervised study.
+    #[arg(long)]
+    no_semi: bool,
+
     /// Skip the searches.
     #[arg(long)]
     no_search: bool,
@@ -100,7 +117,7 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     move |e| Error::io(format!("writing {}", path.display()), e)
 }
 
-pub(crate) fn study(a: &StudyArgs) -> Result<()> {
+pub(crate) fn study(a: &StudyArgs, device: crate::gpu::DeviceChoice) -> Result<()> {
     let mut bo = a.bo.clone();
     let (mut budget, mut seeds) = (a.budget, a.seeds);
     if a.protocol == Protocol::Nasbowl {
@@ -182,7 +199,11 @@ pub(crate) fn study(a: &StudyArgs) -> Result<()> {
         }
         pb.finish_and_clear();
         write_predictor(&a.out.join("predictor.csv"), &rows)?;
-        md += &predictor_tables(&rows, &cfg);
+        let title = format!(
+            "## Predictor: held-out rank correlation (mean over {} seeds; {} held-out architectures)\n\n",
+            cfg.seeds, cfg.test
+        );
+        md += &predictor_tables(&rows, &cfg.sizes, &title);
         for d in &ds {
             let p = a.out.join(format!("spearman_{}.svg", d.name));
             let models = [
@@ -224,9 +245,62 @@ pub(crate) fn study(a: &StudyArgs) -> Result<()> {
         w.flush().map_err(io(&p))?;
         md += &explain_table(&rows, &a.explain_sizes, a.explain_seeds);
     }
+    if !a.no_semi {
+        md += &semi(a, bo.surrogate.skip.as_wire(), device)?;
+    }
     let p = a.out.join("summary.md");
     std::fs::write(&p, &md).map_err(io(&p))?;
     super::out(&md)
+}
+
+/// The semi-supervised study: semi.csv, semi_timing.csv, a Spearman plot per dataset and
+/// the summary's tables.
+fn semi(a: &StudyArgs, skip_as_wire: bool, device: crate::gpu::DeviceChoice) -> Result<String> {
+    let cfg = study::SemiConfig {
+        sizes: a.semi_sizes.clone(),
+        seeds: a.semi_seeds,
+        graph: a.bo.assessor.graph()?,
+        assessor: a.bo.assessor.network(0),
+        skip_as_wire,
+    };
+    let engine = crate::gpu::Engine::new(device)?;
+    let ds = datasets(&a.semi_datasets)?;
+    let pb = super::progress_bar(
+        ds.len() as u64 * cfg.sizes.len() as u64 * cfg.seeds,
+        "semi-supervised fits",
+    );
+    let (mut rows, mut timing) = (Vec::new(), Vec::new());
+    for d in &ds {
+        let (r, t) = study::semi_study(d, d.default_metric, &cfg, &engine, &|| pb.inc(1))?;
+        rows.extend(r);
+        timing.push(t);
+    }
+    pb.finish_and_clear();
+    write_predictor(&a.out.join("semi.csv"), &rows)?;
+    write_predictor(&a.out.join("semi_timing.csv"), &timing)?;
+    let mut md = predictor_tables(
+        &rows,
+        &cfg.sizes,
+        &format!(
+            "## Semi-supervised assessor: rank correlation on every unlabelled architecture (mean over {} seeds; graph: {} nearest neighbours by the normalised WL kernel, h = {}; {}-dim SVD embedding)\n\n",
+            cfg.seeds, cfg.graph.k, cfg.graph.wl.h, cfg.graph.embedding
+        ),
+    );
+    md += "| dataset | nodes | edges | graph + embedding (s) | assessor fit (s) | propagation (s) | GP fit + predict (s) |\n|---|---|---|---|---|---|---|\n";
+    for t in &timing {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {:.1} | {:.2} | {:.3} | {:.2} |",
+            t.dataset, t.nodes, t.edges, t.graph_seconds, t.assessor_seconds, t.propagation_seconds, t.gp_seconds
+        );
+    }
+    md.push('\n');
+    for d in &ds {
+        let p = a.out.join(format!("semi_{}.svg", d.name));
+        study::plot_predictor(&p, d.name, &rows, &["assessor", "propagation", "gp"])?;
+        let _ = writeln!(md, "![{0} semi-supervised Spearman](semi_{0}.svg)\n", d.name);
+    }
+    Ok(md)
 }
 
 fn write_runs(path: &Path, runs: &[StudyRun]) -> Result<()> {
@@ -264,7 +338,7 @@ fn write_runs(path: &Path, runs: &[StudyRun]) -> Result<()> {
     w.flush().map_err(io(path))
 }
 
-fn write_predictor(path: &Path, rows: &[PredictorRow]) -> Result<()> {
+fn write_predictor<R: serde::Serialize>(path: &Path, rows: &[R]) -> Result<()> {
     let mut w = csv::Writer::from_path(path)
         .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
     for r in rows {
@@ -329,11 +403,8 @@ fn search_tables(s: &[Summary], methods: &[Method]) -> String {
 }
 
 /// Mean Spearman and Kendall per model and training size, one table per dataset.
-fn predictor_tables(rows: &[PredictorRow], cfg: &PredictorConfig) -> String {
-    let mut md = format!(
-        "## Predictor: held-out rank correlation (mean over {} seeds; {} held-out architectures)\n\n",
-        cfg.seeds, cfg.test
-    );
+fn predictor_tables(rows: &[PredictorRow], sizes: &[usize], title: &str) -> String {
+    let mut md = title.to_string();
     let mut names: Vec<&str> = Vec::new();
     let mut models: Vec<&str> = Vec::new();
     for r in rows {
@@ -346,15 +417,15 @@ fn predictor_tables(rows: &[PredictorRow], cfg: &PredictorConfig) -> String {
     }
     for d in names {
         let _ = write!(md, "### {d}: Spearman ρ / Kendall τ\n\n| model |");
-        for n in &cfg.sizes {
+        for n in sizes {
             let _ = write!(md, " n = {n} |");
         }
         md += "\n|---|";
-        md += &"---|".repeat(cfg.sizes.len());
+        md += &"---|".repeat(sizes.len());
         md.push('\n');
         for m in &models {
             let _ = write!(md, "| {m} |");
-            for &n in &cfg.sizes {
+            for &n in sizes {
                 let v: Vec<&PredictorRow> = rows
                     .iter()
                     .filter(|r| r.dataset == d && r.model == *m && r.size == n)

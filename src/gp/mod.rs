@@ -107,11 +107,8 @@ impl Gp {
                 )));
             }
         }
-        let t = cfg.transform.apply_all(y)?;
-        let y_mean = t.iter().sum::<f64>() / n as f64;
-        let var = t.iter().map(|v| (v - y_mean).powi(2)).sum::<f64>() / n as f64;
-        let y_std = if var > 1e-24 { var.sqrt() } else { 1.0 };
-        let z = DVector::from_iterator(n, t.iter().map(|v| (v - y_mean) / y_std));
+        let (z, y_mean, y_std) = cfg.transform.standardize(y)?;
+        let z = DVector::from_vec(z);
 
         let mut best: Option<(FitReport, usize, Cholesky<f64, Dyn>)> = None;
         for (idx, (h, f)) in feats.iter().enumerate() {

@@ -53,6 +53,17 @@ impl Transform {
             .collect()
     }
 
+    /// Transformed and standardised targets `z` (mean 0, std 1; std 1 kept for constant
+    /// targets) with the mean and std used: every surrogate models this latent scale.
+    pub fn standardize(&self, y: &[f64]) -> Result<(Vec<f64>, f64, f64)> {
+        let t = self.apply_all(y)?;
+        let n = t.len().max(1) as f64;
+        let mean = t.iter().sum::<f64>() / n;
+        let var = t.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+        let std = if var > 1e-24 { var.sqrt() } else { 1.0 };
+        Ok((t.iter().map(|v| (v - mean) / std).collect(), mean, std))
+    }
+
     /// Derivative of the inverse map at `t` (to carry a standard deviation back, to first order).
     pub fn invert_slope(&self, t: f64) -> f64 {
         match *self {

@@ -72,8 +72,12 @@ pub struct BoConfig {
     pub batch: usize,
     /// How a batch of more than one is chosen with an acquisition function.
     pub batch_strategy: BatchStrategy,
-    /// The surrogate.
+    /// The model that predicts (`Gp`, or a semi-supervised one on a fixed pool).
+    pub surrogate: super::Surrogate,
+    /// The GP (also the target transform of every surrogate, and propagation's variance).
     pub gp: GpConfig,
+    /// Graph, network and pool of the semi-supervised surrogates.
+    pub semi: super::SemiSearchConfig,
     /// The candidate pool.
     pub pool: PoolConfig,
     /// Search the pruned space: each round, drop pool cells containing an operation or
@@ -93,7 +97,9 @@ impl Default for BoConfig {
             thompson: false,
             batch: 1,
             batch_strategy: BatchStrategy::Believer,
+            surrogate: super::Surrogate::Gp,
             gp: GpConfig::default(),
+            semi: Default::default(),
             pool: PoolConfig::default(),
             prune: None,
             evolution: Default::default(),

@@ -6,11 +6,13 @@ mod evolution;
 mod journal;
 mod local;
 mod objective;
+mod semi;
 
 pub use bo::{BatchStrategy, BoConfig, PoolConfig};
 pub use evolution::EvolutionConfig;
 pub use journal::{Entry, Journal, JournalHeader, Journaled};
 pub use objective::{CommandObjective, Objective, TableObjective};
+pub use semi::{SemiSearchConfig, Surrogate};
 
 use crate::bench_data::MetricKind;
 use crate::error::{Error, Result};
@@ -32,6 +34,10 @@ pub enum Method {
     Evolution,
     /// Local search with restarts (White et al., 2020).
     Local,
+    /// BO with the semi-supervised GCN assessor as surrogate (`bo --surrogate assessor`).
+    BoAssessor,
+    /// BO with label propagation as surrogate (`bo --surrogate propagation`).
+    BoPropagation,
 }
 
 /// One evaluated architecture.
@@ -216,7 +222,24 @@ pub fn run<S: Sampler>(
     on_eval: &mut dyn FnMut(&Evaluation),
 ) -> Result<History> {
     match method {
-        Method::Bo => bo::bayesian_optimisation(space, objective, cfg, on_eval),
+        Method::Bo => match cfg.surrogate {
+            Surrogate::Gp => bo::bayesian_optimisation(space, objective, cfg, on_eval),
+            s => semi::semi_supervised_optimisation(space, objective, s, cfg, on_eval),
+        },
+        Method::BoAssessor => semi::semi_supervised_optimisation(
+            space,
+            objective,
+            Surrogate::Assessor,
+            cfg,
+            on_eval,
+        ),
+        Method::BoPropagation => semi::semi_supervised_optimisation(
+            space,
+            objective,
+            Surrogate::Propagation,
+            cfg,
+            on_eval,
+        ),
         Method::Random => random_search(space, objective, cfg.budget, cfg.seed, on_eval),
         Method::Evolution => evolution::regularized_evolution(
             space,

@@ -5,10 +5,12 @@
 mod explain_study;
 mod plot;
 mod predictor;
+mod semi;
 
 pub use explain_study::{explain_study, ExplainRow};
 pub use plot::{plot_effects, plot_predictor, plot_regret};
 pub use predictor::{predictor_study, PredictorConfig, PredictorRow};
+pub use semi::{semi_study, SemiConfig, SemiTiming};
 
 use crate::bench_data::Dataset;
 use crate::error::Result;

@@ -1,0 +1,86 @@
+//! Semi-supervised assessors (Tang et al., CVPR 2020): predictors that also learn from
+//! architectures nobody trained. Every architecture of the pool, labelled or not, becomes
+//! a node of a k-nearest-neighbour graph under the normalised WL kernel ([`knn`]); node
+//! inputs are a truncated SVD of the WL features ([`embed`]); a graph convolutional
+//! network ([`gcn`]) or plain label propagation ([`propagation`]) spreads the few known
+//! accuracies over the graph.
+
+pub mod embed;
+pub mod gcn;
+pub mod knn;
+pub mod propagation;
+
+pub use embed::svd_embedding;
+pub use gcn::{assess, Assessment, AssessorConfig, GraphInputs};
+pub use knn::{SimilarityGraph, SparseRows};
+pub use propagation::propagate;
+
+use crate::error::Result;
+use crate::gpu::Engine;
+use crate::kernel::BaseKernel;
+use crate::wl::{Direction, Features, WlConfig};
+use serde::Serialize;
+
+/// How the graph and node inputs are built (shared by every fit on one pool).
+#[derive(Clone, Debug, Serialize)]
+pub struct GraphConfig {
+    /// Neighbours per node before symmetrisation.
+    pub k: usize,
+    /// Width of the SVD embedding.
+    pub embedding: usize,
+    /// WL depth and direction of the similarity.
+    pub wl: WlConfig,
+    /// Seed of the randomised SVD.
+    pub seed: u64,
+}
+
+impl Default for GraphConfig {
+    fn default() -> Self {
+        GraphConfig {
+            k: 10,
+            embedding: 32,
+            // Depth 2 is NAS-BOWL's choice and near the best fixed depth on every embedded
+            // table in the predictor study (README); the graph cannot re-choose it per fit.
+            wl: WlConfig {
+                h: 2,
+                direction: Direction::Both,
+            },
+            seed: 0,
+        }
+    }
+}
+
+/// A pool of architectures ready for semi-supervised fits: its similarity graph and the
+/// network's fixed inputs. Built once; every fit (any labels) reuses it.
+pub struct Pool {
+    /// The kNN graph over the pool.
+    pub graph: SimilarityGraph,
+    /// Propagated embeddings and edge lists for the GCN.
+    pub inputs: GraphInputs,
+}
+
+impl Pool {
+    /// Builds the graph (kernel rows on `engine`) and the embedding of `archs`' features.
+    pub fn build(archs: &[crate::graph::Arch], cfg: &GraphConfig, engine: &Engine) -> Result<Self> {
+        let xs = engine.features(archs, &cfg.wl)?;
+        Self::from_features(&xs, cfg, engine)
+    }
+
+    /// As [`Pool::build`] from features already computed with `cfg.wl`.
+    pub fn from_features(xs: &[Features], cfg: &GraphConfig, engine: &Engine) -> Result<Self> {
+        let graph = SimilarityGraph::knn(xs, BaseKernel::Dot, cfg.k, engine)?;
+        let (x, d) = svd_embedding(xs, cfg.embedding, cfg.seed);
+        let inputs = GraphInputs::new(&graph, &x, d)?;
+        Ok(Pool { graph, inputs })
+    }
+
+    /// Number of architectures.
+    pub fn len(&self) -> usize {
+        self.graph.len()
+    }
+
+    /// True when the pool is empty.
+    pub fn is_empty(&self) -> bool {
+        self.graph.is_empty()
+    }
+}

@@ -489,6 +489,12 @@ fn study_writes_csv_plots_and_summary() {
             "10,40",
             "--predictor-seeds",
             "1",
+            "--semi-datasets",
+            "nb201",
+            "--semi-sizes",
+            "10,30",
+            "--semi-seeds",
+            "1",
             "--out",
             dir.to_str().unwrap(),
         ],
@@ -498,10 +504,13 @@ fn study_writes_csv_plots_and_summary() {
     for f in [
         "runs.csv",
         "predictor.csv",
+        "semi.csv",
+        "semi_timing.csv",
         "summary.md",
         "regret_nb201.svg",
         "regret_proteins.svg",
         "spearman_proteins.svg",
+        "semi_nb201.svg",
     ] {
         assert!(dir.join(f).exists(), "{f} missing");
     }
@@ -513,6 +522,17 @@ fn study_writes_csv_plots_and_summary() {
         summary.contains("| proteins |") && summary.contains("one-hot"),
         "{summary}"
     );
+    // The semi-supervised study: 3 models x 2 label counts x 1 seed, each a finite rho
+    // on all 15,625 - n unlabelled cells.
+    let semi = std::fs::read_to_string(dir.join("semi.csv")).unwrap();
+    assert_eq!(semi.lines().count(), 1 + 3 * 2, "{semi}");
+    for m in ["gp", "propagation", "assessor"] {
+        assert!(summary.contains(&format!("| {m} |")), "{m}: {summary}");
+    }
+    for line in semi.lines().skip(1) {
+        let rho: f64 = line.split(',').nth(4).unwrap().parse().unwrap();
+        assert!(rho.is_finite() && rho > 0.0, "{line}");
+    }
     // NAS-Bench-Graph searches on validation accuracy also report test regret.
     let proteins_row = summary
         .lines()
@@ -681,4 +701,57 @@ fn explain_and_build_on_darts_from_csv() {
     assert!(!arch.contains("pool"), "{arch}");
     assert!(v["true_value"].is_null());
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The semi-supervised surrogates drive a search end to end, reproducibly, and refuse
+/// settings they cannot honour.
+#[test]
+fn search_with_semi_supervised_surrogates() {
+    for s in ["assessor", "propagation"] {
+        let args = [
+            "search",
+            "--surrogate",
+            s,
+            "--budget",
+            "14",
+            "--n-init",
+            "6",
+            "--batch",
+            "2",
+            "--seed",
+            "1",
+            "--json",
+        ];
+        let v = wlgp_json(&args);
+        assert_eq!(v["evaluations"], 14, "{s}");
+        assert!(v["regret"].as_f64().unwrap() >= 0.0);
+        let w = wlgp_json(&args);
+        assert_eq!(
+            v["trajectory"], w["trajectory"],
+            "{s}: same seed, same search"
+        );
+    }
+    fails_with(
+        &["search", "--surrogate", "assessor", "--acquisition", "ts"],
+        "",
+        "use --surrogate gp",
+    );
+    fails_with(
+        &["search", "--surrogate", "propagation", "--prune", "2"],
+        "",
+        "use --surrogate gp",
+    );
+    fails_with(
+        &[
+            "search",
+            "--surrogate",
+            "assessor",
+            "--knn",
+            "0",
+            "--budget",
+            "12",
+        ],
+        "",
+        "--knn",
+    );
 }

@@ -258,3 +258,42 @@ fn score_shader_matches_cpu_posterior() {
         assert_eq!(cells(&a), cells(&b), "dense={dense}");
     }
 }
+
+/// The assessor's similarity graph from kernel rows on the GPU (f32 normalisation) equals
+/// the CPU graph (f64): the same neighbours wherever similarities are not tied within
+/// f32 rounding, and weights within 1e-6.
+#[test]
+fn similarity_graph_on_gpu_matches_cpu() {
+    use wlgp::assess::SimilarityGraph;
+    use wlgp::gpu::{DeviceChoice, Engine};
+    if ctx().is_none() {
+        return;
+    }
+    let archs = sample(&Nb201Space::default(), 500, 11);
+    let cfg = WlConfig {
+        h: 2,
+        direction: Direction::Both,
+    };
+    let xs = wl::features_batch(&archs, &cfg);
+    let gpu = Engine::new(DeviceChoice::Gpu).unwrap();
+    let a = SimilarityGraph::knn(&xs, BaseKernel::Dot, 8, &Engine::Cpu).unwrap();
+    let b = SimilarityGraph::knn(&xs, BaseKernel::Dot, 8, &gpu).unwrap();
+    assert_eq!(a.len(), b.len());
+    let mut same = 0;
+    for i in 0..a.len() {
+        let (na, nb): (Vec<_>, Vec<_>) = (a.neighbours(i).collect(), b.neighbours(i).collect());
+        if na.iter().map(|e| e.0).eq(nb.iter().map(|e| e.0)) {
+            same += 1;
+        }
+        for (j, w) in &nb {
+            if let Some((_, v)) = na.iter().find(|e| e.0 == *j) {
+                assert!((w - v).abs() < 1e-6, "edge {i}-{j}: gpu {w} vs cpu {v}");
+            }
+        }
+    }
+    assert!(
+        same * 100 >= a.len() * 99,
+        "only {same} of {} nodes agree",
+        a.len()
+    );
+}

@@ -24,7 +24,12 @@ pub fn svd_embedding(xs: &[Features], d: usize, seed: u64) -> (Vec<f32>, usize) 
     let rows: Vec<Vec<(usize, f64)>> = xs
         .iter()
         .map(|x| {
-            let norm = x.counts.iter().map(|&c| (c as f64).powi(2)).sum::<f64>().sqrt();
+            let norm = x
+                .counts
+                .iter()
+                .map(|&c| (c as f64).powi(2))
+                .sum::<f64>()
+                .sqrt();
             x.iter()
                 .map(|(l, c)| {
                     let next = col.len();

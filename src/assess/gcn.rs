@@ -8,16 +8,16 @@
 //! `index_add`, which is all a sparse graph convolution needs.
 
 use super::{SimilarityGraph, SparseRows};
-use candle_core::{CpuStorage, CustomOp1, Layout, Shape};
-use std::sync::Arc;
 use crate::error::{Error, Result};
+use candle_core::{CpuStorage, CustomOp1, Layout, Shape};
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::optim::{AdamW, Optimizer, ParamsAdamW};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use rayon::prelude::*;
 use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Settings of the assessor. The defaults follow common GCN practice (two layers, Adam,
 /// weight decay 5e-4); none was tuned on a benchmark table.
@@ -35,15 +35,16 @@ pub struct AssessorConfig {
     pub learning_rate: f64,
     /// Decoupled weight decay.
     pub weight_decay: f64,
-    /// Dropout probability on hidden units while training.
-    pub dropout: f32,
     /// Weight of the pairwise ranking loss next to the squared error.
     pub rank_weight: f64,
     /// Share of the labelled nodes held out for early stopping (at least one when there
     /// are 5 or more labels; none below that).
     pub validation: f64,
-    /// Seed of initialisation, dropout and splits.
+    /// Seed of initialisation and splits.
     pub seed: u64,
+    /// Run every training step on the whole graph instead of the labelled nodes'
+    /// receptive field. Same result, slower: the reference of `wlgp bench`.
+    pub whole_graph: bool,
 }
 
 impl Default for AssessorConfig {
@@ -55,39 +56,78 @@ impl Default for AssessorConfig {
             patience: 50,
             learning_rate: 0.01,
             weight_decay: 5e-4,
-            dropout: 0.0,
             rank_weight: 1.0,
             validation: 0.2,
             seed: 0,
+            whole_graph: false,
         }
     }
 }
 
-/// `A H` for the fixed, symmetric propagation matrix `A`, as a candle op: a parallel CSR
-/// product forward, and (since `A' = A`) the same product on the gradient backward.
+/// `P H` for a fixed sparse `P` as a candle op: a parallel CSR product forward, and the
+/// same product with `P'` on the gradient backward.
 #[derive(Clone)]
-struct Propagate(Arc<SparseRows>);
+struct Propagate {
+    p: Arc<SparseRows>,
+    /// `P'` (the same matrix when `P` is symmetric).
+    pt: Arc<SparseRows>,
+    /// Columns of `P` (rows of its input).
+    cols: usize,
+}
+
+impl Propagate {
+    /// For a symmetric square matrix.
+    fn symmetric(p: SparseRows) -> Self {
+        let p = Arc::new(p);
+        let cols = p.rows();
+        Propagate {
+            pt: p.clone(),
+            p,
+            cols,
+        }
+    }
+
+    fn transposed(&self) -> Self {
+        Propagate {
+            p: self.pt.clone(),
+            pt: self.p.clone(),
+            cols: self.p.rows(),
+        }
+    }
+}
 
 impl CustomOp1 for Propagate {
     fn name(&self) -> &'static str {
         "gcn-propagate"
     }
 
-    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(
+        &self,
+        storage: &CpuStorage,
+        layout: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
         let (CpuStorage::F32(v), Some((a, b))) = (storage, layout.contiguous_offsets()) else {
             candle_core::bail!("gcn-propagate takes a contiguous f32 matrix");
         };
         let (n, c) = layout.shape().dims2()?;
-        if n + 1 != self.0.offsets.len() {
-            candle_core::bail!("gcn-propagate: {n} rows for a graph of {}", self.0.offsets.len() - 1);
+        if n != self.cols {
+            candle_core::bail!("gcn-propagate: {n} input rows for {} columns", self.cols);
         }
-        let mut out = vec![0f32; n * c];
-        self.0.times(&v[a..b], c, &mut out);
-        Ok((CpuStorage::F32(out), layout.shape().clone()))
+        let rows = self.p.rows();
+        let mut out = vec![0f32; rows * c];
+        self.p.times(&v[a..b], c, &mut out);
+        Ok((CpuStorage::F32(out), Shape::from((rows, c))))
     }
 
-    fn bwd(&self, _arg: &Tensor, _res: &Tensor, grad: &Tensor) -> candle_core::Result<Option<Tensor>> {
-        Ok(Some(grad.contiguous()?.apply_op1_no_bwd(self)?))
+    fn bwd(
+        &self,
+        _arg: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<Option<Tensor>> {
+        Ok(Some(
+            grad.contiguous()?.apply_op1_no_bwd(&self.transposed())?,
+        ))
     }
 }
 
@@ -95,6 +135,7 @@ impl CustomOp1 for Propagate {
 /// features `A X`, built once per graph and shared by every fit.
 pub struct GraphInputs {
     n: usize,
+    /// The symmetric propagation matrix `A`.
     a: Propagate,
     /// `A X`: the first layer's propagation does not depend on the weights.
     ax: Tensor,
@@ -110,10 +151,14 @@ impl GraphInputs {
                 embedding.len()
             )));
         }
-        let a = Propagate(Arc::new(g.gcn_matrix()));
-        let x = Tensor::from_vec(embedding.to_vec(), (n, d), &Device::Cpu)?;
-        let ax = x.apply_op1_no_bwd(&a)?;
-        Ok(GraphInputs { n, a, ax })
+        let a = g.gcn_matrix();
+        let mut ax = vec![0f32; n * d];
+        a.times(embedding, d, &mut ax);
+        Ok(GraphInputs {
+            n,
+            a: Propagate::symmetric(a),
+            ax: Tensor::from_vec(ax, (n, d), &Device::Cpu)?,
+        })
     }
 
     /// Number of nodes.
@@ -126,10 +171,49 @@ impl GraphInputs {
         self.n == 0
     }
 
-    /// `A H`, differentiable in `H`.
-    fn propagate(&self, h: &Tensor) -> Result<Tensor> {
-        Ok(h.contiguous()?.apply_op1(self.a.clone())?)
+    /// What training on `nodes` needs: the output at a node reads the first hidden layer
+    /// of its neighbours only, so training touches `nodes` and their neighbours and
+    /// never the rest of the graph (exactly; no sampling).
+    fn receptive(&self, nodes: &[usize]) -> Result<Receptive> {
+        let mut local: HashMap<u32, u32> = HashMap::new();
+        let mut inputs: Vec<u32> = Vec::new();
+        let mut p = SparseRows {
+            offsets: vec![0],
+            cols: Vec::new(),
+            weights: Vec::new(),
+        };
+        let a = &self.a.p;
+        for &i in nodes {
+            for e in a.offsets[i]..a.offsets[i + 1] {
+                let j = a.cols[e];
+                let next = inputs.len() as u32;
+                let l = *local.entry(j).or_insert_with(|| {
+                    inputs.push(j);
+                    next
+                });
+                p.cols.push(l);
+                p.weights.push(a.weights[e]);
+            }
+            p.offsets.push(p.cols.len());
+        }
+        let cols = inputs.len();
+        let pt = p.transpose(cols);
+        let idx = Tensor::from_vec(inputs, cols, &Device::Cpu)?;
+        Ok(Receptive {
+            ax: self.ax.index_select(&idx, 0)?,
+            op: Propagate {
+                p: Arc::new(p),
+                pt: Arc::new(pt),
+                cols,
+            },
+        })
     }
+}
+
+/// The rows of `A X` and of `A` that outputs at a set of nodes depend on.
+struct Receptive {
+    ax: Tensor,
+    op: Propagate,
 }
 
 /// Predictions of the ensemble at every node, in the scale of the targets.
@@ -177,22 +261,32 @@ impl Network {
             .to_vec()
     }
 
-    /// Outputs at every node; `dropout` holds the masks of the two hidden layers.
-    fn forward(&self, g: &GraphInputs, dropout: Option<[&Tensor; 2]>) -> Result<Tensor> {
-        let h1 = g.ax.matmul(&self.w1)?.broadcast_add(&self.b1)?.relu()?;
-        let h1 = match dropout {
-            Some([m, _]) => h1.mul(m)?,
-            None => h1,
-        };
-        let h2 = g
-            .propagate(&h1.matmul(&self.w2)?)?
+    /// Outputs at the rows of `op` from first-layer inputs `ax` (`A X` at `op`'s columns).
+    fn forward(&self, ax: &Tensor, op: &Propagate) -> Result<Tensor> {
+        let h1 = ax.matmul(&self.w1)?.broadcast_add(&self.b1)?.relu()?;
+        let h2 = h1
+            .matmul(&self.w2)?
+            .contiguous()?
+            .apply_op1(op.clone())?
             .broadcast_add(&self.b2)?
             .relu()?;
-        let h2 = match dropout {
-            Some([_, m]) => h2.mul(m)?,
-            None => h2,
-        };
         Ok(h2.matmul(&self.w3)?.broadcast_add(&self.b3)?.squeeze(1)?)
+    }
+
+    /// A detached copy of the weights.
+    fn snapshot(&self) -> Result<Vec<Tensor>> {
+        Ok(self
+            .vars()
+            .iter()
+            .map(|v| v.as_tensor().detach().copy())
+            .collect::<candle_core::Result<_>>()?)
+    }
+
+    fn restore(&self, w: &[Tensor]) -> Result<()> {
+        for (v, t) in self.vars().iter().zip(w) {
+            v.set(t)?;
+        }
+        Ok(())
     }
 }
 
@@ -252,8 +346,8 @@ impl Loss {
     }
 }
 
-/// One member: train on `train`, keep the outputs of the epoch with the best loss on
-/// `valid` (or of the last epoch when `valid` is empty).
+/// One member: train on `train`, keep the weights of the epoch with the best loss on
+/// `valid` (or of the last epoch when `valid` is empty), predict every node.
 fn train_member(
     g: &GraphInputs,
     labelled: &[usize],
@@ -269,15 +363,25 @@ fn train_member(
     } else {
         0
     };
+    // Outputs are computed at the labelled nodes only, in `labelled` order (or at every
+    // node, for the reference).
+    let (field, at): (Receptive, Vec<usize>) = if cfg.whole_graph {
+        let all = Receptive {
+            ax: g.ax.clone(),
+            op: g.a.clone(),
+        };
+        (all, labelled.to_vec())
+    } else {
+        (g.receptive(labelled)?, (0..labelled.len()).collect())
+    };
     let (valid, train) = order.split_at(n_valid);
     let sub = |ix: &[usize]| -> Result<Loss> {
-        let nodes: Vec<usize> = ix.iter().map(|&k| labelled[k]).collect();
         let zs: Vec<f64> = ix.iter().map(|&k| z[k]).collect();
-        Loss::new(&nodes, &zs, cfg.rank_weight)
+        let rows: Vec<usize> = ix.iter().map(|&k| at[k]).collect();
+        Loss::new(&rows, &zs, cfg.rank_weight)
     };
     let (train_loss, valid_loss) = (sub(train)?, sub(valid)?);
-    let d = g.ax.dim(1)?;
-    let net = Network::new(d, cfg.hidden, &mut rng)?;
+    let net = Network::new(g.ax.dim(1)?, cfg.hidden, &mut rng)?;
     let mut opt = AdamW::new(
         net.vars(),
         ParamsAdamW {
@@ -286,31 +390,13 @@ fn train_member(
             ..Default::default()
         },
     )?;
-    let keep = 1.0 - cfg.dropout;
-    let mask = |rng: &mut ChaCha8Rng| -> Result<Tensor> {
-        let v: Vec<f32> = (0..g.n * cfg.hidden)
-            .map(|_| if rng.gen::<f32>() < keep { 1.0 / keep } else { 0.0 })
-            .collect();
-        Ok(Tensor::from_vec(v, (g.n, cfg.hidden), &Device::Cpu)?)
-    };
     let (mut best, mut best_loss, mut since) = (None, f64::INFINITY, 0);
     for _ in 0..cfg.epochs {
-        let out = if cfg.dropout > 0.0 {
-            let (m1, m2) = (mask(&mut rng)?, mask(&mut rng)?);
-            net.forward(g, Some([&m1, &m2]))?
-        } else {
-            net.forward(g, None)?
-        };
+        let out = net.forward(&field.ax, &field.op)?;
         if n_valid > 0 {
-            // Without dropout the training forward pass is also the evaluation pass.
-            let eval = if cfg.dropout > 0.0 {
-                net.forward(g, None)?.detach()
-            } else {
-                out.detach()
-            };
-            let v = valid_loss.value(&eval)?.to_scalar::<f32>()? as f64;
+            let v = valid_loss.value(&out.detach())?.to_scalar::<f32>()? as f64;
             if v < best_loss {
-                (best, best_loss, since) = (Some(eval), v, 0);
+                (best, best_loss, since) = (Some(net.snapshot()?), v, 0);
             } else {
                 since += 1;
                 if since >= cfg.patience {
@@ -320,11 +406,10 @@ fn train_member(
         }
         opt.backward_step(&train_loss.value(&out)?)?;
     }
-    let out = match best {
-        Some(o) => o,
-        None => net.forward(g, None)?,
-    };
-    Ok(out.to_vec1::<f32>()?)
+    if let Some(w) = best {
+        net.restore(&w)?;
+    }
+    Ok(net.forward(&g.ax, &g.a)?.to_vec1::<f32>()?)
 }
 
 /// Trains the ensemble on targets `z` at nodes `labelled` and predicts every node.
@@ -342,11 +427,13 @@ pub fn assess(
         )));
     }
     if let Some(&i) = labelled.iter().find(|&&i| i >= g.n) {
-        return Err(Error::Config(format!("labelled node {i} is not in the graph of {} nodes", g.n)));
+        return Err(Error::Config(format!(
+            "labelled node {i} is not in the graph of {} nodes",
+            g.n
+        )));
     }
     let members = cfg.members.max(1);
     let outs: Vec<Vec<f32>> = (0..members as u64)
-        .into_par_iter()
         .map(|m| train_member(g, labelled, z, cfg, m))
         .collect::<Result<_>>()?;
     let (mut mean, mut std) = (vec![0.0; g.n], vec![0.0; g.n]);
@@ -407,6 +494,92 @@ mod tests {
         // Reproducible: the same seed gives the same predictions.
         let b = assess(&inputs, &labelled, &z, &cfg).unwrap();
         assert_eq!(a.mean, b.mean);
+    }
+
+    #[test]
+    fn propagate_gradient_is_the_transpose_product() {
+        // P: 3 x 4 with a negative entry and an empty column.
+        let p = SparseRows {
+            offsets: vec![0, 2, 3, 5],
+            cols: vec![0, 3, 3, 0, 2],
+            weights: vec![0.5, 2.0, -1.0, 1.5, 0.25],
+        };
+        let dense = [
+            [0.5, 0.0, 0.0, 2.0],
+            [0.0, 0.0, 0.0, -1.0],
+            [1.5, 0.0, 0.25, 0.0],
+        ];
+        let op = Propagate {
+            pt: Arc::new(p.transpose(4)),
+            p: Arc::new(p),
+            cols: 4,
+        };
+        let hv: Vec<f32> = (0..8).map(|v| v as f32 * 0.3 - 1.0).collect();
+        let h = Var::from_vec(hv.clone(), (4, 2), &Device::Cpu).unwrap();
+        let rv = [1f32, -2., 0.5, 3., -1., 2.];
+        let r = Tensor::from_vec(rv.to_vec(), (3, 2), &Device::Cpu).unwrap();
+        let out = h.as_tensor().apply_op1(op).unwrap();
+        let o = out.to_vec2::<f32>().unwrap();
+        for i in 0..3 {
+            for c in 0..2 {
+                let want: f32 = (0..4).map(|j| dense[i][j] * hv[j * 2 + c]).sum();
+                assert!((o[i][c] - want).abs() < 1e-6);
+            }
+        }
+        let grads = out.mul(&r).unwrap().sum_all().unwrap().backward().unwrap();
+        let gh = grads.get(h.as_tensor()).unwrap().to_vec2::<f32>().unwrap();
+        for j in 0..4 {
+            for c in 0..2 {
+                let want: f32 = (0..3).map(|i| dense[i][j] * rv[i * 2 + c]).sum();
+                assert!((gh[j][c] - want).abs() < 1e-6, "d/dH[{j}][{c}]");
+            }
+        }
+    }
+
+    #[test]
+    fn receptive_field_outputs_equal_whole_graph_outputs() {
+        let xs = crate::assess::knn::tests::nb201_features(200);
+        let g = SimilarityGraph::knn(&xs, BaseKernel::Dot, 6, &Engine::Cpu).unwrap();
+        let (x, d) = svd_embedding(&xs, 8, 0);
+        let inputs = GraphInputs::new(&g, &x, d).unwrap();
+        let net = Network::new(d, 16, &mut ChaCha8Rng::seed_from_u64(1)).unwrap();
+        let nodes = [150, 3, 77, 50];
+        let f = inputs.receptive(&nodes).unwrap();
+        assert!(f.op.cols < 200, "the field is a part of the graph");
+        let part = net.forward(&f.ax, &f.op).unwrap().to_vec1::<f32>().unwrap();
+        let all = net
+            .forward(&inputs.ax, &inputs.a)
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
+        for (k, &i) in nodes.iter().enumerate() {
+            assert!((part[k] - all[i]).abs() < 1e-5, "node {i}");
+        }
+    }
+
+    #[test]
+    fn receptive_field_training_equals_whole_graph_training() {
+        let xs = crate::assess::knn::tests::nb201_features(300);
+        let g = SimilarityGraph::knn(&xs, BaseKernel::Dot, 6, &Engine::Cpu).unwrap();
+        let (x, d) = svd_embedding(&xs, 16, 0);
+        let inputs = GraphInputs::new(&g, &x, d).unwrap();
+        let labelled: Vec<usize> = (0..300).step_by(15).collect();
+        let z: Vec<f64> = labelled.iter().map(|&i| x[i * d] as f64 * 4.0).collect();
+        let cfg = AssessorConfig {
+            members: 2,
+            epochs: 100,
+            ..Default::default()
+        };
+        let a = assess(&inputs, &labelled, &z, &cfg).unwrap();
+        let whole = AssessorConfig {
+            whole_graph: true,
+            ..cfg
+        };
+        let b = assess(&inputs, &labelled, &z, &whole).unwrap();
+        let worst = a.mean.iter().zip(&b.mean).map(|(p, q)| (p - q).abs()).fold(0.0, f64::max);
+        eprintln!("largest difference {worst:e}");
+        // Same arithmetic on fewer rows: only summation order in the matmuls differs.
+        assert!(worst < 1e-5, "largest difference {worst}");
     }
 
     #[test]

@@ -60,10 +60,19 @@ impl SimilarityGraph {
                 xs.par_iter()
                     .enumerate()
                     .map(|(i, x)| {
-                        let row = xs.iter().enumerate().filter(|&(j, _)| j != i).map(|(j, y)| {
-                            let v = kernel::scale(kernel::raw(x, y, base), selfk[i], selfk[j], true);
-                            (v as f32, j as u32)
-                        });
+                        let row = xs
+                            .iter()
+                            .enumerate()
+                            .filter(|&(j, _)| j != i)
+                            .map(|(j, y)| {
+                                let v = kernel::scale(
+                                    kernel::raw(x, y, base),
+                                    selfk[i],
+                                    selfk[j],
+                                    true,
+                                );
+                                (v as f32, j as u32)
+                            });
                         top_k(row, k)
                     })
                     .collect()
@@ -175,6 +184,37 @@ pub struct SparseRows {
 }
 
 impl SparseRows {
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    /// The transpose, for a matrix with `cols` columns.
+    pub fn transpose(&self, cols: usize) -> SparseRows {
+        let mut count = vec![0usize; cols + 1];
+        for &c in &self.cols {
+            count[c as usize + 1] += 1;
+        }
+        for c in 0..cols {
+            count[c + 1] += count[c];
+        }
+        let mut next = count.clone();
+        let (mut tc, mut tw) = (vec![0u32; self.cols.len()], vec![0f32; self.cols.len()]);
+        for r in 0..self.rows() {
+            for e in self.offsets[r]..self.offsets[r + 1] {
+                let c = self.cols[e] as usize;
+                tc[next[c]] = r as u32;
+                tw[next[c]] = self.weights[e];
+                next[c] += 1;
+            }
+        }
+        SparseRows {
+            offsets: count,
+            cols: tc,
+            weights: tw,
+        }
+    }
+
     /// `out = M h` for a row-major `n x c` matrix `h`, rows in parallel.
     pub fn times(&self, h: &[f32], c: usize, out: &mut [f32]) {
         out.par_chunks_mut(c.max(1)).enumerate().for_each(|(i, o)| {
@@ -199,7 +239,9 @@ pub(crate) mod tests {
     pub(crate) fn nb201_features(n: usize) -> Vec<Features> {
         let space = Nb201Space::default();
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
-        let archs: Vec<_> = (0..n).map(|_| space.lower(&space.sample(&mut rng))).collect();
+        let archs: Vec<_> = (0..n)
+            .map(|_| space.lower(&space.sample(&mut rng)))
+            .collect();
         let cfg = WlConfig {
             h: 2,
             direction: Direction::Both,
@@ -262,6 +304,9 @@ pub(crate) mod tests {
     #[test]
     fn top_k_keeps_largest_with_index_ties() {
         let row = [(0.5, 0), (0.9, 1), (0.5, 2), (0.7, 3), (0.9, 4)];
-        assert_eq!(top_k(row.into_iter(), 3), vec![(0.9, 1), (0.9, 4), (0.7, 3)]);
+        assert_eq!(
+            top_k(row.into_iter(), 3),
+            vec![(0.9, 1), (0.9, 4), (0.7, 3)]
+        );
     }
 }

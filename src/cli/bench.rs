@@ -41,6 +41,9 @@ pub(crate) struct BenchArgs {
     /// Skip the scoring rows.
     #[arg(long)]
     no_score: bool,
+    /// Skip the semi-supervised assessor rows (kNN graph and assessor fit on all of NB201).
+    #[arg(long)]
+    no_assessor: bool,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -159,6 +162,9 @@ pub(crate) fn bench(a: &BenchArgs, device: DeviceChoice) -> Result<()> {
             a.repeats,
             ctx,
         )?);
+    }
+    if !a.no_assessor {
+        rows.extend(super::bench_assess::rows(a.repeats, gpu.as_ref())?);
     }
     if a.json {
         let v = serde_json::json!({

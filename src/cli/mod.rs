@@ -1,6 +1,7 @@
 //! The command-line interface: argument parsing and one function per subcommand.
 
 mod bench;
+mod bench_assess;
 mod bench_score;
 mod data;
 mod evaluate;

@@ -2,20 +2,21 @@
 
 use super::{resolve_dataset, AcquisitionArg, SurrogateArgs};
 use crate::acquisition::Acquisition;
+use crate::assess::{AssessorConfig, GraphConfig};
 use crate::bench_data::{metric_kind, Dataset};
 use crate::error::Error;
 use crate::error::Result;
-use crate::assess::{AssessorConfig, GraphConfig};
 use crate::gpu::DeviceChoice;
-use crate::wl::{Direction, WlConfig, MAX_H};
 use crate::search::{
-    self, BatchStrategy, SemiSearchConfig, Surrogate, BoConfig, CommandObjective, Evaluation, EvolutionConfig, History, Journal,
-    JournalHeader, Journaled, Method, Objective, PoolConfig, TableObjective,
+    self, BatchStrategy, BoConfig, CommandObjective, Evaluation, EvolutionConfig, History, Journal,
+    JournalHeader, Journaled, Method, Objective, PoolConfig, SemiSearchConfig, Surrogate,
+    TableObjective,
 };
 use crate::space::{
     DartsSpace, Nb101Space, Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey,
 };
 use crate::stats::mean_se;
+use crate::wl::{Direction, WlConfig, MAX_H};
 use clap::{Args, Parser};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -202,7 +203,10 @@ impl AssessorArgs {
     /// The similarity graph's settings.
     pub(crate) fn graph(&self) -> Result<GraphConfig> {
         if self.graph_h > MAX_H {
-            return Err(Error::Config(format!("--graph-h {} exceeds {MAX_H}", self.graph_h)));
+            return Err(Error::Config(format!(
+                "--graph-h {} exceeds {MAX_H}",
+                self.graph_h
+            )));
         }
         Ok(GraphConfig {
             k: self.knn,

@@ -291,14 +291,24 @@ fn semi(a: &StudyArgs, skip_as_wire: bool, device: crate::gpu::DeviceChoice) -> 
         let _ = writeln!(
             md,
             "| {} | {} | {} | {:.1} | {:.2} | {:.3} | {:.2} |",
-            t.dataset, t.nodes, t.edges, t.graph_seconds, t.assessor_seconds, t.propagation_seconds, t.gp_seconds
+            t.dataset,
+            t.nodes,
+            t.edges,
+            t.graph_seconds,
+            t.assessor_seconds,
+            t.propagation_seconds,
+            t.gp_seconds
         );
     }
     md.push('\n');
     for d in &ds {
         let p = a.out.join(format!("semi_{}.svg", d.name));
         study::plot_predictor(&p, d.name, &rows, &["assessor", "propagation", "gp"])?;
-        let _ = writeln!(md, "![{0} semi-supervised Spearman](semi_{0}.svg)\n", d.name);
+        let _ = writeln!(
+            md,
+            "![{0} semi-supervised Spearman](semi_{0}.svg)\n",
+            d.name
+        );
     }
     Ok(md)
 }

@@ -226,13 +226,9 @@ pub fn run<S: Sampler>(
             Surrogate::Gp => bo::bayesian_optimisation(space, objective, cfg, on_eval),
             s => semi::semi_supervised_optimisation(space, objective, s, cfg, on_eval),
         },
-        Method::BoAssessor => semi::semi_supervised_optimisation(
-            space,
-            objective,
-            Surrogate::Assessor,
-            cfg,
-            on_eval,
-        ),
+        Method::BoAssessor => {
+            semi::semi_supervised_optimisation(space, objective, Surrogate::Assessor, cfg, on_eval)
+        }
         Method::BoPropagation => semi::semi_supervised_optimisation(
             space,
             objective,

@@ -16,6 +16,8 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// The model that predicts accuracy in BO.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -64,7 +66,7 @@ fn pool_cells<S: Sampler>(space: &S, n: usize, seed: u64) -> Result<Vec<S::Cell>
     if n < 2 {
         return Err(Error::Config("--unlabelled must be at least 2".into()));
     }
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5EED_0F_9001);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x005E_ED0F_9001);
     let mut seen = HashSet::new();
     let mut out = Vec::with_capacity(n);
     let mut tries = 0usize;
@@ -76,6 +78,49 @@ fn pool_cells<S: Sampler>(space: &S, n: usize, seed: u64) -> Result<Vec<S::Cell>
         }
     }
     Ok(out)
+}
+
+/// The pool's graph and inputs, built once per process for the same cells and settings
+/// (a study runs many seeds over the same whole space; the graph does not depend on them).
+fn shared_pool<S: Sampler>(
+    space: &S,
+    cells: &[S::Cell],
+    archs: &[crate::graph::Arch],
+    semi: &SemiSearchConfig,
+) -> Result<Arc<Pool>> {
+    type Slot = Arc<OnceLock<std::result::Result<Arc<Pool>, String>>>;
+    static CACHE: Mutex<Vec<(u64, Slot)>> = Mutex::new(Vec::new());
+    let mut h = std::hash::DefaultHasher::new();
+    format!("{:?}{:?}", semi.graph, semi.device).hash(&mut h);
+    for c in cells {
+        space.format(c).hash(&mut h);
+    }
+    let key = h.finish();
+    let slot: Slot = {
+        let mut cache = CACHE
+            .lock()
+            .map_err(|_| Error::Config("pool cache poisoned".into()))?;
+        match cache.iter().find(|e| e.0 == key) {
+            Some(e) => e.1.clone(),
+            None => {
+                let s: Slot = Default::default();
+                cache.push((key, s.clone()));
+                // Keep the few most recent pools (each is about 100 MB at 30,000 nodes).
+                if cache.len() > 4 {
+                    cache.remove(0);
+                }
+                s
+            }
+        }
+    };
+    slot.get_or_init(|| {
+        Engine::new(semi.device)
+            .and_then(|e| Pool::build(archs, &semi.graph, &e))
+            .map(Arc::new)
+            .map_err(|e| e.to_string())
+    })
+    .clone()
+    .map_err(Error::Config)
 }
 
 pub(super) fn semi_supervised_optimisation<S: Sampler>(
@@ -100,8 +145,7 @@ pub(super) fn semi_supervised_optimisation<S: Sampler>(
     let cells = pool_cells(space, semi.unlabelled, cfg.seed)?;
     let budget = check_budget(space, cfg.budget)?.min(cells.len());
     let archs: Vec<_> = cells.iter().map(|c| space.lower(c)).collect();
-    let engine = Engine::new(semi.device)?;
-    let pool = Pool::build(&archs, &semi.graph, &engine)?;
+    let pool = shared_pool(space, &cells, &archs, semi)?;
     // Propagation borrows the GP's variance: features of every node for every h.
     let per_h: Vec<Vec<Features>> = match surrogate {
         Surrogate::Propagation => wl::features_per_depth(&archs, &cfg.gp.hs, cfg.gp.direction),
@@ -114,7 +158,10 @@ pub(super) fn semi_supervised_optimisation<S: Sampler>(
     let mut order: Vec<usize> = (0..cells.len()).collect();
     order.shuffle(&mut rng);
     let mut unstarted = order.into_iter();
-    let mut proposals: Vec<usize> = unstarted.by_ref().take(cfg.n_init.clamp(1, budget)).collect();
+    let mut proposals: Vec<usize> = unstarted
+        .by_ref()
+        .take(cfg.n_init.clamp(1, budget))
+        .collect();
     loop {
         seen.extend(proposals.iter().copied());
         let batch: Vec<S::Cell> = proposals.iter().map(|&i| cells[i].clone()).collect();
@@ -131,7 +178,11 @@ pub(super) fn semi_supervised_optimisation<S: Sampler>(
         let q = cfg.batch.max(1).min(budget - rec.len());
         proposals = if ys.is_empty() {
             // Every evaluation so far failed: keep sampling at random.
-            unstarted.by_ref().filter(|i| !seen.contains(i)).take(q).collect()
+            unstarted
+                .by_ref()
+                .filter(|i| !seen.contains(i))
+                .take(q)
+                .collect()
         } else {
             let (z, _, _) = cfg.gp.transform.standardize(&ys)?;
             let best = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -178,10 +229,19 @@ fn predict(
                 .map(|(&h, f)| (h, nodes.iter().map(|&i| f[i].clone()).collect()))
                 .collect();
             let gp = Gp::fit_features(&train, ys, &cfg.gp)?;
-            let hi = cfg.gp.hs.iter().position(|&h| h == gp.wl_config().h).unwrap_or(0);
+            let hi = cfg
+                .gp
+                .hs
+                .iter()
+                .position(|&h| h == gp.wl_config().h)
+                .unwrap_or(0);
             let stds: Vec<f64> = match WeightSpace::new(&gp) {
                 Some(ws) => per_h[hi].iter().map(|f| ws.predict(f).std).collect(),
-                None => gp.predict_features(&per_h[hi]).iter().map(|p| p.std).collect(),
+                None => gp
+                    .predict_features(&per_h[hi])
+                    .iter()
+                    .map(|p| p.std)
+                    .collect(),
             };
             Ok(mean
                 .into_iter()

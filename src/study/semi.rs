@@ -73,7 +73,14 @@ pub fn semi_study(
     progress: &(dyn Fn() + Sync),
 ) -> Result<(Vec<PredictorRow>, SemiTiming)> {
     match d.space {
-        SpaceKind::Nbgraph => study_in(&NbGraphSpace::new(d.proteins), d, metric, cfg, engine, progress),
+        SpaceKind::Nbgraph => study_in(
+            &NbGraphSpace::new(d.proteins),
+            d,
+            metric,
+            cfg,
+            engine,
+            progress,
+        ),
         _ => study_in(
             &Nb201Space {
                 skip_as_wire: cfg.skip_as_wire,
@@ -142,10 +149,18 @@ fn study_in<S: Sampler + TableKey>(
                 .map(|(&h, f)| (h, train.iter().map(|&i| f[i].clone()).collect()))
                 .collect();
             let gp = Gp::fit_features(&feats, &ytr, &gp_cfg)?;
-            let hi = gp_cfg.hs.iter().position(|&h| h == gp.wl_config().h).unwrap_or(0);
+            let hi = gp_cfg
+                .hs
+                .iter()
+                .position(|&h| h == gp.wl_config().h)
+                .unwrap_or(0);
             let gp_mean: Vec<f64> = match WeightSpace::new(&gp) {
                 Some(ws) => per_h[hi].iter().map(|f| ws.predict(f).mean).collect(),
-                None => gp.predict_features(&per_h[hi]).iter().map(|p| p.mean).collect(),
+                None => gp
+                    .predict_features(&per_h[hi])
+                    .iter()
+                    .map(|p| p.mean)
+                    .collect(),
             };
             t_gp += t.elapsed().as_secs_f64();
             row("gp", &gp_mean);

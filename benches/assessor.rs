@@ -43,7 +43,7 @@ fn bench(c: &mut Criterion) {
                 ..Default::default()
             };
             g.bench_with_input(BenchmarkId::new(name, labels), &labelled, |b, l| {
-                b.iter(|| assess(&pool.inputs, l, &z, &a).expect("fit"))
+                b.iter(|| assess(&pool.inputs, l, &z, None, &a).expect("fit"))
             });
         }
     }

@@ -171,10 +171,29 @@ impl GraphInputs {
         self.n == 0
     }
 
+    /// `A [X, p]`: the inputs with a per-node prior prediction `p` as one more column.
+    fn with_prior(&self, prior: Option<&[f64]>) -> Result<Tensor> {
+        let Some(p) = prior else {
+            return Ok(self.ax.clone());
+        };
+        if p.len() != self.n {
+            return Err(Error::Config(format!(
+                "prior has {} values for {} nodes",
+                p.len(),
+                self.n
+            )));
+        }
+        let p: Vec<f32> = p.iter().map(|&v| v as f32).collect();
+        let mut ap = vec![0f32; self.n];
+        self.a.p.times(&p, 1, &mut ap);
+        let ap = Tensor::from_vec(ap, (self.n, 1), &Device::Cpu)?;
+        Ok(Tensor::cat(&[&self.ax, &ap], 1)?)
+    }
+
     /// What training on `nodes` needs: the output at a node reads the first hidden layer
     /// of its neighbours only, so training touches `nodes` and their neighbours and
     /// never the rest of the graph (exactly; no sampling).
-    fn receptive(&self, nodes: &[usize]) -> Result<Receptive> {
+    fn receptive(&self, nodes: &[usize], ax: &Tensor) -> Result<Receptive> {
         let mut local: HashMap<u32, u32> = HashMap::new();
         let mut inputs: Vec<u32> = Vec::new();
         let mut p = SparseRows {
@@ -200,7 +219,7 @@ impl GraphInputs {
         let pt = p.transpose(cols);
         let idx = Tensor::from_vec(inputs, cols, &Device::Cpu)?;
         Ok(Receptive {
-            ax: self.ax.index_select(&idx, 0)?,
+            ax: ax.index_select(&idx, 0)?,
             op: Propagate {
                 p: Arc::new(p),
                 pt: Arc::new(pt),
@@ -350,6 +369,7 @@ impl Loss {
 /// `valid` (or of the last epoch when `valid` is empty), predict every node.
 fn train_member(
     g: &GraphInputs,
+    ax: &Tensor,
     labelled: &[usize],
     z: &[f64],
     cfg: &AssessorConfig,
@@ -367,12 +387,12 @@ fn train_member(
     // node, for the reference).
     let (field, at): (Receptive, Vec<usize>) = if cfg.whole_graph {
         let all = Receptive {
-            ax: g.ax.clone(),
+            ax: ax.clone(),
             op: g.a.clone(),
         };
         (all, labelled.to_vec())
     } else {
-        (g.receptive(labelled)?, (0..labelled.len()).collect())
+        (g.receptive(labelled, ax)?, (0..labelled.len()).collect())
     };
     let (valid, train) = order.split_at(n_valid);
     let sub = |ix: &[usize]| -> Result<Loss> {
@@ -381,7 +401,7 @@ fn train_member(
         Loss::new(&rows, &zs, cfg.rank_weight)
     };
     let (train_loss, valid_loss) = (sub(train)?, sub(valid)?);
-    let net = Network::new(g.ax.dim(1)?, cfg.hidden, &mut rng)?;
+    let net = Network::new(ax.dim(1)?, cfg.hidden, &mut rng)?;
     let mut opt = AdamW::new(
         net.vars(),
         ParamsAdamW {
@@ -409,14 +429,19 @@ fn train_member(
     if let Some(w) = best {
         net.restore(&w)?;
     }
-    Ok(net.forward(&g.ax, &g.a)?.to_vec1::<f32>()?)
+    Ok(net.forward(ax, &g.a)?.to_vec1::<f32>()?)
 }
 
 /// Trains the ensemble on targets `z` at nodes `labelled` and predicts every node.
+///
+/// `prior`, when given, is one more input per node: a supervised model's prediction
+/// (e.g. the GP's posterior mean, and its leave-one-out mean at labelled nodes so that
+/// no node sees its own label). The network then learns what the graph adds to it.
 pub fn assess(
     g: &GraphInputs,
     labelled: &[usize],
     z: &[f64],
+    prior: Option<&[f64]>,
     cfg: &AssessorConfig,
 ) -> Result<Assessment> {
     if labelled.is_empty() || labelled.len() != z.len() {
@@ -433,8 +458,9 @@ pub fn assess(
         )));
     }
     let members = cfg.members.max(1);
+    let ax = g.with_prior(prior)?;
     let outs: Vec<Vec<f32>> = (0..members as u64)
-        .map(|m| train_member(g, labelled, z, cfg, m))
+        .map(|m| train_member(g, &ax, labelled, z, cfg, m))
         .collect::<Result<_>>()?;
     let (mut mean, mut std) = (vec![0.0; g.n], vec![0.0; g.n]);
     for i in 0..g.n {
@@ -484,7 +510,7 @@ mod tests {
             epochs: 150,
             ..Default::default()
         };
-        let a = assess(&inputs, &labelled, &z, &cfg).unwrap();
+        let a = assess(&inputs, &labelled, &z, None, &cfg).unwrap();
         let rest: Vec<usize> = (0..400).filter(|i| i % 10 != 0).collect();
         let p: Vec<f64> = rest.iter().map(|&i| a.mean[i]).collect();
         let t: Vec<f64> = rest.iter().map(|&i| truth[i]).collect();
@@ -492,7 +518,7 @@ mod tests {
         assert!(rho > 0.6, "spearman {rho}");
         assert!(a.std.iter().all(|s| s.is_finite() && *s >= 0.0));
         // Reproducible: the same seed gives the same predictions.
-        let b = assess(&inputs, &labelled, &z, &cfg).unwrap();
+        let b = assess(&inputs, &labelled, &z, None, &cfg).unwrap();
         assert_eq!(a.mean, b.mean);
     }
 
@@ -544,7 +570,7 @@ mod tests {
         let inputs = GraphInputs::new(&g, &x, d).unwrap();
         let net = Network::new(d, 16, &mut ChaCha8Rng::seed_from_u64(1)).unwrap();
         let nodes = [150, 3, 77, 50];
-        let f = inputs.receptive(&nodes).unwrap();
+        let f = inputs.receptive(&nodes, &inputs.ax).unwrap();
         assert!(f.op.cols < 200, "the field is a part of the graph");
         let part = net.forward(&f.ax, &f.op).unwrap().to_vec1::<f32>().unwrap();
         let all = net
@@ -570,12 +596,12 @@ mod tests {
             epochs: 100,
             ..Default::default()
         };
-        let a = assess(&inputs, &labelled, &z, &cfg).unwrap();
+        let a = assess(&inputs, &labelled, &z, None, &cfg).unwrap();
         let whole = AssessorConfig {
             whole_graph: true,
             ..cfg
         };
-        let b = assess(&inputs, &labelled, &z, &whole).unwrap();
+        let b = assess(&inputs, &labelled, &z, None, &whole).unwrap();
         let worst = a.mean.iter().zip(&b.mean).map(|(p, q)| (p - q).abs()).fold(0.0, f64::max);
         eprintln!("largest difference {worst:e}");
         // Same arithmetic on fewer rows: only summation order in the matmuls differs.

@@ -15,7 +15,9 @@ pub use gcn::{assess, Assessment, AssessorConfig, GraphInputs};
 pub use knn::{SimilarityGraph, SparseRows};
 pub use propagation::propagate;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex, OnceLock};
 use crate::gpu::Engine;
 use crate::kernel::BaseKernel;
 use crate::wl::{Direction, Features, WlConfig};
@@ -72,6 +74,41 @@ impl Pool {
         let (x, d) = svd_embedding(xs, cfg.embedding, cfg.seed);
         let inputs = GraphInputs::new(&graph, &x, d)?;
         Ok(Pool { graph, inputs })
+    }
+
+    /// A key naming a pool: its cells (in their string form), graph settings and engine.
+    pub fn key(cells: impl Iterator<Item = String>, cfg: &GraphConfig, engine: &Engine) -> u64 {
+        let mut h = std::hash::DefaultHasher::new();
+        format!("{cfg:?}{}", engine.name()).hash(&mut h);
+        for c in cells {
+            c.hash(&mut h);
+        }
+        h.finish()
+    }
+
+    /// The pool named `key`, built by `build` once per process: a study runs many seeds
+    /// and datasets over the same space, and the graph depends on neither. The last few
+    /// pools are kept (about 100 MB each at 30,000 nodes).
+    pub fn shared(key: u64, build: impl FnOnce() -> Result<Pool>) -> Result<Arc<Pool>> {
+        type Slot = Arc<OnceLock<std::result::Result<Arc<Pool>, String>>>;
+        static CACHE: Mutex<Vec<(u64, Slot)>> = Mutex::new(Vec::new());
+        let slot: Slot = {
+            let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
+            match cache.iter().find(|e| e.0 == key) {
+                Some(e) => e.1.clone(),
+                None => {
+                    let s: Slot = Default::default();
+                    cache.push((key, s.clone()));
+                    if cache.len() > 4 {
+                        cache.remove(0);
+                    }
+                    s
+                }
+            }
+        };
+        slot.get_or_init(|| build().map(Arc::new).map_err(|e| e.to_string()))
+            .clone()
+            .map_err(Error::Config)
     }
 
     /// Number of architectures.

@@ -230,6 +230,16 @@ impl Gp {
         })
     }
 
+    /// Leave-one-out posterior means of the training points in the latent scale, in
+    /// closed form (Rasmussen and Williams 2006, eq. 5.12): what the GP predicts at each
+    /// point from all the others, an input that does not leak the point's own label.
+    pub fn loo_means(&self) -> Vec<f64> {
+        let inv = self.chol.inverse();
+        (0..self.z.len())
+            .map(|i| self.z[i] - self.alpha[i] / inv[(i, i)])
+            .collect()
+    }
+
     /// Posterior of candidate architectures.
     pub fn predict(&self, archs: &[Arch]) -> Vec<Prediction> {
         self.predict_features(&wl::features_batch(archs, &self.wl))

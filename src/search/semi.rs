@@ -16,8 +16,6 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 use std::collections::HashSet;
-use std::hash::{Hash, Hasher};
-use std::sync::{Arc, Mutex, OnceLock};
 
 /// The model that predicts accuracy in BO.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -80,49 +78,6 @@ fn pool_cells<S: Sampler>(space: &S, n: usize, seed: u64) -> Result<Vec<S::Cell>
     Ok(out)
 }
 
-/// The pool's graph and inputs, built once per process for the same cells and settings
-/// (a study runs many seeds over the same whole space; the graph does not depend on them).
-fn shared_pool<S: Sampler>(
-    space: &S,
-    cells: &[S::Cell],
-    archs: &[crate::graph::Arch],
-    semi: &SemiSearchConfig,
-) -> Result<Arc<Pool>> {
-    type Slot = Arc<OnceLock<std::result::Result<Arc<Pool>, String>>>;
-    static CACHE: Mutex<Vec<(u64, Slot)>> = Mutex::new(Vec::new());
-    let mut h = std::hash::DefaultHasher::new();
-    format!("{:?}{:?}", semi.graph, semi.device).hash(&mut h);
-    for c in cells {
-        space.format(c).hash(&mut h);
-    }
-    let key = h.finish();
-    let slot: Slot = {
-        let mut cache = CACHE
-            .lock()
-            .map_err(|_| Error::Config("pool cache poisoned".into()))?;
-        match cache.iter().find(|e| e.0 == key) {
-            Some(e) => e.1.clone(),
-            None => {
-                let s: Slot = Default::default();
-                cache.push((key, s.clone()));
-                // Keep the few most recent pools (each is about 100 MB at 30,000 nodes).
-                if cache.len() > 4 {
-                    cache.remove(0);
-                }
-                s
-            }
-        }
-    };
-    slot.get_or_init(|| {
-        Engine::new(semi.device)
-            .and_then(|e| Pool::build(archs, &semi.graph, &e))
-            .map(Arc::new)
-            .map_err(|e| e.to_string())
-    })
-    .clone()
-    .map_err(Error::Config)
-}
-
 pub(super) fn semi_supervised_optimisation<S: Sampler>(
     space: &S,
     objective: &mut dyn Objective<S>,
@@ -145,7 +100,9 @@ pub(super) fn semi_supervised_optimisation<S: Sampler>(
     let cells = pool_cells(space, semi.unlabelled, cfg.seed)?;
     let budget = check_budget(space, cfg.budget)?.min(cells.len());
     let archs: Vec<_> = cells.iter().map(|c| space.lower(c)).collect();
-    let pool = shared_pool(space, &cells, &archs, semi)?;
+    let engine = Engine::new(semi.device)?;
+    let key = Pool::key(cells.iter().map(|c| space.format(c)), &semi.graph, &engine);
+    let pool = Pool::shared(key, || Pool::build(&archs, &semi.graph, &engine))?;
     // Propagation borrows the GP's variance: features of every node for every h.
     let per_h: Vec<Vec<Features>> = match surrogate {
         Surrogate::Propagation => wl::features_per_depth(&archs, &cfg.gp.hs, cfg.gp.direction),
@@ -212,7 +169,7 @@ fn predict(
                 seed: cfg.seed ^ nodes.len() as u64,
                 ..cfg.semi.network.clone()
             };
-            let a = assess::assess(&pool.inputs, nodes, z, &net)?;
+            let a = assess::assess(&pool.inputs, nodes, z, None, &net)?;
             Ok(a.mean
                 .iter()
                 .zip(&a.std)

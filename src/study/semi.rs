@@ -108,7 +108,8 @@ fn study_in<S: Sampler + TableKey>(
     let transform = metric_kind(metric).default_transform();
     let archs: Vec<_> = cells.iter().map(|c| space.lower(c)).collect();
     let t0 = Instant::now();
-    let pool = Pool::build(&archs, &cfg.graph, engine)?;
+    let key = Pool::key(cells.iter().map(|c| space.format(c)), &cfg.graph, engine);
+    let pool = Pool::shared(key, || Pool::build(&archs, &cfg.graph, engine))?;
     let graph_seconds = t0.elapsed().as_secs_f64();
     let gp_cfg = GpConfig {
         transform,
@@ -173,9 +174,17 @@ fn study_in<S: Sampler + TableKey>(
                 seed,
                 ..cfg.assessor.clone()
             };
-            let a = assess::assess(&pool.inputs, train, &z, &a_cfg)?;
+            let a = assess::assess(&pool.inputs, train, &z, None, &a_cfg)?;
             t_gcn += t.elapsed().as_secs_f64();
             row("assessor", &a.mean);
+            let mut prior = gp_mean.clone();
+            for (&i, m) in train.iter().zip(gp.loo_means()) {
+                prior[i] = m;
+            }
+            let b = assess::assess(&pool.inputs, train, &z, Some(&prior), &a_cfg)?;
+            row("assessor+gp", &b.mean);
+            let avg: Vec<f64> = gp_mean.iter().zip(&a.mean).map(|(p, q)| 0.5 * (p + q)).collect();
+            row("mean(gp,assessor)", &avg);
             fits += 1.0;
             progress();
         }

@@ -263,7 +263,7 @@ fn semi(a: &StudyArgs, skip_as_wire: bool, device: crate::gpu::DeviceChoice) -> 
         assessor: a.bo.assessor.network(0),
         skip_as_wire,
     };
-    let engine = crate::gpu::Engine::new(device)?;
+    let engine = crate::gpu::Engine::new_preferring_hardware(device)?;
     let ds = datasets(&a.semi_datasets)?;
     let pb = super::progress_bar(
         ds.len() as u64 * cfg.sizes.len() as u64 * cfg.seeds,

@@ -87,6 +87,16 @@ impl Engine {
         }
     }
 
+    /// As [`Engine::new`], except that `Auto` keeps to the CPU on a software adapter (such
+    /// as lavapipe), where kernel rows run at about 0.3x the CPU path: for the heavy,
+    /// optional GPU work (the assessor's similarity graph).
+    pub fn new_preferring_hardware(choice: DeviceChoice) -> Result<Engine> {
+        if choice == DeviceChoice::Auto && shared_context().is_ok_and(|c| c.is_software()) {
+            return Ok(Engine::Cpu);
+        }
+        Engine::new(choice)
+    }
+
     /// A name for reports: the adapter and its backend, or "cpu".
     pub fn name(&self) -> String {
         match self {

@@ -100,7 +100,7 @@ pub(super) fn semi_supervised_optimisation<S: Sampler>(
     let cells = pool_cells(space, semi.unlabelled, cfg.seed)?;
     let budget = check_budget(space, cfg.budget)?.min(cells.len());
     let archs: Vec<_> = cells.iter().map(|c| space.lower(c)).collect();
-    let engine = Engine::new(semi.device)?;
+    let engine = Engine::new_preferring_hardware(semi.device)?;
     let key = Pool::key(cells.iter().map(|c| space.format(c)), &semi.graph, &engine);
     let pool = Pool::shared(key, || Pool::build(&archs, &semi.graph, &engine))?;
     // Propagation borrows the GP's variance: features of every node for every h.

@@ -522,11 +522,18 @@ fn study_writes_csv_plots_and_summary() {
         summary.contains("| proteins |") && summary.contains("one-hot"),
         "{summary}"
     );
-    // The semi-supervised study: 3 models x 2 label counts x 1 seed, each a finite rho
+    // The semi-supervised study: 6 models x 2 label counts x 1 seed, each a finite rho
     // on all 15,625 - n unlabelled cells.
     let semi = std::fs::read_to_string(dir.join("semi.csv")).unwrap();
-    assert_eq!(semi.lines().count(), 1 + 3 * 2, "{semi}");
-    for m in ["gp", "propagation", "assessor"] {
+    assert_eq!(semi.lines().count(), 1 + 6 * 2, "{semi}");
+    for m in [
+        "gp",
+        "propagation",
+        "laplacian-gp",
+        "assessor",
+        "assessor+gp",
+        "mean(gp,assessor)",
+    ] {
         assert!(summary.contains(&format!("| {m} |")), "{m}: {summary}");
     }
     for line in semi.lines().skip(1) {

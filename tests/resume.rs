@@ -120,7 +120,7 @@ fn killed_and_resumed_search_equals_an_uninterrupted_one() {
 #[test]
 fn killed_and_resumed_semi_supervised_search_equals_an_uninterrupted_one() {
     let d = dir("resume-semi");
-    for s in ["assessor", "propagation"] {
+    for s in ["assessor", "propagation", "laplacian"] {
         let args = [
             "search",
             "--dataset",

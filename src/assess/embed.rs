@@ -75,17 +75,25 @@ pub fn svd_embedding(xs: &[Features], d: usize, seed: u64) -> (Vec<f32>, usize) 
         let z = times_t(&q).qr().q();
         q = times(&z).qr().q();
     }
-    // Phi ~ Q (Q' Phi); with Z = Phi' Q, Q' Phi Phi' Q = Z' Z = U L U'.
+    // Q' Phi = B = U S V' with Z = Phi' Q = B': Z' Z = U S^2 U', V = Z U S^-1. The
+    // embedding is Phi's exact projection on V's orthonormal columns, Phi V = Phi Z U S^-1,
+    // so inner products never exceed the kernel (Phi V V' Phi' <= Phi Phi').
     let z = times_t(&q);
     let eig = SymmetricEigen::new(z.transpose() * &z);
     let mut order: Vec<usize> = (0..eig.eigenvalues.len()).collect();
     order.sort_by(|&a, &b| eig.eigenvalues[b].total_cmp(&eig.eigenvalues[a]));
-    let qu = &q * &eig.eigenvectors;
+    let top = eig.eigenvalues[order[0]].max(0.0);
+    let phi_z = times(&z) * &eig.eigenvectors;
     let mut out = vec![0f32; n * d];
     for (k, &o) in order.iter().take(d).enumerate() {
-        let s = eig.eigenvalues[o].max(0.0).sqrt();
+        let l = eig.eigenvalues[o];
+        // Directions with no energy (rank below d) stay zero.
+        if l <= 1e-12 * top {
+            continue;
+        }
+        let inv_s = 1.0 / l.sqrt();
         for i in 0..n {
-            out[i * d + k] = (qu[(i, o)] * s) as f32;
+            out[i * d + k] = (phi_z[(i, o)] * inv_s) as f32;
         }
     }
     (out, d)

@@ -602,7 +602,12 @@ mod tests {
             ..cfg
         };
         let b = assess(&inputs, &labelled, &z, None, &whole).unwrap();
-        let worst = a.mean.iter().zip(&b.mean).map(|(p, q)| (p - q).abs()).fold(0.0, f64::max);
+        let worst = a
+            .mean
+            .iter()
+            .zip(&b.mean)
+            .map(|(p, q)| (p - q).abs())
+            .fold(0.0, f64::max);
         eprintln!("largest difference {worst:e}");
         // Same arithmetic on fewer rows: only summation order in the matmuls differs.
         assert!(worst < 1e-5, "largest difference {worst}");

@@ -8,20 +8,22 @@
 pub mod embed;
 pub mod gcn;
 pub mod knn;
+pub mod laplacian;
 pub mod propagation;
 
 pub use embed::svd_embedding;
 pub use gcn::{assess, Assessment, AssessorConfig, GraphInputs};
 pub use knn::{SimilarityGraph, SparseRows};
+pub use laplacian::{laplacian_gp, LaplacianFit};
 pub use propagation::propagate;
 
 use crate::error::{Error, Result};
-use std::hash::{Hash, Hasher};
-use std::sync::{Arc, Mutex, OnceLock};
 use crate::gpu::Engine;
 use crate::kernel::BaseKernel;
 use crate::wl::{Direction, Features, WlConfig};
 use serde::Serialize;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// How the graph and node inputs are built (shared by every fit on one pool).
 #[derive(Clone, Debug, Serialize)]
@@ -59,6 +61,11 @@ pub struct Pool {
     pub graph: SimilarityGraph,
     /// Propagated embeddings and edge lists for the GCN.
     pub inputs: GraphInputs,
+    /// Row-major `n x d` SVD embedding: each node's WL features projected on the top `d`
+    /// right singular vectors of the feature matrix.
+    pub embedding: Vec<f32>,
+    /// Width of the embedding.
+    pub d: usize,
 }
 
 impl Pool {
@@ -73,7 +80,12 @@ impl Pool {
         let graph = SimilarityGraph::knn(xs, BaseKernel::Dot, cfg.k, engine)?;
         let (x, d) = svd_embedding(xs, cfg.embedding, cfg.seed);
         let inputs = GraphInputs::new(&graph, &x, d)?;
-        Ok(Pool { graph, inputs })
+        Ok(Pool {
+            graph,
+            inputs,
+            embedding: x,
+            d,
+        })
     }
 
     /// A key naming a pool: its cells (in their string form), graph settings and engine.

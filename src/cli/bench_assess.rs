@@ -59,7 +59,9 @@ pub(crate) fn rows(repeats: usize, gpu: Option<&Engine>) -> Result<Vec<Row>> {
             whole_graph: whole,
             ..Default::default()
         };
-        let s = best_of(repeats, || assess::assess(&pool.inputs, &labelled, &z, None, &a))?;
+        let s = best_of(repeats, || {
+            assess::assess(&pool.inputs, &labelled, &z, None, &a)
+        })?;
         out.push(Row {
             task: format!(
                 "assessor fit, {} members, {LABELS} labels, {n} nodes",

@@ -6,6 +6,7 @@ mod thompson;
 mod transform;
 mod weight_space;
 
+pub(crate) use fit::fit_noise;
 pub use fit::{log_marginal_likelihood, FitReport};
 pub use thompson::ThompsonSample;
 pub use transform::Transform;

@@ -38,6 +38,8 @@ pub enum Method {
     BoAssessor,
     /// BO with label propagation as surrogate (`bo --surrogate propagation`).
     BoPropagation,
+    /// BO with the graph-Laplacian-regularised GP as surrogate (`bo --surrogate laplacian`).
+    BoLaplacian,
 }
 
 /// One evaluated architecture.
@@ -236,6 +238,9 @@ pub fn run<S: Sampler>(
             cfg,
             on_eval,
         ),
+        Method::BoLaplacian => {
+            semi::semi_supervised_optimisation(space, objective, Surrogate::Laplacian, cfg, on_eval)
+        }
         Method::Random => random_search(space, objective, cfg.budget, cfg.seed, on_eval),
         Method::Evolution => evolution::regularized_evolution(
             space,

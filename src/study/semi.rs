@@ -59,12 +59,16 @@ pub struct SemiTiming {
     pub assessor_seconds: f64,
     /// Mean seconds per label propagation.
     pub propagation_seconds: f64,
+    /// Mean seconds per Laplacian-regularised GP fit and prediction.
+    pub laplacian_seconds: f64,
     /// Mean seconds per GP fit and prediction.
     pub gp_seconds: f64,
 }
 
-/// Runs the study on one dataset: rows for models `gp`, `propagation` and `assessor`,
-/// each scored on every architecture of the space that was not labelled.
+/// Runs the study on one dataset: rows for models `gp`, `propagation`, `laplacian-gp`,
+/// `assessor`, `assessor+gp` (the GP's prediction as one more input) and
+/// `mean(gp,assessor)`, each scored on every architecture of the space that was not
+/// labelled.
 pub fn semi_study(
     d: &'static Dataset,
     metric: &str,
@@ -116,12 +120,13 @@ fn study_in<S: Sampler + TableKey>(
         ..Default::default()
     };
     let per_h = wl::features_per_depth(&archs, &gp_cfg.hs, gp_cfg.direction);
+    let graph_feats = wl::features_batch(&archs, &cfg.graph.wl);
     let truth: Vec<f64> = y
         .iter()
         .map(|&v| transform.apply(v).unwrap_or(f64::NAN))
         .collect();
     let mut rows = Vec::new();
-    let (mut t_gcn, mut t_lp, mut t_gp, mut fits) = (0.0, 0.0, 0.0, 0.0);
+    let (mut t_gcn, mut t_lp, mut t_lap, mut t_gp, mut fits) = (0.0, 0.0, 0.0, 0.0, 0.0);
     // Jobs run one after another: the assessor's ensemble already uses every core.
     for &n in cfg.sizes.iter().filter(|&&n| n < cells.len()) {
         for seed in 0..cfg.seeds {
@@ -170,6 +175,11 @@ fn study_in<S: Sampler + TableKey>(
             t_lp += t.elapsed().as_secs_f64();
             row("propagation", &lp);
             let t = Instant::now();
+            let lap = assess::laplacian_gp(&pool, &graph_feats, train, &z)?;
+            t_lap += t.elapsed().as_secs_f64();
+            let lap: Vec<f64> = lap.predictions.iter().map(|p| p.mean).collect();
+            row("laplacian-gp", &lap);
+            let t = Instant::now();
             let a_cfg = AssessorConfig {
                 seed,
                 ..cfg.assessor.clone()
@@ -183,7 +193,11 @@ fn study_in<S: Sampler + TableKey>(
             }
             let b = assess::assess(&pool.inputs, train, &z, Some(&prior), &a_cfg)?;
             row("assessor+gp", &b.mean);
-            let avg: Vec<f64> = gp_mean.iter().zip(&a.mean).map(|(p, q)| 0.5 * (p + q)).collect();
+            let avg: Vec<f64> = gp_mean
+                .iter()
+                .zip(&a.mean)
+                .map(|(p, q)| 0.5 * (p + q))
+                .collect();
             row("mean(gp,assessor)", &avg);
             fits += 1.0;
             progress();
@@ -197,6 +211,7 @@ fn study_in<S: Sampler + TableKey>(
         graph_seconds,
         assessor_seconds: t_gcn / fits,
         propagation_seconds: t_lp / fits,
+        laplacian_seconds: t_lap / fits,
         gp_seconds: t_gp / fits,
     };
     Ok((rows, timing))

@@ -532,7 +532,7 @@ fn study_writes_csv_plots_and_summary() {
         "laplacian-gp",
         "assessor",
         "assessor+gp",
-        "mean(gp,assessor)",
+        "gp-assessor-avg",
     ] {
         assert!(summary.contains(&format!("| {m} |")), "{m}: {summary}");
     }

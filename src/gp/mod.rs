@@ -142,6 +142,33 @@ impl Gp {
         })
     }
 
+    /// Fits on rows `rows` of features precomputed for every node and every depth of
+    /// `cfg.hs` (`per_h[i]` at depth `cfg.hs[i]`), for callers that hold a whole pool.
+    pub fn fit_rows(
+        per_h: &[Vec<Features>],
+        rows: &[usize],
+        y: &[f64],
+        cfg: &GpConfig,
+    ) -> Result<Gp> {
+        let train: Vec<(usize, Vec<Features>)> = cfg
+            .hs
+            .iter()
+            .zip(per_h)
+            .map(|(&h, f)| (h, rows.iter().map(|&i| f[i].clone()).collect()))
+            .collect();
+        Gp::fit_features(&train, y, cfg)
+    }
+
+    /// Posterior at every node of a pool featurised as for [`Gp::fit_rows`]: in weight
+    /// space when the kernel has one (cost independent of the training-set size).
+    pub fn predict_rows(&self, per_h: &[Vec<Features>], hs: &[usize]) -> Vec<Prediction> {
+        let hi = hs.iter().position(|&h| h == self.wl.h).unwrap_or(0);
+        match WeightSpace::new(self) {
+            Some(ws) => per_h[hi].par_iter().map(|f| ws.predict(f)).collect(),
+            None => self.predict_features(&per_h[hi]),
+        }
+    }
+
     /// The WL settings the fit chose; candidates must be featurised with these.
     pub fn wl_config(&self) -> WlConfig {
         self.wl

@@ -7,7 +7,7 @@ use super::{check_budget, Evaluation, History, Objective, Recorder};
 use crate::acquisition::Acquisition;
 use crate::assess::{self, AssessorConfig, GraphConfig, Pool};
 use crate::error::{Error, Result};
-use crate::gp::{Gp, Prediction, WeightSpace};
+use crate::gp::{Gp, Prediction};
 use crate::gpu::{DeviceChoice, Engine};
 use crate::space::Sampler;
 use crate::wl::{self, Features};
@@ -182,28 +182,11 @@ fn predict(
         }
         Surrogate::Propagation => {
             let mean = assess::propagate(&pool.graph, nodes, z, assess::propagation::DEFAULT_EPS);
-            let train: Vec<(usize, Vec<Features>)> = cfg
-                .gp
-                .hs
-                .iter()
-                .zip(per_h)
-                .map(|(&h, f)| (h, nodes.iter().map(|&i| f[i].clone()).collect()))
-                .collect();
-            let gp = Gp::fit_features(&train, ys, &cfg.gp)?;
-            let hi = cfg
-                .gp
-                .hs
-                .iter()
-                .position(|&h| h == gp.wl_config().h)
-                .unwrap_or(0);
-            let stds: Vec<f64> = match WeightSpace::new(&gp) {
-                Some(ws) => per_h[hi].iter().map(|f| ws.predict(f).std).collect(),
-                None => gp
-                    .predict_features(&per_h[hi])
-                    .iter()
-                    .map(|p| p.std)
-                    .collect(),
-            };
+            let gp = Gp::fit_rows(per_h, nodes, ys, &cfg.gp)?;
+            let stds = gp
+                .predict_rows(per_h, &cfg.gp.hs)
+                .into_iter()
+                .map(|p| p.std);
             Ok(mean
                 .into_iter()
                 .zip(stds)

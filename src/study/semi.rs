@@ -6,12 +6,12 @@ use super::PredictorRow;
 use crate::assess::{self, AssessorConfig, GraphConfig, Pool};
 use crate::bench_data::{metric_kind, Dataset};
 use crate::error::Result;
-use crate::gp::{Gp, GpConfig, WeightSpace};
+use crate::gp::{Gp, GpConfig};
 use crate::gpu::Engine;
 use crate::search::TableObjective;
 use crate::space::{Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey};
 use crate::stats::{kendall, spearman};
-use crate::wl::{self, Features};
+use crate::wl;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use serde::Serialize;
@@ -67,7 +67,7 @@ pub struct SemiTiming {
 
 /// Runs the study on one dataset: rows for models `gp`, `propagation`, `laplacian-gp`,
 /// `assessor`, `assessor+gp` (the GP's prediction as one more input) and
-/// `mean(gp,assessor)`, each scored on every architecture of the space that was not
+/// `gp-assessor-avg`, each scored on every architecture of the space that was not
 /// labelled.
 pub fn semi_study(
     d: &'static Dataset,
@@ -148,26 +148,12 @@ fn study_in<S: Sampler + TableKey>(
                 });
             };
             let t = Instant::now();
-            let feats: Vec<(usize, Vec<Features>)> = gp_cfg
-                .hs
+            let gp = Gp::fit_rows(&per_h, train, &ytr, &gp_cfg)?;
+            let gp_mean: Vec<f64> = gp
+                .predict_rows(&per_h, &gp_cfg.hs)
                 .iter()
-                .zip(&per_h)
-                .map(|(&h, f)| (h, train.iter().map(|&i| f[i].clone()).collect()))
+                .map(|p| p.mean)
                 .collect();
-            let gp = Gp::fit_features(&feats, &ytr, &gp_cfg)?;
-            let hi = gp_cfg
-                .hs
-                .iter()
-                .position(|&h| h == gp.wl_config().h)
-                .unwrap_or(0);
-            let gp_mean: Vec<f64> = match WeightSpace::new(&gp) {
-                Some(ws) => per_h[hi].iter().map(|f| ws.predict(f).mean).collect(),
-                None => gp
-                    .predict_features(&per_h[hi])
-                    .iter()
-                    .map(|p| p.mean)
-                    .collect(),
-            };
             t_gp += t.elapsed().as_secs_f64();
             row("gp", &gp_mean);
             let t = Instant::now();
@@ -198,7 +184,7 @@ fn study_in<S: Sampler + TableKey>(
                 .zip(&a.mean)
                 .map(|(p, q)| 0.5 * (p + q))
                 .collect();
-            row("mean(gp,assessor)", &avg);
+            row("gp-assessor-avg", &avg);
             fits += 1.0;
             progress();
         }

@@ -27,7 +27,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("knn-graph-15625-cpu", |b| {
         b.iter(|| SimilarityGraph::knn(&xs, BaseKernel::Dot, cfg.k, &Engine::Cpu).expect("graph"))
     });
-    let pool = Pool::from_features(&xs, &cfg, &Engine::Cpu).expect("pool");
+    let pool = Pool::from_features(xs.clone(), &cfg, &Engine::Cpu).expect("pool");
     for labels in [20usize, 100] {
         let labelled: Vec<usize> = (0..xs.len())
             .step_by(xs.len() / labels)

@@ -53,25 +53,14 @@ fn smoothness(pool: &Pool) -> SymmetricEigen<f64, nalgebra::Dyn> {
     SymmetricEigen::new(s)
 }
 
-/// Fits the Laplacian-regularised GP on `z` at nodes `labelled` (features of every node,
+/// Fits the Laplacian-regularised GP on `z` at nodes `labelled` (the pool's features,
 /// normalised dot WL kernel at the graph's depth) and predicts every node.
-pub fn laplacian_gp(
-    pool: &Pool,
-    feats: &[Features],
-    labelled: &[usize],
-    z: &[f64],
-) -> Result<LaplacianFit> {
-    fit_with(pool, feats, labelled, z, &GAMMAS)
+pub fn laplacian_gp(pool: &Pool, labelled: &[usize], z: &[f64]) -> Result<LaplacianFit> {
+    fit_with(pool, labelled, z, &GAMMAS)
 }
 
-fn fit_with(
-    pool: &Pool,
-    feats: &[Features],
-    labelled: &[usize],
-    z: &[f64],
-    gammas: &[f64],
-) -> Result<LaplacianFit> {
-    let (n, d) = (labelled.len(), pool.d);
+fn fit_with(pool: &Pool, labelled: &[usize], z: &[f64], gammas: &[f64]) -> Result<LaplacianFit> {
+    let (n, d, feats) = (labelled.len(), pool.d, &pool.features);
     if n == 0 || n != z.len() || feats.len() != pool.len() {
         return Err(Error::Config(format!(
             "Laplacian GP: {n} labelled nodes, {} targets, {} features for {} nodes",
@@ -159,7 +148,7 @@ mod tests {
     fn at_gamma_zero_it_is_the_plain_gp_and_the_evidence_picks_gamma() {
         let xs = crate::assess::knn::tests::nb201_features(300);
         let pool = Pool::from_features(
-            &xs,
+            xs.clone(),
             &GraphConfig {
                 k: 6,
                 embedding: 16,
@@ -171,7 +160,7 @@ mod tests {
         let labelled: Vec<usize> = (0..300).step_by(10).collect();
         let raw: Vec<f64> = labelled.iter().map(|&i| ((i * 37) % 11) as f64).collect();
         let (z, _, _) = crate::gp::Transform::Identity.standardize(&raw).unwrap();
-        let plain = fit_with(&pool, &xs, &labelled, &z, &[0.0]).unwrap();
+        let plain = fit_with(&pool, &labelled, &z, &[0.0]).unwrap();
         let gp = Gp::fit_features(
             &[(2, labelled.iter().map(|&i| xs[i].clone()).collect())],
             &z,
@@ -185,7 +174,7 @@ mod tests {
             assert!((p.mean - q.mean).abs() < 1e-8, "{} vs {}", p.mean, q.mean);
             assert!((p.std - q.std).abs() < 1e-6, "{} vs {}", p.std, q.std);
         }
-        let fit = laplacian_gp(&pool, &xs, &labelled, &z).unwrap();
+        let fit = laplacian_gp(&pool, &labelled, &z).unwrap();
         assert!(GAMMAS.contains(&fit.gamma));
         assert!(fit
             .predictions

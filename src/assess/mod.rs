@@ -66,25 +66,29 @@ pub struct Pool {
     pub embedding: Vec<f32>,
     /// Width of the embedding.
     pub d: usize,
+    /// Each node's WL features at the graph's depth, kept for kernel models on the same
+    /// pool (the Laplacian GP) so that no fit recomputes them.
+    pub features: Vec<Features>,
 }
 
 impl Pool {
     /// Builds the graph (kernel rows on `engine`) and the embedding of `archs`' features.
     pub fn build(archs: &[crate::graph::Arch], cfg: &GraphConfig, engine: &Engine) -> Result<Self> {
         let xs = engine.features(archs, &cfg.wl)?;
-        Self::from_features(&xs, cfg, engine)
+        Self::from_features(xs, cfg, engine)
     }
 
     /// As [`Pool::build`] from features already computed with `cfg.wl`.
-    pub fn from_features(xs: &[Features], cfg: &GraphConfig, engine: &Engine) -> Result<Self> {
-        let graph = SimilarityGraph::knn(xs, BaseKernel::Dot, cfg.k, engine)?;
-        let (x, d) = svd_embedding(xs, cfg.embedding, cfg.seed);
+    pub fn from_features(xs: Vec<Features>, cfg: &GraphConfig, engine: &Engine) -> Result<Self> {
+        let graph = SimilarityGraph::knn(&xs, BaseKernel::Dot, cfg.k, engine)?;
+        let (x, d) = svd_embedding(&xs, cfg.embedding, cfg.seed);
         let inputs = GraphInputs::new(&graph, &x, d)?;
         Ok(Pool {
             graph,
             inputs,
             embedding: x,
             d,
+            features: xs,
         })
     }
 

@@ -228,6 +228,27 @@ impl MetricKind {
     }
 }
 
+/// Evaluates `$body` with `$space` bound to the space of dataset `$d`: NAS-Bench-Graph
+/// (its proteins op set where the table has it) or NB201 (`$skip` wires skip edges). One
+/// place maps a table to the generic code of every command and study over it.
+macro_rules! with_table_space {
+    ($d:expr, $skip:expr, |$space:ident| $body:expr) => {
+        match $d.space {
+            $crate::space::SpaceKind::Nbgraph => {
+                let $space = &$crate::space::NbGraphSpace::new($d.proteins);
+                $body
+            }
+            _ => {
+                let $space = &$crate::space::Nb201Space {
+                    skip_as_wire: $skip,
+                };
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_table_space;
+
 #[cfg(test)]
 mod tests {
     use super::*;

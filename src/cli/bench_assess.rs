@@ -47,7 +47,7 @@ pub(crate) fn rows(repeats: usize, gpu: Option<&Engine>) -> Result<Vec<Row>> {
             unit: "kernel entries/s",
         });
     }
-    let pool = Pool::from_features(&xs, &cfg, &Engine::Cpu)?;
+    let pool = Pool::from_features(xs, &cfg, &Engine::Cpu)?;
     let labelled: Vec<usize> = (0..n).step_by(n / LABELS).take(LABELS).collect();
     let ys: Vec<f64> = labelled.iter().map(|&i| y[i]).collect();
     let (z, _, _) = crate::gp::Transform::NegLogError { scale: 100.0 }.standardize(&ys)?;

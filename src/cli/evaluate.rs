@@ -1,11 +1,12 @@
 //! `wlgp evaluate`: rank correlation of the GP on held-out architectures of a table.
 
 use super::{resolve_dataset, SurrogateArgs};
+use crate::bench_data::with_table_space;
 use crate::bench_data::Dataset;
 use crate::error::{Error, Result};
 use crate::gp::Gp;
 use crate::search::TableObjective;
-use crate::space::{Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey};
+use crate::space::{Sampler, SpaceKind, TableKey};
 use crate::stats::{kendall, mean_se, spearman};
 use crate::wl;
 use clap::Args;
@@ -130,17 +131,8 @@ pub(crate) fn evaluate(a: &EvaluateArgs) -> Result<()> {
             "need at least one seed and one train size".into(),
         ));
     }
-    let rows = match d.space {
-        SpaceKind::Nbgraph => eval_in(&NbGraphSpace::new(d.proteins), d, &metric, a)?,
-        _ => eval_in(
-            &Nb201Space {
-                skip_as_wire: a.surrogate.skip.as_wire(),
-            },
-            d,
-            &metric,
-            a,
-        )?,
-    };
+    let wire = a.surrogate.skip.as_wire();
+    let rows = with_table_space!(d, wire, |space| eval_in(space, d, &metric, a))?;
     if a.json {
         let v = serde_json::json!({"dataset": d.name, "metric": metric, "seeds": a.seeds, "rows": rows});
         return super::out(&(v.to_string() + "\n"));

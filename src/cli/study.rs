@@ -372,12 +372,42 @@ fn write_predictor<R: serde::Serialize>(path: &Path, rows: &[R]) -> Result<()> {
 
 /// Final regret per dataset and method, and each baseline's difference from BO.
 fn search_tables(s: &[Summary], methods: &[Method]) -> String {
-    let mut md = String::from("## Final regret (mean ± s.e.)\n\n| dataset |");
+    let halfway = s.iter().map(|x| x.halfway).min().unwrap_or(0);
+    let mut md = regret_table(
+        s,
+        methods,
+        "## Final regret (mean ± s.e.)",
+        &|x| (x.regret, x.regret_se),
+        true,
+    );
+    md += &regret_table(
+        s,
+        methods,
+        &format!("## Regret after {halfway} evaluations (mean ± s.e.)"),
+        &|x| (x.regret_half, x.regret_half_se),
+        false,
+    );
+    md
+}
+
+/// One regret table (a statistic of each summary), each method against BO; with
+/// `test`, a column for the test regret of BO's final pick.
+fn regret_table(
+    s: &[Summary],
+    methods: &[Method],
+    title: &str,
+    stat: &dyn Fn(&Summary) -> (f64, f64),
+    test: bool,
+) -> String {
+    let mut md = format!("{title}\n\n| dataset |");
     for m in methods {
         let _ = write!(md, " {m:?} |");
     }
-    md += " test regret of BO's pick |\n|---|";
-    md += &"---|".repeat(methods.len() + 1);
+    if test {
+        md += " test regret of BO's pick |";
+    }
+    md += "\n|---|";
+    md += &"---|".repeat(methods.len() + usize::from(test));
     md.push('\n');
     let mut names: Vec<&str> = Vec::new();
     for x in s {
@@ -392,10 +422,12 @@ fn search_tables(s: &[Summary], methods: &[Method]) -> String {
         for &m in methods {
             match find(d, m) {
                 Some(x) => {
-                    let _ = write!(md, " {:.4} ± {:.4}", x.regret, x.regret_se);
+                    let (v, se) = stat(x);
+                    let _ = write!(md, " {v:.4} ± {se:.4}");
                     if let (Some(b), true) = (bo, m != Method::Bo) {
-                        let diff = x.regret - b.regret;
-                        let se = (x.regret_se.powi(2) + b.regret_se.powi(2)).sqrt();
+                        let (bv, bse) = stat(b);
+                        let diff = v - bv;
+                        let se = (se.powi(2) + bse.powi(2)).sqrt();
                         let _ = write!(
                             md,
                             " (BO {}{:.4} ± {:.4})",
@@ -413,12 +445,15 @@ fn search_tables(s: &[Summary], methods: &[Method]) -> String {
                 None => md += " – |",
             }
         }
-        match bo.and_then(|b| b.test_regret.zip(b.test_regret_se)) {
-            Some((t, se)) => {
-                let _ = writeln!(md, " {t:.4} ± {se:.4} |");
+        if test {
+            match bo.and_then(|b| b.test_regret.zip(b.test_regret_se)) {
+                Some((t, se)) => {
+                    let _ = write!(md, " {t:.4} ± {se:.4} |");
+                }
+                None => md += " – |",
             }
-            None => md += " – |\n",
         }
+        md.push('\n');
     }
     md.push('\n');
     md

@@ -105,11 +105,10 @@ pub(super) fn semi_supervised_optimisation<S: Sampler>(
     let engine = Engine::new_preferring_hardware(semi.device)?;
     let key = Pool::key(cells.iter().map(|c| space.format(c)), &semi.graph, &engine);
     let pool = Pool::shared(key, || Pool::build(&archs, &semi.graph, &engine))?;
-    // Propagation borrows the GP's variance: features of every node for every h; the
-    // Laplacian GP works at the graph's depth.
+    // Propagation borrows the GP's variance: features of every node for every h (the
+    // Laplacian GP works at the graph's depth, on the pool's own features).
     let per_h: Vec<Vec<Features>> = match surrogate {
         Surrogate::Propagation => wl::features_per_depth(&archs, &cfg.gp.hs, cfg.gp.direction),
-        Surrogate::Laplacian => vec![wl::features_batch(&archs, &semi.graph.wl)],
         _ => Vec::new(),
     };
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
@@ -193,7 +192,7 @@ fn predict(
                 .map(|(mean, std)| Prediction { mean, std })
                 .collect())
         }
-        Surrogate::Laplacian => Ok(assess::laplacian_gp(pool, &per_h[0], nodes, z)?.predictions),
+        Surrogate::Laplacian => Ok(assess::laplacian_gp(pool, nodes, z)?.predictions),
         Surrogate::Gp => Err(Error::Config("the GP surrogate runs in bo.rs".into())),
     }
 }

@@ -2,12 +2,13 @@
 //! architecture built from motif scores (its true percentile in the table), and what does
 //! a confident pruning keep (its size and its share of the table's top 1%)?
 
+use crate::bench_data::with_table_space;
 use crate::bench_data::{metric_kind, Dataset};
 use crate::error::Result;
 use crate::explain::{self, MotifScores, Provenance};
 use crate::gp::{Gp, GpConfig, WeightSpace};
 use crate::search::TableObjective;
-use crate::space::{Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey};
+use crate::space::{Sampler, TableKey};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rayon::prelude::*;
@@ -45,24 +46,9 @@ pub fn explain_study(
     skip_as_wire: bool,
     progress: &(dyn Fn() + Sync),
 ) -> Result<Vec<ExplainRow>> {
-    match d.space {
-        SpaceKind::Nbgraph => run(
-            &NbGraphSpace::new(d.proteins),
-            d,
-            sizes,
-            seeds,
-            prune_z,
-            progress,
-        ),
-        _ => run(
-            &Nb201Space { skip_as_wire },
-            d,
-            sizes,
-            seeds,
-            prune_z,
-            progress,
-        ),
-    }
+    with_table_space!(d, skip_as_wire, |space| run(
+        space, d, sizes, seeds, prune_z, progress
+    ))
 }
 
 fn run<S: Sampler + TableKey>(

@@ -12,10 +12,11 @@ pub use plot::{plot_effects, plot_predictor, plot_regret};
 pub use predictor::{predictor_study, PredictorConfig, PredictorRow};
 pub use semi::{semi_study, SemiConfig, SemiTiming};
 
+use crate::bench_data::with_table_space;
 use crate::bench_data::Dataset;
 use crate::error::Result;
 use crate::search::{self, BoConfig, Method, Objective, TableObjective};
-use crate::space::{Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey};
+use crate::space::{Sampler, SpaceKind, TableKey};
 use crate::stats::mean_se;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -91,10 +92,9 @@ pub fn run_search(
     cfg: &BoConfig,
     skip_as_wire: bool,
 ) -> Result<StudyRun> {
-    match d.space {
-        SpaceKind::Nbgraph => run_in(&NbGraphSpace::new(d.proteins), d, metric, method, cfg),
-        _ => run_in(&Nb201Space { skip_as_wire }, d, metric, method, cfg),
-    }
+    with_table_space!(d, skip_as_wire, |space| run_in(
+        space, d, metric, method, cfg
+    ))
 }
 
 /// Every (dataset, method, seed) search, in parallel; `progress` is called after each.
@@ -130,13 +130,19 @@ pub struct Summary {
     pub regret: f64,
     /// Its standard error.
     pub regret_se: f64,
+    /// Evaluations at the halfway mark (half the shortest run, rounded up).
+    pub halfway: usize,
+    /// Mean regret after `halfway` evaluations: how fast a method gets there.
+    pub regret_half: f64,
+    /// Its standard error.
+    pub regret_half_se: f64,
     /// Mean final test regret (where the table has a test metric).
     pub test_regret: Option<f64>,
     /// Its standard error.
     pub test_regret_se: Option<f64>,
 }
 
-/// Final-regret summaries per dataset and method, in the order they first appear.
+/// Final and halfway regret summaries per dataset and method, in the order they first appear.
 pub fn summarize(runs: &[StudyRun]) -> Vec<Summary> {
     let mut keys: Vec<(&'static str, Method)> = Vec::new();
     for r in runs {
@@ -155,6 +161,18 @@ pub fn summarize(runs: &[StudyRun]) -> Vec<Summary> {
                 .map(|r| *r.regret.last().unwrap_or(&f64::NAN))
                 .collect();
             let (regret, regret_se) = mean_se(&fin);
+            let len = rs.iter().map(|r| r.regret.len()).min().unwrap_or(0);
+            let halfway = len.div_ceil(2);
+            let half: Vec<f64> = rs
+                .iter()
+                .map(|r| {
+                    r.regret
+                        .get(halfway.max(1) - 1)
+                        .copied()
+                        .unwrap_or(f64::NAN)
+                })
+                .collect();
+            let (regret_half, regret_half_se) = mean_se(&half);
             let tests: Vec<f64> = rs.iter().filter_map(|r| r.test_regret).collect();
             let (t, tse) = mean_se(&tests);
             Summary {
@@ -163,6 +181,9 @@ pub fn summarize(runs: &[StudyRun]) -> Vec<Summary> {
                 runs: rs.len(),
                 regret,
                 regret_se,
+                halfway,
+                regret_half,
+                regret_half_se,
                 test_regret: (!tests.is_empty()).then_some(t),
                 test_regret_se: (!tests.is_empty()).then_some(tse),
             }
@@ -176,4 +197,43 @@ pub fn regret_curve(runs: &[&StudyRun]) -> Vec<(f64, f64)> {
     (0..len)
         .map(|i| mean_se(&runs.iter().map(|r| r.regret[i]).collect::<Vec<_>>()))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(method: Method, seed: u64, regret: Vec<f64>) -> StudyRun {
+        StudyRun {
+            dataset: "nb201",
+            metric: "m".into(),
+            method,
+            seed,
+            values: vec![0.0; regret.len()],
+            regret,
+            test_regret: None,
+            seconds: 0.0,
+        }
+    }
+
+    #[test]
+    fn summaries_give_final_and_halfway_regret_per_method() {
+        let runs = [
+            run(Method::Bo, 0, vec![4.0, 3.0, 2.0, 1.0]),
+            run(Method::Bo, 1, vec![6.0, 5.0, 0.0, 0.0]),
+            run(Method::Random, 0, vec![9.0, 8.0, 7.0, 7.0]),
+        ];
+        let s = summarize(&runs);
+        assert_eq!(s.len(), 2);
+        let bo = &s[0];
+        assert_eq!((bo.method, bo.runs, bo.halfway), (Method::Bo, 2, 2));
+        assert_eq!((bo.regret, bo.regret_half), (0.5, 4.0));
+        assert!((bo.regret_se - 0.5).abs() < 1e-12);
+        assert!((bo.regret_half_se - 1.0).abs() < 1e-12);
+        assert_eq!(
+            (s[1].regret, s[1].regret_half, s[1].regret_se),
+            (7.0, 8.0, 0.0)
+        );
+        assert!(bo.test_regret.is_none());
+    }
 }

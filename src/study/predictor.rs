@@ -3,11 +3,12 @@
 //! depth (and depth chosen by marginal likelihood), against a GP on the one-hot /
 //! adjacency encoding of the same cells.
 
+use crate::bench_data::with_table_space;
 use crate::bench_data::{metric_kind, Dataset};
 use crate::error::Result;
 use crate::gp::{Gp, GpConfig, WeightSpace};
 use crate::search::TableObjective;
-use crate::space::{Nb201Space, NbGraphSpace, OneHot, Sampler, SpaceKind, TableKey};
+use crate::space::{OneHot, Sampler, TableKey};
 use crate::stats::{kendall, spearman};
 use crate::wl::{self, Direction, Features};
 use rand::seq::SliceRandom;
@@ -71,18 +72,9 @@ pub fn predictor_study(
     cfg: &PredictorConfig,
     progress: &(dyn Fn() + Sync),
 ) -> Result<Vec<PredictorRow>> {
-    match d.space {
-        SpaceKind::Nbgraph => study_in(&NbGraphSpace::new(d.proteins), d, metric, cfg, progress),
-        _ => study_in(
-            &Nb201Space {
-                skip_as_wire: cfg.skip_as_wire,
-            },
-            d,
-            metric,
-            cfg,
-            progress,
-        ),
-    }
+    with_table_space!(d, cfg.skip_as_wire, |space| study_in(
+        space, d, metric, cfg, progress
+    ))
 }
 
 fn study_in<S: Sampler + TableKey + OneHot>(

@@ -4,12 +4,13 @@
 
 use super::PredictorRow;
 use crate::assess::{self, AssessorConfig, GraphConfig, Pool};
+use crate::bench_data::with_table_space;
 use crate::bench_data::{metric_kind, Dataset};
 use crate::error::Result;
 use crate::gp::{Gp, GpConfig};
 use crate::gpu::Engine;
 use crate::search::TableObjective;
-use crate::space::{Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey};
+use crate::space::{Sampler, TableKey};
 use crate::stats::{kendall, spearman};
 use crate::wl;
 use rand::seq::SliceRandom;
@@ -76,26 +77,9 @@ pub fn semi_study(
     engine: &Engine,
     progress: &(dyn Fn() + Sync),
 ) -> Result<(Vec<PredictorRow>, SemiTiming)> {
-    match d.space {
-        SpaceKind::Nbgraph => study_in(
-            &NbGraphSpace::new(d.proteins),
-            d,
-            metric,
-            cfg,
-            engine,
-            progress,
-        ),
-        _ => study_in(
-            &Nb201Space {
-                skip_as_wire: cfg.skip_as_wire,
-            },
-            d,
-            metric,
-            cfg,
-            engine,
-            progress,
-        ),
-    }
+    with_table_space!(d, cfg.skip_as_wire, |space| study_in(
+        space, d, metric, cfg, engine, progress
+    ))
 }
 
 fn study_in<S: Sampler + TableKey>(
@@ -120,7 +104,6 @@ fn study_in<S: Sampler + TableKey>(
         ..Default::default()
     };
     let per_h = wl::features_per_depth(&archs, &gp_cfg.hs, gp_cfg.direction);
-    let graph_feats = wl::features_batch(&archs, &cfg.graph.wl);
     let truth: Vec<f64> = y
         .iter()
         .map(|&v| transform.apply(v).unwrap_or(f64::NAN))
@@ -161,7 +144,7 @@ fn study_in<S: Sampler + TableKey>(
             t_lp += t.elapsed().as_secs_f64();
             row("propagation", &lp);
             let t = Instant::now();
-            let lap = assess::laplacian_gp(&pool, &graph_feats, train, &z)?;
+            let lap = assess::laplacian_gp(&pool, train, &z)?;
             t_lap += t.elapsed().as_secs_f64();
             let lap: Vec<f64> = lap.predictions.iter().map(|p| p.mean).collect();
             row("laplacian-gp", &lap);

@@ -5,7 +5,7 @@
 
 use super::{check_budget, Evaluation, History, Objective, Recorder};
 use crate::acquisition::Acquisition;
-use crate::assess::{self, AssessorConfig, GraphConfig, Pool};
+use crate::assess::{self, AssessorConfig, GraphConfig, Pool, SimilarityGraph};
 use crate::error::{Error, Result};
 use crate::gp::{Gp, Prediction};
 use crate::gpu::{DeviceChoice, Engine};
@@ -147,7 +147,7 @@ pub(super) fn semi_supervised_optimisation<S: Sampler>(
             let (z, _, _) = cfg.gp.transform.standardize(&ys)?;
             let best = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             let pred = predict(surrogate, &pool, &per_h, &nodes, &ys, &z, cfg)?;
-            propose(&pred, &seen, cfg.acquisition, best, q)
+            propose(&pred, &pool.graph, &seen, cfg.acquisition, best, q)
         };
         if proposals.is_empty() {
             break;
@@ -198,9 +198,13 @@ fn predict(
 }
 
 /// The `q` unevaluated nodes of highest acquisition (ties to the smaller index), against
-/// the best latent value observed.
+/// the best latent value observed. A batch is spread over the graph: a node linked to one
+/// already in the batch waits until no unlinked node is left, since neighbours are the
+/// near-duplicates a model without a fantasised refit would otherwise pick together (the
+/// GP's batches use kriging believer or local penalisation for the same reason).
 fn propose(
     pred: &[Prediction],
+    graph: &SimilarityGraph,
     seen: &HashSet<usize>,
     acq: Acquisition,
     best: f64,
@@ -213,5 +217,65 @@ fn propose(
         .map(|(i, &p)| (acq.value(p, best), i))
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    scored.into_iter().take(q).map(|s| s.1).collect()
+    let mut batch: Vec<usize> = Vec::with_capacity(q);
+    let mut linked: HashSet<usize> = HashSet::new();
+    let mut waiting: Vec<usize> = Vec::new();
+    for (_, i) in scored {
+        if batch.len() == q {
+            break;
+        }
+        if linked.contains(&i) {
+            waiting.push(i);
+        } else {
+            batch.push(i);
+            linked.extend(graph.neighbours(i).map(|(j, _)| j));
+        }
+    }
+    let room = q - batch.len();
+    batch.extend(waiting.into_iter().take(room));
+    batch
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::BaseKernel;
+
+    #[test]
+    fn a_batch_skips_neighbours_of_its_picks_until_none_else_is_left() {
+        let xs = crate::assess::knn::tests::nb201_features(60);
+        let graph = SimilarityGraph::knn(&xs, BaseKernel::Dot, 4, &Engine::Cpu).unwrap();
+        // Node 0 scores best and its neighbours next: a greedy batch would be all of them.
+        let first: Vec<usize> = graph.neighbours(0).map(|(j, _)| j).collect();
+        let pred: Vec<Prediction> = (0..60)
+            .map(|i| Prediction {
+                mean: if i == 0 {
+                    3.0
+                } else if first.contains(&i) {
+                    2.0
+                } else {
+                    1.0 - i as f64 / 100.0
+                },
+                std: 0.0,
+            })
+            .collect();
+        let seen = HashSet::from([59]);
+        let batch = propose(&pred, &graph, &seen, Acquisition::Mean, 0.0, 5);
+        assert_eq!(batch.len(), 5);
+        assert_eq!(batch[0], 0);
+        for (a, &i) in batch.iter().enumerate() {
+            assert!(!seen.contains(&i));
+            for &j in &batch[..a] {
+                assert!(
+                    graph.neighbours(j).all(|(k, _)| k != i),
+                    "{j} and {i} linked"
+                );
+            }
+        }
+        assert!(batch.iter().all(|i| !first.contains(i)));
+        // Asking for every node still returns every unevaluated node once.
+        let mut all = propose(&pred, &graph, &seen, Acquisition::Mean, 0.0, 100);
+        all.sort_unstable();
+        assert_eq!(all, (0..59).collect::<Vec<_>>());
+    }
 }

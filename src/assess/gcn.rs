@@ -489,17 +489,14 @@ pub fn check_size(n: usize, cfg: &AssessorConfig) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::assess::{svd_embedding, SimilarityGraph};
-    use crate::gpu::Engine;
-    use crate::kernel::BaseKernel;
+    use crate::assess::svd_embedding;
     use crate::stats::spearman;
 
     #[test]
     fn assessor_learns_a_signal_of_the_features() {
         // Target: a smooth function of the embedding (its first coordinate), so a GCN on
         // the kNN graph should rank unlabelled nodes well from 40 labels.
-        let xs = crate::assess::knn::tests::nb201_features(400);
-        let g = SimilarityGraph::knn(&xs, BaseKernel::Dot, 8, &Engine::Cpu).unwrap();
+        let (xs, g) = crate::assess::knn::tests::nb201_graph(400, 8);
         let (x, d) = svd_embedding(&xs, 16, 0);
         let truth: Vec<f64> = (0..400).map(|i| (x[i * d + 1] * 3.0) as f64).collect();
         let inputs = GraphInputs::new(&g, &x, d).unwrap();
@@ -564,8 +561,7 @@ mod tests {
 
     #[test]
     fn receptive_field_outputs_equal_whole_graph_outputs() {
-        let xs = crate::assess::knn::tests::nb201_features(200);
-        let g = SimilarityGraph::knn(&xs, BaseKernel::Dot, 6, &Engine::Cpu).unwrap();
+        let (xs, g) = crate::assess::knn::tests::nb201_graph(200, 6);
         let (x, d) = svd_embedding(&xs, 8, 0);
         let inputs = GraphInputs::new(&g, &x, d).unwrap();
         let net = Network::new(d, 16, &mut ChaCha8Rng::seed_from_u64(1)).unwrap();
@@ -585,8 +581,7 @@ mod tests {
 
     #[test]
     fn receptive_field_training_equals_whole_graph_training() {
-        let xs = crate::assess::knn::tests::nb201_features(300);
-        let g = SimilarityGraph::knn(&xs, BaseKernel::Dot, 6, &Engine::Cpu).unwrap();
+        let (xs, g) = crate::assess::knn::tests::nb201_graph(300, 6);
         let (x, d) = svd_embedding(&xs, 16, 0);
         let inputs = GraphInputs::new(&g, &x, d).unwrap();
         let labelled: Vec<usize> = (0..300).step_by(15).collect();

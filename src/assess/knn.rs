@@ -249,10 +249,17 @@ pub(crate) mod tests {
         wl::features_batch(&archs, &cfg)
     }
 
+    /// `n` sampled NB201 cells' features and their kNN graph (CPU), for the tests of every
+    /// model on the graph.
+    pub(crate) fn nb201_graph(n: usize, k: usize) -> (Vec<Features>, SimilarityGraph) {
+        let xs = nb201_features(n);
+        let g = SimilarityGraph::knn(&xs, BaseKernel::Dot, k, &Engine::Cpu).unwrap();
+        (xs, g)
+    }
+
     #[test]
     fn knn_is_symmetric_and_holds_each_nodes_nearest() {
-        let xs = nb201_features(120);
-        let g = SimilarityGraph::knn(&xs, BaseKernel::Dot, 5, &Engine::Cpu).unwrap();
+        let (xs, g) = nb201_graph(120, 5);
         assert_eq!(g.len(), 120);
         let cfg = crate::kernel::KernelConfig {
             base: BaseKernel::Dot,
@@ -279,8 +286,7 @@ pub(crate) mod tests {
 
     #[test]
     fn gcn_rows_are_normalised() {
-        let xs = nb201_features(60);
-        let g = SimilarityGraph::knn(&xs, BaseKernel::Dot, 4, &Engine::Cpu).unwrap();
+        let (_, g) = nb201_graph(60, 4);
         let a = g.gcn_matrix();
         assert_eq!(a.cols.len(), 60 + 2 * g.edges());
         // Symmetric normalisation: w_ij = w_ji.

@@ -90,13 +90,10 @@ pub fn propagate(g: &SimilarityGraph, labelled: &[usize], y: &[f64], eps: f64) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gpu::Engine;
-    use crate::kernel::BaseKernel;
 
     #[test]
     fn propagated_values_are_harmonic() {
-        let xs = crate::assess::knn::tests::nb201_features(200);
-        let g = SimilarityGraph::knn(&xs, BaseKernel::Dot, 6, &Engine::Cpu).unwrap();
+        let (_, g) = crate::assess::knn::tests::nb201_graph(200, 6);
         let labelled = [0, 5, 17, 40, 99];
         let y = [1.0, -0.5, 0.25, 2.0, -1.0];
         let f = propagate(&g, &labelled, &y, 0.0);

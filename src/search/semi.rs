@@ -239,12 +239,10 @@ fn propose(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernel::BaseKernel;
 
     #[test]
     fn a_batch_skips_neighbours_of_its_picks_until_none_else_is_left() {
-        let xs = crate::assess::knn::tests::nb201_features(60);
-        let graph = SimilarityGraph::knn(&xs, BaseKernel::Dot, 4, &Engine::Cpu).unwrap();
+        let (_, graph) = crate::assess::knn::tests::nb201_graph(60, 4);
         // Node 0 scores best and its neighbours next: a greedy batch would be all of them.
         let first: Vec<usize> = graph.neighbours(0).map(|(j, _)| j).collect();
         let pred: Vec<Prediction> = (0..60)

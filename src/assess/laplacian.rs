@@ -95,7 +95,7 @@ fn fit_with(pool: &Pool, labelled: &[usize], z: &[f64], gammas: &[f64]) -> Resul
         let c = c_of(gamma);
         let kt = &k - &el * &c * el.transpose();
         let kt = (&kt + kt.transpose()) * 0.5;
-        let (report, chol) = crate::gp::fit_noise(&kt, &zv, 0)?;
+        let (report, chol) = crate::gp::fit_noise(&kt, &zv, 0, crate::gp::Selection::Evidence)?;
         if best
             .as_ref()
             .is_none_or(|b: &(f64, _, _, _)| report.lml > b.0)

@@ -8,8 +8,8 @@ pub use fixtures::{timing_gp_darts, timing_gp_nb201};
 pub use table::Table;
 
 use crate::error::{Error, Result};
-use crate::gp::Transform;
 use crate::space::SpaceKind;
+use crate::values::Values;
 use std::sync::OnceLock;
 
 /// One embedded dataset: a table of architectures and their measured metrics.
@@ -174,58 +174,13 @@ impl Dataset {
     }
 }
 
-/// How to read a metric: larger or smaller is better, and whether it is an accuracy.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct MetricKind {
-    /// Larger values are better.
-    pub maximize: bool,
-    /// For accuracies, the value of a perfect score (100 for percentages, 1 for fractions).
-    pub accuracy_scale: Option<f64>,
-}
+/// How to read a metric: its value semantics ([`Values`]), which fix the direction and
+/// the GP's target transform.
+pub type MetricKind = Values;
 
-/// What a metric name means, from the sources' conventions.
+/// What a table metric's name means, from the sources' conventions.
 pub fn metric_kind(name: &str) -> MetricKind {
-    match name {
-        "latency" | "para" => MetricKind {
-            maximize: false,
-            accuracy_scale: None,
-        },
-        n if n.ends_with("_accuracy") => MetricKind {
-            maximize: true,
-            accuracy_scale: Some(100.0),
-        },
-        "valid_perf" | "perf" => MetricKind {
-            maximize: true,
-            accuracy_scale: Some(1.0),
-        },
-        _ => MetricKind {
-            maximize: true,
-            accuracy_scale: None,
-        },
-    }
-}
-
-impl MetricKind {
-    /// The default GP target transform: -log(1 - accuracy) for accuracies (it ranks
-    /// held-out architectures better than the identity on every embedded table we
-    /// measured, see README), identity for other larger-is-better metrics, negation for
-    /// smaller-is-better ones.
-    pub fn default_transform(&self) -> Transform {
-        match (self.maximize, self.accuracy_scale) {
-            (true, Some(scale)) => Transform::NegLogError { scale },
-            (true, None) => Transform::Identity,
-            (false, _) => Transform::Negate,
-        }
-    }
-
-    /// The better of two values.
-    pub fn better(&self, a: f64, b: f64) -> bool {
-        if self.maximize {
-            a > b
-        } else {
-            a < b
-        }
-    }
+    Values::of_table_metric(name)
 }
 
 /// Evaluates `$body` with `$space` bound to the space of dataset `$d`: NAS-Bench-Graph

@@ -57,7 +57,13 @@ fn eval_in<S: Sampler + TableKey>(
     metric: &str,
     a: &EvaluateArgs,
 ) -> Result<Vec<Row>> {
-    let cfg = a.surrogate.gp_config(metric)?;
+    let values = crate::values::Values::of_table_metric(metric);
+    let cfg = a.surrogate.gp_config(
+        a.surrogate
+            .values_spec(metric, Some(values))
+            .resolve(&[])?
+            .transform,
+    )?;
     let mut obj = TableObjective::new(d, metric)?;
     let cells = space
         .enumerate()

@@ -76,7 +76,7 @@ struct Fitted<C> {
 }
 
 fn fit<S: Sampler>(space: &S, t: Training<S::Cell>, s: &SurrogateArgs) -> Result<Fitted<S::Cell>> {
-    let cfg = s.gp_config(&t.metric)?;
+    let (cfg, _) = s.fit_config(&t)?;
     let archs: Vec<_> = t.cells.iter().map(|c| space.lower(c)).collect();
     let gp = Gp::fit(&archs, &t.values, &cfg)?;
     let ws = WeightSpace::new(&gp).ok_or_else(|| {
@@ -110,7 +110,7 @@ fn truth<'a, S: Sampler + TableKey>(
 ) -> Option<Truth<'a, S::Cell>> {
     let mut obj = TableObjective::new(t.dataset?, &t.metric).ok()?;
     let (_, all) = obj.every_cell(space)?.ok()?;
-    let maximize = <TableObjective as Objective<S>>::kind(&obj).maximize;
+    let maximize = <TableObjective as Objective<S>>::kind(&obj).maximize();
     let obj = std::cell::RefCell::new(obj);
     Some(Truth {
         all,
@@ -360,7 +360,7 @@ fn build_in<S: Sampler>(
     let mut order: Vec<usize> = (0..f.t.cells.len()).collect();
     order.sort_by(|&x, &y| {
         let (vx, vy) = (f.t.values[x], f.t.values[y]);
-        if kind.maximize {
+        if kind.maximize() {
             vy.total_cmp(&vx)
         } else {
             vx.total_cmp(&vy)

@@ -7,19 +7,23 @@ mod data;
 mod evaluate;
 mod explain;
 mod kernel;
+mod lookup;
+mod predict;
 mod sample;
 mod score;
 mod search;
+mod selection;
 mod study;
 mod training;
 
 use crate::acquisition::Acquisition;
 use crate::bench_data::{self, Dataset};
 use crate::error::{Error, Result};
-use crate::gp::{GpConfig, Transform};
+use crate::gp::{GpConfig, Selection, Transform};
 use crate::gpu::DeviceChoice;
 use crate::kernel::{BaseKernel, KernelConfig};
 use crate::space::SpaceKind;
+use crate::values::{Resolved, TransformChoice, Values, ValuesSpec};
 use crate::wl::{Direction, MAX_H};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -49,6 +53,13 @@ enum Command {
     Build(explain::BuildArgs),
     /// Measure how well the GP ranks held-out architectures of an embedded benchmark.
     Evaluate(evaluate::EvaluateArgs),
+    /// Fit on evaluated architectures and predict those named on stdin (mean and std).
+    Predict(predict::PredictArgs),
+    /// Look an architecture (stdin or WLGP_ARCH) up in an embedded table: a table as an
+    /// --objective-cmd, for testing the user's path.
+    Lookup(lookup::LookupArgs),
+    /// Compare the rules that choose the WL depth and noise on every embedded table.
+    Selection(selection::SelectionArgs),
     /// Fit on evaluated architectures and score a large pool of candidates.
     Score(score::ScoreArgs),
     /// Read architectures (one per line) on stdin, write their WL kernel matrix as CSV.
@@ -78,9 +89,19 @@ pub(crate) struct SurrogateArgs {
     /// Do not normalise the kernel (by default every graph has unit prior variance).
     #[arg(long)]
     no_normalize: bool,
-    /// Target transform before standardisation.
-    #[arg(long, value_enum, default_value_t = TransformArg::Auto)]
-    transform: TransformArg,
+    /// What the values are: accuracy (a fraction), accuracy-percent, error,
+    /// error-percent, loss, cost or score; error, loss and cost are minimised. Default:
+    /// the table's metric, the journal's declaration, or inferred from the column or
+    /// metric name and announced.
+    #[arg(long, value_enum)]
+    values: Option<Values>,
+    /// Target transform before standardisation: the values' own (auto), or as they are.
+    #[arg(long, value_enum, default_value_t = TransformChoice::Auto)]
+    transform: TransformChoice,
+    /// How the WL depth and the noise are chosen: loo (leave-one-out predictive density),
+    /// evidence (marginal likelihood).
+    #[arg(long, value_enum, default_value_t = Selection::default())]
+    select: Selection,
     /// How skip connections are lowered (NB201 and DARTS).
     #[arg(long, value_enum, default_value_t = SkipArg::Wire)]
     pub(crate) skip: SkipArg,
@@ -101,19 +122,29 @@ impl SkipArg {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum TransformArg {
-    /// -log(1 - accuracy) for accuracies, identity for other larger-is-better metrics,
-    /// negation for smaller-is-better ones.
-    Auto,
-    /// The values as they are (negated for smaller-is-better metrics).
-    Identity,
-    /// -log(1 - accuracy), for accuracy metrics only.
-    NegLogError,
-}
-
 impl SurrogateArgs {
-    pub(crate) fn gp_config(&self, metric: &str) -> Result<GpConfig> {
+    /// How to read values named `name`, whose semantics may already be known (`known`:
+    /// an embedded table's metric, a journal's declaration); `--values` wins.
+    pub(crate) fn values_spec(&self, name: &str, known: Option<Values>) -> ValuesSpec {
+        ValuesSpec {
+            declared: self.values.or(known),
+            name: name.to_string(),
+            transform: self.transform,
+        }
+    }
+
+    /// The surrogate for training data: its values resolved (inference announced on
+    /// stderr) and the GP configuration with their transform.
+    pub(crate) fn fit_config<C>(&self, t: &training::Training<C>) -> Result<(GpConfig, Resolved)> {
+        let r = self.values_spec(&t.metric, t.declared).resolve(&t.values)?;
+        if self.values.is_none() && t.declared.is_none() {
+            eprintln!("{}", r.announce());
+        }
+        Ok((self.gp_config(r.transform)?, r))
+    }
+
+    /// The GP configuration with a resolved target transform.
+    pub(crate) fn gp_config(&self, transform: Transform) -> Result<GpConfig> {
         if self.hs.is_empty() {
             return Err(Error::Config("--hs needs at least one depth".into()));
         }
@@ -122,20 +153,6 @@ impl SurrogateArgs {
                 "WL depth {h} is above the maximum {MAX_H}"
             )));
         }
-        let kind = bench_data::metric_kind(metric);
-        let transform = match self.transform {
-            TransformArg::Auto => kind.default_transform(),
-            TransformArg::Identity if kind.maximize => Transform::Identity,
-            TransformArg::Identity => Transform::Negate,
-            TransformArg::NegLogError => match kind.accuracy_scale {
-                Some(scale) if kind.maximize => Transform::NegLogError { scale },
-                _ => {
-                    return Err(Error::Config(format!(
-                        "--transform neg-log-error needs an accuracy metric, `{metric}` is not one"
-                    )))
-                }
-            },
-        };
         Ok(GpConfig {
             hs: self.hs.clone(),
             direction: self.direction,
@@ -144,6 +161,7 @@ impl SurrogateArgs {
                 normalize: !self.no_normalize,
             },
             transform,
+            selection: self.select,
         })
     }
 }
@@ -263,6 +281,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Explain(a)) => explain::explain(&a),
         Some(Command::Build(a)) => explain::build(&a),
         Some(Command::Evaluate(a)) => evaluate::evaluate(&a),
+        Some(Command::Selection(a)) => selection::selection(&a),
+        Some(Command::Predict(a)) => predict::predict(&a),
+        Some(Command::Lookup(a)) => lookup::lookup(&a),
         Some(Command::Kernel(a)) => kernel::kernel(&a, device),
         Some(Command::Bench(a)) => bench::bench(&a, device),
         Some(Command::Score(a)) => score::score(&a, device),

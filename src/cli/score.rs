@@ -51,6 +51,10 @@ struct Report {
     space: &'static str,
     training: usize,
     h: usize,
+    /// What the training values were taken to be.
+    values: crate::values::Values,
+    /// The GP's target transform, as a formula of the value v.
+    transform: String,
     candidates: u64,
     seconds: f64,
     /// Building the weight-space posterior (once per fit; not in `seconds`).
@@ -99,7 +103,7 @@ fn run<S: Sampler>(
     a: &ScoreArgs,
     device: DeviceChoice,
 ) -> Result<Report> {
-    let cfg = a.surrogate.gp_config(&t.metric)?;
+    let (cfg, resolved) = a.surrogate.fit_config(&t)?;
     let archs: Vec<_> = t.cells.iter().map(|c| space.lower(c)).collect();
     let gp = Gp::fit(&archs, &t.values, &cfg)?;
     let source = match a.candidates.as_str() {
@@ -162,6 +166,8 @@ fn run<S: Sampler>(
         candidates: res.scored,
         seconds: secs,
         posterior_build_seconds: build,
+        values: resolved.values,
+        transform: resolved.transform.formula(),
         candidates_per_second: res.scored as f64 / secs.max(1e-12),
         device: match &gpu {
             Some(g) => g.device_name(),

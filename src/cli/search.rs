@@ -16,6 +16,7 @@ use crate::space::{
     DartsSpace, Nb101Space, Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey,
 };
 use crate::stats::mean_se;
+use crate::values::{Values, ValuesSpec};
 use crate::wl::{Direction, WlConfig, MAX_H};
 use clap::{Args, Parser};
 use rayon::prelude::*;
@@ -31,7 +32,8 @@ pub(crate) struct SearchArgs {
     /// Embedded dataset: nb201, or a NAS-Bench-Graph name (cora, arxiv, ...).
     #[arg(long)]
     dataset: Option<String>,
-    /// Metric to optimise (default: the dataset's validation/baseline accuracy).
+    /// Metric to optimise (default: the dataset's validation/baseline accuracy); with
+    /// --objective-cmd, the name of the command's score (read to infer its semantics).
     #[arg(long)]
     metric: Option<String>,
     /// Number of architectures to evaluate.
@@ -56,7 +58,7 @@ pub(crate) struct SearchArgs {
     /// a timeout.
     #[arg(long)]
     timeout: Option<f64>,
-    /// With --objective-cmd: smaller scores are better (e.g. a validation loss).
+    /// With --objective-cmd: smaller scores are better (short for --values loss).
     #[arg(long)]
     minimize: bool,
     /// Append every evaluation to this JSONL journal (fsynced before the next proposal).
@@ -151,6 +153,10 @@ impl SearchArgs {
 struct Outcome {
     dataset: String,
     metric: String,
+    /// What the values were taken to be.
+    values: Values,
+    /// The GP's target transform, as a formula of the value v.
+    transform: String,
     method: Method,
     seed: u64,
     best_arch: String,
@@ -164,8 +170,14 @@ struct Outcome {
     trajectory: Vec<f64>,
 }
 
-fn bo_config(a: &SearchArgs, metric: &str) -> Result<BoConfig> {
-    a.bo.config(a.budget, a.seed, metric)
+fn bo_config(a: &SearchArgs, values: ValuesSpec) -> Result<BoConfig> {
+    a.bo.config(a.budget, a.seed, values)
+}
+
+/// How a table metric's values are read: `--values` if given, else the table's own.
+fn table_values(a: &SearchArgs, metric: &str) -> ValuesSpec {
+    a.bo.surrogate
+        .values_spec(metric, Some(Values::of_table_metric(metric)))
 }
 
 /// Settings of the semi-supervised surrogates (`--surrogate assessor|propagation`, and the
@@ -233,9 +245,11 @@ impl AssessorArgs {
 }
 
 impl BoArgs {
-    /// The BO (and baseline) settings for a budget, seed and metric.
-    pub(crate) fn config(&self, budget: usize, seed: u64, metric: &str) -> Result<BoConfig> {
+    /// The BO (and baseline) settings for a budget, seed and the values' semantics.
+    pub(crate) fn config(&self, budget: usize, seed: u64, values: ValuesSpec) -> Result<BoConfig> {
         let a = self;
+        // Undeclared values get their transform at the first fit, from the values seen.
+        let transform = values.resolve(&[])?.transform;
         Ok(BoConfig {
             budget,
             n_init: a.n_init,
@@ -245,7 +259,8 @@ impl BoArgs {
             batch: a.batch,
             batch_strategy: a.batch_strategy,
             surrogate: a.surrogate_model,
-            gp: a.surrogate.gp_config(metric)?,
+            gp: a.surrogate.gp_config(transform)?,
+            values,
             semi: SemiSearchConfig {
                 graph: a.assessor.graph()?,
                 network: a.assessor.network(seed),
@@ -358,7 +373,10 @@ fn run_in<S: Sampler + TableKey>(
     let h = run_recorded(space, &mut obj, hdr, cfg, method, record, on_eval)?;
     let optimum = obj.optimum();
     let best = h.best();
+    let resolved = cfg.values.resolve(&h.values())?;
     Ok(Outcome {
+        values: resolved.values,
+        transform: resolved.transform.formula(),
         dataset: d.name.to_string(),
         metric: metric.to_string(),
         method,
@@ -419,10 +437,12 @@ fn run_cmd<S: Sampler>(
         }
         t => t.map(std::time::Duration::from_secs_f64),
     };
-    let mut obj = CommandObjective::new(cmd, timeout, !a.minimize)?
-        .with_workers(a.workers.unwrap_or(a.bo.batch));
-    let metric = "score";
-    let cfg = bo_config(a, if a.minimize { "latency" } else { "value" })?;
+    let metric = a.metric.as_deref().unwrap_or("score");
+    let cfg = bo_config(
+        a,
+        a.bo.surrogate
+            .values_spec(metric, a.minimize.then_some(Values::Loss)),
+    )?;
     let t = Instant::now();
     let hdr = || {
         header(
@@ -433,9 +453,14 @@ fn run_cmd<S: Sampler>(
             &cfg,
         )
     };
+    let mut obj = CommandObjective::new(cmd, timeout, cfg.values.direction_values())?
+        .with_workers(a.workers.unwrap_or(a.bo.batch));
     let h = run_recorded(space, &mut obj, hdr, &cfg, a.method, Record::of(a), on_eval)?;
     let best = h.best();
+    let resolved = cfg.values.resolve(&h.values())?;
     Ok(Outcome {
+        values: resolved.values,
+        transform: resolved.transform.formula(),
         dataset: format!("command: {cmd}"),
         metric: metric.into(),
         method: a.method,
@@ -452,10 +477,8 @@ fn run_cmd<S: Sampler>(
 
 pub(crate) fn search(a: &SearchArgs) -> Result<()> {
     let (o, maximize) = if let Some(cmd) = &a.objective_cmd {
-        if a.dataset.is_some() || a.metric.is_some() {
-            return Err(Error::Config(
-                "--objective-cmd replaces --dataset and --metric".into(),
-            ));
+        if a.dataset.is_some() {
+            return Err(Error::Config("--objective-cmd replaces --dataset".into()));
         }
         let pb = super::progress_bar(a.budget as u64, &format!("{:?} on `{cmd}`", a.method));
         let mut on_eval = |e: &Evaluation| {
@@ -478,7 +501,7 @@ pub(crate) fn search(a: &SearchArgs) -> Result<()> {
         (o, !a.minimize)
     } else {
         let (d, metric) = a.target()?;
-        let cfg = bo_config(a, &metric)?;
+        let cfg = bo_config(a, table_values(a, &metric))?;
         let pb = super::progress_bar(
             a.budget as u64,
             &format!("{:?} on {}:{metric}", a.method, d.name),
@@ -497,7 +520,7 @@ pub(crate) fn search(a: &SearchArgs) -> Result<()> {
             &mut on_eval,
         )?;
         pb.finish_and_clear();
-        (o, metric_kind(&metric).maximize)
+        (o, metric_kind(&metric).maximize())
     };
     if a.json {
         return super::out(&(serde_json::to_string(&o).expect("plain data") + "\n"));
@@ -552,7 +575,7 @@ struct MethodSummary {
 pub(crate) fn compare(c: &CompareArgs) -> Result<()> {
     let a = &c.search;
     let (d, metric) = a.target()?;
-    let base = bo_config(a, &metric)?;
+    let base = bo_config(a, table_values(a, &metric))?;
     let jobs: Vec<(Method, u64)> = c
         .methods
         .iter()

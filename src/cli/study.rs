@@ -157,7 +157,19 @@ pub(crate) fn study(a: &StudyArgs, device: crate::gpu::DeviceChoice) -> Result<(
         // The target transform depends on the metric: one configuration per dataset.
         let configs = ds
             .iter()
-            .map(|d| Ok((d.name, bo.config(budget, 0, d.default_metric)?)))
+            .map(|d| {
+                Ok((
+                    d.name,
+                    bo.config(
+                        budget,
+                        0,
+                        bo.surrogate.values_spec(
+                            d.default_metric,
+                            Some(crate::values::Values::of_table_metric(d.default_metric)),
+                        ),
+                    )?,
+                ))
+            })
             .collect::<Result<Vec<_>>>()?;
         let config = |d: &Dataset| {
             configs

@@ -6,19 +6,26 @@ use crate::bench_data;
 use crate::error::{Error, Result};
 use crate::search::{Entry, Objective, TableObjective};
 use crate::space::{Sampler, SpaceKind, TableKey};
+use crate::values::Values;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use std::path::{Path, PathBuf};
 
-/// Evaluated architectures and the metric their values are (`value` for a CSV).
+/// Evaluated architectures and the metric their values are (the value column's name for
+/// a CSV).
 pub(crate) struct Training<C> {
     pub(crate) cells: Vec<C>,
     pub(crate) values: Vec<f64>,
     pub(crate) metric: String,
+    /// What the values are when the source says so (an embedded table's metric, a
+    /// journal's declaration); otherwise `--values` or inference decides.
+    pub(crate) declared: Option<Values>,
     /// The embedded dataset the rows come from, if any (for true values).
     pub(crate) dataset: Option<&'static bench_data::Dataset>,
 }
 
+/// Reads `arch,VALUE` rows: the value column is `value` if there is one, else the one
+/// column beside `arch` (its name then tells what the values are, e.g. `val_acc`).
 pub(crate) fn from_csv<S: Sampler>(space: &S, path: &std::path::Path) -> Result<Training<S::Cell>> {
     let ctx = || format!("reading {}", path.display());
     let mut rdr =
@@ -39,11 +46,17 @@ pub(crate) fn from_csv<S: Sampler>(space: &S, path: &std::path::Path) -> Result<
                 ))
             })
     };
-    let (ca, cv) = (col("arch")?, col("value")?);
+    let ca = col("arch")?;
+    let cv = match col("value") {
+        Ok(c) => c,
+        Err(e) if headers.len() != 2 => return Err(e),
+        Err(_) => 1 - ca,
+    };
     let mut t = Training {
         cells: Vec::new(),
         values: Vec::new(),
-        metric: "value".into(),
+        metric: headers.get(cv).unwrap_or("value").trim().to_string(),
+        declared: None,
         dataset: None,
     };
     for (i, rec) in rdr.records().enumerate() {
@@ -105,6 +118,7 @@ pub(crate) fn from_table<S: Sampler + TableKey>(
     Ok(Training {
         cells,
         values,
+        declared: Some(Values::of_table_metric(&metric)),
         metric,
         dataset: Some(d),
     })
@@ -147,6 +161,9 @@ pub(crate) fn from_journal<S: Sampler>(space: &S, path: &Path) -> Result<Trainin
         cells: Vec::new(),
         values: Vec::new(),
         metric: header["metric"].as_str().unwrap_or("value").to_string(),
+        declared: serde_json::from_value(header["settings"]["values"]["declared"].clone())
+            .ok()
+            .flatten(),
         dataset: header["dataset"]
             .as_str()
             .and_then(|d| bench_data::dataset(d).ok()),

@@ -1,11 +1,26 @@
-//! Hyperparameters by marginal likelihood. With standardised targets and kernel
-//! `s2 (K + r I)`, the best signal variance for a given noise ratio r has a closed form,
-//! `s2 = z' (K + r I)^-1 z / n`, so only r needs a search: a log grid, then golden-section,
-//! each step O(n) on one eigendecomposition of K.
+//! Hyperparameters by marginal likelihood or by leave-one-out predictive density. With
+//! standardised targets and kernel `s2 (K + r I)`, the best signal variance for a given
+//! noise ratio r has a closed form under either criterion, so only r needs a search: a
+//! log grid, then golden-section, each step O(n) (evidence) or O(n^2) (leave-one-out) on
+//! one eigendecomposition of K.
 
 use crate::error::{Error, Result};
 use nalgebra::{Cholesky, DMatrix, DVector, Dyn};
 use serde::Serialize;
+
+/// How the WL depth and the noise are chosen (`--select`).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Selection {
+    /// Leave-one-out log predictive density, in closed form (Rasmussen and Williams 2006,
+    /// sec. 5.4.2): how well each training point is predicted from the others.
+    #[default]
+    Loo,
+    /// Log marginal likelihood (the evidence).
+    Evidence,
+}
 
 /// What the hyperparameter search chose, and the evidence for it.
 #[derive(Clone, Copy, Debug, Serialize)]
@@ -16,8 +31,10 @@ pub struct FitReport {
     pub signal: f64,
     /// Noise variance over signal variance.
     pub noise_ratio: f64,
-    /// Log marginal likelihood at the optimum.
+    /// Log marginal likelihood at the chosen hyperparameters.
     pub lml: f64,
+    /// The selection criterion's value (per training point), which chose them.
+    pub score: f64,
 }
 
 const LOG10_R_MIN: f64 = -6.0;
@@ -64,16 +81,19 @@ pub fn log_marginal_likelihood(
     Ok((lml, s2, c))
 }
 
-/// The eigendecomposition of a Gram matrix, which makes the marginal likelihood of every
-/// noise ratio an O(n) sum: with `K = U diag(l) U'` and `q = U' z`,
-/// `log|K + r I| = sum ln(l_i + r)` and `z' (K + r I)^-1 z = sum q_i^2 / (l_i + r)`.
-struct Spectrum {
+/// The eigendecomposition of a Gram matrix, which makes either criterion cheap for
+/// every noise ratio: with `K = U diag(l) U'` and `q = U' z`,
+/// `log|K + r I| = sum ln(l_i + r)`, `z' (K + r I)^-1 z = sum q_i^2 / (l_i + r)`, and the
+/// leave-one-out residuals and variances come from `(K + r I)^-1 = U diag(1/(l + r)) U'`.
+pub(crate) struct Spectrum {
     eig: Vec<f64>,
-    q2: Vec<f64>,
+    q: Vec<f64>,
+    /// `U` row-major: `u[i * n + j]` is component i of eigenvector j.
+    u: Vec<f64>,
 }
 
 impl Spectrum {
-    fn new(k: &DMatrix<f64>, z: &DVector<f64>) -> Result<Spectrum> {
+    pub(crate) fn new(k: &DMatrix<f64>, z: &DVector<f64>) -> Result<Spectrum> {
         let n = k.nrows();
         // faer: about 5x nalgebra's Cholesky at n = 2,000 and a fast symmetric eigensolver
         // (README, "Performance"); one eigendecomposition replaces ~30 factorisations.
@@ -81,37 +101,66 @@ impl Spectrum {
         let e = fk
             .self_adjoint_eigen(faer::Side::Lower)
             .map_err(|_| Error::Singular { jitter: 0.0 })?;
-        let (s, u) = (e.S().column_vector(), e.U());
+        let (s, uu) = (e.S().column_vector(), e.U());
         let eig = (0..n).map(|i| s[i].max(0.0)).collect();
-        let q2 = (0..n)
-            .map(|j| (0..n).map(|i| u[(i, j)] * z[i]).sum::<f64>().powi(2))
+        let q = (0..n)
+            .map(|j| (0..n).map(|i| uu[(i, j)] * z[i]).sum::<f64>())
             .collect();
-        Ok(Spectrum { eig, q2 })
+        let mut u = vec![0.0; n * n];
+        for i in 0..n {
+            for j in 0..n {
+                u[i * n + j] = uu[(i, j)];
+            }
+        }
+        Ok(Spectrum { eig, q, u })
     }
 
     /// Log marginal likelihood at noise ratio `r` with the optimal signal variance.
-    fn lml(&self, r: f64) -> f64 {
+    pub(crate) fn lml(&self, r: f64) -> f64 {
         let n = self.eig.len() as f64;
         let (mut quad, mut logdet) = (0.0, 0.0);
-        for (l, q2) in self.eig.iter().zip(&self.q2) {
-            quad += q2 / (l + r);
+        for (l, q) in self.eig.iter().zip(&self.q) {
+            quad += q * q / (l + r);
             logdet += (l + r).ln();
         }
         let s2 = (quad / n).max(1e-300);
         -0.5 * n * (1.0 + (2.0 * std::f64::consts::PI * s2).ln()) - 0.5 * logdet
     }
+
+    /// Leave-one-out residuals `z_i - mu_(-i)` and variances (in units of s2) at `r`.
+    pub(crate) fn loo(&self, r: f64) -> (Vec<f64>, Vec<f64>) {
+        let n = self.eig.len();
+        let w: Vec<f64> = self.eig.iter().map(|l| 1.0 / (l + r)).collect();
+        let wq: Vec<f64> = w.iter().zip(&self.q).map(|(w, q)| w * q).collect();
+        (0..n)
+            .map(|i| {
+                let row = &self.u[i * n..(i + 1) * n];
+                let (mut alpha, mut d) = (0.0, 0.0);
+                for j in 0..n {
+                    alpha += row[j] * wq[j];
+                    d += row[j] * row[j] * w[j];
+                }
+                let d = d.max(1e-300);
+                (alpha / d, 1.0 / d)
+            })
+            .unzip()
+    }
+
+    /// Leave-one-out log predictive density at `r` with its optimal signal variance
+    /// (`s2 = mean(res_i^2 / var_i)`); returns `(lpd, s2)`.
+    pub(crate) fn loo_lpd(&self, r: f64) -> (f64, f64) {
+        let (res, var) = self.loo(r);
+        let n = res.len() as f64;
+        let s2 = (res.iter().zip(&var).map(|(e, v)| e * e / v).sum::<f64>() / n).max(1e-300);
+        let logvar: f64 = var.iter().map(|v| v.ln()).sum();
+        let lpd = -0.5 * n * (1.0 + (2.0 * std::f64::consts::PI * s2).ln()) - 0.5 * logvar;
+        (lpd, s2)
+    }
 }
 
-/// Finds the noise ratio maximising the marginal likelihood for one Gram matrix: a log
-/// grid over `[1e-6, 10]`, then golden-section search around the best grid point, on
-/// the O(n) spectral form; the chosen model is then factorised once.
-pub(crate) fn fit_noise(
-    k: &DMatrix<f64>,
-    z: &DVector<f64>,
-    h: usize,
-) -> Result<(FitReport, Cholesky<f64, Dyn>)> {
-    let spec = Spectrum::new(k, z)?;
-    let eval = |lr: f64| spec.lml(10f64.powf(lr));
+/// The log10 noise ratio maximising `eval` over `[1e-6, 10]`: a log grid, then
+/// golden-section search around the best grid point.
+fn best_log_ratio(eval: impl Fn(f64) -> f64) -> f64 {
     let step = (LOG10_R_MAX - LOG10_R_MIN) / (GRID - 1) as f64;
     let grid: Vec<f64> = (0..GRID).map(|i| LOG10_R_MIN + step * i as f64).collect();
     let vals: Vec<f64> = grid.iter().map(|&g| eval(g)).collect();
@@ -139,7 +188,7 @@ pub(crate) fn fit_noise(
             fd = eval(d);
         }
     }
-    let (lr_best, _) = [(grid[best], vals[best]), (c, fc), (d, fd)]
+    [(grid[best], vals[best]), (c, fc), (d, fd)]
         .into_iter()
         .fold((grid[best], f64::NEG_INFINITY), |acc, x| {
             if x.1 > acc.1 {
@@ -147,15 +196,41 @@ pub(crate) fn fit_noise(
             } else {
                 acc
             }
-        });
-    let r = 10f64.powf(lr_best);
+        })
+        .0
+}
+
+/// Chooses the noise ratio (and signal variance) for one Gram matrix by `selection`;
+/// the chosen model is then factorised once. Leave-one-out needs at least 3 points, and
+/// falls back to the evidence below that.
+pub(crate) fn fit_noise(
+    k: &DMatrix<f64>,
+    z: &DVector<f64>,
+    h: usize,
+    selection: Selection,
+) -> Result<(FitReport, Cholesky<f64, Dyn>)> {
+    let spec = Spectrum::new(k, z)?;
+    let n = z.len().max(1) as f64;
+    let (r, score, loo_s2) = match selection {
+        Selection::Loo if z.len() >= 3 => {
+            let lr = best_log_ratio(|lr| spec.loo_lpd(10f64.powf(lr)).0);
+            let r = 10f64.powf(lr);
+            let (lpd, s2) = spec.loo_lpd(r);
+            (r, lpd / n, Some(s2))
+        }
+        _ => {
+            let r = 10f64.powf(best_log_ratio(|lr| spec.lml(10f64.powf(lr))));
+            (r, spec.lml(r) / n, None)
+        }
+    };
     let (lml, s2, chol) = log_marginal_likelihood(k, z, r)?;
     Ok((
         FitReport {
             h,
-            signal: s2,
+            signal: loo_s2.unwrap_or(s2),
             noise_ratio: r,
             lml,
+            score,
         },
         chol,
     ))
@@ -199,6 +274,35 @@ mod tests {
                 "{r}: {} vs {l}",
                 spec.lml(r)
             );
+        }
+    }
+
+    #[test]
+    fn closed_form_loo_equals_refitting_without_each_point() {
+        let n = 7;
+        let k = DMatrix::from_fn(n, n, |i, j| {
+            (-((i as f64 - j as f64).powi(2)) / 6.0).exp() + if i == j { 0.05 } else { 0.0 }
+        });
+        let z = DVector::from_vec(vec![0.3, -1.0, 0.5, 1.2, -0.4, -0.6, 0.2]);
+        let spec = Spectrum::new(&k, &z).unwrap();
+        let r = 0.07;
+        let (res, var) = spec.loo(r);
+        for i in 0..n {
+            let keep: Vec<usize> = (0..n).filter(|&j| j != i).collect();
+            let kk = DMatrix::from_fn(n - 1, n - 1, |a, b| k[(keep[a], keep[b])])
+                + DMatrix::identity(n - 1, n - 1) * r;
+            let ks = DVector::from_fn(n - 1, |a, _| k[(keep[a], i)]);
+            let zz = DVector::from_fn(n - 1, |a, _| z[keep[a]]);
+            let inv = kk.try_inverse().unwrap();
+            let mu = (ks.transpose() * &inv * &zz)[0];
+            let v = k[(i, i)] + r - (ks.transpose() * &inv * &ks)[0];
+            assert!(
+                (z[i] - mu - res[i]).abs() < 1e-9,
+                "{i}: {} vs {}",
+                z[i] - mu,
+                res[i]
+            );
+            assert!((v - var[i]).abs() < 1e-9, "{i}: {v} vs {}", var[i]);
         }
     }
 

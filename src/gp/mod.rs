@@ -7,7 +7,7 @@ mod transform;
 mod weight_space;
 
 pub(crate) use fit::fit_noise;
-pub use fit::{log_marginal_likelihood, FitReport};
+pub use fit::{log_marginal_likelihood, FitReport, Selection};
 pub use thompson::ThompsonSample;
 pub use transform::Transform;
 pub use weight_space::WeightSpace;
@@ -31,6 +31,9 @@ pub struct GpConfig {
     pub kernel: KernelConfig,
     /// Target transform applied before standardisation.
     pub transform: Transform,
+    /// How h and the noise are chosen.
+    #[serde(default)]
+    pub selection: Selection,
 }
 
 impl Default for GpConfig {
@@ -43,6 +46,7 @@ impl Default for GpConfig {
                 normalize: true,
             },
             transform: Transform::Identity,
+            selection: Selection::default(),
         }
     }
 }
@@ -114,8 +118,8 @@ impl Gp {
         let mut best: Option<(FitReport, usize, Cholesky<f64, Dyn>)> = None;
         for (idx, (h, f)) in feats.iter().enumerate() {
             let k = kernel::gram(f, cfg.kernel);
-            let (report, chol) = fit::fit_noise(&k, &z, *h)?;
-            if best.as_ref().is_none_or(|b| report.lml > b.0.lml) {
+            let (report, chol) = fit::fit_noise(&k, &z, *h, cfg.selection)?;
+            if best.as_ref().is_none_or(|b| report.score > b.0.score) {
                 best = Some((report, idx, chol));
             }
         }
@@ -232,6 +236,16 @@ impl Gp {
                         }
                     })
                     .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    /// Posterior means only (latent scale), cheaper than [`Gp::predict_features`].
+    pub fn predict_means(&self, xs: &[Features]) -> Vec<f64> {
+        xs.par_chunks(4096)
+            .flat_map_iter(|chunk| {
+                let ks = kernel::cross(&self.train, chunk, self.kernel);
+                ks.tr_mul(&self.alpha).iter().copied().collect::<Vec<_>>()
             })
             .collect()
     }

@@ -17,7 +17,16 @@ pub enum Transform {
         /// The value of a perfect score.
         scale: f64,
     },
+    /// `-ln(v / scale)`: the same scale for error rates (smaller is better).
+    NegLog {
+        /// The error of a total failure (1 for fractions, 100 for percentages).
+        scale: f64,
+    },
 }
+
+/// The smallest error (as a fraction) the log scales resolve: a perfect score is
+/// modelled as this error rather than an infinite value.
+pub const ERROR_FLOOR: f64 = 1e-4;
 
 impl Transform {
     /// Transforms one value, rejecting NaN, infinities and accuracies outside [0, scale).
@@ -32,14 +41,35 @@ impl Transform {
             Transform::Negate => -v,
             Transform::NegLogError { scale } => {
                 let a = v / scale;
-                if !(0.0..1.0).contains(&a) {
+                if !(0.0..=1.0).contains(&a) {
                     return Err(Error::Value(format!(
-                        "{v} is outside [0, {scale}) and cannot be modelled as an accuracy"
+                        "{v} is outside [0, {scale}] and cannot be modelled as an accuracy"
                     )));
                 }
-                -(1.0 - a).ln()
+                -(1.0 - a).max(ERROR_FLOOR).ln()
+            }
+            Transform::NegLog { scale } => {
+                let e = v / scale;
+                if !(0.0..=1.0).contains(&e) {
+                    return Err(Error::Value(format!(
+                        "{v} is outside [0, {scale}] and cannot be modelled as an error rate"
+                    )));
+                }
+                -e.max(ERROR_FLOOR).ln()
             }
         })
+    }
+
+    /// The map as a formula of the value `v`, for messages and JSON output.
+    pub fn formula(&self) -> String {
+        match *self {
+            Transform::Identity => "v".into(),
+            Transform::Negate => "-v".into(),
+            Transform::NegLogError { scale } if scale == 1.0 => "-ln(1 - v)".into(),
+            Transform::NegLogError { scale } => format!("-ln(1 - v/{scale})"),
+            Transform::NegLog { scale } if scale == 1.0 => "-ln(v)".into(),
+            Transform::NegLog { scale } => format!("-ln(v/{scale})"),
+        }
     }
 
     /// Transforms a slice, naming the first bad entry.
@@ -64,11 +94,12 @@ impl Transform {
         Ok((t.iter().map(|v| (v - mean) / std).collect(), mean, std))
     }
 
-    /// Derivative of the inverse map at `t` (to carry a standard deviation back, to first order).
+    /// Size of the derivative of the inverse map at `t` (to carry a standard deviation back, to first order).
     pub fn invert_slope(&self, t: f64) -> f64 {
         match *self {
             Transform::Identity | Transform::Negate => 1.0,
             Transform::NegLogError { scale } => scale * (-t).exp(),
+            Transform::NegLog { scale } => scale * (-t).exp(),
         }
     }
 
@@ -78,6 +109,7 @@ impl Transform {
             Transform::Identity => t,
             Transform::Negate => -t,
             Transform::NegLogError { scale } => scale * (1.0 - (-t).exp()),
+            Transform::NegLog { scale } => scale * (-t).exp(),
         }
     }
 }
@@ -92,12 +124,28 @@ mod tests {
             Transform::Identity,
             Transform::Negate,
             Transform::NegLogError { scale: 100.0 },
+            Transform::NegLog { scale: 1.0 },
         ] {
-            for v in [0.0, 12.5, 93.7] {
+            let top = if matches!(t, Transform::NegLog { .. }) {
+                1.0
+            } else {
+                100.0
+            };
+            for v in [0.0, 0.125, 0.937, 12.5, 93.7]
+                .into_iter()
+                .filter(|&v| v <= top)
+            {
+                if matches!(t, Transform::NegLog { .. }) && v < ERROR_FLOOR {
+                    continue;
+                }
                 assert!((t.invert(t.apply(v).unwrap()) - v).abs() < 1e-9);
             }
         }
-        assert!(Transform::NegLogError { scale: 1.0 }.apply(1.0).is_err());
+        // A perfect score is finite: the error floor.
+        let top = Transform::NegLogError { scale: 1.0 }.apply(1.0).unwrap();
+        assert!((top + ERROR_FLOOR.ln()).abs() < 1e-12);
+        assert!(Transform::NegLogError { scale: 1.0 }.apply(1.01).is_err());
+        assert!(Transform::NegLog { scale: 1.0 }.apply(-0.1).is_err());
         assert!(Transform::Identity.apply(f64::NAN).is_err());
     }
 }

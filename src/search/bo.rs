@@ -8,6 +8,7 @@ use crate::explain;
 use crate::gp::{Gp, GpConfig, ThompsonSample, WeightSpace};
 use crate::score::{score, Candidates, Posterior, ScoreConfig, Scored};
 use crate::space::Sampler;
+use crate::values::ValuesSpec;
 use crate::wl::{self, Features};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -74,8 +75,11 @@ pub struct BoConfig {
     pub batch_strategy: BatchStrategy,
     /// The model that predicts (`Gp`, or a semi-supervised one on a fixed pool).
     pub surrogate: super::Surrogate,
-    /// The GP (also the target transform of every surrogate, and propagation's variance).
+    /// The GP (also the target transform of every surrogate, and propagation's variance);
+    /// its transform is replaced by the one `values` resolves to at each fit.
     pub gp: GpConfig,
+    /// What the objective's values are (declared, a table's, or to be inferred).
+    pub values: ValuesSpec,
     /// Graph, network and pool of the semi-supervised surrogates.
     pub semi: super::SemiSearchConfig,
     /// The candidate pool.
@@ -99,6 +103,7 @@ impl Default for BoConfig {
             batch_strategy: BatchStrategy::Believer,
             surrogate: super::Surrogate::Gp,
             gp: GpConfig::default(),
+            values: ValuesSpec::table("value"),
             semi: Default::default(),
             pool: PoolConfig::default(),
             prune: None,
@@ -180,6 +185,7 @@ pub(super) fn bayesian_optimisation<S: Sampler>(
             start.push(c);
         }
     }
+    let mut tracker = super::ValuesTracker::default();
     let mut cache = FeatureCache {
         hs: cfg.gp.hs.clone(),
         direction: cfg.gp.direction,
@@ -194,7 +200,7 @@ pub(super) fn bayesian_optimisation<S: Sampler>(
             .enumerate()
             .map(|(hi, &h)| (h, cells.iter().map(|c| cache.at(c, hi).clone()).collect()))
             .collect();
-        let gp = Gp::fit_features(&train, &ys, &cfg.gp)?;
+        let gp = Gp::fit_features(&train, &ys, &tracker.gp(cfg, &ys)?)?;
         let q = cfg.batch.max(1).min(budget - rec.len());
         let mut source = pool(space, &cells, &ys, kind, &seen, &cfg.pool, &mut rng);
         if let Some(z) = cfg.prune {

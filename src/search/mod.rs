@@ -16,7 +16,9 @@ pub use semi::{SemiSearchConfig, Surrogate};
 
 use crate::bench_data::MetricKind;
 use crate::error::{Error, Result};
+use crate::gp::GpConfig;
 use crate::space::{Sampler, Space};
+use crate::values::Resolved;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
@@ -68,6 +70,15 @@ impl History {
     /// The best evaluation.
     pub fn best(&self) -> &Evaluation {
         &self.evaluations[self.best]
+    }
+
+    /// The values of the successful evaluations, in order.
+    pub fn values(&self) -> Vec<f64> {
+        self.evaluations
+            .iter()
+            .map(|e| e.value)
+            .filter(|v| v.is_finite())
+            .collect()
     }
 }
 
@@ -179,6 +190,38 @@ impl<'a> Recorder<'a> {
         Ok(History {
             evaluations: self.history,
             best: self.best,
+        })
+    }
+}
+
+/// Resolves a run's value semantics at each fit: announced on stderr when first inferred,
+/// then kept; values that stop fitting them (a command that switches from fractions to
+/// percent) stop the search with a clear error, and the journal keeps every evaluation.
+#[derive(Default)]
+pub(crate) struct ValuesTracker {
+    first: Option<Resolved>,
+}
+
+impl ValuesTracker {
+    /// The GP configuration for the values seen so far.
+    pub(crate) fn gp(&mut self, cfg: &BoConfig, ys: &[f64]) -> Result<GpConfig> {
+        let r = cfg.values.resolve(ys)?;
+        match &self.first {
+            None => {
+                if cfg.values.declared.is_none() {
+                    eprintln!("{}", r.announce());
+                }
+                self.first = Some(r.clone());
+            }
+            Some(f) if f.values != r.values => return Err(Error::Value(format!(
+                "the values were taken as `{}` but now read as `{}`: declare --values and --resume",
+                f.values, r.values
+            ))),
+            Some(_) => {}
+        }
+        Ok(GpConfig {
+            transform: r.transform,
+            ..cfg.gp.clone()
         })
     }
 }

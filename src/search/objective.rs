@@ -68,7 +68,7 @@ impl TableObjective {
     /// The best value in the whole table (the optimum a search is measured against).
     pub fn optimum(&self) -> f64 {
         let col = self.table.column(self.metric);
-        if self.kind.maximize {
+        if self.kind.maximize() {
             col.fold(f64::NEG_INFINITY, f64::max)
         } else {
             col.fold(f64::INFINITY, f64::min)
@@ -119,11 +119,11 @@ pub struct CommandObjective {
 }
 
 impl CommandObjective {
-    /// A command run with `sh -c`; `maximize` says whether larger scores are better.
+    /// A command run with `sh -c`; `kind` says whether larger scores are better.
     pub fn new(
         command: &str,
         timeout: Option<std::time::Duration>,
-        maximize: bool,
+        kind: MetricKind,
     ) -> Result<Self> {
         if command.trim().is_empty() {
             return Err(Error::Config("--objective-cmd is empty".into()));
@@ -131,10 +131,7 @@ impl CommandObjective {
         Ok(CommandObjective {
             command: command.to_string(),
             timeout,
-            kind: MetricKind {
-                maximize,
-                accuracy_scale: None,
-            },
+            kind,
             workers: 1,
         })
     }

@@ -113,6 +113,7 @@ pub(super) fn semi_supervised_optimisation<S: Sampler>(
     };
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     let mut rec = Recorder::new(objective.kind(), on_eval);
+    let mut tracker = super::ValuesTracker::default();
     let mut seen: HashSet<usize> = HashSet::new();
     let (mut nodes, mut ys): (Vec<usize>, Vec<f64>) = (Vec::new(), Vec::new());
     let mut order: Vec<usize> = (0..cells.len()).collect();
@@ -144,9 +145,13 @@ pub(super) fn semi_supervised_optimisation<S: Sampler>(
                 .take(q)
                 .collect()
         } else {
-            let (z, _, _) = cfg.gp.transform.standardize(&ys)?;
+            let now = super::BoConfig {
+                gp: tracker.gp(cfg, &ys)?,
+                ..cfg.clone()
+            };
+            let (z, _, _) = now.gp.transform.standardize(&ys)?;
             let best = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let pred = predict(surrogate, &pool, &per_h, &nodes, &ys, &z, cfg)?;
+            let pred = predict(surrogate, &pool, &per_h, &nodes, &ys, &z, &now)?;
             propose(&pred, &pool.graph, &seen, cfg.acquisition, best, q)
         };
         if proposals.is_empty() {

@@ -60,7 +60,7 @@ fn run<S: Sampler + TableKey>(
     progress: &(dyn Fn() + Sync),
 ) -> Result<Vec<ExplainRow>> {
     let metric = d.default_metric;
-    let maximize = metric_kind(metric).maximize;
+    let maximize = metric_kind(metric).maximize();
     let (cells, y) = TableObjective::new(d, metric)?
         .every_cell(space)
         .expect("embedded tables cover finite spaces")?;
@@ -79,7 +79,7 @@ fn run<S: Sampler + TableKey>(
             let ytr: Vec<f64> = idx.iter().map(|&i| y[i]).collect();
             let archs: Vec<_> = train.iter().map(|c| space.lower(c)).collect();
             let cfg = GpConfig {
-                transform: metric_kind(metric).default_transform(),
+                transform: metric_kind(metric).transform(),
                 ..Default::default()
             };
             let gp = Gp::fit(&archs, &ytr, &cfg)?;

@@ -5,11 +5,13 @@
 mod explain_study;
 mod plot;
 mod predictor;
+mod selection;
 mod semi;
 
 pub use explain_study::{explain_study, ExplainRow};
 pub use plot::{plot_effects, plot_predictor, plot_regret};
 pub use predictor::{predictor_study, PredictorConfig, PredictorRow};
+pub use selection::{selection_study, selection_summary, SelectionConfig, SelectionRow};
 pub use semi::{semi_study, SemiConfig, SemiTiming};
 
 use crate::bench_data::with_table_space;

@@ -87,7 +87,7 @@ fn study_in<S: Sampler + TableKey + OneHot>(
     let (cells, y) = TableObjective::new(d, metric)?
         .every_cell(space)
         .expect("embedded tables cover finite spaces")?;
-    let transform = metric_kind(metric).default_transform();
+    let transform = metric_kind(metric).transform();
     let archs: Vec<_> = cells.iter().map(|c| space.lower(c)).collect();
     // Every cell's features once per (direction, h), and its one-hot encoding.
     let wl_feats: Vec<(Direction, Vec<Vec<Features>>)> = cfg

@@ -93,7 +93,7 @@ fn study_in<S: Sampler + TableKey>(
     let (cells, y) = TableObjective::new(d, metric)?
         .every_cell(space)
         .expect("embedded tables cover finite spaces")?;
-    let transform = metric_kind(metric).default_transform();
+    let transform = metric_kind(metric).transform();
     let archs: Vec<_> = cells.iter().map(|c| space.lower(c)).collect();
     let t0 = Instant::now();
     let key = Pool::key(cells.iter().map(|c| space.format(c)), &cfg.graph, engine);

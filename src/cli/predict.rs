@@ -1,0 +1,129 @@
+//! `wlgp predict`: the posterior mean and std of the architectures a user names, in the
+//! values' own units.
+
+use super::training::{TrainArgs, Training};
+use super::SurrogateArgs;
+use crate::error::{Error, Result};
+use crate::gp::Gp;
+use crate::space::{
+    DartsSpace, Nb101Space, Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey,
+};
+use clap::Args;
+use serde::Serialize;
+use std::io::Read;
+
+#[derive(Args, Debug)]
+pub(crate) struct PredictArgs {
+    #[command(flatten)]
+    data: TrainArgs,
+    #[command(flatten)]
+    surrogate: SurrogateArgs,
+    /// Print one JSON object (`predictions`, `h`, `values`, `transform`) instead of CSV.
+    #[arg(long)]
+    json: bool,
+}
+
+/// One architecture's prediction in the user's units.
+#[derive(Serialize)]
+struct Predicted {
+    arch: String,
+    mean: f64,
+    std: f64,
+}
+
+#[derive(Serialize)]
+struct Report {
+    h: usize,
+    training: usize,
+    values: crate::values::Values,
+    transform: String,
+    noise_ratio: f64,
+    predictions: Vec<Predicted>,
+}
+
+/// Fits on the training data and predicts every architecture on stdin, in order.
+fn run<S: Sampler>(space: &S, t: Training<S::Cell>, a: &PredictArgs, text: &str) -> Result<Report> {
+    let mut lines = Vec::new();
+    let mut archs = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let c = space.parse(line).map_err(|e| Error::Line {
+            line: i + 1,
+            source: Box::new(e),
+        })?;
+        lines.push(space.format(&c));
+        archs.push(space.lower(&c));
+    }
+    if archs.is_empty() {
+        return Err(Error::Empty("no architectures on stdin".into()));
+    }
+    let (cfg, resolved) = a.surrogate.fit_config(&t)?;
+    let train: Vec<_> = t.cells.iter().map(|c| space.lower(c)).collect();
+    let gp = Gp::fit(&train, &t.values, &cfg)?;
+    let predictions = lines
+        .into_iter()
+        .zip(gp.predict(&archs))
+        .map(|(arch, p)| {
+            let mean = gp.to_original(p.mean);
+            let std = gp.std_to_original(p.mean, p.std);
+            if !mean.is_finite() || !std.is_finite() {
+                return Err(Error::Value(format!(
+                    "the prediction for `{arch}` is not finite (mean {mean}, std {std})"
+                )));
+            }
+            Ok(Predicted { arch, mean, std })
+        })
+        .collect::<Result<_>>()?;
+    Ok(Report {
+        h: gp.wl_config().h,
+        training: t.values.len(),
+        values: resolved.values,
+        transform: resolved.transform.formula(),
+        noise_ratio: gp.report().noise_ratio,
+        predictions,
+    })
+}
+
+fn tabled<S: Sampler + TableKey>(space: &S, a: &PredictArgs, text: &str) -> Result<Report> {
+    run(space, a.data.load(space)?, a, text)
+}
+
+fn untabled<S: Sampler>(space: &S, a: &PredictArgs, text: &str) -> Result<Report> {
+    run(space, a.data.load_untabled(space)?, a, text)
+}
+
+pub(crate) fn predict(a: &PredictArgs) -> Result<()> {
+    let (kind, proteins) = a.data.space()?;
+    let mut text = String::new();
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .map_err(|e| Error::io("reading stdin", e))?;
+    let wire = a.surrogate.skip.as_wire();
+    let r =
+        match kind {
+            SpaceKind::Nb201 => tabled(&Nb201Space { skip_as_wire: wire }, a, &text)?,
+            SpaceKind::Nbgraph => tabled(&NbGraphSpace::new(proteins), a, &text)?,
+            SpaceKind::Nb101 => untabled(&Nb101Space, a, &text)?,
+            SpaceKind::Darts => untabled(&DartsSpace { skip_as_wire: wire }, a, &text)?,
+            SpaceKind::Json => return Err(Error::Config(
+                "the json space has no training-data reader: use nb201, nbgraph, nb101 or darts"
+                    .into(),
+            )),
+        };
+    if a.json {
+        return super::out(&(serde_json::to_string(&r).expect("plain data") + "\n"));
+    }
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let csv_err = |e: csv::Error| Error::Config(format!("writing CSV: {e}"));
+    w.write_record(["arch", "mean", "std"]).map_err(csv_err)?;
+    for p in &r.predictions {
+        w.write_record([p.arch.clone(), p.mean.to_string(), p.std.to_string()])
+            .map_err(csv_err)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| Error::Config(format!("writing CSV: {e}")))?;
+    super::out(&String::from_utf8_lossy(&bytes))
+}

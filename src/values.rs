@@ -125,20 +125,20 @@ impl Values {
         let n = name.to_ascii_lowercase();
         let within = |s: f64| ys.iter().all(|v| (0.0..=s).contains(v));
         let has = |words: &[&str]| words.iter().any(|w| n.contains(w));
-        if has(&["acc", "top1", "top-1", "top_1"]) {
-            return if within(1.0) {
-                Some(Values::Accuracy)
-            } else if within(100.0) {
-                Some(Values::AccuracyPercent)
-            } else {
-                None
-            };
-        }
         if has(&["err"]) {
             return if within(1.0) {
                 Some(Values::Error)
             } else if within(100.0) {
                 Some(Values::ErrorPercent)
+            } else {
+                None
+            };
+        }
+        if has(&["acc", "top1", "top-1", "top_1"]) {
+            return if within(1.0) {
+                Some(Values::Accuracy)
+            } else if within(100.0) {
+                Some(Values::AccuracyPercent)
             } else {
                 None
             };

@@ -166,6 +166,8 @@ mod tests {
             &z,
             &GpConfig {
                 hs: vec![2],
+                // The Laplacian GP chooses its noise by the evidence.
+                selection: crate::gp::Selection::Evidence,
                 ..Default::default()
             },
         )

@@ -6,6 +6,7 @@ mod bench_score;
 mod data;
 mod evaluate;
 mod explain;
+mod journal;
 mod kernel;
 mod lookup;
 mod predict;
@@ -53,6 +54,8 @@ enum Command {
     Build(explain::BuildArgs),
     /// Measure how well the GP ranks held-out architectures of an embedded benchmark.
     Evaluate(evaluate::EvaluateArgs),
+    /// Check a search journal, or repair one keeping every intact entry.
+    Journal(journal::JournalArgs),
     /// Fit on evaluated architectures and predict those named on stdin (mean and std).
     Predict(predict::PredictArgs),
     /// Look an architecture (stdin or WLGP_ARCH) up in an embedded table: a table as an
@@ -77,8 +80,9 @@ enum Command {
 /// Options of the surrogate, shared by every command that fits one.
 #[derive(Args, Debug, Clone)]
 pub(crate) struct SurrogateArgs {
-    /// WL depths to choose from by marginal likelihood (comma-separated).
-    #[arg(long, value_delimiter = ',', default_value = "0,1,2,3")]
+    /// WL depths to choose from by --select (comma-separated; default 2, the best over
+    /// every embedded table, docs/selection).
+    #[arg(long, value_delimiter = ',', default_value = "2")]
     hs: Vec<usize>,
     /// Which neighbours WL aggregates.
     #[arg(long, value_enum, default_value_t = Direction::Both)]
@@ -98,8 +102,8 @@ pub(crate) struct SurrogateArgs {
     /// Target transform before standardisation: the values' own (auto), or as they are.
     #[arg(long, value_enum, default_value_t = TransformChoice::Auto)]
     transform: TransformChoice,
-    /// How the WL depth and the noise are chosen: loo (leave-one-out predictive density),
-    /// evidence (marginal likelihood).
+    /// How the noise (and the WL depth, given several) is chosen: loo (leave-one-out
+    /// predictive density, the default) or evidence (marginal likelihood).
     #[arg(long, value_enum, default_value_t = Selection::default())]
     select: Selection,
     /// How skip connections are lowered (NB201 and DARTS).
@@ -283,6 +287,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Evaluate(a)) => evaluate::evaluate(&a),
         Some(Command::Selection(a)) => selection::selection(&a),
         Some(Command::Predict(a)) => predict::predict(&a),
+        Some(Command::Journal(a)) => journal::journal(&a),
         Some(Command::Lookup(a)) => lookup::lookup(&a),
         Some(Command::Kernel(a)) => kernel::kernel(&a, device),
         Some(Command::Bench(a)) => bench::bench(&a, device),

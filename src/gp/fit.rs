@@ -41,6 +41,9 @@ const LOG10_R_MIN: f64 = -6.0;
 const LOG10_R_MAX: f64 = 1.0;
 const GRID: usize = 29;
 const GOLDEN_STEPS: usize = 20;
+/// The smallest signal variance (standardised units): the posterior never collapses to
+/// zero variance, however well the training points are fitted.
+const SIGNAL_FLOOR: f64 = 1e-6;
 
 /// Cholesky of `K + r I`, adding jitter if rounding makes it indefinite.
 pub(crate) fn factor(k: &DMatrix<f64>, r: f64) -> Result<Cholesky<f64, Dyn>> {
@@ -211,7 +214,12 @@ pub(crate) fn fit_noise(
 ) -> Result<(FitReport, Cholesky<f64, Dyn>)> {
     let spec = Spectrum::new(k, z)?;
     let n = z.len().max(1) as f64;
+    // Nothing to learn from (constant or single values standardise to z = 0): the prior's
+    // signal variance and as much noise as signal, so the posterior stays near the prior
+    // and keeps exploring instead of collapsing onto the evaluated points.
+    let nothing = z.iter().all(|v| v.abs() < 1e-12);
     let (r, score, loo_s2) = match selection {
+        _ if nothing => (1.0, 0.0, Some(1.0)),
         Selection::Loo if z.len() >= 3 => {
             let lr = best_log_ratio(|lr| spec.loo_lpd(10f64.powf(lr)).0);
             let r = 10f64.powf(lr);
@@ -224,10 +232,15 @@ pub(crate) fn fit_noise(
         }
     };
     let (lml, s2, chol) = log_marginal_likelihood(k, z, r)?;
+    let signal = if nothing {
+        1.0
+    } else {
+        loo_s2.unwrap_or(s2).max(SIGNAL_FLOOR)
+    };
     Ok((
         FitReport {
             h,
-            signal: loo_s2.unwrap_or(s2),
+            signal,
             noise_ratio: r,
             lml,
             score,

@@ -83,15 +83,34 @@ impl Transform {
             .collect()
     }
 
-    /// Transformed and standardised targets `z` (mean 0, std 1; std 1 kept for constant
-    /// targets) with the mean and std used: every surrogate models this latent scale.
+    /// Transformed and standardised targets `z` (mean 0, std 1) with the mean and std
+    /// used: every surrogate models this latent scale. Computed on values scaled by their
+    /// largest magnitude, so that values near the largest float do not overflow; constant
+    /// values (or one value) get the std `max(|mean|, 1e-3)` (in the transformed units),
+    /// so that nothing learned leaves the prior's uncertainty rather than none.
     pub fn standardize(&self, y: &[f64]) -> Result<(Vec<f64>, f64, f64)> {
         let t = self.apply_all(y)?;
         let n = t.len().max(1) as f64;
-        let mean = t.iter().sum::<f64>() / n;
-        let var = t.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
-        let std = if var > 1e-24 { var.sqrt() } else { 1.0 };
-        Ok((t.iter().map(|v| (v - mean) / std).collect(), mean, std))
+        let big = t.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let k = if big > 0.0 { big } else { 1.0 };
+        let mean_k = t.iter().map(|v| v / k).sum::<f64>() / n;
+        let var_k = t.iter().map(|v| (v / k - mean_k).powi(2)).sum::<f64>() / n;
+        let (mean, std) = if var_k > 1e-24 {
+            (mean_k * k, var_k.sqrt() * k)
+        } else {
+            let m = mean_k * k;
+            (m, m.abs().max(1e-3))
+        };
+        let z = t
+            .iter()
+            .map(|v| (v / k - mean_k) / (std / k))
+            .collect::<Vec<f64>>();
+        if z.iter().any(|v| !v.is_finite()) || !mean.is_finite() || !std.is_finite() {
+            return Err(Error::Value(
+                "the values cannot be standardised in floating point (too extreme?)".into(),
+            ));
+        }
+        Ok((z, mean, std))
     }
 
     /// Size of the derivative of the inverse map at `t` (to carry a standard deviation back, to first order).
@@ -117,6 +136,16 @@ impl Transform {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extreme_and_constant_values_standardise_to_finite_numbers() {
+        let (z, m, s) = Transform::Identity.standardize(&[1e308, -1e308, 1e308]).unwrap();
+        assert!(z.iter().all(|v| v.is_finite()) && m.is_finite() && s.is_finite() && s > 0.0);
+        let (z, m, s) = Transform::Identity.standardize(&[0.7, 0.7, 0.7]).unwrap();
+        assert_eq!((z, m, s), (vec![0.0; 3], 0.7, 0.7));
+        let (_, _, s) = Transform::Identity.standardize(&[0.0]).unwrap();
+        assert_eq!(s, 1e-3);
+    }
 
     #[test]
     fn round_trips() {

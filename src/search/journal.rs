@@ -62,34 +62,34 @@ fn io<'a>(path: &'a Path, what: &str) -> impl Fn(std::io::Error) -> Error + 'a {
 }
 
 impl Journal {
-    /// Starts a new journal; refuses to overwrite one that has evaluations in it.
+    /// Starts a new journal; refuses to overwrite one that has evaluations in it, or one
+    /// that another search holds.
     pub fn create(path: &Path, header: &JournalHeader) -> Result<Journal> {
-        if path.exists() && std::fs::metadata(path).map_err(io(path, "reading"))?.len() > 0 {
+        let file = OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .open(path)
+            .map_err(io(path, "creating"))?;
+        super::lock::acquire(&file, path)?;
+        if file.metadata().map_err(io(path, "reading"))?.len() > 0 {
             return Err(Error::Journal(format!(
                 "{} already exists: continue it with --resume {0}, or choose another path",
                 path.display()
             )));
         }
-        let mut file = OpenOptions::new()
-            .create(true)
-            .write(true)
-            .truncate(true)
-            .open(path)
-            .map_err(io(path, "creating"))?;
-        let line = serde_json::to_string(header).expect("plain data") + "\n";
-        file.write_all(line.as_bytes())
-            .map_err(io(path, "writing"))?;
-        file.sync_all().map_err(io(path, "syncing"))?;
+        let mut j = Journal {
+            file,
+            path: path.to_path_buf(),
+        };
+        j.write_line(&(serde_json::to_string(header).expect("plain data") + "\n"))?;
         // Make the new file's directory entry durable too (best effort).
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             if let Ok(d) = File::open(dir) {
                 let _ = d.sync_all();
             }
         }
-        Ok(Journal {
-            file,
-            path: path.to_path_buf(),
-        })
+        Ok(j)
     }
 
     /// Opens a journal to continue it: checks that it was written by the same search,
@@ -100,6 +100,7 @@ impl Journal {
             .append(true)
             .open(path)
             .map_err(io(path, "opening"))?;
+        super::lock::acquire(&file, path)?;
         let mut text = String::new();
         file.read_to_string(&mut text)
             .map_err(io(path, "reading"))?;
@@ -116,10 +117,14 @@ impl Journal {
         }
         let mut lines = text[..complete].lines();
         let Some(first) = lines.next() else {
-            // Crashed before the header was complete: start afresh.
-            drop(file);
-            std::fs::remove_file(path).map_err(io(path, "resetting"))?;
-            return Ok((Journal::create(path, header)?, Vec::new()));
+            // Crashed before the header was complete: start afresh, in the locked file.
+            let mut j = Journal {
+                file,
+                path: path.to_path_buf(),
+            };
+            j.file.set_len(0).map_err(io(path, "resetting"))?;
+            j.write_line(&(serde_json::to_string(header).expect("plain data") + "\n"))?;
+            return Ok((j, Vec::new()));
         };
         let found: JournalHeader = serde_json::from_str(first).map_err(|e| {
             Error::Journal(format!(
@@ -137,7 +142,11 @@ impl Journal {
         let mut entries = Vec::new();
         for (i, l) in lines.enumerate() {
             let e: Entry = serde_json::from_str(l).map_err(|e| {
-                Error::Journal(format!("{} line {} is corrupt: {e}", path.display(), i + 2))
+                Error::Journal(format!(
+                    "{} line {} is corrupt: {e} (`wlgp journal repair {0}` keeps every intact entry)",
+                    path.display(),
+                    i + 2
+                ))
             })?;
             entries.push(e);
         }
@@ -152,10 +161,23 @@ impl Journal {
 
     /// Appends one evaluation and makes it durable before returning.
     pub fn append(&mut self, e: &Entry) -> Result<()> {
-        let line = serde_json::to_string(e).expect("plain data") + "\n";
-        self.file
-            .write_all(line.as_bytes())
+        self.write_line(&(serde_json::to_string(e).expect("plain data") + "\n"))
+    }
+
+    /// Appends a whole line with one `write` (O_APPEND), then fsyncs: a crash can only
+    /// tear the last line, and a short write (a full disk) is reported, never continued.
+    fn write_line(&mut self, line: &str) -> Result<()> {
+        let n = self
+            .file
+            .write(line.as_bytes())
             .map_err(io(&self.path, "writing"))?;
+        if n < line.len() {
+            return Err(Error::Journal(format!(
+                "{}: only {n} of {} bytes of a line were written (disk full or file-size limit?); the torn line is dropped on --resume",
+                self.path.display(),
+                line.len()
+            )));
+        }
         self.file.sync_data().map_err(io(&self.path, "syncing"))
     }
 }
@@ -190,27 +212,59 @@ fn difference(found: &JournalHeader, want: &JournalHeader) -> String {
 }
 
 /// An objective that answers from the journal while replaying, then evaluates and records.
+/// A proposal is answered by the first unused entry of the same architecture, so a
+/// journal holding extra entries (a repaired one with a second writer's duplicates)
+/// still resumes; entries no proposal asks for are kept in the file and reported once.
 pub struct Journaled<'a, S: Space> {
     inner: &'a mut dyn Objective<S>,
     journal: Journal,
     replay: Vec<Entry>,
-    pos: usize,
+    /// Unused entries of each architecture, in journal order.
+    unused: std::collections::HashMap<String, std::collections::VecDeque<usize>>,
+    used: usize,
+    warned: bool,
 }
 
 impl<'a, S: Space> Journaled<'a, S> {
     /// Wraps an objective with a journal and the evaluations to replay first.
     pub fn new(inner: &'a mut dyn Objective<S>, journal: Journal, replay: Vec<Entry>) -> Self {
+        let mut unused: std::collections::HashMap<String, std::collections::VecDeque<usize>> =
+            std::collections::HashMap::new();
+        for (i, e) in replay.iter().enumerate() {
+            unused.entry(e.arch.clone()).or_default().push_back(i);
+        }
         Journaled {
             inner,
             journal,
             replay,
-            pos: 0,
+            unused,
+            used: 0,
+            warned: false,
         }
     }
 
     /// How many journal entries were replayed so far.
     pub fn replayed(&self) -> usize {
-        self.pos.min(self.replay.len())
+        self.used
+    }
+
+    /// The recorded entry for a proposal, if the journal holds an unused one.
+    fn take(&mut self, arch: &str) -> Option<&Entry> {
+        let i = self.unused.get_mut(arch)?.pop_front()?;
+        self.used += 1;
+        Some(&self.replay[i])
+    }
+
+    /// Says once that recorded entries were left unused when live evaluation starts.
+    fn warn_unused(&mut self) {
+        let left = self.replay.len() - self.used;
+        if left > 0 && !self.warned {
+            self.warned = true;
+            eprintln!(
+                "wlgp: {}: {left} recorded evaluation(s) match no proposal of this search (a second writer's duplicates?); they stay in the journal, unused",
+                self.journal.path.display()
+            );
+        }
     }
 }
 
@@ -247,9 +301,9 @@ impl<S: Space> Objective<S> for Journaled<'_, S> {
         r.pop().expect("one result")
     }
 
-    /// Replays what the journal holds of this batch (its entries are in completion order,
-    /// so they are matched by architecture within the batch), evaluates the rest and
-    /// records each as it finishes.
+    /// Replays what the journal holds of this batch (matched by architecture: a batch's
+    /// entries are in completion order), evaluates the rest and records each as it
+    /// finishes.
     fn evaluate_batch(
         &mut self,
         space: &S,
@@ -257,28 +311,13 @@ impl<S: Space> Objective<S> for Journaled<'_, S> {
         on_done: OnDone,
     ) -> Result<Vec<Result<f64>>> {
         let archs: Vec<String> = cells.iter().map(|c| space.format(c)).collect();
-        let window = &self.replay[self.pos.min(self.replay.len())..];
-        let window = &window[..window.len().min(cells.len())];
-        let mut out: Vec<Option<Result<f64>>> = (0..cells.len()).map(|_| None).collect();
-        for (k, e) in window.iter().enumerate() {
-            let slot = archs
-                .iter()
-                .enumerate()
-                .position(|(i, a)| *a == e.arch && out[i].is_none());
-            let Some(i) = slot else {
-                return Err(Error::Journal(format!(
-                    "{} diverges at evaluation {}: it recorded `{}`, the search proposes {} (was it written by another version of wlgp?)",
-                    self.journal.path.display(),
-                    self.pos + k + 1,
-                    e.arch,
-                    archs.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
-                )));
-            };
-            out[i] = Some(Self::replayed_result(e));
-        }
-        self.pos += window.len();
+        let mut out: Vec<Option<Result<f64>>> = archs
+            .iter()
+            .map(|a| self.take(a).map(Self::replayed_result))
+            .collect();
         let rest: Vec<usize> = (0..cells.len()).filter(|&i| out[i].is_none()).collect();
         if !rest.is_empty() {
+            self.warn_unused();
             let todo: Vec<S::Cell> = rest.iter().map(|&i| cells[i].clone()).collect();
             let journal = &mut self.journal;
             let got = self.inner.evaluate_batch(space, &todo, &mut |j, r, secs| {

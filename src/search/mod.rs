@@ -3,10 +3,13 @@
 
 mod bo;
 mod evolution;
-mod journal;
+pub mod journal;
 mod local;
+mod lock;
 mod objective;
+pub mod repair;
 mod semi;
+pub mod tail;
 
 pub use bo::{BatchStrategy, BoConfig, PoolConfig};
 pub use evolution::EvolutionConfig;

@@ -3,6 +3,7 @@
 use crate::bench_data::{Dataset, MetricKind, Table};
 use crate::error::{Error, Result};
 use crate::space::{Space, TableKey};
+use super::tail::{parse_score, Tail};
 
 /// Called as each evaluation of a batch finishes: `(index in the batch, result, seconds)`.
 pub type OnDone<'a> = &'a mut dyn FnMut(usize, &Result<f64>, f64) -> Result<()>;
@@ -170,10 +171,16 @@ impl CommandObjective {
             let _ = stdin.write_all(format!("{arch}\n").as_bytes());
         }
         let mut stdout = child.stdout.take().expect("piped");
+        let tail = std::sync::Arc::new(std::sync::Mutex::new(Tail::default()));
+        let sink = tail.clone();
         let reader = std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = stdout.read_to_string(&mut s);
-            s
+            let mut buf = vec![0u8; 64 << 10];
+            while let Ok(n) = stdout.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap_or_else(|p| p.into_inner()).push(&buf[..n]);
+            }
         });
         let start = std::time::Instant::now();
         let status = loop {
@@ -190,7 +197,14 @@ impl CommandObjective {
             }
             std::thread::sleep(std::time::Duration::from_millis(5));
         };
-        let out = reader.join().unwrap_or_default();
+        // Whatever the command left running in its group (a background job holding
+        // stdout open) is ended; a process that escaped the group is not waited for.
+        kill_group(&mut child);
+        let waited = std::time::Instant::now();
+        while !reader.is_finished() && waited.elapsed() < std::time::Duration::from_secs(2) {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let last = tail.lock().unwrap_or_else(|p| p.into_inner()).last_line();
         let Some(status) = status else {
             return Ok(Err(format!(
                 "timeout after {:.1} s",
@@ -200,18 +214,7 @@ impl CommandObjective {
         if !status.success() {
             return Ok(Err(format!("failed: {status}")));
         }
-        let last = out
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("")
-            .trim();
-        Ok(match last.parse::<f64>() {
-            Ok(v) if v.is_finite() => Ok(v),
-            _ => Err(format!(
-                "failed: the last line of output, `{last}`, is not a finite number"
-            )),
-        })
+        Ok(last.and_then(|l| parse_score(&l)))
     }
 }
 

@@ -40,7 +40,8 @@ pub struct SelectionRow {
     pub dataset: &'static str,
     /// Metric.
     pub metric: String,
-    /// Rule, e.g. `loo-h0..3-both`, `evidence-h1..3-out`, `bma-h0..3-both`, `h2-both`.
+    /// Rule, e.g. `loo-h0..3-both`, `evidence-h1..3-out`, `bma-h0..3-both`, `h2-both`
+    /// (fixed depth, noise by evidence), `loo-h2-both` (fixed depth, noise by leave-one-out).
     pub rule: String,
     /// Training-set size.
     pub size: usize,
@@ -150,14 +151,18 @@ fn study_in<S: Sampler + TableKey>(
                     })
                 };
                 for (name, set) in [("evidence", &ev), ("loo", &loo)] {
-                    for lo in [0, 1] {
+                    for lo in [0, 1, 2] {
                         if let Some(b) = best(set, lo) {
                             row(format!("{name}-h{lo}..3"), b.h, &b.means);
                         }
                     }
                 }
+                // Fixed depths, the noise by either criterion.
                 for f in &ev {
                     row(format!("h{}", f.h), f.h, &f.means);
+                }
+                for f in loo.iter().filter(|f| f.h == 2) {
+                    row("loo-h2".into(), f.h, &f.means);
                 }
                 if let Some((h, m)) = model_average(&ev) {
                     row("bma-h0..3".into(), h, &m);

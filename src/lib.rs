@@ -20,6 +20,7 @@ pub mod search;
 pub mod space;
 pub mod stats;
 pub mod study;
+pub mod training;
 pub mod values;
 pub mod wl;
 

@@ -191,3 +191,29 @@ fn torn_and_corrupt_journals() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("different search"));
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn killed_mid_batch_with_parallel_workers_resumes_to_the_same_history() {
+    let d = dir("workers");
+    let lookup = format!(
+        "sleep 0.0$(( $$ % 5 )); {} lookup --dataset nb201",
+        env!("CARGO_BIN_EXE_wlgp")
+    );
+    let args = [
+        "search",
+        "--objective-cmd",
+        &lookup,
+        "--values",
+        "accuracy-percent",
+        "--budget",
+        "24",
+        "--batch",
+        "4",
+        "--workers",
+        "4",
+        "--seed",
+        "2",
+    ];
+    kill_and_resume(&d, "workers", &args, 24, 6);
+    std::fs::remove_dir_all(&d).unwrap();
+}

@@ -239,6 +239,18 @@ pub(crate) fn resolve_dataset(
     Ok(d)
 }
 
+impl Cli {
+    /// Parses arguments without printing or exiting on an error (for embedding, tests and
+    /// fuzzing).
+    pub fn try_parse_args<I, T>(args: I) -> std::result::Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        Cli::try_parse_from(args)
+    }
+}
+
 /// Parses the arguments and runs one command; returns the process exit code.
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {

@@ -24,71 +24,18 @@ pub(crate) struct Training<C> {
     pub(crate) dataset: Option<&'static bench_data::Dataset>,
 }
 
-/// Reads `arch,VALUE` rows: the value column is `value` if there is one, else the one
-/// column beside `arch` (its name then tells what the values are, e.g. `val_acc`).
+/// Reads a training CSV (see [`crate::training::read_csv`]).
 pub(crate) fn from_csv<S: Sampler>(space: &S, path: &std::path::Path) -> Result<Training<S::Cell>> {
-    let ctx = || format!("reading {}", path.display());
-    let mut rdr =
-        csv::Reader::from_path(path).map_err(|e| Error::Config(format!("{}: {e}", ctx())))?;
-    let headers = rdr
-        .headers()
-        .map_err(|e| Error::Config(format!("{}: {e}", ctx())))?
-        .clone();
-    let col = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h.trim() == name)
-            .ok_or_else(|| {
-                Error::Config(format!(
-                    "{}: no `{name}` column (header: {})",
-                    path.display(),
-                    headers.iter().collect::<Vec<_>>().join(",")
-                ))
-            })
-    };
-    let ca = col("arch")?;
-    let cv = match col("value") {
-        Ok(c) => c,
-        Err(e) if headers.len() != 2 => return Err(e),
-        Err(_) => 1 - ca,
-    };
-    let mut t = Training {
-        cells: Vec::new(),
-        values: Vec::new(),
-        metric: headers.get(cv).unwrap_or("value").trim().to_string(),
+    let f = std::fs::File::open(path)
+        .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+    let rows = crate::training::read_csv(space, f, &path.display().to_string())?;
+    Ok(Training {
+        cells: rows.cells,
+        values: rows.values,
+        metric: rows.column,
         declared: None,
         dataset: None,
-    };
-    for (i, rec) in rdr.records().enumerate() {
-        let line = i + 2;
-        let rec = rec.map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
-        let at = |e: Error| Error::Line {
-            line,
-            source: Box::new(e),
-        };
-        let arch = rec
-            .get(ca)
-            .ok_or_else(|| at(Error::Empty("missing arch".into())))?;
-        let cell = space.parse(arch).map_err(at)?;
-        let raw = rec.get(cv).unwrap_or("").trim();
-        let v: f64 = raw
-            .parse()
-            .map_err(|_| at(Error::Value(format!("value `{raw}` is not a number"))))?;
-        if !v.is_finite() {
-            return Err(at(Error::Value(format!(
-                "value `{raw}` is not finite (NaN or missing)"
-            ))));
-        }
-        t.cells.push(cell);
-        t.values.push(v);
-    }
-    if t.cells.is_empty() {
-        return Err(Error::Empty(format!(
-            "{} has no training rows",
-            path.display()
-        )));
-    }
-    Ok(t)
+    })
 }
 
 pub(crate) fn from_table<S: Sampler + TableKey>(

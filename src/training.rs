@@ -18,7 +18,11 @@ pub struct Rows<C> {
 /// Reads `arch,VALUE` rows: the value column is `value` if there is one, else the one
 /// column beside `arch` (its name then tells what the values are, e.g. `val_acc`).
 /// `origin` names the input in errors.
-pub fn read_csv<S: Space>(space: &S, input: impl std::io::Read, origin: &str) -> Result<Rows<S::Cell>> {
+pub fn read_csv<S: Space>(
+    space: &S,
+    input: impl std::io::Read,
+    origin: &str,
+) -> Result<Rows<S::Cell>> {
     let mut rdr = csv::Reader::from_reader(input);
     let headers = rdr
         .headers()

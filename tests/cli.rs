@@ -210,7 +210,7 @@ fn bad_input_gets_one_clear_line_and_exit_2() {
             "neg-log-error",
         ],
         "",
-        "accuracy metric",
+        "needs accuracies",
     );
     fails_with(&["sample", "--space", "json", "-n", "3"], "", "no sampler");
     // clap's own errors also exit 2.

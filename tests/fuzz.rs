@@ -69,7 +69,8 @@ fn edit() -> impl Strategy<Value = Edit> {
     prop_oneof![
         (any::<usize>(), byte.clone()).prop_map(|(i, v)| Edit::Flip(i, v)),
         any::<usize>().prop_map(Edit::Cut),
-        (any::<usize>(), proptest::collection::vec(byte, 1..6)).prop_map(|(i, v)| Edit::Insert(i, v)),
+        (any::<usize>(), proptest::collection::vec(byte, 1..6))
+            .prop_map(|(i, v)| Edit::Insert(i, v)),
         (any::<usize>(), any::<usize>()).prop_map(|(i, l)| Edit::Repeat(i, l)),
         (any::<usize>(), any::<usize>()).prop_map(|(i, l)| Edit::Delete(i, l)),
     ]
@@ -102,7 +103,9 @@ fn run(name: &str, strategy: impl Strategy<Value = String>, check: impl Fn(&str)
 
 fn samples<S: Sampler>(space: &S, n: usize) -> Vec<String> {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
-    (0..n).map(|_| space.format(&space.sample(&mut rng))).collect()
+    (0..n)
+        .map(|_| space.format(&space.sample(&mut rng)))
+        .collect()
 }
 
 /// A parsed architecture must format, parse back to itself and lower to a graph that
@@ -112,7 +115,13 @@ fn parse_target<S: Space>(space: &S, s: &str) {
         let f = space.format(&c);
         assert_eq!(space.parse(&f).expect("formatted cells parse"), c, "{s:?}");
         let a = space.lower(&c);
-        let _ = wl::features(&a, &WlConfig { h: 2, direction: Direction::Both });
+        let _ = wl::features(
+            &a,
+            &WlConfig {
+                h: 2,
+                direction: Direction::Both,
+            },
+        );
     }
 }
 
@@ -132,12 +141,16 @@ fn fuzz_nbgraph_strings() {
 
 #[test]
 fn fuzz_nb101_strings() {
-    run("nb101", inputs(samples(&Nb101Space, 30)), |x| parse_target(&Nb101Space, x));
+    run("nb101", inputs(samples(&Nb101Space, 30)), |x| {
+        parse_target(&Nb101Space, x)
+    });
 }
 
 #[test]
 fn fuzz_darts_strings() {
-    let s = DartsSpace { skip_as_wire: false };
+    let s = DartsSpace {
+        skip_as_wire: false,
+    };
     run("darts", inputs(samples(&s, 30)), |x| parse_target(&s, x));
 }
 
@@ -145,7 +158,8 @@ fn fuzz_darts_strings() {
 fn fuzz_json_dags() {
     let seeds = vec![
         r#"{"labels": ["input", "conv", "output"], "edges": [[0, 1], [1, 2]]}"#.to_string(),
-        r#"{"labels": ["a", "b", "c", "d"], "edges": [[0, 1], [0, 2], [1, 3], [2, 3]]}"#.to_string(),
+        r#"{"labels": ["a", "b", "c", "d"], "edges": [[0, 1], [0, 2], [1, 3], [2, 3]]}"#
+            .to_string(),
         r#"{"labels": ["x"], "edges": []}"#.to_string(),
     ];
     run("json", inputs(seeds), |x| parse_target(&JsonSpace, x));
@@ -196,7 +210,10 @@ fn fuzz_objective_output() {
         for chunk in x.as_bytes().chunks(7) {
             t.push(chunk);
         }
-        if let Ok(v) = t.last_line().and_then(|l| wlgp::search::tail::parse_score(&l)) {
+        if let Ok(v) = t
+            .last_line()
+            .and_then(|l| wlgp::search::tail::parse_score(&l))
+        {
             assert!(v.is_finite());
         }
     });
@@ -204,11 +221,29 @@ fn fuzz_objective_output() {
 
 #[test]
 fn fuzz_command_line_numbers() {
-    let seeds: Vec<String> = ["100", "0", "-1", "1e9", "18446744073709551616", "0.5", "nan", "inf"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    let flags = ["--budget", "--seed", "--batch", "--n-init", "--timeout", "--prune", "--hs", "--workers"];
+    let seeds: Vec<String> = [
+        "100",
+        "0",
+        "-1",
+        "1e9",
+        "18446744073709551616",
+        "0.5",
+        "nan",
+        "inf",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let flags = [
+        "--budget",
+        "--seed",
+        "--batch",
+        "--n-init",
+        "--timeout",
+        "--prune",
+        "--hs",
+        "--workers",
+    ];
     run("cli numbers", inputs(seeds), |x| {
         for f in flags {
             let _ = wlgp::cli::Cli::try_parse_args(["wlgp", "search", f, x]);
@@ -230,7 +265,9 @@ fn fuzz_values_and_standardisation() {
         ],
         0..20,
     )
-    .prop_map(|v| serde_json::to_string(&v.iter().map(|x| x.to_string()).collect::<Vec<_>>()).unwrap());
+    .prop_map(|v| {
+        serde_json::to_string(&v.iter().map(|x| x.to_string()).collect::<Vec<_>>()).unwrap()
+    });
     run("values", strategy, |x| {
         let v: Vec<String> = serde_json::from_str(x).unwrap();
         let ys: Vec<f64> = v.iter().map(|s| s.parse().unwrap()).collect();
@@ -243,7 +280,10 @@ fn fuzz_values_and_standardisation() {
         ] {
             if values.check(&ys).is_ok() {
                 if let Ok((z, m, s)) = values.transform().standardize(&ys) {
-                    assert!(z.iter().all(|v| v.is_finite()) && m.is_finite() && s > 0.0, "{ys:?}");
+                    assert!(
+                        z.iter().all(|v| v.is_finite()) && m.is_finite() && s > 0.0,
+                        "{ys:?}"
+                    );
                 }
             }
         }

@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 fn wlgp() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_wlgp"));
-    c.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    c.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     c
 }
 
@@ -41,7 +43,10 @@ fn one_line_error(o: &Output, want: &str) {
 }
 
 fn lookup(sleep: &str) -> String {
-    format!("sleep {sleep}; {} lookup --dataset nb201", env!("CARGO_BIN_EXE_wlgp"))
+    format!(
+        "sleep {sleep}; {} lookup --dataset nb201",
+        env!("CARGO_BIN_EXE_wlgp")
+    )
 }
 
 fn entries(p: &Path) -> Vec<(String, Option<f64>)> {
@@ -63,8 +68,17 @@ fn a_second_writer_is_refused_and_the_journal_stays_readable() {
     let cmd = lookup("0.05");
     let args = |flag: &str| -> Vec<String> {
         [
-            "search", "--objective-cmd", &cmd, "--values", "accuracy-percent", "--budget", "30",
-            "--seed", "4", flag, s(&j),
+            "search",
+            "--objective-cmd",
+            &cmd,
+            "--values",
+            "accuracy-percent",
+            "--budget",
+            "30",
+            "--seed",
+            "4",
+            flag,
+            s(&j),
         ]
         .iter()
         .map(|x| x.to_string())
@@ -73,12 +87,19 @@ fn a_second_writer_is_refused_and_the_journal_stays_readable() {
     let mut first = wlgp().args(args("--journal")).spawn().unwrap();
     let t = Instant::now();
     while entries_or_empty(&j) < 3 {
-        assert!(t.elapsed() < Duration::from_secs(60), "the first search did not start");
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "the first search did not start"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     let second = wlgp().args(args("--resume")).output().unwrap();
     one_line_error(&second, "is being written by another search");
-    assert!(err(&second).contains(&format!("pid {}", first.id())), "{}", err(&second));
+    assert!(
+        err(&second).contains(&format!("pid {}", first.id())),
+        "{}",
+        err(&second)
+    );
     let third = wlgp().args(args("--journal")).output().unwrap();
     one_line_error(&third, "is being written by another search");
     assert!(first.wait().unwrap().success());
@@ -102,7 +123,13 @@ fn repair_keeps_every_intact_entry_of_an_interleaved_journal() {
     let d = dir("repair");
     let (whole, j) = (d.join("whole.jsonl"), d.join("j.jsonl"));
     let args = ["search", "--budget", "25", "--seed", "6"];
-    assert!(wlgp().args(args).arg("--journal").arg(&whole).status().unwrap().success());
+    assert!(wlgp()
+        .args(args)
+        .arg("--journal")
+        .arg(&whole)
+        .status()
+        .unwrap()
+        .success());
     let text = std::fs::read_to_string(&whole).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     // Two writers' bytes interleaved mid-line: line 5 cut in two around line 6, and a
@@ -122,11 +149,17 @@ fn repair_keeps_every_intact_entry_of_an_interleaved_journal() {
     let o = run(&["journal", "repair", s(&j)]);
     assert!(o.status.success(), "{}", err(&o));
     let report = String::from_utf8_lossy(&o.stdout);
-    assert!(report.contains("1 salvaged") && report.contains("repaired"), "{report}");
+    assert!(
+        report.contains("1 salvaged") && report.contains("repaired"),
+        "{report}"
+    );
     // Nothing deleted: the original is kept byte for byte, the dropped lines quarantined.
     let mut bak = j.as_os_str().to_owned();
     bak.push(".bak");
-    assert_eq!(std::fs::read_to_string(PathBuf::from(bak)).unwrap(), damaged);
+    assert_eq!(
+        std::fs::read_to_string(PathBuf::from(bak)).unwrap(),
+        damaged
+    );
     let mut q = j.as_os_str().to_owned();
     q.push(".quarantine");
     let q = std::fs::read_to_string(PathBuf::from(q)).unwrap();
@@ -164,10 +197,26 @@ fn a_full_disk_and_a_read_only_place_lose_nothing() {
     let o = run(&["search", "--budget", "60", "--seed", "3", "--resume", s(&j)]);
     assert!(o.status.success(), "{}", err(&o));
     let whole = d.join("whole.jsonl");
-    assert!(run(&["search", "--budget", "60", "--seed", "3", "--journal", s(&whole)]).status.success());
+    assert!(run(&[
+        "search",
+        "--budget",
+        "60",
+        "--seed",
+        "3",
+        "--journal",
+        s(&whole)
+    ])
+    .status
+    .success());
     assert_eq!(entries(&j), entries(&whole));
     // A place that cannot be written: one line, exit 2, nothing created.
-    let o = run(&["search", "--budget", "5", "--journal", "/proc/wlgp-no/j.jsonl"]);
+    let o = run(&[
+        "search",
+        "--budget",
+        "5",
+        "--journal",
+        "/proc/wlgp-no/j.jsonl",
+    ]);
     one_line_error(&o, "creating journal /proc/wlgp-no/j.jsonl");
 }
 
@@ -177,16 +226,34 @@ fn stubborn_and_forking_commands_do_not_hang_the_search() {
     let stubborn = "trap '' TERM; sleep 30 & sleep 30; echo 0.5";
     let t = Instant::now();
     let o = run(&[
-        "search", "--objective-cmd", stubborn, "--budget", "2", "--timeout", "0.5", "--json",
+        "search",
+        "--objective-cmd",
+        stubborn,
+        "--budget",
+        "2",
+        "--timeout",
+        "0.5",
+        "--json",
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", err(&o));
-    assert!(err(&o).contains("all 2 evaluations failed") && err(&o).contains("timeout"), "{}", err(&o));
+    assert!(
+        err(&o).contains("all 2 evaluations failed") && err(&o).contains("timeout"),
+        "{}",
+        err(&o)
+    );
     assert!(t.elapsed() < Duration::from_secs(15), "{:?}", t.elapsed());
     // Exits at once but leaves a background child with stdout open: the score is read
     // without waiting for the child.
     let forking = "(sleep 30 &); echo 0.25";
     let t = Instant::now();
-    let o = run(&["search", "--objective-cmd", forking, "--budget", "3", "--json"]);
+    let o = run(&[
+        "search",
+        "--objective-cmd",
+        forking,
+        "--budget",
+        "3",
+        "--json",
+    ]);
     assert!(o.status.success(), "{}", err(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["best_value"], 0.25);
@@ -196,34 +263,51 @@ fn stubborn_and_forking_commands_do_not_hang_the_search() {
 #[test]
 fn extreme_constant_and_single_values_give_finite_answers() {
     let d = dir("values");
-    let archs: Vec<String> = String::from_utf8(
-        run(&["sample", "--space", "nb201", "-n", "12", "--seed", "1"]).stdout,
-    )
-    .unwrap()
-    .lines()
-    .map(str::to_string)
-    .collect();
+    let archs: Vec<String> =
+        String::from_utf8(run(&["sample", "--space", "nb201", "-n", "12", "--seed", "1"]).stdout)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect();
     let query = archs[10..].join("\n") + "\n";
     let cases: Vec<(&str, Vec<f64>)> = vec![
-        ("extreme", (0..10).map(|i| if i % 2 == 0 { 1e308 } else { -1e308 }).collect()),
+        (
+            "extreme",
+            (0..10)
+                .map(|i| if i % 2 == 0 { 1e308 } else { -1e308 })
+                .collect(),
+        ),
         ("constant", vec![0.5; 10]),
         ("single", vec![0.7]),
-        ("duplicated", vec![1.0, 2.0, 1.0, 2.0, 1.0, 2.0, 1.0, 2.0, 1.0, 2.0]),
+        (
+            "duplicated",
+            vec![1.0, 2.0, 1.0, 2.0, 1.0, 2.0, 1.0, 2.0, 1.0, 2.0],
+        ),
     ];
     for (name, ys) in cases {
         let csv = d.join(format!("{name}.csv"));
         let mut text = "arch,value\n".to_string();
         for (i, y) in ys.iter().enumerate() {
             // The duplicated case repeats two architectures.
-            let a = if name == "duplicated" { &archs[i % 2] } else { &archs[i] };
+            let a = if name == "duplicated" {
+                &archs[i % 2]
+            } else {
+                &archs[i]
+            };
             text += &format!("{a},{y:e}\n");
         }
         std::fs::write(&csv, text).unwrap();
         let mut c = wlgp();
-        c.args(["predict", "--space", "nb201", "--train", s(&csv), "--json"]).stdin(Stdio::piped());
+        c.args(["predict", "--space", "nb201", "--train", s(&csv), "--json"])
+            .stdin(Stdio::piped());
         let mut child = c.spawn().unwrap();
         use std::io::Write;
-        child.stdin.take().unwrap().write_all(query.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(query.as_bytes())
+            .unwrap();
         let o = child.wait_with_output().unwrap();
         assert!(o.status.success(), "{name}: {}", err(&o));
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -231,13 +315,25 @@ fn extreme_constant_and_single_values_give_finite_answers() {
             let (m, sd) = (p["mean"].as_f64().unwrap(), p["std"].as_f64().unwrap());
             assert!(m.is_finite() && sd.is_finite() && sd > 0.0, "{name}: {p}");
         }
-        let o = run(&["score", "--space", "nb201", "--train", s(&csv), "--candidates", "2000", "--json"]);
+        let o = run(&[
+            "score",
+            "--space",
+            "nb201",
+            "--train",
+            s(&csv),
+            "--candidates",
+            "2000",
+            "--json",
+        ]);
         assert!(o.status.success(), "{name}: {}", err(&o));
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         for t in v["top"].as_array().unwrap() {
             assert!(t["mean"].as_f64().unwrap().is_finite(), "{name}: {t}");
             assert!(t["std"].as_f64().unwrap() > 0.0, "{name}: {t}");
-            assert!(t["acquisition"].as_f64().unwrap().is_finite(), "{name}: {t}");
+            assert!(
+                t["acquisition"].as_f64().unwrap().is_finite(),
+                "{name}: {t}"
+            );
         }
     }
 }

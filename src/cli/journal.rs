@@ -32,7 +32,12 @@ enum JournalAction {
 }
 
 fn describe(r: &JournalReport) -> String {
-    let lines: Vec<String> = r.corrupt_lines.iter().take(10).map(|l| l.to_string()).collect();
+    let lines: Vec<String> = r
+        .corrupt_lines
+        .iter()
+        .take(10)
+        .map(|l| l.to_string())
+        .collect();
     format!(
         "header        {}\nentries       {} ({} failed evaluations, {} salvaged from corrupt lines, {} repeated architectures)\ncorrupt lines {}{}\ntorn last line {}\n",
         if r.header { "ok" } else { "missing or corrupt" },

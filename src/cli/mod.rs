@@ -142,7 +142,7 @@ impl SurrogateArgs {
     pub(crate) fn fit_config<C>(&self, t: &training::Training<C>) -> Result<(GpConfig, Resolved)> {
         let r = self.values_spec(&t.metric, t.declared).resolve(&t.values)?;
         if self.values.is_none() && t.declared.is_none() {
-            eprintln!("{}", r.announce());
+            notice(r.announce());
         }
         Ok((self.gp_config(r.transform)?, r))
     }
@@ -168,6 +168,15 @@ impl SurrogateArgs {
             selection: self.select,
         })
     }
+}
+
+/// Notes for stderr that a command prints when it succeeds (a failing command prints
+/// one line: its error).
+static NOTICES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Queues a one-line note for stderr, printed if the command succeeds.
+pub(crate) fn notice(line: String) {
+    NOTICES.lock().unwrap_or_else(|p| p.into_inner()).push(line);
 }
 
 /// A progress bar on stderr for `len` steps of `what`, with elapsed time and an estimate
@@ -262,7 +271,12 @@ pub fn main() -> i32 {
         }
     };
     match run(cli) {
-        Ok(()) => 0,
+        Ok(()) => {
+            for n in NOTICES.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
+                eprintln!("{n}");
+            }
+            0
+        }
         Err(e) => {
             eprintln!("error: {e}");
             2

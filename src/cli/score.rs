@@ -221,8 +221,8 @@ pub(crate) fn score(a: &ScoreArgs, device: DeviceChoice) -> Result<()> {
         return super::out(&(serde_json::to_string(&r).expect("plain data") + "\n"));
     }
     let mut s = format!(
-        "{} candidates scored in {:.3} s ({:.3e}/s, {} posterior built in {:.3} s, |S| = {}, h = {}, {} training points, {})\n| rank | arch | mean | std | acquisition |\n|---|---|---|---|---|\n",
-        r.candidates, r.seconds, r.candidates_per_second, r.posterior, r.posterior_build_seconds, r.seen_features, r.h, r.training, r.device
+        "{} candidates scored in {:.3} s ({:.3e}/s, {} posterior built in {:.3} s, |S| = {}, h = {}, {} training points as {} modelled as {}, {})\n| rank | arch | mean | std | acquisition |\n|---|---|---|---|---|\n",
+        r.candidates, r.seconds, r.candidates_per_second, r.posterior, r.posterior_build_seconds, r.seen_features, r.h, r.training, r.values, r.transform, r.device
     );
     for t in &r.top {
         s += &format!(

@@ -532,10 +532,12 @@ pub(crate) fn search(a: &SearchArgs) -> Result<()> {
         })
     };
     super::out(&format!(
-        "dataset       {} ({}, {dir})\nmethod        {:?}, seed {}\nbest arch     {}\nbest value    {}\noptimum       {}\nregret        {}\nevaluations   {}\ntime          {:.2} s\n",
+        "dataset       {} ({}, {dir})\nvalues        {} (modelled as {})\nmethod        {}, seed {}\nbest arch     {}\nbest value    {}\noptimum       {}\nregret        {}\nevaluations   {}\ntime          {:.2} s\n",
         o.dataset,
         o.metric,
-        o.method,
+        o.values,
+        o.transform,
+        o.method.name(),
         o.seed,
         o.best_arch,
         o.best_value,
@@ -634,8 +636,11 @@ pub(crate) fn compare(c: &CompareArgs) -> Result<()> {
     );
     for m in &summaries {
         s += &format!(
-            "| {:?} | {:.4} | {:.4} | {:.1} |\n",
-            m.method, m.mean_regret, m.se_regret, m.mean_seconds
+            "| {} | {:.4} | {:.4} | {:.1} |\n",
+            m.method.name(),
+            m.mean_regret,
+            m.se_regret,
+            m.mean_seconds
         );
     }
     super::out(&s)

@@ -422,11 +422,16 @@ mod tests {
             let p = gp.predict(&xt);
             // Positive everywhere (a candidate equal to a training point keeps the noise),
             // and the prior's unit std far from the data.
-            assert!(p.iter().all(|p| p.mean.is_finite() && p.std > 1e-4), "{n}: {p:?}");
+            assert!(
+                p.iter().all(|p| p.mean.is_finite() && p.std > 1e-4),
+                "{n}: {p:?}"
+            );
             assert!(p.iter().any(|p| p.std > 0.9), "{n}: {p:?}");
             assert!(p.iter().all(|p| gp.std_to_original(p.mean, p.std) > 0.0));
         }
-        let y: Vec<f64> = (0..12).map(|i| if i % 2 == 0 { 1e308 } else { -1e308 }).collect();
+        let y: Vec<f64> = (0..12)
+            .map(|i| if i % 2 == 0 { 1e308 } else { -1e308 })
+            .collect();
         let gp = Gp::fit(&x, &y, &GpConfig::default()).unwrap();
         for p in gp.predict(&xt) {
             let (m, s) = (gp.to_original(p.mean), gp.std_to_original(p.mean, p.std));

@@ -139,7 +139,9 @@ mod tests {
 
     #[test]
     fn extreme_and_constant_values_standardise_to_finite_numbers() {
-        let (z, m, s) = Transform::Identity.standardize(&[1e308, -1e308, 1e308]).unwrap();
+        let (z, m, s) = Transform::Identity
+            .standardize(&[1e308, -1e308, 1e308])
+            .unwrap();
         assert!(z.iter().all(|v| v.is_finite()) && m.is_finite() && s.is_finite() && s > 0.0);
         let (z, m, s) = Transform::Identity.standardize(&[0.7, 0.7, 0.7]).unwrap();
         assert_eq!((z, m, s), (vec![0.0; 3], 0.7, 0.7));

@@ -47,6 +47,15 @@ pub enum Method {
     BoLaplacian,
 }
 
+impl Method {
+    /// The name as typed on the command line (`bo`, `bo-assessor`, ...).
+    pub fn name(self) -> String {
+        use clap::ValueEnum;
+        self.to_possible_value()
+            .map_or_else(|| format!("{self:?}"), |v| v.get_name().to_string())
+    }
+}
+
 /// One evaluated architecture.
 #[derive(Clone, Debug, Serialize)]
 pub struct Evaluation {
@@ -216,10 +225,12 @@ impl ValuesTracker {
                 }
                 self.first = Some(r.clone());
             }
-            Some(f) if f.values != r.values => return Err(Error::Value(format!(
+            Some(f) if f.values != r.values => {
+                return Err(Error::Value(format!(
                 "the values were taken as `{}` but now read as `{}`: declare --values and --resume",
                 f.values, r.values
-            ))),
+            )))
+            }
             Some(_) => {}
         }
         Ok(GpConfig {

@@ -1,9 +1,9 @@
 //! What a search evaluates: the embedded benchmark tables, or the user's own command.
 
+use super::tail::{parse_score, Tail};
 use crate::bench_data::{Dataset, MetricKind, Table};
 use crate::error::{Error, Result};
 use crate::space::{Space, TableKey};
-use super::tail::{parse_score, Tail};
 
 /// Called as each evaluation of a batch finishes: `(index in the batch, result, seconds)`.
 pub type OnDone<'a> = &'a mut dyn FnMut(usize, &Result<f64>, f64) -> Result<()>;
@@ -179,7 +179,9 @@ impl CommandObjective {
                 if n == 0 {
                     break;
                 }
-                sink.lock().unwrap_or_else(|p| p.into_inner()).push(&buf[..n]);
+                sink.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(&buf[..n]);
             }
         });
         let start = std::time::Instant::now();

@@ -12,6 +12,9 @@ fn bin() -> Command {
     c
 }
 
+/// A journal's evaluations: (arch, value).
+type Evaluations = Vec<(String, f64)>;
+
 /// The evaluations of a journal: (arch, value), without timings.
 fn evaluations(p: &Path) -> Vec<(String, f64)> {
     std::fs::read_to_string(p)
@@ -49,7 +52,7 @@ fn kill_and_resume_as(
     args: &[&str],
     budget: usize,
     max_kills: usize,
-    view: fn(Vec<(String, f64)>) -> Vec<(String, f64)>,
+    view: fn(Evaluations) -> Evaluations,
 ) {
     let whole = d.join(format!("{name}-whole.jsonl"));
     let t = std::time::Instant::now();

@@ -65,9 +65,9 @@ impl Transform {
         match *self {
             Transform::Identity => "v".into(),
             Transform::Negate => "-v".into(),
-            Transform::NegLogError { scale } if scale == 1.0 => "-ln(1 - v)".into(),
+            Transform::NegLogError { scale: 1.0 } => "-ln(1 - v)".into(),
             Transform::NegLogError { scale } => format!("-ln(1 - v/{scale})"),
-            Transform::NegLog { scale } if scale == 1.0 => "-ln(v)".into(),
+            Transform::NegLog { scale: 1.0 } => "-ln(v)".into(),
             Transform::NegLog { scale } => format!("-ln(v/{scale})"),
         }
     }

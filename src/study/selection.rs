@@ -222,7 +222,9 @@ pub fn selection_summary(rows: &[SelectionRow], seeds: u64) -> String {
     sizes.dedup();
     // (table, rule) -> mean Spearman over sizes and seeds.
     let mut per: BTreeMap<(usize, &str), Vec<f64>> = BTreeMap::new();
-    let mut cell: BTreeMap<(usize, &str, usize), (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    // (table, rule, size) -> (Spearman, Kendall) over seeds.
+    type Cell = (Vec<f64>, Vec<f64>);
+    let mut cell: BTreeMap<(usize, &str, usize), Cell> = BTreeMap::new();
     for r in rows {
         let ti = tables
             .iter()

@@ -92,6 +92,7 @@ fn run(name: &str, strategy: impl Strategy<Value = String>, check: impl Fn(&str)
         failure_persistence: None,
         ..Config::default()
     });
+    let t = std::time::Instant::now();
     let result = runner.run(&strategy, |s| {
         check(&s);
         Ok(())
@@ -99,6 +100,11 @@ fn run(name: &str, strategy: impl Strategy<Value = String>, check: impl Fn(&str)
     if let Err(e) = result {
         panic!("{name}: {e}");
     }
+    eprintln!(
+        "fuzz {name}: {} inputs, no panic, {:.1} s",
+        cases(),
+        t.elapsed().as_secs_f64()
+    );
 }
 
 fn samples<S: Sampler>(space: &S, n: usize) -> Vec<String> {

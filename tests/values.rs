@@ -283,42 +283,28 @@ fn out_of_range_accuracies_and_bad_lines_get_one_clear_line() {
         "arch,value\n|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|none~2|,93.5\n|none~0|+|none~0|none~1|+|none~0|none~1|none~2|,10.0\n",
     )
     .unwrap();
-    let o = wlgp(
-        &[
+    let one_line = |values: &str, stdin: &str, want: &[&str]| {
+        let args = [
             "predict",
             "--space",
             "nb201",
             "--train",
             s(&csv),
             "--values",
-            "accuracy",
-        ],
-        "|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|none~2|\n",
+            values,
+        ];
+        let o = wlgp(&args, stdin);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(want.iter().all(|w| err.contains(w)), "{err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(!err.contains("panicked"));
+    };
+    let good = "|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|none~2|\n";
+    one_line("accuracy", good, &["outside [0, 1]", "accuracy-percent"]);
+    one_line(
+        "accuracy-percent",
+        &format!("{good}|conv~0|+|x|\n"),
+        &["line 2", "cannot parse"],
     );
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(
-        err.contains("outside [0, 1]") && err.contains("accuracy-percent"),
-        "{err}"
-    );
-    assert_eq!(err.trim().lines().count(), 1, "{err}");
-    let o = wlgp(
-        &[
-            "predict",
-            "--space",
-            "nb201",
-            "--train",
-            s(&csv),
-            "--values",
-            "accuracy-percent",
-        ],
-        "|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|none~2|\n|conv~0|+|x|\n",
-    );
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(
-        err.contains("line 2") && err.contains("cannot parse"),
-        "{err}"
-    );
-    assert!(!err.contains("panicked"));
 }

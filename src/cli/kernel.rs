@@ -33,23 +33,30 @@ pub(crate) struct KernelArgs {
     proteins: bool,
 }
 
-/// Parses non-empty lines, naming the line of the first bad one.
-pub(crate) fn parse_lines<S: Space>(space: &S, text: &str) -> Result<Vec<crate::graph::Arch>> {
+/// Parses non-empty lines into cells, naming the line of the first bad one.
+pub(crate) fn parse_cells<S: Space>(space: &S, text: &str) -> Result<Vec<S::Cell>> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let c = space.parse(line).map_err(|e| Error::Line {
+        out.push(space.parse(line).map_err(|e| Error::Line {
             line: i + 1,
             source: Box::new(e),
-        })?;
-        out.push(space.lower(&c));
+        })?);
     }
     if out.is_empty() {
         return Err(Error::Empty("no architectures on stdin".into()));
     }
     Ok(out)
+}
+
+/// Parses non-empty lines into graphs, naming the line of the first bad one.
+pub(crate) fn parse_lines<S: Space>(space: &S, text: &str) -> Result<Vec<crate::graph::Arch>> {
+    Ok(parse_cells(space, text)?
+        .iter()
+        .map(|c| space.lower(c))
+        .collect())
 }
 
 fn run<S: Space>(space: &S, a: &KernelArgs, text: &str, device: DeviceChoice) -> Result<String> {

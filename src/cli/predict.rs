@@ -43,22 +43,9 @@ struct Report {
 
 /// Fits on the training data and predicts every architecture on stdin, in order.
 fn run<S: Sampler>(space: &S, t: Training<S::Cell>, a: &PredictArgs, text: &str) -> Result<Report> {
-    let mut lines = Vec::new();
-    let mut archs = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let c = space.parse(line).map_err(|e| Error::Line {
-            line: i + 1,
-            source: Box::new(e),
-        })?;
-        lines.push(space.format(&c));
-        archs.push(space.lower(&c));
-    }
-    if archs.is_empty() {
-        return Err(Error::Empty("no architectures on stdin".into()));
-    }
+    let cells = super::kernel::parse_cells(space, text)?;
+    let lines: Vec<String> = cells.iter().map(|c| space.format(c)).collect();
+    let archs: Vec<_> = cells.iter().map(|c| space.lower(c)).collect();
     let (cfg, resolved) = a.surrogate.fit_config(&t)?;
     let train: Vec<_> = t.cells.iter().map(|c| space.lower(c)).collect();
     let gp = Gp::fit(&train, &t.values, &cfg)?;

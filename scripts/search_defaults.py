@@ -28,6 +28,8 @@ CONFIGS = {
     "n_init 5": ["--n-init", "5"],
     "n_init 20": ["--n-init", "20"],
     "batch 5": ["--batch", "5"],
+    "pool: 100 mutations (NAS-BOWL)": ["--pool-mutations", "100"],
+    "pool: 300 random": ["--pool-random", "300"],
 }
 
 

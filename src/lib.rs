@@ -15,6 +15,7 @@ pub mod gp;
 pub mod gpu;
 pub mod graph;
 pub mod kernel;
+pub mod pareto;
 pub mod score;
 pub mod search;
 pub mod space;

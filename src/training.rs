@@ -31,7 +31,8 @@ pub fn read_csv<S: Space>(
     let col = |name: &str| {
         headers
             .iter()
-            .position(|h| h.trim() == name)
+            // A spreadsheet's byte-order mark is not part of the first name.
+            .position(|h| h.trim_start_matches('\u{feff}').trim() == name)
             .ok_or_else(|| {
                 Error::Config(format!(
                     "{origin}: no `{name}` column (header: {})",
@@ -48,7 +49,12 @@ pub fn read_csv<S: Space>(
     let mut t = Rows {
         cells: Vec::new(),
         values: Vec::new(),
-        column: headers.get(cv).unwrap_or("value").trim().to_string(),
+        column: headers
+            .get(cv)
+            .unwrap_or("value")
+            .trim_start_matches('\u{feff}')
+            .trim()
+            .to_string(),
     };
     for (i, rec) in rdr.records().enumerate() {
         let line = i + 2;

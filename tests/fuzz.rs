@@ -249,12 +249,17 @@ fn fuzz_command_line_numbers() {
         "--prune",
         "--hs",
         "--workers",
+        "--candidates",
     ];
+    // Each input goes to one numeric flag, chosen by its length.
     run("cli numbers", inputs(seeds), |x| {
-        for f in flags {
-            let _ = wlgp::cli::Cli::try_parse_args(["wlgp", "search", f, x]);
-        }
-        let _ = wlgp::cli::Cli::try_parse_args(["wlgp", "score", "--candidates", x]);
+        let flag = flags[x.len() % flags.len()];
+        let cmd = if flag == "--candidates" {
+            "score"
+        } else {
+            "search"
+        };
+        let _ = wlgp::cli::Cli::try_parse_args(["wlgp", cmd, flag, x]);
     });
 }
 
@@ -294,4 +299,63 @@ fn fuzz_values_and_standardisation() {
             }
         }
     });
+}
+
+/// Real-world malformed inputs (`tests/corpus/`): spreadsheet exports with a byte-order
+/// mark and CRLF, NaN and missing values, typos in every space's strings, cyclic and
+/// dangling JSON graphs, interleaved and torn journals, tracebacks and locale-formatted
+/// numbers as a command's last line. Every one gives a value or a clear error.
+#[test]
+fn corpus_of_real_world_malformed_inputs() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let nb201 = Nb201Space { skip_as_wire: true };
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        for line in text.lines() {
+            parse_target(&nb201, line);
+            parse_target(&NbGraphSpace::new(false), line);
+            parse_target(&Nb101Space, line);
+            parse_target(&DartsSpace { skip_as_wire: true }, line);
+            parse_target(&JsonSpace, line);
+        }
+        let _ = wlgp::training::read_csv(&nb201, bytes.as_slice(), "corpus");
+        let _ = wlgp::training::read_csv(&NbGraphSpace::new(false), bytes.as_slice(), "corpus");
+        let _ = wlgp::search::repair::inspect(&text);
+        let mut t = wlgp::search::tail::Tail::default();
+        t.push(&bytes);
+        let _ = t
+            .last_line()
+            .and_then(|l| wlgp::search::tail::parse_score(&l));
+        seen += 1;
+    }
+    assert!(seen >= 15, "{seen} corpus files");
+    // What each should say, where it matters to a user.
+    let csv = std::fs::read(dir.join("csv_excel_bom_crlf.csv")).unwrap();
+    let r = wlgp::training::read_csv(&nb201, csv.as_slice(), "excel.csv").unwrap();
+    assert_eq!(
+        (r.column.as_str(), r.values.as_slice()),
+        ("val_acc", &[0.91][..])
+    );
+    let nan = std::fs::read(dir.join("csv_nan.csv")).unwrap();
+    let e = wlgp::training::read_csv(&nb201, nan.as_slice(), "nan.csv").unwrap_err();
+    assert!(
+        e.to_string().contains("line 2") && e.to_string().contains("not finite"),
+        "{e}"
+    );
+    let journal = std::fs::read_to_string(dir.join("journal_two_writers.jsonl")).unwrap();
+    let (report, _, entries, _) = wlgp::search::repair::inspect(&journal);
+    assert_eq!(
+        (report.entries, report.salvaged, report.torn_tail),
+        (2, 1, true)
+    );
+    assert_eq!(entries[1].value, Some(83.1));
+    let cyclic = r#"{"labels": ["a", "b"], "edges": [[0, 1], [1, 0]]}"#;
+    assert!(JsonSpace
+        .parse(cyclic)
+        .unwrap_err()
+        .to_string()
+        .contains("cycle"));
 }

@@ -10,6 +10,7 @@ mod edge_cell;
 pub mod json;
 pub mod nb101;
 pub mod nb201;
+pub mod nb201_cost;
 pub mod nbgraph;
 
 use crate::error::{Error, Result};

@@ -1,0 +1,107 @@
+//! Parameters and FLOPs of the standard NAS-Bench-201 CIFAR-10 network built from a cell,
+//! known exactly without training. The skeleton (Dong and Yang, 2020): a 3x3 stem
+//! convolution to C = 16 with batch norm; three stages of five cells at C = 16, 32, 64
+//! on 32x32, 16x16 and 8x8 feature maps; between stages a residual reduction block
+//! (ReLU-conv3x3-BN with stride 2, ReLU-conv3x3-BN, and a 2x2 average pool with a 1x1
+//! convolution as the shortcut); a final batch norm, global pooling and a 10-way linear
+//! classifier. Convolutions have no bias; batch norms are affine (2C parameters).
+//! FLOPs are multiply-accumulates of convolutions and the classifier, as the benchmark's
+//! counter reports them (pooling, batch norm and activations are not counted).
+
+use super::nb201::{Nb201Cell, OPS};
+
+/// Cells per stage.
+const CELLS: u64 = 5;
+/// Channels and feature-map side of each stage.
+const STAGES: [(u64, u64); 3] = [(16, 32), (32, 16), (64, 8)];
+
+/// Parameters of everything but the cells: stem, two reduction blocks, final batch norm
+/// and classifier (0.073306 M, the benchmark's smallest network).
+fn skeleton_params() -> u64 {
+    let stem = 3 * 16 * 9 + 2 * 16;
+    let reduction = |c_in: u64, c: u64| (c_in * c * 9 + 2 * c) + (c * c * 9 + 2 * c) + c_in * c;
+    stem + reduction(16, 32) + reduction(32, 64) + 2 * 64 + (64 * 10 + 10)
+}
+
+/// FLOPs of everything but the cells (7.78305 M).
+fn skeleton_flops() -> u64 {
+    let stem = 3 * 16 * 9 * 32 * 32;
+    // Stride-2 conv onto a side s map, conv at side s, 1x1 shortcut at side s.
+    let reduction = |c_in: u64, c: u64, s: u64| (c_in * c * 9 + c * c * 9 + c_in * c) * s * s;
+    stem + reduction(16, 32, 16) + reduction(32, 64, 8) + (64 * 10 + 10)
+}
+
+/// Kernel side of an operation's convolution, if it has one.
+fn kernel(op: u8) -> Option<u64> {
+    match OPS[op as usize] {
+        "nor_conv_1x1" => Some(1),
+        "nor_conv_3x3" => Some(3),
+        _ => None,
+    }
+}
+
+/// Parameters of the network, in millions.
+pub fn params_m(cell: &Nb201Cell) -> f64 {
+    let cells: u64 = STAGES
+        .iter()
+        .map(|&(c, _)| {
+            cell.iter()
+                .filter_map(|&op| kernel(op))
+                .map(|k| k * k * c * c + 2 * c)
+                .sum::<u64>()
+                * CELLS
+        })
+        .sum();
+    (skeleton_params() + cells) as f64 / 1e6
+}
+
+/// FLOPs (multiply-accumulates) of one forward pass of a 32x32 image, in millions.
+pub fn flops_m(cell: &Nb201Cell) -> f64 {
+    let cells: u64 = STAGES
+        .iter()
+        .map(|&(c, s)| {
+            cell.iter()
+                .filter_map(|&op| kernel(op))
+                .map(|k| k * k * c * c * s * s)
+                .sum::<u64>()
+                * CELLS
+        })
+        .sum();
+    (skeleton_flops() + cells) as f64 / 1e6
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_benchmarks_published_extremes() {
+        let free = [0u8, 1, 4, 0, 1, 4]; // none, skip, pool: no parameters
+        let conv3 = [3u8; 6];
+        assert!(
+            (params_m(&free) - 0.073306).abs() < 1e-9,
+            "{}",
+            params_m(&free)
+        );
+        assert!(
+            (params_m(&conv3) - 1.531546).abs() < 1e-9,
+            "{}",
+            params_m(&conv3)
+        );
+        assert!(
+            (flops_m(&free) - 7.78305).abs() < 1e-9,
+            "{}",
+            flops_m(&free)
+        );
+        assert!(
+            (flops_m(&conv3) - 220.11969).abs() < 1e-9,
+            "{}",
+            flops_m(&conv3)
+        );
+        // A 1x1 convolution costs a ninth of a 3x3 one in the cells (plus its batch norm).
+        let one = [2u8, 0, 0, 0, 0, 0];
+        let per_edge: f64 =
+            5.0 * (16.0f64.powi(2) + 32.0 + 32.0f64.powi(2) + 64.0 + 64.0f64.powi(2) + 128.0) / 1e6;
+        assert!((params_m(&one) - 0.073306 - per_edge).abs() < 1e-9);
+    }
+}

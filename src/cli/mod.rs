@@ -9,6 +9,7 @@ mod explain;
 mod journal;
 mod kernel;
 mod lookup;
+mod multi;
 mod predict;
 mod sample;
 mod score;

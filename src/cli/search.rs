@@ -7,6 +7,7 @@ use crate::bench_data::{metric_kind, Dataset};
 use crate::error::Error;
 use crate::error::Result;
 use crate::gpu::DeviceChoice;
+use crate::search::multi::MultiMethod;
 use crate::search::{
     self, BatchStrategy, BoConfig, CommandObjective, Evaluation, EvolutionConfig, History, Journal,
     JournalHeader, Journaled, Method, Objective, PoolConfig, SemiSearchConfig, Surrogate,
@@ -28,23 +29,23 @@ use std::time::Instant;
 pub(crate) struct SearchArgs {
     /// Search space (nb201 or nbgraph); inferred from --dataset when omitted.
     #[arg(long, value_enum)]
-    space: Option<SpaceKind>,
+    pub(crate) space: Option<SpaceKind>,
     /// Embedded dataset: nb201, or a NAS-Bench-Graph name (cora, arxiv, ...).
     #[arg(long)]
-    dataset: Option<String>,
+    pub(crate) dataset: Option<String>,
     /// Metric to optimise (default: the dataset's validation/baseline accuracy); with
     /// --objective-cmd, the name of the command's score (read to infer its semantics).
     #[arg(long)]
     metric: Option<String>,
     /// Number of architectures to evaluate.
     #[arg(long, default_value_t = 100)]
-    budget: usize,
+    pub(crate) budget: usize,
     /// Random seed; the same seed gives the same search.
     #[arg(long, default_value_t = 0)]
-    seed: u64,
+    pub(crate) seed: u64,
     /// Search method.
     #[arg(long, value_enum, default_value_t = Method::Bo)]
-    method: Method,
+    pub(crate) method: Method,
     #[command(flatten)]
     pub(crate) bo: BoArgs,
     /// With --objective-cmd: evaluations run at once (default: --batch).
@@ -53,7 +54,7 @@ pub(crate) struct SearchArgs {
     /// Evaluate architectures with this command instead of an embedded table: it gets the
     /// architecture on stdin and in WLGP_ARCH, and prints the score as its last line.
     #[arg(long)]
-    objective_cmd: Option<String>,
+    pub(crate) objective_cmd: Option<String>,
     /// With --objective-cmd: seconds after which an evaluation is killed and recorded as
     /// a timeout.
     #[arg(long)]
@@ -63,13 +64,20 @@ pub(crate) struct SearchArgs {
     minimize: bool,
     /// Append every evaluation to this JSONL journal (fsynced before the next proposal).
     #[arg(long, conflicts_with = "resume")]
-    journal: Option<PathBuf>,
+    pub(crate) journal: Option<PathBuf>,
     /// Continue the search recorded in this journal (same flags as the run that wrote it).
     #[arg(long)]
-    resume: Option<PathBuf>,
+    pub(crate) resume: Option<PathBuf>,
     /// Print one JSON object instead of a table.
     #[arg(long)]
-    json: bool,
+    pub(crate) json: bool,
+    /// Several objectives at once, as NAME:max|min,... (2 or 3): table metrics, or the
+    /// space's computed costs (nb201: params, flops). Reports the Pareto front.
+    #[arg(long)]
+    objectives: Option<String>,
+    /// With --objectives and --method bo: expected hypervolume improvement or ParEGO.
+    #[arg(long, value_enum, default_value_t = MultiMethod::Ehvi)]
+    pub(crate) mo_method: MultiMethod,
 }
 
 /// The settings of a BO run (and of the baselines), shared by `search` and `study`.
@@ -476,6 +484,9 @@ fn run_cmd<S: Sampler>(
 }
 
 pub(crate) fn search(a: &SearchArgs) -> Result<()> {
+    if let Some(spec) = &a.objectives {
+        return super::multi::search(a, spec);
+    }
     let (o, maximize) = if let Some(cmd) = &a.objective_cmd {
         if a.dataset.is_some() {
             return Err(Error::Config("--objective-cmd replaces --dataset".into()));

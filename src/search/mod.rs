@@ -6,6 +6,8 @@ mod evolution;
 pub mod journal;
 mod local;
 mod lock;
+pub mod multi;
+pub mod multi_table;
 mod objective;
 pub mod repair;
 mod semi;

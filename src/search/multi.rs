@@ -1,0 +1,460 @@
+//! Multi-objective search: several objectives at once (accuracy against latency,
+//! parameters or FLOPs), with Pareto fronts. BO keeps one GP per modelled objective
+//! (each with its own hyperparameters and value semantics) and maximises the expected
+//! hypervolume improvement (exact in 2-D, Monte Carlo in 3-D) or, with ParEGO, expected
+//! improvement of a random augmented Chebyshev scalarisation per round. Costs that are
+//! known exactly (NB201's parameters and FLOPs) are not modelled: their std is 0.
+
+use super::check_budget;
+use crate::acquisition::Acquisition;
+use crate::error::{Error, Result};
+use crate::gp::{Gp, GpConfig, Prediction};
+use crate::pareto::{ehvi_2d, ehvi_monte_carlo, hypervolume, non_dominated, normal_draws};
+use crate::space::Sampler;
+use crate::values::Values;
+use crate::wl::{self, Features};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+use std::collections::HashSet;
+
+/// How a multi-objective search proposes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum MultiMethod {
+    /// BO by expected hypervolume improvement.
+    Ehvi,
+    /// BO by ParEGO: expected improvement of a random Chebyshev scalarisation.
+    Parego,
+    /// Uniform random sampling without repeats.
+    Random,
+}
+
+/// Something that measures several objectives of an architecture.
+pub trait MultiObjective<S: Sampler> {
+    /// The objectives' values, in declared order and their own units.
+    fn evaluate(&mut self, space: &S, cell: &S::Cell) -> Result<Vec<f64>>;
+    /// Objective `k` of a cell if it is known without evaluating (a computed cost).
+    fn exact(&self, space: &S, cell: &S::Cell, k: usize) -> Option<f64>;
+    /// The objectives' value semantics (direction and transform).
+    fn values(&self) -> Vec<Values>;
+}
+
+/// The settings of a multi-objective search.
+#[derive(Clone, Debug, Serialize)]
+pub struct MultiConfig {
+    /// Evaluations in total.
+    pub budget: usize,
+    /// Random evaluations before the first fit.
+    pub n_init: usize,
+    /// Seed of every random choice.
+    pub seed: u64,
+    /// Proposals per round (kriging believer).
+    pub batch: usize,
+    /// How proposals are chosen.
+    pub method: MultiMethod,
+    /// The GP of each modelled objective (its transform is the objective's own).
+    pub gp: GpConfig,
+    /// Parents of the candidate pool (drawn from the non-dominated evaluations).
+    pub parents: usize,
+    /// Uniform samples added to the pool.
+    pub random: usize,
+    /// Monte-Carlo draws of EHVI with three objectives.
+    pub draws: usize,
+}
+
+/// Everything a multi-objective search evaluated.
+#[derive(Clone, Debug, Serialize)]
+pub struct MultiHistory {
+    /// `(arch, values)` in evaluation order.
+    pub evaluations: Vec<(String, Vec<f64>)>,
+}
+
+impl MultiHistory {
+    /// Indices of the non-dominated evaluations.
+    pub fn front(&self, values: &[Values]) -> Vec<usize> {
+        let pts: Vec<Vec<f64>> = self
+            .evaluations
+            .iter()
+            .map(|e| orient(&e.1, values))
+            .collect();
+        non_dominated(&pts)
+    }
+}
+
+/// Values in the maximisation convention.
+pub fn orient(v: &[f64], values: &[Values]) -> Vec<f64> {
+    v.iter()
+        .zip(values)
+        .map(|(x, s)| if s.maximize() { *x } else { -x })
+        .collect()
+}
+
+/// Runs a multi-objective search.
+pub fn multi_objective_search<S: Sampler>(
+    space: &S,
+    objective: &mut dyn MultiObjective<S>,
+    cfg: &MultiConfig,
+) -> Result<MultiHistory> {
+    let budget = check_budget(space, cfg.budget)?;
+    let values = objective.values();
+    if !(2..=3).contains(&values.len()) {
+        return Err(Error::Config(format!(
+            "--objectives needs 2 or 3 objectives, not {}",
+            values.len()
+        )));
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+    let mut run = Run {
+        cells: Vec::new(),
+        ys: Vec::new(),
+        seen: HashSet::new(),
+    };
+    let n_init = if cfg.method == MultiMethod::Random {
+        budget
+    } else {
+        cfg.n_init.clamp(1, budget)
+    };
+    while run.cells.len() < n_init {
+        let c = space.sample(&mut rng);
+        if run.seen.insert(c.clone()) {
+            run.push(space, objective, c)?;
+        }
+    }
+    let draws = normal_draws(cfg.draws, values.len(), cfg.seed);
+    while run.cells.len() < budget {
+        let q = cfg.batch.max(1).min(budget - run.cells.len());
+        let picks = propose(space, objective, &run, &values, cfg, &draws, q, &mut rng)?;
+        if picks.is_empty() {
+            break;
+        }
+        for c in picks {
+            run.seen.insert(c.clone());
+            run.push(space, objective, c)?;
+        }
+    }
+    Ok(MultiHistory {
+        evaluations: run
+            .cells
+            .iter()
+            .zip(&run.ys)
+            .map(|(c, y)| (space.format(c), y.clone()))
+            .collect(),
+    })
+}
+
+/// The evaluations so far.
+struct Run<C> {
+    cells: Vec<C>,
+    ys: Vec<Vec<f64>>,
+    seen: HashSet<C>,
+}
+
+impl<C: Clone> Run<C> {
+    fn push<S: Sampler<Cell = C>>(
+        &mut self,
+        space: &S,
+        objective: &mut dyn MultiObjective<S>,
+        c: C,
+    ) -> Result<()> {
+        let y = objective.evaluate(space, &c)?;
+        if y.iter().any(|v| !v.is_finite()) {
+            return Err(Error::Value(format!(
+                "objective values {y:?} of `{}` are not all finite",
+                space.format(&c)
+            )));
+        }
+        self.cells.push(c);
+        self.ys.push(y);
+        Ok(())
+    }
+}
+
+/// Per-objective affine maps of oriented values onto [0, 1] over the evaluations so far,
+/// and the reference point 0.1 below the worst, where EHVI and ParEGO work.
+struct Scale {
+    lo: Vec<f64>,
+    span: Vec<f64>,
+}
+
+impl Scale {
+    fn new(points: &[Vec<f64>]) -> Scale {
+        let d = points[0].len();
+        let lo: Vec<f64> = (0..d)
+            .map(|k| points.iter().map(|p| p[k]).fold(f64::INFINITY, f64::min))
+            .collect();
+        let hi: Vec<f64> = (0..d)
+            .map(|k| {
+                points
+                    .iter()
+                    .map(|p| p[k])
+                    .fold(f64::NEG_INFINITY, f64::max)
+            })
+            .collect();
+        let span = lo
+            .iter()
+            .zip(&hi)
+            .map(|(l, h)| (h - l).max(1e-12))
+            .collect();
+        Scale { lo, span }
+    }
+
+    fn point(&self, p: &[f64]) -> Vec<f64> {
+        p.iter()
+            .zip(&self.lo)
+            .zip(&self.span)
+            .map(|((x, l), s)| (x - l) / s)
+            .collect()
+    }
+}
+
+/// The candidate pool: all neighbours of up to `parents` non-dominated evaluations, plus
+/// uniform samples, without anything evaluated.
+fn pool<S: Sampler>(
+    space: &S,
+    run: &Run<S::Cell>,
+    oriented: &[Vec<f64>],
+    cfg: &MultiConfig,
+    rng: &mut ChaCha8Rng,
+) -> Vec<S::Cell> {
+    let mut front = non_dominated(oriented);
+    front.shuffle(rng);
+    front.truncate(cfg.parents.max(1));
+    let mut in_pool = HashSet::new();
+    front
+        .iter()
+        .flat_map(|&i| space.neighbours(&run.cells[i]))
+        .chain((0..cfg.random).map(|_| space.sample(rng)))
+        .filter(|c| !run.seen.contains(c) && in_pool.insert(c.clone()))
+        .collect()
+}
+
+/// One fitted model per objective: a GP, or `None` for a computed cost.
+struct Models {
+    gps: Vec<Option<Gp>>,
+}
+
+impl Models {
+    fn fit<S: Sampler>(
+        space: &S,
+        objective: &dyn MultiObjective<S>,
+        run: &Run<S::Cell>,
+        values: &[Values],
+        gp: &GpConfig,
+        feats: &[(usize, Vec<Features>)],
+    ) -> Result<Models> {
+        let gps = values
+            .iter()
+            .enumerate()
+            .map(|(k, v)| {
+                if objective.exact(space, &run.cells[0], k).is_some() {
+                    return Ok(None);
+                }
+                let ys: Vec<f64> = run.ys.iter().map(|y| y[k]).collect();
+                let cfg = GpConfig {
+                    transform: v.transform(),
+                    ..gp.clone()
+                };
+                Gp::fit_features(feats, &ys, &cfg).map(Some)
+            })
+            .collect::<Result<_>>()?;
+        Ok(Models { gps })
+    }
+
+    /// Mean and std of each objective of each candidate, oriented (maximising).
+    fn predict<S: Sampler>(
+        &self,
+        space: &S,
+        objective: &dyn MultiObjective<S>,
+        cands: &[S::Cell],
+        values: &[Values],
+    ) -> Vec<(Vec<f64>, Vec<f64>)> {
+        let archs: Vec<_> = cands.iter().map(|c| space.lower(c)).collect();
+        let per_k: Vec<Option<Vec<Prediction>>> = self
+            .gps
+            .iter()
+            .map(|g| {
+                g.as_ref()
+                    .map(|g| g.predict_features(&wl::features_batch(&archs, &g.wl_config())))
+            })
+            .collect();
+        (0..cands.len())
+            .map(|j| {
+                let (mut m, mut s) = (Vec::new(), Vec::new());
+                for (k, v) in values.iter().enumerate() {
+                    let sign = if v.maximize() { 1.0 } else { -1.0 };
+                    match (&per_k[k], &self.gps[k]) {
+                        (Some(p), Some(g)) => {
+                            m.push(sign * g.to_original(p[j].mean));
+                            s.push(g.std_to_original(p[j].mean, p[j].std).abs());
+                        }
+                        _ => {
+                            m.push(sign * objective.exact(space, &cands[j], k).unwrap_or(0.0));
+                            s.push(0.0);
+                        }
+                    }
+                }
+                (m, s)
+            })
+            .collect()
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn propose<S: Sampler>(
+    space: &S,
+    objective: &dyn MultiObjective<S>,
+    run: &Run<S::Cell>,
+    values: &[Values],
+    cfg: &MultiConfig,
+    draws: &[Vec<f64>],
+    q: usize,
+    rng: &mut ChaCha8Rng,
+) -> Result<Vec<S::Cell>> {
+    let oriented: Vec<Vec<f64>> = run.ys.iter().map(|y| orient(y, values)).collect();
+    let mut cands = pool(space, run, &oriented, cfg, rng);
+    if cfg.method == MultiMethod::Random || cands.is_empty() {
+        cands.shuffle(rng);
+        cands.truncate(q);
+        return Ok(cands);
+    }
+    let archs: Vec<_> = run.cells.iter().map(|c| space.lower(c)).collect();
+    let feats: Vec<(usize, Vec<Features>)> = cfg
+        .gp
+        .hs
+        .iter()
+        .copied()
+        .zip(wl::features_per_depth(&archs, &cfg.gp.hs, cfg.gp.direction))
+        .collect();
+    match cfg.method {
+        MultiMethod::Parego => parego(space, run, &oriented, &feats, &cands, cfg, q, rng),
+        _ => {
+            let models = Models::fit(space, objective, run, values, &cfg.gp, &feats)?;
+            let preds = models.predict(space, objective, &cands, values);
+            Ok(ehvi_batch(&oriented, &cands, preds, draws, q))
+        }
+    }
+}
+
+/// The q candidates of highest EHVI, each added to the front at its mean before the
+/// next is chosen (kriging believer).
+fn ehvi_batch<C: Clone>(
+    oriented: &[Vec<f64>],
+    cands: &[C],
+    preds: Vec<(Vec<f64>, Vec<f64>)>,
+    draws: &[Vec<f64>],
+    q: usize,
+) -> Vec<C> {
+    let scale = Scale::new(oriented);
+    let mut front: Vec<Vec<f64>> = non_dominated(oriented)
+        .into_iter()
+        .map(|i| scale.point(&oriented[i]))
+        .collect();
+    let reference = vec![-0.1; oriented[0].len()];
+    let scaled: Vec<(Vec<f64>, Vec<f64>)> = preds
+        .iter()
+        .map(|(m, s)| {
+            (
+                scale.point(m),
+                s.iter().zip(&scale.span).map(|(s, w)| s / w).collect(),
+            )
+        })
+        .collect();
+    let mut taken = vec![false; cands.len()];
+    let mut out = Vec::new();
+    for _ in 0..q.min(cands.len()) {
+        let score = |j: usize| {
+            let (m, s) = &scaled[j];
+            if m.len() == 2 {
+                ehvi_2d(&front, &reference, m, s)
+            } else {
+                ehvi_monte_carlo(&front, &reference, m, s, draws)
+            }
+        };
+        let best = (0..cands.len())
+            .filter(|&j| !taken[j])
+            .map(|j| (j, score(j)))
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+        let Some((j, _)) = best else { break };
+        taken[j] = true;
+        front.push(scaled[j].0.clone());
+        out.push(cands[j].clone());
+    }
+    out
+}
+
+/// ParEGO (Knowles 2006): weights drawn uniformly from the simplex each round, the
+/// augmented Chebyshev scalarisation `min_k w_k y_k + 0.05 sum_k w_k y_k` of the scaled
+/// values, one GP on it, and the q best candidates by EI (kriging believer).
+#[allow(clippy::too_many_arguments)]
+fn parego<S: Sampler>(
+    space: &S,
+    run: &Run<S::Cell>,
+    oriented: &[Vec<f64>],
+    feats: &[(usize, Vec<Features>)],
+    cands: &[S::Cell],
+    cfg: &MultiConfig,
+    q: usize,
+    rng: &mut ChaCha8Rng,
+) -> Result<Vec<S::Cell>> {
+    use rand_distr::{Distribution, Exp1};
+    let d = oriented[0].len();
+    let raw: Vec<f64> = (0..d).map(|_| Exp1.sample(rng)).collect();
+    let total: f64 = raw.iter().sum();
+    let w: Vec<f64> = raw.iter().map(|x| x / total).collect();
+    let scale = Scale::new(oriented);
+    let g: Vec<f64> = oriented
+        .iter()
+        .map(|p| {
+            let y = scale.point(p);
+            let min = y
+                .iter()
+                .zip(&w)
+                .map(|(y, w)| y * w)
+                .fold(f64::INFINITY, f64::min);
+            min + 0.05 * y.iter().zip(&w).map(|(y, w)| y * w).sum::<f64>()
+        })
+        .collect();
+    let cfg_g = GpConfig {
+        transform: Values::Score.transform(),
+        ..cfg.gp.clone()
+    };
+    let mut gp = Gp::fit_features(feats, &g, &cfg_g)?;
+    let cand_feats = wl::features_batch(
+        &cands.iter().map(|c| space.lower(c)).collect::<Vec<_>>(),
+        &gp.wl_config(),
+    );
+    let mut taken = vec![false; cands.len()];
+    let mut out = Vec::new();
+    for _ in 0..q.min(cands.len()) {
+        let preds = gp.predict_features(&cand_feats);
+        let best = (0..cands.len())
+            .filter(|&j| !taken[j])
+            .map(|j| (j, Acquisition::Ei.value(preds[j], gp.best_latent())))
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+        let Some((j, _)) = best else { break };
+        taken[j] = true;
+        out.push(cands[j].clone());
+        gp = gp.with_observation(&cand_feats[j], preds[j].mean)?;
+    }
+    let _ = run;
+    Ok(out)
+}
+
+/// The hypervolume of a point set after mapping each oriented objective onto [0, 1] by
+/// the bounds `lo`, `hi` (a table's worst and best); the reference point is the origin,
+/// the table's worst corner.
+pub fn normalised_hypervolume(oriented: &[Vec<f64>], lo: &[f64], hi: &[f64]) -> f64 {
+    let pts: Vec<Vec<f64>> = oriented
+        .iter()
+        .map(|p| {
+            p.iter()
+                .zip(lo)
+                .zip(hi)
+                .map(|((x, l), h)| (x - l) / (h - l).max(1e-300))
+                .collect()
+        })
+        .collect();
+    hypervolume(&pts, &vec![0.0; lo.len()])
+}

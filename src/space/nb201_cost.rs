@@ -70,6 +70,36 @@ pub fn flops_m(cell: &Nb201Cell) -> f64 {
     (skeleton_flops() + cells) as f64 / 1e6
 }
 
+/// Objectives of a space that are computed from the cell, not measured.
+pub trait ComputedCosts: super::Space {
+    /// The names of the computed costs.
+    fn cost_names(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// The cost `name` of a cell, if the space computes it.
+    fn cost(&self, _name: &str, _cell: &Self::Cell) -> Option<f64> {
+        None
+    }
+}
+
+impl ComputedCosts for super::Nb201Space {
+    fn cost_names(&self) -> &'static [&'static str] {
+        &["params", "flops"]
+    }
+
+    /// `params` (millions of parameters) and `flops` (millions of FLOPs) of the CIFAR-10
+    /// network.
+    fn cost(&self, name: &str, cell: &Nb201Cell) -> Option<f64> {
+        match name {
+            "params" => Some(params_m(cell)),
+            "flops" => Some(flops_m(cell)),
+            _ => None,
+        }
+    }
+}
+
+impl ComputedCosts for super::NbGraphSpace {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,33 +135,3 @@ mod tests {
         assert!((params_m(&one) - 0.073306 - per_edge).abs() < 1e-9);
     }
 }
-
-/// Objectives of a space that are computed from the cell, not measured.
-pub trait ComputedCosts: super::Space {
-    /// The names of the computed costs.
-    fn cost_names(&self) -> &'static [&'static str] {
-        &[]
-    }
-    /// The cost `name` of a cell, if the space computes it.
-    fn cost(&self, _name: &str, _cell: &Self::Cell) -> Option<f64> {
-        None
-    }
-}
-
-impl ComputedCosts for super::Nb201Space {
-    fn cost_names(&self) -> &'static [&'static str] {
-        &["params", "flops"]
-    }
-
-    /// `params` (millions of parameters) and `flops` (millions of FLOPs) of the CIFAR-10
-    /// network.
-    fn cost(&self, name: &str, cell: &Nb201Cell) -> Option<f64> {
-        match name {
-            "params" => Some(params_m(cell)),
-            "flops" => Some(flops_m(cell)),
-            _ => None,
-        }
-    }
-}
-
-impl ComputedCosts for super::NbGraphSpace {}

@@ -124,3 +124,63 @@ fn bad_objectives_get_one_clear_line() {
     ]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn a_users_command_measures_several_objectives_and_failures_are_recorded() {
+    let dir = std::env::temp_dir().join(format!("wlgp-multi-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let j = dir.join("mo.jsonl");
+    let _ = std::fs::remove_file(&j);
+    let bin = env!("CARGO_BIN_EXE_wlgp");
+    // Space-separated values in declared order (flops is computed, not asked); cells
+    // whose first edge is `none` fail.
+    let cmd = format!(
+        "read a; case \"$a\" in '|none~0|'*) exit 3;; esac; echo \"$({bin} lookup --dataset nb201) $({bin} lookup --dataset nb201 --metric noisy_accuracy)\""
+    );
+    let args = [
+        "search",
+        "--objective-cmd",
+        &cmd,
+        "--objectives",
+        "acc:max,noisy:max,flops:min",
+        "--budget",
+        "20",
+        "--json",
+        "--journal",
+        j.to_str().unwrap(),
+    ];
+    let v = json(&args);
+    assert_eq!(v["evaluations"], 20);
+    assert!(v["hypervolume_regret"].is_null() && v["hypervolume"].as_f64().unwrap() > 0.0);
+    let text = std::fs::read_to_string(&j).unwrap();
+    let entries: Vec<serde_json::Value> = text
+        .lines()
+        .skip(1)
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(entries.len(), 20);
+    for e in &entries {
+        if e["arch"].as_str().unwrap().starts_with("|none~0|") {
+            assert!(
+                e["status"].as_str().unwrap().contains("failed") && e["values"].is_null(),
+                "{e}"
+            );
+        } else {
+            assert_eq!(e["values"].as_array().unwrap().len(), 3, "{e}");
+        }
+    }
+    assert_eq!(
+        v["failed"].as_u64().unwrap() as usize,
+        entries.iter().filter(|e| e["values"].is_null()).count()
+    );
+    // Resumed with a larger budget, nothing recorded is run again.
+    let mut more = args.to_vec();
+    more[6] = "24";
+    let k = more.iter().position(|a| *a == "--journal").unwrap();
+    more[k] = "--resume";
+    let v2 = json(&more);
+    assert_eq!(v2["evaluations"], 24);
+    let after = std::fs::read_to_string(&j).unwrap();
+    assert!(after.starts_with(&text));
+    assert_eq!(after.lines().count(), 25);
+}

@@ -236,3 +236,27 @@ fn killed_mid_batch_with_parallel_workers_resumes_to_the_same_history() {
     });
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn killed_and_resumed_multi_objective_search_equals_an_uninterrupted_one() {
+    let d = dir("multi");
+    for method in ["ehvi", "parego"] {
+        let args = [
+            "search",
+            "--dataset",
+            "cora",
+            "--objectives",
+            "valid_perf:max,latency:min",
+            "--mo-method",
+            method,
+            "--batch",
+            "2",
+            "--budget",
+            "40",
+            "--seed",
+            "3",
+        ];
+        kill_and_resume(&d, &format!("multi-{method}"), &args, 40, 8);
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}

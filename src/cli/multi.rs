@@ -1,17 +1,23 @@
-//! `wlgp search --objectives A:max,B:min`: a multi-objective search on an embedded table,
-//! reported as its Pareto front and hypervolume against the table's true front.
+//! `wlgp search --objectives A:max,B:min`: a multi-objective search on an embedded table
+//! or the user's command, journaled and resumable, reported as its Pareto front and its
+//! hypervolume (against the table's true front where there is one).
 
 use super::search::SearchArgs;
 use crate::bench_data::Dataset;
 use crate::error::{Error, Result};
 use crate::pareto::{igd, non_dominated};
 use crate::search::multi::{
-    multi_objective_search, normalised_hypervolume, orient, MultiConfig, MultiMethod,
+    multi_objective_search, normalised_hypervolume, orient, MultiConfig, MultiHistory, MultiMethod,
+    MultiObjective,
 };
+use crate::search::multi_command::{CommandMulti, JournaledMulti};
 use crate::search::multi_table::TableMulti;
 use crate::search::Method;
+use crate::search::{CommandObjective, Journal, JournalHeader};
 use crate::space::nb201_cost::ComputedCosts;
-use crate::space::{Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey};
+use crate::space::{
+    DartsSpace, Nb101Space, Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey,
+};
 use serde::Serialize;
 
 /// One point of a front.
@@ -30,67 +36,116 @@ struct MultiOutcome {
     seed: u64,
     front: Vec<FrontPoint>,
     /// Hypervolume of the found front, each objective mapped onto [0, 1] from the table's
-    /// worst to its best value; the reference point is the worst corner (all 0).
+    /// worst to its best value (for a command: the evaluations' worst and best); the
+    /// reference point is the worst corner (all 0).
     hypervolume: f64,
-    /// The true front's hypervolume minus the found one's.
-    hypervolume_regret: f64,
-    /// Inverted generational distance to the true front, in the same normalised units.
-    igd: f64,
-    true_front_size: usize,
+    /// The true front's hypervolume minus the found one's (tables only).
+    hypervolume_regret: Option<f64>,
+    /// Inverted generational distance to the true front, in the same normalised units
+    /// (tables only).
+    igd: Option<f64>,
+    true_front_size: Option<usize>,
     evaluations: usize,
+    /// Evaluations that gave no values.
+    failed: usize,
     seconds: f64,
 }
 
-fn run_on<S: Sampler + TableKey + ComputedCosts>(
+/// Runs the search, journaled as `--journal` / `--resume` say.
+fn journaled<S: Sampler>(
     space: &S,
-    d: &'static Dataset,
+    obj: &mut dyn MultiObjective<S>,
+    a: &SearchArgs,
+    dataset: &str,
     spec: &str,
     cfg: &MultiConfig,
-) -> Result<MultiOutcome> {
-    let mut obj = TableMulti::new(space, d, spec)?;
-    let values = crate::search::multi::MultiObjective::<S>::values(&obj);
-    let t = std::time::Instant::now();
-    let h = multi_objective_search(space, &mut obj, cfg)?;
-    let seconds = t.elapsed().as_secs_f64();
-    let all: Vec<Vec<f64>> = obj
-        .every_cell(space)?
-        .iter()
-        .map(|v| orient(v, &values))
-        .collect();
-    let dims = values.len();
-    let lo: Vec<f64> = (0..dims)
-        .map(|k| all.iter().map(|p| p[k]).fold(f64::INFINITY, f64::min))
-        .collect();
-    let hi: Vec<f64> = (0..dims)
-        .map(|k| all.iter().map(|p| p[k]).fold(f64::NEG_INFINITY, f64::max))
-        .collect();
-    let norm = |p: &Vec<f64>| -> Vec<f64> {
-        p.iter()
-            .zip(&lo)
-            .zip(&hi)
-            .map(|((x, l), h)| (x - l) / (h - l).max(1e-300))
-            .collect()
+) -> Result<MultiHistory> {
+    let header = || {
+        let mut settings = serde_json::to_value(cfg).expect("plain data");
+        if let Some(o) = settings.as_object_mut() {
+            o.remove("budget");
+            o.remove("seed");
+        }
+        JournalHeader {
+            wlgp_journal: 1,
+            space: space.name().to_string(),
+            dataset: dataset.to_string(),
+            metric: spec.to_string(),
+            method: format!("{:?}", cfg.method).to_lowercase(),
+            seed: cfg.seed,
+            settings,
+        }
     };
-    let true_front: Vec<Vec<f64>> = non_dominated(&all)
-        .into_iter()
-        .map(|i| all[i].clone())
+    match (&a.journal, &a.resume) {
+        (Some(p), _) => {
+            let j = Journal::create(p, &header())?;
+            multi_objective_search(space, &mut JournaledMulti::new(obj, j, Vec::new()), cfg)
+        }
+        (None, Some(p)) => {
+            let (j, done) = Journal::resume(p, &header())?;
+            multi_objective_search(space, &mut JournaledMulti::new(obj, j, done), cfg)
+        }
+        (None, None) => multi_objective_search(space, obj, cfg),
+    }
+}
+
+/// Per-objective worst and best of oriented points.
+fn bounds(points: &[Vec<f64>]) -> (Vec<f64>, Vec<f64>) {
+    let d = points.first().map_or(0, |p| p.len());
+    let lo = (0..d)
+        .map(|k| points.iter().map(|p| p[k]).fold(f64::INFINITY, f64::min))
         .collect();
-    let found: Vec<Vec<f64>> = h
-        .evaluations
-        .iter()
-        .map(|e| orient(&e.1, &values))
+    let hi = (0..d)
+        .map(|k| {
+            points
+                .iter()
+                .map(|p| p[k])
+                .fold(f64::NEG_INFINITY, f64::max)
+        })
         .collect();
+    (lo, hi)
+}
+
+/// The outcome of a finished search; `all` is every cell's oriented values on a table.
+fn outcome(
+    dataset: &str,
+    names: Vec<String>,
+    values: &[crate::values::Values],
+    h: &MultiHistory,
+    all: Option<&[Vec<f64>]>,
+    cfg: &MultiConfig,
+    seconds: f64,
+) -> MultiOutcome {
+    let found: Vec<Vec<f64>> = h.evaluations.iter().map(|e| orient(&e.1, values)).collect();
     let front_idx = non_dominated(&found);
     let front: Vec<Vec<f64>> = front_idx.iter().map(|&i| found[i].clone()).collect();
+    let (lo, hi) = bounds(all.unwrap_or(&found));
     let hv = normalised_hypervolume(&front, &lo, &hi);
-    let hv_true = normalised_hypervolume(&true_front, &lo, &hi);
-    let (tn, fnorm): (Vec<Vec<f64>>, Vec<Vec<f64>>) = (
-        true_front.iter().map(norm).collect(),
-        front.iter().map(norm).collect(),
-    );
-    Ok(MultiOutcome {
-        dataset: d.name.to_string(),
-        objectives: obj.names.clone(),
+    let truth = all.map(|all| {
+        let t: Vec<Vec<f64>> = non_dominated(all)
+            .into_iter()
+            .map(|i| all[i].clone())
+            .collect();
+        let norm = |p: &Vec<f64>| -> Vec<f64> {
+            p.iter()
+                .zip(&lo)
+                .zip(&hi)
+                .map(|((x, l), h)| (x - l) / (h - l).max(1e-300))
+                .collect()
+        };
+        let (tn, fnorm): (Vec<Vec<f64>>, Vec<Vec<f64>>) = (
+            t.iter().map(norm).collect(),
+            front.iter().map(norm).collect(),
+        );
+        (
+            (normalised_hypervolume(&t, &lo, &hi) - hv).max(0.0),
+            igd(&tn, &fnorm),
+            t.len(),
+        )
+    });
+    MultiOutcome {
+        dataset: dataset.to_string(),
+        objectives: names,
         method: format!("{:?}", cfg.method).to_lowercase(),
         seed: cfg.seed,
         front: front_idx
@@ -101,20 +156,78 @@ fn run_on<S: Sampler + TableKey + ComputedCosts>(
             })
             .collect(),
         hypervolume: hv,
-        hypervolume_regret: (hv_true - hv).max(0.0),
-        igd: igd(&tn, &fnorm),
-        true_front_size: true_front.len(),
-        evaluations: h.evaluations.len(),
+        hypervolume_regret: truth.map(|t| t.0),
+        igd: truth.map(|t| t.1),
+        true_front_size: truth.map(|t| t.2),
+        evaluations: h.evaluations.len() + h.failed,
+        failed: h.failed,
         seconds,
-    })
+    }
+}
+
+fn run_on<S: Sampler + TableKey + ComputedCosts>(
+    space: &S,
+    d: &'static Dataset,
+    spec: &str,
+    a: &SearchArgs,
+    cfg: &MultiConfig,
+) -> Result<MultiOutcome> {
+    let mut obj = TableMulti::new(space, d, spec)?;
+    let values = MultiObjective::<S>::values(&obj);
+    let t = std::time::Instant::now();
+    let h = journaled(space, &mut obj, a, d.name, spec, cfg)?;
+    let seconds = t.elapsed().as_secs_f64();
+    let all: Vec<Vec<f64>> = obj
+        .every_cell(space)?
+        .iter()
+        .map(|v| orient(v, &values))
+        .collect();
+    Ok(outcome(
+        d.name,
+        obj.names.clone(),
+        &values,
+        &h,
+        Some(&all),
+        cfg,
+        seconds,
+    ))
+}
+
+fn run_cmd<S: Sampler + ComputedCosts>(
+    space: &S,
+    cmd: &str,
+    spec: &str,
+    a: &SearchArgs,
+    cfg: &MultiConfig,
+) -> Result<MultiOutcome> {
+    let timeout = a.timeout.map(std::time::Duration::from_secs_f64);
+    let command = CommandObjective::new(cmd, timeout, crate::values::Values::Score)?;
+    let mut obj = CommandMulti::new(space, command, spec)?;
+    let values = MultiObjective::<S>::values(&obj);
+    let names = crate::search::multi_table::parse_spec(spec)?
+        .into_iter()
+        .map(|p| p.0)
+        .collect();
+    let t = std::time::Instant::now();
+    let dataset = format!("command: {cmd}");
+    let h = journaled(space, &mut obj, a, &dataset, spec, cfg)?;
+    Ok(outcome(
+        &dataset,
+        names,
+        &values,
+        &h,
+        None,
+        cfg,
+        t.elapsed().as_secs_f64(),
+    ))
 }
 
 /// Runs `wlgp search --objectives ...` and prints the front.
 pub(crate) fn search(a: &SearchArgs, spec: &str) -> Result<()> {
-    if a.objective_cmd.is_some() || a.journal.is_some() || a.resume.is_some() {
-        return Err(Error::Config(
-            "--objectives runs on the embedded tables; with --objective-cmd, --journal or --resume it is not supported yet".into(),
-        ));
+    if let Some(t) = a.timeout.filter(|t| !(*t > 0.0 && t.is_finite())) {
+        return Err(Error::Config(format!(
+            "--timeout {t}: expected a positive number of seconds"
+        )));
     }
     let method = match (a.method, a.mo_method) {
         (Method::Random, _) => MultiMethod::Random,
@@ -126,7 +239,6 @@ pub(crate) fn search(a: &SearchArgs, spec: &str) -> Result<()> {
             )))
         }
     };
-    let d = super::resolve_dataset(a.space, a.dataset.as_deref())?;
     let gp = a.bo.surrogate.gp_config(crate::gp::Transform::Identity)?;
     let cfg = MultiConfig {
         budget: a.budget,
@@ -139,31 +251,47 @@ pub(crate) fn search(a: &SearchArgs, spec: &str) -> Result<()> {
         random: a.bo.pool_random,
         draws: 128,
     };
-    let o = match d.space {
-        SpaceKind::Nbgraph => run_on(&NbGraphSpace::new(d.proteins), d, spec, &cfg)?,
-        _ => run_on(
-            &Nb201Space {
-                skip_as_wire: a.bo.surrogate.skip.as_wire(),
-            },
-            d,
-            spec,
-            &cfg,
-        )?,
+    let wire = a.bo.surrogate.skip.as_wire();
+    let o = if let Some(cmd) = &a.objective_cmd {
+        if a.dataset.is_some() {
+            return Err(Error::Config("--objective-cmd replaces --dataset".into()));
+        }
+        match a.space.unwrap_or(SpaceKind::Nb201) {
+            SpaceKind::Nb201 => run_cmd(&Nb201Space { skip_as_wire: wire }, cmd, spec, a, &cfg)?,
+            SpaceKind::Nbgraph => run_cmd(&NbGraphSpace::new(false), cmd, spec, a, &cfg)?,
+            SpaceKind::Nb101 => run_cmd(&Nb101Space, cmd, spec, a, &cfg)?,
+            SpaceKind::Darts => run_cmd(&DartsSpace { skip_as_wire: wire }, cmd, spec, a, &cfg)?,
+            SpaceKind::Json => {
+                return Err(Error::Config(
+                    "the json space has no sampler to search with".into(),
+                ))
+            }
+        }
+    } else {
+        let d = super::resolve_dataset(a.space, a.dataset.as_deref())?;
+        match d.space {
+            SpaceKind::Nbgraph => run_on(&NbGraphSpace::new(d.proteins), d, spec, a, &cfg)?,
+            _ => run_on(&Nb201Space { skip_as_wire: wire }, d, spec, a, &cfg)?,
+        }
     };
     if a.json {
         return super::out(&(serde_json::to_string(&o).expect("plain data") + "\n"));
     }
     let mut s = format!(
-        "dataset       {}\nobjectives    {}\nmethod        {}, seed {}\nevaluations   {}\nhypervolume   {:.6} (normalised over the table; regret {:.6}, IGD {:.6}; true front {} points)\ntime          {:.2} s\n\n| arch | {} |\n|---|{}\n",
+        "dataset       {}\nobjectives    {}\nmethod        {}, seed {}\nevaluations   {} ({} failed)\nhypervolume   {:.6} ({})\ntime          {:.2} s\n\n| arch | {} |\n|---|{}\n",
         o.dataset,
         o.objectives.join(", "),
         o.method,
         o.seed,
         o.evaluations,
+        o.failed,
         o.hypervolume,
-        o.hypervolume_regret,
-        o.igd,
-        o.true_front_size,
+        match (o.hypervolume_regret, o.igd, o.true_front_size) {
+            (Some(r), Some(g), Some(n)) => format!(
+                "normalised over the table; regret {r:.6}, IGD {g:.6}; true front {n} points"
+            ),
+            _ => "normalised over the evaluations".into(),
+        },
         o.seconds,
         o.objectives.join(" | "),
         "---|".repeat(o.objectives.len()),

@@ -58,7 +58,7 @@ pub(crate) struct SearchArgs {
     /// With --objective-cmd: seconds after which an evaluation is killed and recorded as
     /// a timeout.
     #[arg(long)]
-    timeout: Option<f64>,
+    pub(crate) timeout: Option<f64>,
     /// With --objective-cmd: smaller scores are better (short for --values loss).
     #[arg(long)]
     minimize: bool,

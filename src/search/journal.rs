@@ -42,8 +42,12 @@ pub struct JournalHeader {
 pub struct Entry {
     /// Architecture in the space's string form.
     pub arch: String,
-    /// Measured value (absent when the evaluation failed).
+    /// Measured value (absent when the evaluation failed); in a multi-objective journal,
+    /// the first objective's, so that single-objective tools can read it.
     pub value: Option<f64>,
+    /// Every objective's value, in declared order (multi-objective searches only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<Vec<f64>>,
     /// `ok`, or why there is no value.
     pub status: String,
     /// Wall-clock seconds the evaluation took.
@@ -288,6 +292,7 @@ impl<S: Space> Journaled<'_, S> {
         journal.append(&Entry {
             arch,
             value,
+            values: None,
             status,
             seconds,
         })

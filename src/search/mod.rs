@@ -7,6 +7,7 @@ pub mod journal;
 mod local;
 mod lock;
 pub mod multi;
+pub mod multi_command;
 pub mod multi_table;
 mod objective;
 pub mod repair;

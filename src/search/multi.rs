@@ -67,8 +67,10 @@ pub struct MultiConfig {
 /// Everything a multi-objective search evaluated.
 #[derive(Clone, Debug, Serialize)]
 pub struct MultiHistory {
-    /// `(arch, values)` in evaluation order.
+    /// `(arch, values)` of the successful evaluations, in order.
     pub evaluations: Vec<(String, Vec<f64>)>,
+    /// Evaluations that gave no values (they count against the budget).
+    pub failed: usize,
 }
 
 impl MultiHistory {
@@ -110,21 +112,22 @@ pub fn multi_objective_search<S: Sampler>(
         cells: Vec::new(),
         ys: Vec::new(),
         seen: HashSet::new(),
+        spent: 0,
     };
     let n_init = if cfg.method == MultiMethod::Random {
         budget
     } else {
         cfg.n_init.clamp(1, budget)
     };
-    while run.cells.len() < n_init {
+    while run.spent < n_init {
         let c = space.sample(&mut rng);
         if run.seen.insert(c.clone()) {
             run.push(space, objective, c)?;
         }
     }
     let draws = normal_draws(cfg.draws, values.len(), cfg.seed);
-    while run.cells.len() < budget {
-        let q = cfg.batch.max(1).min(budget - run.cells.len());
+    while run.spent < budget {
+        let q = cfg.batch.max(1).min(budget - run.spent);
         let picks = propose(space, objective, &run, &values, cfg, &draws, q, &mut rng)?;
         if picks.is_empty() {
             break;
@@ -141,14 +144,16 @@ pub fn multi_objective_search<S: Sampler>(
             .zip(&run.ys)
             .map(|(c, y)| (space.format(c), y.clone()))
             .collect(),
+        failed: run.spent - run.cells.len(),
     })
 }
 
-/// The evaluations so far.
+/// The evaluations so far: the successful ones, and how many were made.
 struct Run<C> {
     cells: Vec<C>,
     ys: Vec<Vec<f64>>,
     seen: HashSet<C>,
+    spent: usize,
 }
 
 impl<C: Clone> Run<C> {
@@ -158,7 +163,13 @@ impl<C: Clone> Run<C> {
         objective: &mut dyn MultiObjective<S>,
         c: C,
     ) -> Result<()> {
-        let y = objective.evaluate(space, &c)?;
+        self.spent += 1;
+        let y = match objective.evaluate(space, &c) {
+            Ok(y) => y,
+            // A failed evaluation is journaled by the objective and counts against the budget.
+            Err(Error::Evaluation { .. }) => return Ok(()),
+            Err(e) => return Err(e),
+        };
         if y.iter().any(|v| !v.is_finite()) {
             return Err(Error::Value(format!(
                 "objective values {y:?} of `{}` are not all finite",
@@ -313,6 +324,19 @@ fn propose<S: Sampler>(
     rng: &mut ChaCha8Rng,
 ) -> Result<Vec<S::Cell>> {
     let oriented: Vec<Vec<f64>> = run.ys.iter().map(|y| orient(y, values)).collect();
+    if oriented.is_empty() {
+        // Every evaluation so far failed: keep sampling at random.
+        let mut out = Vec::new();
+        let mut tries = 0;
+        while out.len() < q && tries < 1000 * q {
+            tries += 1;
+            let c = space.sample(rng);
+            if !run.seen.contains(&c) && !out.contains(&c) {
+                out.push(c);
+            }
+        }
+        return Ok(out);
+    }
     let mut cands = pool(space, run, &oriented, cfg, rng);
     if cfg.method == MultiMethod::Random || cands.is_empty() {
         cands.shuffle(rng);

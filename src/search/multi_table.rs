@@ -8,6 +8,34 @@ use crate::space::nb201_cost::ComputedCosts;
 use crate::space::{Sampler, TableKey};
 use crate::values::Values;
 
+/// Parses `NAME:max|min,...` (2 or 3 objectives) into names and directions.
+pub fn parse_spec(spec: &str) -> Result<Vec<(String, bool)>> {
+    let out = spec
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|part| {
+            let (name, dir) = part.split_once(':').ok_or_else(|| {
+                Error::Config(format!("objective `{part}`: expected NAME:max or NAME:min"))
+            })?;
+            match dir {
+                "max" => Ok((name.to_string(), true)),
+                "min" => Ok((name.to_string(), false)),
+                _ => Err(Error::Config(format!(
+                    "objective `{part}`: direction `{dir}` is not max or min"
+                ))),
+            }
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if !(2..=3).contains(&out.len()) {
+        return Err(Error::Config(format!(
+            "--objectives needs 2 or 3 objectives, got {}",
+            out.len()
+        )));
+    }
+    Ok(out)
+}
+
 /// One objective: a table column or a computed cost.
 enum Column {
     Table(TableObjective),

@@ -151,6 +151,16 @@ impl CommandObjective {
     }
 
     fn run(&self, space: &str, arch: &str) -> Result<std::result::Result<f64, String>> {
+        Ok(self.last_line(space, arch)?.and_then(|l| parse_score(&l)))
+    }
+
+    /// Runs the command on one architecture: its last line of output, or why there is
+    /// none to read (a failure, a timeout, an absurdly long line).
+    pub(crate) fn last_line(
+        &self,
+        space: &str,
+        arch: &str,
+    ) -> Result<std::result::Result<String, String>> {
         use std::io::{Read, Write};
         use std::process::{Command, Stdio};
         let mut cmd = Command::new("sh");
@@ -216,7 +226,7 @@ impl CommandObjective {
         if !status.success() {
             return Ok(Err(format!("failed: {status}")));
         }
-        Ok(last.and_then(|l| parse_score(&l)))
+        Ok(last)
     }
 }
 

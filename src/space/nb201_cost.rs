@@ -99,6 +99,8 @@ impl ComputedCosts for super::Nb201Space {
 }
 
 impl ComputedCosts for super::NbGraphSpace {}
+impl ComputedCosts for super::Nb101Space {}
+impl ComputedCosts for super::DartsSpace {}
 
 #[cfg(test)]
 mod tests {

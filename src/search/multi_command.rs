@@ -1,0 +1,226 @@
+//! The user's own command as a multi-objective objective, and the journal of a
+//! multi-objective search. The command prints its objectives on its last line, as a JSON
+//! object keyed by name (`{"acc": 0.93, "latency": 1.2}`) or as numbers separated by
+//! spaces in the declared order; objectives the space computes (NB201's `params` and
+//! `flops`) are not asked of it.
+
+use super::journal::{Entry, Journal};
+use super::multi::MultiObjective;
+use super::CommandObjective;
+use crate::error::{Error, Result};
+use crate::space::nb201_cost::ComputedCosts;
+use crate::space::Sampler;
+use crate::values::Values;
+use std::collections::{HashMap, VecDeque};
+
+/// Reads the measured objectives (`names`, in order) from a command's last line.
+pub fn parse_scores(line: &str, names: &[&str]) -> std::result::Result<Vec<f64>, String> {
+    let line = line.trim();
+    let shown: String = line.chars().take(80).collect();
+    let bad = |why: String| format!("failed: the last line of output, `{shown}`, {why}");
+    let vals: Vec<f64> = if line.starts_with('{') {
+        let obj: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(line).map_err(|e| bad(format!("is not a JSON object ({e})")))?;
+        names
+            .iter()
+            .map(|n| {
+                obj.get(*n)
+                    .and_then(|v| v.as_f64())
+                    .ok_or_else(|| bad(format!("has no number `{n}`")))
+            })
+            .collect::<std::result::Result<_, _>>()?
+    } else {
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        if parts.len() != names.len() {
+            return Err(bad(format!(
+                "has {} values, not {} ({})",
+                parts.len(),
+                names.len(),
+                names.join(" ")
+            )));
+        }
+        parts
+            .iter()
+            .map(|p| {
+                p.parse::<f64>()
+                    .map_err(|_| bad(format!("has `{p}`, not a number")))
+            })
+            .collect::<std::result::Result<_, _>>()?
+    };
+    if let Some(v) = vals.iter().find(|v| !v.is_finite()) {
+        return Err(bad(format!("has {v}, not a finite number")));
+    }
+    Ok(vals)
+}
+
+/// A command measuring the objectives the space does not compute.
+pub struct CommandMulti {
+    command: CommandObjective,
+    names: Vec<String>,
+    values: Vec<Values>,
+    computed: Vec<bool>,
+}
+
+impl CommandMulti {
+    /// Parses `NAME:max|min,...`: each name is measured by the command unless the space
+    /// computes it; maximised objectives are scores, minimised ones costs (or what their
+    /// names say, e.g. `error`).
+    pub fn new<S: ComputedCosts>(
+        space: &S,
+        command: CommandObjective,
+        spec: &str,
+    ) -> Result<CommandMulti> {
+        let mut m = CommandMulti {
+            command,
+            names: Vec::new(),
+            values: Vec::new(),
+            computed: Vec::new(),
+        };
+        for (name, maximize) in super::multi_table::parse_spec(spec)? {
+            let computed = space.cost_names().contains(&name.as_str());
+            let named = Values::infer(&name, &[])
+                .filter(|v| v.maximize() == maximize && v.scale().is_none());
+            let values = match (computed, named, maximize) {
+                (true, _, true) => {
+                    return Err(Error::Config(format!(
+                        "`{name}` is a cost: declare it as {name}:min"
+                    )))
+                }
+                (true, _, false) => Values::Cost,
+                (false, Some(v), _) => v,
+                (false, None, true) => Values::Score,
+                (false, None, false) => Values::Cost,
+            };
+            m.names.push(name);
+            m.values.push(values);
+            m.computed.push(computed);
+        }
+        Ok(m)
+    }
+}
+
+impl<S: Sampler + ComputedCosts> MultiObjective<S> for CommandMulti {
+    fn evaluate(&mut self, space: &S, cell: &S::Cell) -> Result<Vec<f64>> {
+        let arch = space.format(cell);
+        let measured: Vec<&str> = self
+            .names
+            .iter()
+            .zip(&self.computed)
+            .filter(|(_, c)| !**c)
+            .map(|(n, _)| n.as_str())
+            .collect();
+        let got = self
+            .command
+            .last_line(space.name(), &arch)?
+            .and_then(|l| parse_scores(&l, &measured))
+            .map_err(|status| Error::Evaluation {
+                arch: arch.clone(),
+                status,
+            })?;
+        let mut it = got.into_iter();
+        Ok(self
+            .names
+            .iter()
+            .zip(&self.computed)
+            .map(|(n, &c)| {
+                if c {
+                    space.cost(n, cell).expect("computed")
+                } else {
+                    it.next().expect("one per measured")
+                }
+            })
+            .collect())
+    }
+
+    fn exact(&self, space: &S, cell: &S::Cell, k: usize) -> Option<f64> {
+        self.computed[k]
+            .then(|| space.cost(&self.names[k], cell))
+            .flatten()
+    }
+
+    fn values(&self) -> Vec<Values> {
+        self.values.clone()
+    }
+}
+
+/// A multi-objective objective that answers from a journal while replaying, then
+/// evaluates and records every outcome (failures too), fsynced.
+pub struct JournaledMulti<'a, S: Sampler> {
+    inner: &'a mut dyn MultiObjective<S>,
+    journal: Journal,
+    replay: HashMap<String, VecDeque<Entry>>,
+}
+
+impl<'a, S: Sampler> JournaledMulti<'a, S> {
+    /// Wraps an objective with an open journal and the entries it already holds.
+    pub fn new(inner: &'a mut dyn MultiObjective<S>, journal: Journal, done: Vec<Entry>) -> Self {
+        let mut replay: HashMap<String, VecDeque<Entry>> = HashMap::new();
+        for e in done {
+            replay.entry(e.arch.clone()).or_default().push_back(e);
+        }
+        JournaledMulti {
+            inner,
+            journal,
+            replay,
+        }
+    }
+}
+
+impl<S: Sampler> MultiObjective<S> for JournaledMulti<'_, S> {
+    fn evaluate(&mut self, space: &S, cell: &S::Cell) -> Result<Vec<f64>> {
+        let arch = space.format(cell);
+        if let Some(e) = self.replay.get_mut(&arch).and_then(|q| q.pop_front()) {
+            return e.values.ok_or(Error::Evaluation {
+                arch,
+                status: e.status,
+            });
+        }
+        let t = std::time::Instant::now();
+        let r = self.inner.evaluate(space, cell);
+        let (values, status) = match &r {
+            Ok(v) => (Some(v.clone()), "ok".to_string()),
+            Err(Error::Evaluation { status, .. }) => (None, status.clone()),
+            Err(_) => return r,
+        };
+        self.journal.append(&Entry {
+            arch,
+            value: values.as_ref().map(|v| v[0]),
+            values,
+            status,
+            seconds: t.elapsed().as_secs_f64(),
+        })?;
+        r
+    }
+
+    fn exact(&self, space: &S, cell: &S::Cell, k: usize) -> Option<f64> {
+        self.inner.exact(space, cell, k)
+    }
+
+    fn values(&self) -> Vec<Values> {
+        self.inner.values()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_json_objects_and_space_separated_numbers() {
+        assert_eq!(
+            parse_scores(r#"{"acc": 0.9, "lat": 2}"#, &["acc", "lat"]).unwrap(),
+            vec![0.9, 2.0]
+        );
+        assert_eq!(
+            parse_scores(" 0.9  2 ", &["acc", "lat"]).unwrap(),
+            vec![0.9, 2.0]
+        );
+        assert!(parse_scores("0.9", &["acc", "lat"])
+            .unwrap_err()
+            .contains("has 1 values"));
+        assert!(parse_scores(r#"{"acc": 0.9}"#, &["acc", "lat"])
+            .unwrap_err()
+            .contains("no number `lat`"));
+        assert!(parse_scores("0.9 nan", &["acc", "lat"]).is_err());
+    }
+}

@@ -231,10 +231,11 @@ pub(crate) fn search(a: &SearchArgs, spec: &str) -> Result<()> {
     }
     let method = match (a.method, a.mo_method) {
         (Method::Random, _) => MultiMethod::Random,
+        (Method::Evolution, _) => MultiMethod::Evolution,
         (Method::Bo, m) => m,
         (m, _) => {
             return Err(Error::Config(format!(
-                "--method {} is not available with --objectives (use bo or random)",
+                "--method {} is not available with --objectives (use bo, random or evolution; --mo-method nsga2)",
                 m.name()
             )))
         }

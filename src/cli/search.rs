@@ -75,7 +75,7 @@ pub(crate) struct SearchArgs {
     /// space's computed costs (nb201: params, flops). Reports the Pareto front.
     #[arg(long)]
     objectives: Option<String>,
-    /// With --objectives and --method bo: expected hypervolume improvement or ParEGO.
+    /// With --objectives: ehvi or parego (BO), or the baselines random, nsga2, evolution.
     #[arg(long, value_enum, default_value_t = MultiMethod::Ehvi)]
     pub(crate) mo_method: MultiMethod,
 }

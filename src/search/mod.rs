@@ -8,6 +8,7 @@ mod local;
 mod lock;
 pub mod multi;
 pub mod multi_command;
+pub mod multi_evolution;
 pub mod multi_table;
 mod objective;
 pub mod repair;

@@ -29,6 +29,10 @@ pub enum MultiMethod {
     Parego,
     /// Uniform random sampling without repeats.
     Random,
+    /// NSGA-II (population 20, mutation).
+    Nsga2,
+    /// Multi-objective regularised evolution (population 100, tournaments of 10).
+    Evolution,
 }
 
 /// Something that measures several objectives of an architecture.
@@ -108,6 +112,9 @@ pub fn multi_objective_search<S: Sampler>(
         )));
     }
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+    if matches!(cfg.method, MultiMethod::Nsga2 | MultiMethod::Evolution) {
+        return evolve(space, objective, cfg, budget, &mut rng);
+    }
     let mut run = Run {
         cells: Vec::new(),
         ys: Vec::new(),
@@ -145,6 +152,37 @@ pub fn multi_objective_search<S: Sampler>(
             .map(|(c, y)| (space.format(c), y.clone()))
             .collect(),
         failed: run.spent - run.cells.len(),
+    })
+}
+
+/// The evolutionary baselines, under the same budget accounting.
+fn evolve<S: Sampler>(
+    space: &S,
+    objective: &mut dyn MultiObjective<S>,
+    cfg: &MultiConfig,
+    budget: usize,
+    rng: &mut ChaCha8Rng,
+) -> Result<MultiHistory> {
+    use super::multi_evolution::{nsga2, regularised_evolution, Pool};
+    let mut pool = Pool {
+        space,
+        objective,
+        seen: HashSet::new(),
+        spent: 0,
+        budget,
+        done: Vec::new(),
+    };
+    match cfg.method {
+        MultiMethod::Nsga2 => nsga2(&mut pool, 20, rng)?,
+        _ => regularised_evolution(&mut pool, 100, 10, rng)?,
+    }
+    Ok(MultiHistory {
+        failed: pool.spent - pool.done.len(),
+        evaluations: pool
+            .done
+            .iter()
+            .map(|(c, y)| (space.format(c), y.clone()))
+            .collect(),
     })
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Multi-objective search on the embedded tables: hypervolume regret (objectives
 normalised over the table, reference point at the table's worst corner) of EHVI-BO,
-ParEGO and random search, 100 evaluations, 20 seeds.
+ParEGO, random search, NSGA-II and multi-objective regularised evolution, 100
+evaluations, 20 seeds.
 
 Writes docs/multi/runs.jsonl and docs/multi/summary.md.
 
@@ -20,7 +21,8 @@ PROBLEMS = [(d, "valid_perf:max,latency:min") for d in NBG] + \
            [("nb201", "baseline_accuracy:max,flops:min"),
             ("nb201", "baseline_accuracy:max,analog_accuracy:max")]
 METHODS = {"ehvi": ["--mo-method", "ehvi"], "parego": ["--mo-method", "parego"],
-           "random": ["--method", "random"]}
+           "random": ["--mo-method", "random"], "nsga2": ["--mo-method", "nsga2"],
+           "evolution": ["--mo-method", "evolution"]}
 
 
 def run(binary, d, spec, method, seed, budget):

@@ -187,3 +187,52 @@ fn a_users_command_measures_several_objectives_and_failures_are_recorded() {
     assert!(after.starts_with(&text));
     assert_eq!(after.lines().count(), 25);
 }
+
+#[test]
+fn pareto_reads_a_journal_and_a_table_and_draws_the_fronts() {
+    let dir = std::env::temp_dir().join(format!("wlgp-pareto-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (j, svg) = (dir.join("p.jsonl"), dir.join("p.svg"));
+    let _ = std::fs::remove_file(&j);
+    let search = json(&[
+        "search",
+        "--dataset",
+        "cora",
+        "--objectives",
+        "valid_perf:max,latency:min",
+        "--budget",
+        "40",
+        "--journal",
+        j.to_str().unwrap(),
+        "--json",
+    ]);
+    let p = json(&[
+        "pareto",
+        "--from",
+        j.to_str().unwrap(),
+        "--plot",
+        svg.to_str().unwrap(),
+        "--json",
+    ]);
+    // The journal's front is the search's, with the same hypervolume.
+    assert_eq!(p["front"], search["front"]);
+    assert_eq!(p["hypervolume"], search["hypervolume"]);
+    assert_eq!(p["method"], "ehvi");
+    let drawing = std::fs::read_to_string(&svg).unwrap();
+    assert!(drawing.contains("true front") && drawing.contains("found front"));
+    // A table's true front: nothing dominates it, and it has no regret.
+    let t = json(&[
+        "pareto",
+        "--dataset",
+        "nb201",
+        "--objectives",
+        "baseline_accuracy:max,flops:min",
+        "--json",
+    ]);
+    assert_eq!(t["hypervolume_regret"], 0.0);
+    assert!(t["hypervolume"].as_f64().unwrap() >= search["hypervolume"].as_f64().unwrap() - 1.0);
+    let front = t["front"].as_array().unwrap();
+    assert!(front.len() > 3);
+    let o = wlgp(&["pareto", "--from", "/nonexistent/j.jsonl"]);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -10,6 +10,7 @@ mod journal;
 mod kernel;
 mod lookup;
 mod multi;
+mod pareto;
 mod predict;
 mod sample;
 mod score;
@@ -55,6 +56,8 @@ enum Command {
     Build(explain::BuildArgs),
     /// Measure how well the GP ranks held-out architectures of an embedded benchmark.
     Evaluate(evaluate::EvaluateArgs),
+    /// The Pareto front of a multi-objective journal or of a table, with an SVG plot.
+    Pareto(pareto::ParetoArgs),
     /// Check a search journal, or repair one keeping every intact entry.
     Journal(journal::JournalArgs),
     /// Fit on evaluated architectures and predict those named on stdin (mean and std).
@@ -315,6 +318,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Selection(a)) => selection::selection(&a),
         Some(Command::Predict(a)) => predict::predict(&a),
         Some(Command::Journal(a)) => journal::journal(&a),
+        Some(Command::Pareto(a)) => pareto::pareto(&a),
         Some(Command::Lookup(a)) => lookup::lookup(&a),
         Some(Command::Kernel(a)) => kernel::kernel(&a, device),
         Some(Command::Bench(a)) => bench::bench(&a, device),

@@ -22,33 +22,33 @@ use serde::Serialize;
 
 /// One point of a front.
 #[derive(Serialize)]
-struct FrontPoint {
-    arch: String,
-    values: Vec<f64>,
+pub(crate) struct FrontPoint {
+    pub(crate) arch: String,
+    pub(crate) values: Vec<f64>,
 }
 
 /// What a multi-objective search reports.
 #[derive(Serialize)]
-struct MultiOutcome {
-    dataset: String,
-    objectives: Vec<String>,
-    method: String,
-    seed: u64,
-    front: Vec<FrontPoint>,
+pub(crate) struct MultiOutcome {
+    pub(crate) dataset: String,
+    pub(crate) objectives: Vec<String>,
+    pub(crate) method: String,
+    pub(crate) seed: u64,
+    pub(crate) front: Vec<FrontPoint>,
     /// Hypervolume of the found front, each objective mapped onto [0, 1] from the table's
     /// worst to its best value (for a command: the evaluations' worst and best); the
     /// reference point is the worst corner (all 0).
-    hypervolume: f64,
+    pub(crate) hypervolume: f64,
     /// The true front's hypervolume minus the found one's (tables only).
-    hypervolume_regret: Option<f64>,
+    pub(crate) hypervolume_regret: Option<f64>,
     /// Inverted generational distance to the true front, in the same normalised units
     /// (tables only).
-    igd: Option<f64>,
-    true_front_size: Option<usize>,
-    evaluations: usize,
+    pub(crate) igd: Option<f64>,
+    pub(crate) true_front_size: Option<usize>,
+    pub(crate) evaluations: usize,
     /// Evaluations that gave no values.
-    failed: usize,
-    seconds: f64,
+    pub(crate) failed: usize,
+    pub(crate) seconds: f64,
 }
 
 /// Runs the search, journaled as `--journal` / `--resume` say.
@@ -107,7 +107,7 @@ fn bounds(points: &[Vec<f64>]) -> (Vec<f64>, Vec<f64>) {
 }
 
 /// The outcome of a finished search; `all` is every cell's oriented values on a table.
-fn outcome(
+pub(crate) fn outcome(
     dataset: &str,
     names: Vec<String>,
     values: &[crate::values::Values],
@@ -165,7 +165,7 @@ fn outcome(
     }
 }
 
-fn run_on<S: Sampler + TableKey + ComputedCosts>(
+pub(crate) fn run_on<S: Sampler + TableKey + ComputedCosts>(
     space: &S,
     d: &'static Dataset,
     spec: &str,
@@ -275,8 +275,13 @@ pub(crate) fn search(a: &SearchArgs, spec: &str) -> Result<()> {
             _ => run_on(&Nb201Space { skip_as_wire: wire }, d, spec, a, &cfg)?,
         }
     };
-    if a.json {
-        return super::out(&(serde_json::to_string(&o).expect("plain data") + "\n"));
+    print(&o, a.json)
+}
+
+/// Prints a multi-objective outcome: one JSON object, or a summary and the front.
+pub(crate) fn print(o: &MultiOutcome, json: bool) -> Result<()> {
+    if json {
+        return super::out(&(serde_json::to_string(o).expect("plain data") + "\n"));
     }
     let mut s = format!(
         "dataset       {}\nobjectives    {}\nmethod        {}, seed {}\nevaluations   {} ({} failed)\nhypervolume   {:.6} ({})\ntime          {:.2} s\n\n| arch | {} |\n|---|{}\n",

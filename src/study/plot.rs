@@ -303,3 +303,82 @@ pub fn plot_effects(
     }
     root.present().map_err(err)
 }
+
+/// A Pareto plot of the first two objectives, in their own units: every evaluated point,
+/// the found front (joined as a staircase), and the true front where a table gives one.
+pub fn plot_front(
+    path: &Path,
+    title: &str,
+    names: [&str; 2],
+    evaluated: &[(f64, f64)],
+    found: &[(f64, f64)],
+    truth: &[(f64, f64)],
+) -> Result<()> {
+    let all = || evaluated.iter().chain(found).chain(truth);
+    let (x0, x1) = all().fold((f64::INFINITY, f64::NEG_INFINITY), |a, p| {
+        (a.0.min(p.0), a.1.max(p.0))
+    });
+    let (y0, y1) = all().fold((f64::INFINITY, f64::NEG_INFINITY), |a, p| {
+        (a.0.min(p.1), a.1.max(p.1))
+    });
+    if !x0.is_finite() || !y0.is_finite() {
+        return Err(Error::Empty(format!(
+            "nothing to plot in {}",
+            path.display()
+        )));
+    }
+    let pad = |lo: f64, hi: f64| ((hi - lo).abs() * 0.05).max(1e-9);
+    let (px, py) = (pad(x0, x1), pad(y0, y1));
+    let root = SVGBackend::new(path, (720, 480)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| plot_err(path, e))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(60)
+        .build_cartesian_2d((x0 - px)..(x1 + px), (y0 - py)..(y1 + py))
+        .map_err(|e| plot_err(path, e))?;
+    chart
+        .configure_mesh()
+        .x_desc(names[0])
+        .y_desc(names[1])
+        .draw()
+        .map_err(|e| plot_err(path, e))?;
+    let sorted = |pts: &[(f64, f64)]| {
+        let mut v = pts.to_vec();
+        v.sort_by(|a, b| a.0.total_cmp(&b.0));
+        v
+    };
+    let grey = RGBColor(0xb0, 0xb0, 0xb0);
+    chart
+        .draw_series(evaluated.iter().map(|&p| Circle::new(p, 3, grey.filled())))
+        .map_err(|e| plot_err(path, e))?
+        .label("evaluated")
+        .legend(move |(x, y)| Circle::new((x + 10, y), 3, grey.filled()));
+    for (pts, name, colour) in [
+        (truth, "true front", COLOURS[2]),
+        (found, "found front", COLOURS[1]),
+    ] {
+        if pts.is_empty() {
+            continue;
+        }
+        chart
+            .draw_series(LineSeries::new(sorted(pts), colour.stroke_width(2)))
+            .map_err(|e| plot_err(path, e))?
+            .label(name)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
+            });
+        chart
+            .draw_series(pts.iter().map(|&p| Circle::new(p, 4, colour.filled())))
+            .map_err(|e| plot_err(path, e))?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .border_style(BLACK)
+        .background_style(WHITE.mix(0.8))
+        .draw()
+        .map_err(|e| plot_err(path, e))?;
+    root.present().map_err(|e| plot_err(path, e))
+}

@@ -10,7 +10,17 @@ if ! python3 -m pip download --quiet --no-deps nas-bench-graph==1.4.0 analog-nas
   echo "could not download the source wheels (no access to PyPI?)" >&2
   exit 3
 fi
-python3 scripts/convert_benchmarks.py --wheels "$tmp/wheels" --out "$tmp/data" > "$tmp/log"
+# The AnalogNAS-Bench table is a pickle of numpy arrays: numpy in a private virtualenv
+# when the system Python has none.
+py=python3
+if ! python3 -c 'import numpy' 2>/dev/null; then
+  if ! { python3 -m venv "$tmp/venv" && "$tmp/venv/bin/pip" install --quiet numpy; }; then
+    echo "could not install numpy (no access to PyPI?)" >&2
+    exit 3
+  fi
+  py="$tmp/venv/bin/python"
+fi
+"$py" scripts/convert_benchmarks.py --wheels "$tmp/wheels" --out "$tmp/data" > "$tmp/log"
 head -n 1 "$tmp/log"
 for f in data/*.tab data/sources.json; do
   cmp "$f" "$tmp/data/$(basename "$f")"

@@ -5,7 +5,7 @@
 use super::search::SearchArgs;
 use crate::bench_data::Dataset;
 use crate::error::{Error, Result};
-use crate::pareto::{igd, non_dominated};
+use crate::pareto::{bounds, igd, non_dominated, normalise};
 use crate::search::multi::{
     multi_objective_search, normalised_hypervolume, orient, MultiConfig, MultiHistory, MultiMethod,
     MultiObjective,
@@ -60,22 +60,8 @@ fn journaled<S: Sampler>(
     spec: &str,
     cfg: &MultiConfig,
 ) -> Result<MultiHistory> {
-    let header = || {
-        let mut settings = serde_json::to_value(cfg).expect("plain data");
-        if let Some(o) = settings.as_object_mut() {
-            o.remove("budget");
-            o.remove("seed");
-        }
-        JournalHeader {
-            wlgp_journal: 1,
-            space: space.name().to_string(),
-            dataset: dataset.to_string(),
-            metric: spec.to_string(),
-            method: format!("{:?}", cfg.method).to_lowercase(),
-            seed: cfg.seed,
-            settings,
-        }
-    };
+    let method = format!("{:?}", cfg.method).to_lowercase();
+    let header = || JournalHeader::new(space.name(), dataset, spec, &method, cfg.seed, cfg);
     match (&a.journal, &a.resume) {
         (Some(p), _) => {
             let j = Journal::create(p, &header())?;
@@ -87,23 +73,6 @@ fn journaled<S: Sampler>(
         }
         (None, None) => multi_objective_search(space, obj, cfg),
     }
-}
-
-/// Per-objective worst and best of oriented points.
-fn bounds(points: &[Vec<f64>]) -> (Vec<f64>, Vec<f64>) {
-    let d = points.first().map_or(0, |p| p.len());
-    let lo = (0..d)
-        .map(|k| points.iter().map(|p| p[k]).fold(f64::INFINITY, f64::min))
-        .collect();
-    let hi = (0..d)
-        .map(|k| {
-            points
-                .iter()
-                .map(|p| p[k])
-                .fold(f64::NEG_INFINITY, f64::max)
-        })
-        .collect();
-    (lo, hi)
 }
 
 /// The outcome of a finished search; `all` is every cell's oriented values on a table.
@@ -126,13 +95,7 @@ pub(crate) fn outcome(
             .into_iter()
             .map(|i| all[i].clone())
             .collect();
-        let norm = |p: &Vec<f64>| -> Vec<f64> {
-            p.iter()
-                .zip(&lo)
-                .zip(&hi)
-                .map(|((x, l), h)| (x - l) / (h - l).max(1e-300))
-                .collect()
-        };
+        let norm = |p: &Vec<f64>| normalise(p, &lo, &hi);
         let (tn, fnorm): (Vec<Vec<f64>>, Vec<Vec<f64>>) = (
             t.iter().map(norm).collect(),
             front.iter().map(norm).collect(),

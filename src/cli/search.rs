@@ -315,20 +315,8 @@ fn header(
     method: Method,
     cfg: &BoConfig,
 ) -> JournalHeader {
-    let mut settings = serde_json::to_value(cfg).expect("plain data");
-    if let Some(o) = settings.as_object_mut() {
-        o.remove("budget");
-        o.remove("seed");
-    }
-    JournalHeader {
-        wlgp_journal: 1,
-        space: space.to_string(),
-        dataset: dataset.to_string(),
-        metric: metric.to_string(),
-        method: format!("{method:?}").to_lowercase(),
-        seed: cfg.seed,
-        settings,
-    }
+    let method = format!("{method:?}").to_lowercase();
+    JournalHeader::new(space, dataset, metric, &method, cfg.seed, cfg)
 }
 
 /// Runs a search on any objective, journaled as `record` says.

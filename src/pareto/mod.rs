@@ -26,6 +26,32 @@ pub fn non_dominated(points: &[Vec<f64>]) -> Vec<usize> {
         .collect()
 }
 
+/// The worst and best value of each objective over a point set.
+pub fn bounds(points: &[Vec<f64>]) -> (Vec<f64>, Vec<f64>) {
+    let d = points.first().map_or(0, |p| p.len());
+    let lo = (0..d)
+        .map(|k| points.iter().map(|p| p[k]).fold(f64::INFINITY, f64::min))
+        .collect();
+    let hi = (0..d)
+        .map(|k| {
+            points
+                .iter()
+                .map(|p| p[k])
+                .fold(f64::NEG_INFINITY, f64::max)
+        })
+        .collect();
+    (lo, hi)
+}
+
+/// A point mapped onto [0, 1] per objective, from `lo` to `hi`.
+pub fn normalise(p: &[f64], lo: &[f64], hi: &[f64]) -> Vec<f64> {
+    p.iter()
+        .zip(lo)
+        .zip(hi)
+        .map(|((x, l), h)| (x - l) / (h - l).max(1e-300))
+        .collect()
+}
+
 /// Inverted generational distance: the mean, over the points of the reference front,
 /// of the Euclidean distance to the nearest point of `found` (0 when `found` covers it).
 pub fn igd(reference: &[Vec<f64>], found: &[Vec<f64>]) -> f64 {

@@ -37,6 +37,34 @@ pub struct JournalHeader {
     pub settings: serde_json::Value,
 }
 
+impl JournalHeader {
+    /// The header of a search whose settings are `cfg` (all but its budget, which a
+    /// resumed search may raise, and its seed, a field of its own).
+    pub fn new(
+        space: &str,
+        dataset: &str,
+        metric: &str,
+        method: &str,
+        seed: u64,
+        cfg: &impl Serialize,
+    ) -> JournalHeader {
+        let mut settings = serde_json::to_value(cfg).expect("plain data");
+        if let Some(o) = settings.as_object_mut() {
+            o.remove("budget");
+            o.remove("seed");
+        }
+        JournalHeader {
+            wlgp_journal: 1,
+            space: space.to_string(),
+            dataset: dataset.to_string(),
+            metric: metric.to_string(),
+            method: method.to_string(),
+            seed,
+            settings,
+        }
+    }
+}
+
 /// One evaluation.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Entry {

@@ -229,18 +229,7 @@ struct Scale {
 
 impl Scale {
     fn new(points: &[Vec<f64>]) -> Scale {
-        let d = points[0].len();
-        let lo: Vec<f64> = (0..d)
-            .map(|k| points.iter().map(|p| p[k]).fold(f64::INFINITY, f64::min))
-            .collect();
-        let hi: Vec<f64> = (0..d)
-            .map(|k| {
-                points
-                    .iter()
-                    .map(|p| p[k])
-                    .fold(f64::NEG_INFINITY, f64::max)
-            })
-            .collect();
+        let (lo, hi) = crate::pareto::bounds(points);
         let span = lo
             .iter()
             .zip(&hi)
@@ -510,13 +499,7 @@ fn parego<S: Sampler>(
 pub fn normalised_hypervolume(oriented: &[Vec<f64>], lo: &[f64], hi: &[f64]) -> f64 {
     let pts: Vec<Vec<f64>> = oriented
         .iter()
-        .map(|p| {
-            p.iter()
-                .zip(lo)
-                .zip(hi)
-                .map(|((x, l), h)| (x - l) / (h - l).max(1e-300))
-                .collect()
-        })
+        .map(|p| crate::pareto::normalise(p, lo, hi))
         .collect();
     hypervolume(&pts, &vec![0.0; lo.len()])
 }

@@ -109,6 +109,14 @@ fn bad_objectives_get_one_clear_line() {
         ("valid_perf:max,latency:max", "`latency` is minimised"),
         ("valid_perf:max,speed:min", "unknown metric `speed`"),
         ("valid_perf:max,latency", "expected NAME:max or NAME:min"),
+        (
+            "valid_perf:max:loss,latency:min",
+            "loss values are minimised",
+        ),
+        (
+            "valid_perf:max:fraction,latency:min",
+            "is not one of accuracy",
+        ),
     ] {
         let o = wlgp(&["search", "--dataset", "cora", "--objectives", spec]);
         let e = String::from_utf8_lossy(&o.stderr);
@@ -145,7 +153,7 @@ fn a_users_command_measures_several_objectives_and_failures_are_recorded() {
         "--objective-cmd",
         &cmd,
         "--objectives",
-        "acc:max,noisy:max,flops:min",
+        "acc:max:accuracy-percent,noisy:max,flops:min",
         "--budget",
         "20",
         "--json",

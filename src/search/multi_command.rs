@@ -62,9 +62,10 @@ pub struct CommandMulti {
 }
 
 impl CommandMulti {
-    /// Parses `NAME:max|min,...`: each name is measured by the command unless the space
-    /// computes it; maximised objectives are scores, minimised ones costs (or what their
-    /// names say, e.g. `error`).
+    /// Parses `NAME:max|min[:VALUES],...`: each name is measured by the command unless
+    /// the space computes it; its values are what the third field declares (e.g.
+    /// `acc:max:accuracy`), else scores when maximised and costs when minimised (or a loss
+    /// when the name says so).
     pub fn new<S: ComputedCosts>(
         space: &S,
         command: CommandObjective,
@@ -76,11 +77,11 @@ impl CommandMulti {
             values: Vec::new(),
             computed: Vec::new(),
         };
-        for (name, maximize) in super::multi_table::parse_spec(spec)? {
+        for (name, maximize, declared) in super::multi_table::parse_spec(spec)? {
             let computed = space.cost_names().contains(&name.as_str());
             let named = Values::infer(&name, &[])
                 .filter(|v| v.maximize() == maximize && v.scale().is_none());
-            let values = match (computed, named, maximize) {
+            let values = match (computed, declared.or(named), maximize) {
                 (true, _, true) => {
                     return Err(Error::Config(format!(
                         "`{name}` is a cost: declare it as {name}:min"

@@ -8,23 +8,55 @@ use crate::space::nb201_cost::ComputedCosts;
 use crate::space::{Sampler, TableKey};
 use crate::values::Values;
 
-/// Parses `NAME:max|min,...` (2 or 3 objectives) into names and directions.
-pub fn parse_spec(spec: &str) -> Result<Vec<(String, bool)>> {
+/// One declared objective: its name, whether it is maximised, and what its values are
+/// when the declaration says (`NAME:max:accuracy`).
+pub type Declared = (String, bool, Option<Values>);
+
+/// Parses `NAME:max|min[:VALUES],...` (2 or 3 objectives); a third field declares the
+/// values' semantics (as `--values` does), which must agree with the direction.
+pub fn parse_spec(spec: &str) -> Result<Vec<Declared>> {
+    use clap::ValueEnum;
     let out = spec
         .split(',')
         .map(str::trim)
         .filter(|p| !p.is_empty())
         .map(|part| {
-            let (name, dir) = part.split_once(':').ok_or_else(|| {
-                Error::Config(format!("objective `{part}`: expected NAME:max or NAME:min"))
-            })?;
-            match dir {
-                "max" => Ok((name.to_string(), true)),
-                "min" => Ok((name.to_string(), false)),
-                _ => Err(Error::Config(format!(
-                    "objective `{part}`: direction `{dir}` is not max or min"
-                ))),
-            }
+            let fields: Vec<&str> = part.split(':').collect();
+            let (name, dir) = match fields[..] {
+                [n, d] | [n, d, _] => (n, d),
+                _ => {
+                    return Err(Error::Config(format!(
+                        "objective `{part}`: expected NAME:max or NAME:min (optionally :VALUES)"
+                    )))
+                }
+            };
+            let maximize = match dir {
+                "max" => true,
+                "min" => false,
+                _ => {
+                    return Err(Error::Config(format!(
+                        "objective `{part}`: direction `{dir}` is not max or min"
+                    )))
+                }
+            };
+            let values = match fields.get(2) {
+                None => None,
+                Some(v) => {
+                    let v = Values::from_str(v, true).map_err(|_| {
+                        Error::Config(format!(
+                            "objective `{part}`: `{v}` is not one of accuracy, accuracy-percent, error, error-percent, loss, cost, score"
+                        ))
+                    })?;
+                    if v.maximize() != maximize {
+                        return Err(Error::Config(format!(
+                            "objective `{part}`: {v} values are {}",
+                            if v.maximize() { "maximised" } else { "minimised" }
+                        )));
+                    }
+                    Some(v)
+                }
+            };
+            Ok((name.to_string(), maximize, values))
         })
         .collect::<Result<Vec<_>>>()?;
     if !(2..=3).contains(&out.len()) {
@@ -58,19 +90,11 @@ impl TableMulti {
             values: Vec::new(),
             names: Vec::new(),
         };
-        for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (name, dir) = part.split_once(':').ok_or_else(|| {
-                Error::Config(format!("objective `{part}`: expected NAME:max or NAME:min"))
-            })?;
-            let maximize = match dir {
-                "max" => true,
-                "min" => false,
-                _ => {
-                    return Err(Error::Config(format!(
-                        "objective `{part}`: direction `{dir}` is not max or min"
-                    )))
-                }
-            };
+        for (name, maximize, declared) in parse_spec(spec)? {
+            let (name, part) = (
+                name.as_str(),
+                format!("{name}:{}", if maximize { "max" } else { "min" }),
+            );
             let (column, values) = if space.cost_names().contains(&name) {
                 (Column::Computed(name.to_string()), Values::Cost)
             } else {
@@ -83,6 +107,7 @@ impl TableMulti {
                 let obj = TableObjective::new(d, name).map_err(known)?;
                 (Column::Table(obj), Values::of_table_metric(name))
             };
+            let values = declared.unwrap_or(values);
             if values.maximize() != maximize {
                 return Err(Error::Config(format!(
                     "objective `{part}`: `{name}` is {} here ({values})",
@@ -96,12 +121,6 @@ impl TableMulti {
             t.columns.push(column);
             t.values.push(values);
             t.names.push(name.to_string());
-        }
-        if !(2..=3).contains(&t.columns.len()) {
-            return Err(Error::Config(format!(
-                "--objectives needs 2 or 3 objectives, got {}",
-                t.columns.len()
-            )));
         }
         Ok(t)
     }

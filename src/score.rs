@@ -209,6 +209,64 @@ impl<S: Sampler> Stream<'_, S> {
     }
 }
 
+/// Scores a stream of candidates by any function of their WL features and cell (an acquisition
+/// that combines several posteriors, such as expected hypervolume improvement), in
+/// constant memory, skipping `exclude`; the `top` best by value, ties by stream order.
+pub fn score_by<S: Sampler>(
+    space: &S,
+    source: &Candidates<S::Cell>,
+    exclude: &HashSet<S::Cell>,
+    wl_cfg: WlConfig,
+    top: usize,
+    value: impl Fn(&Features, &S::Cell) -> f64 + Sync,
+) -> Result<ScoreResult<S::Cell>> {
+    let all: Vec<S::Cell> = match source {
+        Candidates::All => space.enumerate().ok_or_else(|| {
+            Error::Config(format!(
+                "the {} space is too large to enumerate",
+                space.name()
+            ))
+        })?,
+        Candidates::Mutations(parents) => {
+            parents.iter().flat_map(|p| space.neighbours(p)).collect()
+        }
+        Candidates::List(cells) => cells.clone(),
+        Candidates::Sample { .. } => Vec::new(),
+    };
+    let total = match source {
+        Candidates::Sample { n, .. } => *n,
+        _ => all.len() as u64,
+    };
+    let stream = Stream {
+        space,
+        source,
+        all,
+        exclude: exclude.iter().collect(),
+        wl_cfg,
+    };
+    let mut best = TopK::new(top.max(1));
+    let (mut scored, mut start) = (0u64, 0u64);
+    while start < total {
+        let len = (total - start).min(16 * BLOCK);
+        let (n, got) = stream.chunk(start, len, |scratch, index, cell| {
+            let v = value(&scratch.features, &cell);
+            Some(Scored {
+                cell,
+                index,
+                prediction: Prediction { mean: v, std: 0.0 },
+                value: v,
+            })
+        });
+        scored += n;
+        best.extend(got);
+        start += len;
+    }
+    Ok(ScoreResult {
+        top: best.into_sorted(),
+        scored,
+    })
+}
+
 /// Scores a stream of candidates with a fitted GP, skipping `exclude` (already evaluated).
 pub fn score<S: Sampler>(
     space: &S,

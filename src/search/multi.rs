@@ -300,6 +300,82 @@ impl Models {
         Ok(Models { gps })
     }
 
+    /// Two objectives: the pool scored by exact EHVI in the streaming scorer (weight-space
+    /// posteriors, constant memory), q times, each pick joining the front at its mean
+    /// (kriging believer).
+    fn ehvi_stream<S: Sampler>(
+        &self,
+        space: &S,
+        objective: &dyn MultiObjective<S>,
+        values: &[Values],
+        oriented: &[Vec<f64>],
+        cands: Vec<S::Cell>,
+        q: usize,
+    ) -> Result<Vec<S::Cell>> {
+        use crate::gp::WeightSpace;
+        let ws: Vec<Option<WeightSpace>> = self
+            .gps
+            .iter()
+            .map(|g| g.as_ref().and_then(WeightSpace::new))
+            .collect();
+        let wl_cfg = self.gps.iter().flatten().map(|g| g.wl_config()).next();
+        let scale = Scale::new(oriented);
+        let mut front: Vec<Vec<f64>> = non_dominated(oriented)
+            .into_iter()
+            .map(|i| scale.point(&oriented[i]))
+            .collect();
+        let reference = [-0.1, -0.1];
+        // Computed costs of the pool, looked up while the stream runs in parallel.
+        let exact: std::collections::HashMap<S::Cell, [f64; 2]> = cands
+            .iter()
+            .map(|c| {
+                let e = |k| objective.exact(space, c, k).unwrap_or(0.0);
+                (c.clone(), [e(0), e(1)])
+            })
+            .collect();
+        let oriented_pred = |f: &Features, c: &S::Cell| -> ([f64; 2], [f64; 2]) {
+            let (mut m, mut sd) = ([0.0; 2], [0.0; 2]);
+            for k in 0..2 {
+                let sign = if values[k].maximize() { 1.0 } else { -1.0 };
+                match (&self.gps[k], &ws[k]) {
+                    (Some(g), Some(w)) => {
+                        let p = w.predict(f);
+                        m[k] = sign * g.to_original(p.mean);
+                        sd[k] = g.std_to_original(p.mean, p.std).abs();
+                    }
+                    _ => m[k] = sign * exact.get(c).map_or(0.0, |e| e[k]),
+                }
+                m[k] = (m[k] - scale.lo[k]) / scale.span[k];
+                sd[k] /= scale.span[k];
+            }
+            (m, sd)
+        };
+        let mut left = cands;
+        let mut out = Vec::new();
+        for _ in 0..q {
+            if left.is_empty() {
+                break;
+            }
+            let src = crate::score::Candidates::List(left.clone());
+            let cfg = wl_cfg.unwrap_or(crate::wl::WlConfig {
+                h: 0,
+                direction: crate::wl::Direction::Both,
+            });
+            let top = crate::score::score_by(space, &src, &HashSet::new(), cfg, 1, |f, c| {
+                let (m, sd) = oriented_pred(f, c);
+                ehvi_2d(&front, &reference, &m, &sd)
+            })?;
+            let Some(best) = top.top.into_iter().next() else {
+                break;
+            };
+            let f = wl::features(&space.lower(&best.cell), &cfg);
+            front.push(oriented_pred(&f, &best.cell).0.to_vec());
+            left.retain(|c| *c != best.cell);
+            out.push(best.cell);
+        }
+        Ok(out)
+    }
+
     /// Mean and std of each objective of each candidate, oriented (maximising).
     fn predict<S: Sampler>(
         &self,
@@ -382,6 +458,9 @@ fn propose<S: Sampler>(
         MultiMethod::Parego => parego(space, run, &oriented, &feats, &cands, cfg, q, rng),
         _ => {
             let models = Models::fit(space, objective, run, values, &cfg.gp, &feats)?;
+            if values.len() == 2 {
+                return models.ehvi_stream(space, objective, values, &oriented, cands, q);
+            }
             let preds = models.predict(space, objective, &cands, values);
             Ok(ehvi_batch(&oriented, &cands, preds, draws, q))
         }

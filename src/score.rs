@@ -209,6 +209,32 @@ impl<S: Sampler> Stream<'_, S> {
     }
 }
 
+/// The listed candidates of a source (none for a sampled stream) and how many the stream
+/// holds.
+fn listed<S: Sampler>(space: &S, source: &Candidates<S::Cell>) -> Result<(Vec<S::Cell>, u64)> {
+    let all: Vec<S::Cell> = match source {
+        Candidates::All => space.enumerate().ok_or_else(|| {
+            Error::Config(format!(
+                "the {} space is too large to enumerate; sample from it instead",
+                space.name()
+            ))
+        })?,
+        Candidates::Sample { .. } => Vec::new(),
+        Candidates::Mutations(parents) => {
+            parents.iter().flat_map(|p| space.neighbours(p)).collect()
+        }
+        Candidates::List(cells) => cells.clone(),
+    };
+    let total = match source {
+        Candidates::Sample { n, .. } => *n,
+        _ => all.len() as u64,
+    };
+    if total == 0 {
+        return Err(Error::Empty("no candidates to score".into()));
+    }
+    Ok((all, total))
+}
+
 /// Scores a stream of candidates by any function of their WL features and cell (an acquisition
 /// that combines several posteriors, such as expected hypervolume improvement), in
 /// constant memory, skipping `exclude`; the `top` best by value, ties by stream order.
@@ -220,23 +246,7 @@ pub fn score_by<S: Sampler>(
     top: usize,
     value: impl Fn(&Features, &S::Cell) -> f64 + Sync,
 ) -> Result<ScoreResult<S::Cell>> {
-    let all: Vec<S::Cell> = match source {
-        Candidates::All => space.enumerate().ok_or_else(|| {
-            Error::Config(format!(
-                "the {} space is too large to enumerate",
-                space.name()
-            ))
-        })?,
-        Candidates::Mutations(parents) => {
-            parents.iter().flat_map(|p| space.neighbours(p)).collect()
-        }
-        Candidates::List(cells) => cells.clone(),
-        Candidates::Sample { .. } => Vec::new(),
-    };
-    let total = match source {
-        Candidates::Sample { n, .. } => *n,
-        _ => all.len() as u64,
-    };
+    let (all, total) = listed(space, source)?;
     let stream = Stream {
         space,
         source,
@@ -285,26 +295,7 @@ pub fn score<S: Sampler>(
     let wl_cfg = gp.wl_config();
     let best = gp.best_latent();
     let acq = cfg.acquisition;
-    let all: Vec<S::Cell> = match source {
-        Candidates::All => space.enumerate().ok_or_else(|| {
-            Error::Config(format!(
-                "the {} space is too large to enumerate; sample from it instead",
-                space.name()
-            ))
-        })?,
-        Candidates::Sample { .. } => Vec::new(),
-        Candidates::Mutations(parents) => {
-            parents.iter().flat_map(|p| space.neighbours(p)).collect()
-        }
-        Candidates::List(cells) => cells.clone(),
-    };
-    let total = match source {
-        Candidates::Sample { n, .. } => *n,
-        _ => all.len() as u64,
-    };
-    if total == 0 {
-        return Err(Error::Empty("no candidates to score".into()));
-    }
+    let (all, total) = listed(space, source)?;
     let stream = Stream {
         space,
         source,

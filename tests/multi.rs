@@ -244,3 +244,44 @@ fn pareto_reads_a_journal_and_a_table_and_draws_the_fronts() {
     let o = wlgp(&["pareto", "--from", "/nonexistent/j.jsonl"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn study_with_objectives_writes_curves_plots_and_a_summary() {
+    let out = std::env::temp_dir().join(format!("wlgp-mostudy-{}", std::process::id()));
+    let o = wlgp(&[
+        "study",
+        "--objectives",
+        "valid_perf:max,latency:min",
+        "--datasets",
+        "cora,nb201",
+        "--seeds",
+        "2",
+        "--budget",
+        "12",
+        "--mo-methods",
+        "ehvi,random",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    // nb201 has no valid_perf: only cora runs.
+    assert!(
+        summary.contains("| cora |") && !summary.contains("| nb201 |"),
+        "{summary}"
+    );
+    let csv = std::fs::read_to_string(out.join("runs.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 2 * 2 * 12);
+    // Regret never grows along a run.
+    let regrets: Vec<f64> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap().parse().unwrap())
+        .collect();
+    for run in regrets.chunks(12) {
+        assert!(run.windows(2).all(|w| w[1] <= w[0] + 1e-12), "{run:?}");
+    }
+    assert!(out
+        .join("hv_regret_cora_valid_perf_max_latency_min.svg")
+        .exists());
+}

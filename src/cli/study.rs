@@ -101,6 +101,19 @@ pub(crate) struct StudyArgs {
     /// Skip the predictor study.
     #[arg(long)]
     no_predictor: bool,
+    /// A multi-objective study instead: NAME:max|min,... on every dataset that has those
+    /// metrics (repeat the flag for several problems); hypervolume regret against
+    /// evaluations for each of --mo-methods.
+    #[arg(long)]
+    objectives: Vec<String>,
+    /// Methods of the multi-objective study.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "ehvi,parego,random,nsga2,evolution"
+    )]
+    mo_methods: Vec<crate::search::multi::MultiMethod>,
     /// Directory for runs.csv, predictor.csv, the SVG plots and summary.md.
     #[arg(long, default_value = "study")]
     out: PathBuf,
@@ -118,6 +131,32 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
 }
 
 pub(crate) fn study(a: &StudyArgs, device: crate::gpu::DeviceChoice) -> Result<()> {
+    if !a.objectives.is_empty() {
+        let base = crate::search::multi::MultiConfig {
+            budget: a.budget,
+            n_init: a.bo.n_init,
+            seed: 0,
+            batch: a.bo.batch,
+            method: crate::search::multi::MultiMethod::Ehvi,
+            gp: a.bo.surrogate.gp_config(crate::gp::Transform::Identity)?,
+            parents: a.bo.pool_parents,
+            random: a.bo.pool_random,
+            draws: 128,
+        };
+        if a.budget < 2 || a.seeds == 0 {
+            return Err(Error::Config(
+                "a study needs a budget of at least 2 and one seed".into(),
+            ));
+        }
+        return super::multi::study(
+            &a.objectives,
+            &datasets(&a.datasets)?,
+            &a.mo_methods,
+            a.seeds,
+            &base,
+            &a.out,
+        );
+    }
     let mut bo = a.bo.clone();
     let (mut budget, mut seeds) = (a.budget, a.seeds);
     if a.protocol == Protocol::Nasbowl {

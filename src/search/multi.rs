@@ -20,7 +20,7 @@ use serde::Serialize;
 use std::collections::HashSet;
 
 /// How a multi-objective search proposes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum MultiMethod {
     /// BO by expected hypervolume improvement.

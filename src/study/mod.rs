@@ -9,7 +9,7 @@ mod selection;
 mod semi;
 
 pub use explain_study::{explain_study, ExplainRow};
-pub use plot::{plot_effects, plot_front, plot_predictor, plot_regret};
+pub use plot::{plot_effects, plot_front, plot_hypervolume_regret, plot_predictor, plot_regret};
 pub use predictor::{predictor_study, PredictorConfig, PredictorRow};
 pub use selection::{selection_study, selection_summary, SelectionConfig, SelectionRow};
 pub use semi::{semi_study, SemiConfig, SemiTiming};

@@ -382,3 +382,34 @@ pub fn plot_front(
         .map_err(|e| plot_err(path, e))?;
     root.present().map_err(|e| plot_err(path, e))
 }
+
+/// Hypervolume regret (mean ± 1 s.e. over seeds, log scale) against evaluations, one
+/// series per method: `curves` holds each method's name and its runs' regret curves.
+pub fn plot_hypervolume_regret(
+    path: &Path,
+    title: &str,
+    curves: &[(String, Vec<Vec<f64>>)],
+) -> Result<()> {
+    let series: Vec<Series> = curves
+        .iter()
+        .map(|(name, runs)| {
+            let len = runs.iter().map(|r| r.len()).min().unwrap_or(0);
+            let points = (0..len)
+                .map(|i| {
+                    let at: Vec<f64> = runs.iter().map(|r| r[i]).collect();
+                    let (m, se) = mean_se(&at);
+                    ((i + 1) as f64, m, se)
+                })
+                .collect();
+            (name.clone(), points)
+        })
+        .collect();
+    draw(
+        path,
+        title,
+        "evaluations",
+        "hypervolume regret",
+        &series,
+        true,
+    )
+}

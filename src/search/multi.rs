@@ -551,22 +551,29 @@ fn parego<S: Sampler>(
         ..cfg.gp.clone()
     };
     let mut gp = Gp::fit_features(feats, &g, &cfg_g)?;
-    let cand_feats = wl::features_batch(
-        &cands.iter().map(|c| space.lower(c)).collect::<Vec<_>>(),
-        &gp.wl_config(),
-    );
-    let mut taken = vec![false; cands.len()];
+    // EI over the pool through the streaming scorer, each pick believed at its mean.
+    let source = crate::score::Candidates::List(cands.to_vec());
+    let score_cfg = crate::score::ScoreConfig {
+        acquisition: Acquisition::Ei,
+        top: 1,
+        chunk: 65_536,
+    };
+    let mut taken: HashSet<S::Cell> = HashSet::new();
     let mut out = Vec::new();
     for _ in 0..q.min(cands.len()) {
-        let preds = gp.predict_features(&cand_feats);
-        let best = (0..cands.len())
-            .filter(|&j| !taken[j])
-            .map(|j| (j, Acquisition::Ei.value(preds[j], gp.best_latent())))
-            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
-        let Some((j, _)) = best else { break };
-        taken[j] = true;
-        out.push(cands[j].clone());
-        gp = gp.with_observation(&cand_feats[j], preds[j].mean)?;
+        let ws = crate::gp::WeightSpace::new(&gp);
+        let posterior = match &ws {
+            Some(ws) => crate::score::Posterior::WeightSpace(ws),
+            None => crate::score::Posterior::FunctionSpace,
+        };
+        let top = crate::score::score(space, &gp, &source, &taken, posterior, &score_cfg, &|_| {})?;
+        let Some(best) = top.top.into_iter().next() else {
+            break;
+        };
+        let f = wl::features(&space.lower(&best.cell), &gp.wl_config());
+        gp = gp.with_observation(&f, best.prediction.mean)?;
+        taken.insert(best.cell.clone());
+        out.push(best.cell);
     }
     let _ = run;
     Ok(out)

@@ -11,9 +11,10 @@ Writes docs/multi/runs.jsonl and docs/multi/summary.md.
 import argparse
 import concurrent.futures as cf
 import json
-import math
 import os
 import subprocess
+
+from search_defaults import mean_se  # the same mean and standard error
 
 NBG = ["arxiv", "citeseer", "computers", "cora", "cs", "photo", "physics", "proteins", "pubmed"]
 PROBLEMS = [(d, "valid_perf:max,latency:min") for d in NBG] + \
@@ -32,13 +33,6 @@ def run(binary, d, spec, method, seed, budget):
     return {"dataset": d, "objectives": spec, "method": method, "seed": seed,
             "hypervolume_regret": r["hypervolume_regret"], "igd": r["igd"],
             "seconds": r["seconds"]}
-
-
-def mean_se(v):
-    m = sum(v) / len(v)
-    if len(v) < 2:
-        return m, 0.0
-    return m, math.sqrt(sum((x - m) ** 2 for x in v) / (len(v) - 1) / len(v))
 
 
 def main():

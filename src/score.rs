@@ -175,6 +175,47 @@ struct Stream<'a, S: Sampler> {
     wl_cfg: WlConfig,
 }
 
+impl<'a, S: Sampler> Stream<'a, S> {
+    /// The stream of a source without `exclude`, and how many candidates it holds
+    /// (excluded ones included); an error for a space too large to enumerate or an empty
+    /// source.
+    fn new(
+        space: &'a S,
+        source: &'a Candidates<S::Cell>,
+        exclude: &'a HashSet<S::Cell>,
+        wl_cfg: WlConfig,
+    ) -> Result<(Self, u64)> {
+        let all: Vec<S::Cell> = match source {
+            Candidates::All => space.enumerate().ok_or_else(|| {
+                Error::Config(format!(
+                    "the {} space is too large to enumerate; sample from it instead",
+                    space.name()
+                ))
+            })?,
+            Candidates::Sample { .. } => Vec::new(),
+            Candidates::Mutations(parents) => {
+                parents.iter().flat_map(|p| space.neighbours(p)).collect()
+            }
+            Candidates::List(cells) => cells.clone(),
+        };
+        let total = match source {
+            Candidates::Sample { n, .. } => *n,
+            _ => all.len() as u64,
+        };
+        if total == 0 {
+            return Err(Error::Empty("no candidates to score".into()));
+        }
+        let stream = Stream {
+            space,
+            source,
+            all,
+            exclude: exclude.iter().collect(),
+            wl_cfg,
+        };
+        Ok((stream, total))
+    }
+}
+
 impl<S: Sampler> Stream<'_, S> {
     /// Candidates `start..start + len`, in blocks handled in parallel: each candidate not
     /// excluded goes through `each` with its thread's scratch buffers (already holding its
@@ -209,32 +250,6 @@ impl<S: Sampler> Stream<'_, S> {
     }
 }
 
-/// The listed candidates of a source (none for a sampled stream) and how many the stream
-/// holds.
-fn listed<S: Sampler>(space: &S, source: &Candidates<S::Cell>) -> Result<(Vec<S::Cell>, u64)> {
-    let all: Vec<S::Cell> = match source {
-        Candidates::All => space.enumerate().ok_or_else(|| {
-            Error::Config(format!(
-                "the {} space is too large to enumerate; sample from it instead",
-                space.name()
-            ))
-        })?,
-        Candidates::Sample { .. } => Vec::new(),
-        Candidates::Mutations(parents) => {
-            parents.iter().flat_map(|p| space.neighbours(p)).collect()
-        }
-        Candidates::List(cells) => cells.clone(),
-    };
-    let total = match source {
-        Candidates::Sample { n, .. } => *n,
-        _ => all.len() as u64,
-    };
-    if total == 0 {
-        return Err(Error::Empty("no candidates to score".into()));
-    }
-    Ok((all, total))
-}
-
 /// Scores a stream of candidates by any function of their WL features and cell (an acquisition
 /// that combines several posteriors, such as expected hypervolume improvement), in
 /// constant memory, skipping `exclude`; the `top` best by value, ties by stream order.
@@ -246,14 +261,7 @@ pub fn score_by<S: Sampler>(
     top: usize,
     value: impl Fn(&Features, &S::Cell) -> f64 + Sync,
 ) -> Result<ScoreResult<S::Cell>> {
-    let (all, total) = listed(space, source)?;
-    let stream = Stream {
-        space,
-        source,
-        all,
-        exclude: exclude.iter().collect(),
-        wl_cfg,
-    };
+    let (stream, total) = Stream::new(space, source, exclude, wl_cfg)?;
     let mut best = TopK::new(top.max(1));
     let (mut scored, mut start) = (0u64, 0u64);
     while start < total {
@@ -295,14 +303,7 @@ pub fn score<S: Sampler>(
     let wl_cfg = gp.wl_config();
     let best = gp.best_latent();
     let acq = cfg.acquisition;
-    let (all, total) = listed(space, source)?;
-    let stream = Stream {
-        space,
-        source,
-        all,
-        exclude: exclude.iter().collect(),
-        wl_cfg,
-    };
+    let (stream, total) = Stream::new(space, source, exclude, wl_cfg)?;
     let scored_as = |cell, index, p: Prediction| Scored {
         cell,
         index,

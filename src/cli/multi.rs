@@ -163,8 +163,7 @@ fn run_cmd<S: Sampler + ComputedCosts>(
     a: &SearchArgs,
     cfg: &MultiConfig,
 ) -> Result<MultiOutcome> {
-    let timeout = a.timeout.map(std::time::Duration::from_secs_f64);
-    let command = CommandObjective::new(cmd, timeout, crate::values::Values::Score)?;
+    let command = CommandObjective::new(cmd, a.timeout()?, crate::values::Values::Score)?;
     let mut obj = CommandMulti::new(space, command, spec)?;
     let values = MultiObjective::<S>::values(&obj);
     let names = crate::search::multi_table::parse_spec(spec)?
@@ -187,11 +186,7 @@ fn run_cmd<S: Sampler + ComputedCosts>(
 
 /// Runs `wlgp search --objectives ...` and prints the front.
 pub(crate) fn search(a: &SearchArgs, spec: &str) -> Result<()> {
-    if let Some(t) = a.timeout.filter(|t| !(*t > 0.0 && t.is_finite())) {
-        return Err(Error::Config(format!(
-            "--timeout {t}: expected a positive number of seconds"
-        )));
-    }
+    a.timeout()?;
     let method = match (a.method, a.mo_method) {
         (Method::Random, _) => MultiMethod::Random,
         (Method::Evolution, _) => MultiMethod::Evolution,

@@ -139,6 +139,16 @@ struct Defaults {
 }
 
 impl SearchArgs {
+    /// `--timeout` as a duration, checked.
+    pub(crate) fn timeout(&self) -> Result<Option<std::time::Duration>> {
+        match self.timeout {
+            Some(t) if !(t > 0.0 && t.is_finite()) => Err(Error::Config(format!(
+                "--timeout {t}: expected a positive number of seconds"
+            ))),
+            t => Ok(t.map(std::time::Duration::from_secs_f64)),
+        }
+    }
+
     /// The dataset and metric these arguments name (defaults filled in, both checked).
     fn target(&self) -> Result<(&'static Dataset, String)> {
         let d = resolve_dataset(self.space, self.dataset.as_deref())?;
@@ -425,14 +435,7 @@ fn run_cmd<S: Sampler>(
     cmd: &str,
     on_eval: &mut dyn FnMut(&Evaluation),
 ) -> Result<Outcome> {
-    let timeout = match a.timeout {
-        Some(t) if !(t > 0.0 && t.is_finite()) => {
-            return Err(Error::Config(format!(
-                "--timeout {t}: expected a positive number of seconds"
-            )))
-        }
-        t => t.map(std::time::Duration::from_secs_f64),
-    };
+    let timeout = a.timeout()?;
     let metric = a.metric.as_deref().unwrap_or("score");
     let cfg = bo_config(
         a,

@@ -115,12 +115,7 @@ pub fn multi_objective_search<S: Sampler>(
     if matches!(cfg.method, MultiMethod::Nsga2 | MultiMethod::Evolution) {
         return evolve(space, objective, cfg, budget, &mut rng);
     }
-    let mut run = Run {
-        cells: Vec::new(),
-        ys: Vec::new(),
-        seen: HashSet::new(),
-        spent: 0,
-    };
+    let mut run = Run::default();
     let n_init = if cfg.method == MultiMethod::Random {
         budget
     } else {
@@ -128,7 +123,7 @@ pub fn multi_objective_search<S: Sampler>(
     };
     while run.spent < n_init {
         let c = space.sample(&mut rng);
-        if run.seen.insert(c.clone()) {
+        if !run.seen.contains(&c) {
             run.push(space, objective, c)?;
         }
     }
@@ -140,19 +135,10 @@ pub fn multi_objective_search<S: Sampler>(
             break;
         }
         for c in picks {
-            run.seen.insert(c.clone());
             run.push(space, objective, c)?;
         }
     }
-    Ok(MultiHistory {
-        evaluations: run
-            .cells
-            .iter()
-            .zip(&run.ys)
-            .map(|(c, y)| (space.format(c), y.clone()))
-            .collect(),
-        failed: run.spent - run.cells.len(),
-    })
+    Ok(run.history(space))
 }
 
 /// The evolutionary baselines, under the same budget accounting.
@@ -167,45 +153,50 @@ fn evolve<S: Sampler>(
     let mut pool = Pool {
         space,
         objective,
-        seen: HashSet::new(),
-        spent: 0,
         budget,
-        done: Vec::new(),
+        run: Run::default(),
     };
     match cfg.method {
         MultiMethod::Nsga2 => nsga2(&mut pool, 20, rng)?,
         _ => regularised_evolution(&mut pool, 100, 10, rng)?,
     }
-    Ok(MultiHistory {
-        failed: pool.spent - pool.done.len(),
-        evaluations: pool
-            .done
-            .iter()
-            .map(|(c, y)| (space.format(c), y.clone()))
-            .collect(),
-    })
+    Ok(pool.run.history(space))
 }
 
-/// The evaluations so far: the successful ones, and how many were made.
-struct Run<C> {
-    cells: Vec<C>,
-    ys: Vec<Vec<f64>>,
-    seen: HashSet<C>,
-    spent: usize,
+/// The evaluations so far, shared by BO and the evolutionary baselines: the successful
+/// ones, every cell tried, and how many were made.
+pub(super) struct Run<C> {
+    pub(super) cells: Vec<C>,
+    pub(super) ys: Vec<Vec<f64>>,
+    pub(super) seen: HashSet<C>,
+    pub(super) spent: usize,
 }
 
-impl<C: Clone> Run<C> {
-    fn push<S: Sampler<Cell = C>>(
+impl<C> Default for Run<C> {
+    fn default() -> Self {
+        Run {
+            cells: Vec::new(),
+            ys: Vec::new(),
+            seen: HashSet::new(),
+            spent: 0,
+        }
+    }
+}
+
+impl<C: Clone + Eq + std::hash::Hash> Run<C> {
+    /// Evaluates a cell and records it; its values, or `None` for a failed evaluation
+    /// (journaled by the objective; it counts against the budget).
+    pub(super) fn push<S: Sampler<Cell = C>>(
         &mut self,
         space: &S,
         objective: &mut dyn MultiObjective<S>,
         c: C,
-    ) -> Result<()> {
+    ) -> Result<Option<Vec<f64>>> {
         self.spent += 1;
+        self.seen.insert(c.clone());
         let y = match objective.evaluate(space, &c) {
             Ok(y) => y,
-            // A failed evaluation is journaled by the objective and counts against the budget.
-            Err(Error::Evaluation { .. }) => return Ok(()),
+            Err(Error::Evaluation { .. }) => return Ok(None),
             Err(e) => return Err(e),
         };
         if y.iter().any(|v| !v.is_finite()) {
@@ -215,8 +206,21 @@ impl<C: Clone> Run<C> {
             )));
         }
         self.cells.push(c);
-        self.ys.push(y);
-        Ok(())
+        self.ys.push(y.clone());
+        Ok(Some(y))
+    }
+
+    /// The search's history: the successful evaluations in order, and the failures.
+    pub(super) fn history<S: Sampler<Cell = C>>(&self, space: &S) -> MultiHistory {
+        MultiHistory {
+            evaluations: self
+                .cells
+                .iter()
+                .zip(&self.ys)
+                .map(|(c, y)| (space.format(c), y.clone()))
+                .collect(),
+            failed: self.spent - self.cells.len(),
+        }
     }
 }
 
@@ -455,7 +459,7 @@ fn propose<S: Sampler>(
         .zip(wl::features_per_depth(&archs, &cfg.gp.hs, cfg.gp.direction))
         .collect();
     match cfg.method {
-        MultiMethod::Parego => parego(space, run, &oriented, &feats, &cands, cfg, q, rng),
+        MultiMethod::Parego => parego(space, &oriented, &feats, &cands, cfg, q, rng),
         _ => {
             let models = Models::fit(space, objective, run, values, &cfg.gp, &feats)?;
             if values.len() == 2 {
@@ -520,7 +524,6 @@ fn ehvi_batch<C: Clone>(
 #[allow(clippy::too_many_arguments)]
 fn parego<S: Sampler>(
     space: &S,
-    run: &Run<S::Cell>,
     oriented: &[Vec<f64>],
     feats: &[(usize, Vec<Features>)],
     cands: &[S::Cell],
@@ -575,7 +578,6 @@ fn parego<S: Sampler>(
         taken.insert(best.cell.clone());
         out.push(best.cell);
     }
-    let _ = run;
     Ok(out)
 }
 

@@ -4,14 +4,14 @@
 //! (population 100, tournaments of 10, non-dominated-sort rank as fitness, the oldest
 //! member dying, as Syne Tune's MOREA does).
 
-use super::multi::{orient, MultiObjective};
-use crate::error::{Error, Result};
+use super::multi::{orient, MultiObjective, Run};
+use crate::error::Result;
 use crate::pareto::dominates;
 use crate::space::Sampler;
 use rand::seq::SliceRandom;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 
 /// Non-dominated sorting: the front rank of every point (0 = non-dominated).
 pub fn front_ranks(points: &[Vec<f64>]) -> Vec<usize> {
@@ -60,52 +60,49 @@ pub fn crowding(points: &[Vec<f64>], ranks: &[usize]) -> Vec<f64> {
     dist
 }
 
-/// What the evolutionary loops share: the budget, the evaluations, and what was seen.
-pub(crate) struct Pool<'a, S: Sampler> {
-    pub(crate) space: &'a S,
-    pub(crate) objective: &'a mut dyn MultiObjective<S>,
-    pub(crate) seen: HashSet<S::Cell>,
-    pub(crate) spent: usize,
-    pub(crate) budget: usize,
-    pub(crate) done: Vec<(S::Cell, Vec<f64>)>,
+/// What the evolutionary loops share: the objective, the budget and the evaluations.
+pub(super) struct Pool<'a, S: Sampler> {
+    pub(super) space: &'a S,
+    pub(super) objective: &'a mut dyn MultiObjective<S>,
+    pub(super) budget: usize,
+    pub(super) run: Run<S::Cell>,
 }
 
 impl<S: Sampler> Pool<'_, S> {
     /// Evaluates a new cell; `None` when it failed (it still counts).
     fn evaluate(&mut self, c: S::Cell) -> Result<Option<Vec<f64>>> {
-        self.seen.insert(c.clone());
-        self.spent += 1;
-        match self.objective.evaluate(self.space, &c) {
-            Ok(y) => {
-                self.done.push((c, y.clone()));
-                Ok(Some(y))
-            }
-            Err(Error::Evaluation { .. }) => Ok(None),
-            Err(e) => Err(e),
-        }
+        self.run.push(self.space, self.objective, c)
+    }
+
+    fn seen(&self, c: &S::Cell) -> bool {
+        self.run.seen.contains(c)
+    }
+
+    fn spent(&self) -> usize {
+        self.run.spent
     }
 
     /// A mutation of `parent` not evaluated before (a random cell after many tries).
     fn child(&self, parent: &S::Cell, rng: &mut ChaCha8Rng) -> S::Cell {
         for _ in 0..100 {
             let c = self.space.mutate(parent, rng);
-            if !self.seen.contains(&c) {
+            if !self.seen(&c) {
                 return c;
             }
         }
         (0..1000)
             .map(|_| self.space.sample(rng))
-            .find(|c| !self.seen.contains(c))
+            .find(|c| !self.seen(c))
             .unwrap_or_else(|| self.space.sample(rng))
     }
 
     fn random_start(&mut self, n: usize, rng: &mut ChaCha8Rng) -> Result<Vec<(S::Cell, Vec<f64>)>> {
         let mut out = Vec::new();
         let mut tries = 0;
-        while out.len() < n && self.spent < self.budget && tries < 100 * n.max(1) {
+        while out.len() < n && self.spent() < self.budget && tries < 100 * n.max(1) {
             tries += 1;
             let c = self.space.sample(rng);
-            if self.seen.contains(&c) {
+            if self.seen(&c) {
                 continue;
             }
             if let Some(y) = self.evaluate(c.clone())? {
@@ -118,10 +115,10 @@ impl<S: Sampler> Pool<'_, S> {
 
 /// NSGA-II with population `n`: binary tournaments on (rank, crowding), mutation, and
 /// elitist survival of the best `n` of parents and children.
-pub(crate) fn nsga2<S: Sampler>(pool: &mut Pool<S>, n: usize, rng: &mut ChaCha8Rng) -> Result<()> {
+pub(super) fn nsga2<S: Sampler>(pool: &mut Pool<S>, n: usize, rng: &mut ChaCha8Rng) -> Result<()> {
     let values = pool.objective.values();
     let mut pop = pool.random_start(n, rng)?;
-    while pool.spent < pool.budget && !pop.is_empty() {
+    while pool.spent() < pool.budget && !pop.is_empty() {
         let pts: Vec<Vec<f64>> = pop.iter().map(|p| orient(&p.1, &values)).collect();
         let ranks = front_ranks(&pts);
         let crowd = crowding(&pts, &ranks);
@@ -129,7 +126,7 @@ pub(crate) fn nsga2<S: Sampler>(pool: &mut Pool<S>, n: usize, rng: &mut ChaCha8R
             ranks[a] < ranks[b] || (ranks[a] == ranks[b] && crowd[a] > crowd[b])
         };
         let mut children = Vec::new();
-        while children.len() < n && pool.spent < pool.budget {
+        while children.len() < n && pool.spent() < pool.budget {
             let (a, b) = (rng.gen_range(0..pop.len()), rng.gen_range(0..pop.len()));
             let parent = if better(a, b) { a } else { b };
             let c = pool.child(&pop[parent].0, rng);
@@ -152,7 +149,7 @@ pub(crate) fn nsga2<S: Sampler>(pool: &mut Pool<S>, n: usize, rng: &mut ChaCha8R
 /// Multi-objective regularised evolution: a population of up to `population` (oldest
 /// first); each step mutates the best of `sample` random members by non-dominated rank
 /// within the population (ties at random) and the oldest member dies.
-pub(crate) fn regularised_evolution<S: Sampler>(
+pub(super) fn regularised_evolution<S: Sampler>(
     pool: &mut Pool<S>,
     population: usize,
     sample: usize,
@@ -161,7 +158,7 @@ pub(crate) fn regularised_evolution<S: Sampler>(
     let values = pool.objective.values();
     let start = population.min(pool.budget / 2).max(1);
     let mut pop: VecDeque<(S::Cell, Vec<f64>)> = pool.random_start(start, rng)?.into();
-    while pool.spent < pool.budget && !pop.is_empty() {
+    while pool.spent() < pool.budget && !pop.is_empty() {
         let pts: Vec<Vec<f64>> = pop.iter().map(|p| orient(&p.1, &values)).collect();
         let ranks = front_ranks(&pts);
         let mut idx: Vec<usize> = (0..pop.len()).collect();

@@ -31,6 +31,7 @@ fn end_to_end<S: Sampler>(
         acquisition: Acquisition::Ei,
         top: 10,
         chunk: 65_536,
+        range: None,
     };
     let m = 200_000u64;
     g.throughput(Throughput::Elements(m));

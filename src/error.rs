@@ -41,6 +41,13 @@ pub enum Error {
         #[source]
         source: Box<Error>,
     },
+    /// A problem in one item of a list (an architecture passed from Python).
+    #[error("{what}: {source}")]
+    At {
+        what: String,
+        #[source]
+        source: Box<Error>,
+    },
     /// One evaluation that produced no value (the search records it and goes on).
     #[error("evaluation of `{arch}` {status}")]
     Evaluation { arch: String, status: String },

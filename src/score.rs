@@ -143,6 +143,28 @@ pub struct ScoreConfig {
     pub top: usize,
     /// Candidates per chunk.
     pub chunk: usize,
+    /// Only the stream positions `start..end` (a shard of the stream; `None`: all). A
+    /// sampled stream's shard starts at a multiple of [`SAMPLE_BLOCK`], so that shards
+    /// scored apart and merged give exactly the whole stream's top-k.
+    pub range: Option<(u64, u64)>,
+}
+
+/// Candidates of a sampled stream drawn from one generator: shard boundaries are
+/// multiples of it.
+pub const SAMPLE_BLOCK: u64 = BLOCK;
+
+/// `shards` contiguous ranges covering stream positions `0..total`, each starting at a
+/// multiple of [`SAMPLE_BLOCK`] (some are empty when `total` is small).
+pub fn shard_ranges(total: u64, shards: u64) -> Vec<(u64, u64)> {
+    let shards = shards.max(1);
+    let blocks = total.div_ceil(BLOCK);
+    (0..shards)
+        .map(|i| {
+            let b0 = blocks * i / shards;
+            let b1 = blocks * (i + 1) / shards;
+            ((b0 * BLOCK).min(total), (b1 * BLOCK).min(total))
+        })
+        .collect()
 }
 
 /// What a scoring run produced.
@@ -304,6 +326,22 @@ pub fn score<S: Sampler>(
     let best = gp.best_latent();
     let acq = cfg.acquisition;
     let (stream, total) = Stream::new(space, source, exclude, wl_cfg)?;
+    let (first, total) = match cfg.range {
+        None => (0, total),
+        Some((a, b)) => {
+            if a > b || b > total {
+                return Err(Error::Config(format!(
+                    "shard {a}..{b} is outside the {total} candidates"
+                )));
+            }
+            if a % BLOCK != 0 && matches!(source, Candidates::Sample { .. }) {
+                return Err(Error::Config(format!(
+                    "a shard of a sampled stream starts at a multiple of {BLOCK}, not {a}"
+                )));
+            }
+            (a, b)
+        }
+    };
     let scored_as = |cell, index, p: Prediction| Scored {
         cell,
         index,
@@ -312,9 +350,9 @@ pub fn score<S: Sampler>(
     };
     // The first chunk is one block, so pruning has a threshold after 4,096 candidates
     // rather than after a whole chunk scored in full.
-    let chunk_of = |start: u64| (total - start).min(if start == 0 { BLOCK } else { chunk });
+    let chunk_of = |start: u64| (total - start).min(if start == first { BLOCK } else { chunk });
     let mut scored = 0u64;
-    let mut start = 0u64;
+    let mut start = first;
     if let Posterior::Gpu(ws, gpu) = posterior {
         // The GPU scores chunk i while the CPU prepares chunk i + 1; a shortlist by the
         // GPU's f32 values is then re-scored exactly, so near-ties cannot flip the result.
@@ -501,6 +539,7 @@ mod pipeline_tests {
                 acquisition: acq,
                 top: 20,
                 chunk: 1_000,
+                range: None,
             };
             let run = |p| score(&s, &gp, &Candidates::All, &exclude, p, &c, &|_| {}).unwrap();
             let fast = run(Posterior::WeightSpace(&ws));

@@ -245,6 +245,7 @@ fn score_shader_matches_cpu_posterior() {
             acquisition: Acquisition::Ei,
             top: 25,
             chunk: 5_000,
+            range: None,
         };
         let run = |p| score(&s, &gp, &Candidates::All, &exclude, p, &sc, &|_| {}).unwrap();
         let (a, b) = (

@@ -87,6 +87,7 @@ fn end_to_end<S: Sampler>(
         acquisition: Acquisition::Ei,
         top: 10,
         chunk: 65_536,
+        range: None,
     };
     let src = Candidates::Sample {
         n: candidates,

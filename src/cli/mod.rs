@@ -15,6 +15,7 @@ mod predict;
 mod sample;
 mod score;
 mod search;
+pub use search::Plan;
 mod selection;
 mod study;
 mod training;

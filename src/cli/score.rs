@@ -154,6 +154,7 @@ fn run<S: Sampler>(
             })?,
             top: a.top,
             chunk: a.chunk,
+            range: None,
         },
         &|done| pb.set_position(done),
     )?;

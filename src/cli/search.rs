@@ -7,6 +7,7 @@ use crate::bench_data::{metric_kind, Dataset};
 use crate::error::Error;
 use crate::error::Result;
 use crate::gpu::DeviceChoice;
+use crate::search::journal::EXTERNAL;
 use crate::search::multi::MultiMethod;
 use crate::search::{
     self, BatchStrategy, BoConfig, CommandObjective, Evaluation, EvolutionConfig, History, Journal,
@@ -428,6 +429,61 @@ fn run_one(
     }
 }
 
+/// A search on an external objective set up from `wlgp search` flags, for drivers other
+/// than the CLI (Python's ask/tell): the same flags give the same settings, journal
+/// header and proposals as `wlgp search --objective-cmd`.
+pub struct Plan {
+    /// The space searched.
+    pub space: SpaceKind,
+    /// How skip connections are lowered (NB201 and DARTS).
+    pub skip_as_wire: bool,
+    /// The search method.
+    pub method: Method,
+    /// Every setting of the run.
+    pub cfg: BoConfig,
+    /// The objective's name (`--metric`, default `score`).
+    pub metric: String,
+}
+
+impl Plan {
+    /// Parses `wlgp search` flags (without the command name); an error is the CLI's
+    /// first line.
+    pub fn from_flags(flags: &[String]) -> Result<Plan> {
+        let argv = std::iter::once("wlgp".to_string()).chain(flags.iter().cloned());
+        let a = Defaults::try_parse_from(argv)
+            .map_err(|e| {
+                let text = e.to_string();
+                let line = text.lines().next().unwrap_or("").trim_start_matches("error: ");
+                Error::Config(line.to_string())
+            })?
+            .a;
+        let metric = a.metric.clone().unwrap_or_else(|| "score".into());
+        let values = a
+            .bo
+            .surrogate
+            .values_spec(&metric, a.minimize.then_some(Values::Loss));
+        Ok(Plan {
+            space: a.space.unwrap_or(SpaceKind::Nb201),
+            skip_as_wire: a.bo.surrogate.skip.as_wire(),
+            method: a.method,
+            cfg: bo_config(&a, values)?,
+            metric,
+        })
+    }
+
+    /// The journal header of this search in a space named `space` on the objective
+    /// `objective` (`wlgp search --objective-cmd` writes `command: CMD`).
+    pub fn header(&self, space: &str, objective: &str) -> JournalHeader {
+        header(
+            space,
+            &format!("{EXTERNAL}{objective}"),
+            &self.metric,
+            self.method,
+            &self.cfg,
+        )
+    }
+}
+
 /// A search on the user's own command instead of a table.
 fn run_cmd<S: Sampler>(
     space: &S,
@@ -446,7 +502,7 @@ fn run_cmd<S: Sampler>(
     let hdr = || {
         header(
             space.name(),
-            &format!("command: {cmd}"),
+            &format!("{EXTERNAL}{cmd}"),
             metric,
             a.method,
             &cfg,
@@ -460,7 +516,7 @@ fn run_cmd<S: Sampler>(
     Ok(Outcome {
         values: resolved.values,
         transform: resolved.transform.formula(),
-        dataset: format!("command: {cmd}"),
+        dataset: format!("{EXTERNAL}{cmd}"),
         metric: metric.into(),
         method: a.method,
         seed: a.seed,
@@ -482,7 +538,7 @@ pub(crate) fn search(a: &SearchArgs) -> Result<()> {
         if a.dataset.is_some() {
             return Err(Error::Config("--objective-cmd replaces --dataset".into()));
         }
-        let pb = super::progress_bar(a.budget as u64, &format!("{:?} on `{cmd}`", a.method));
+        let pb = super::progress_bar(a.budget as u64, &format!("{} on `{cmd}`", a.method.name()));
         let mut on_eval = |e: &Evaluation| {
             pb.inc(1);
             pb.set_message(format!("best {:.4}", e.best_so_far));
@@ -506,7 +562,7 @@ pub(crate) fn search(a: &SearchArgs) -> Result<()> {
         let cfg = bo_config(a, table_values(a, &metric))?;
         let pb = super::progress_bar(
             a.budget as u64,
-            &format!("{:?} on {}:{metric}", a.method, d.name),
+            &format!("{} on {}:{metric}", a.method.name(), d.name),
         );
         let mut on_eval = |e: &Evaluation| {
             pb.inc(1);

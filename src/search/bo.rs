@@ -328,6 +328,7 @@ fn best<S: Sampler>(
         acquisition,
         top,
         chunk: 65_536,
+        range: None,
     };
     match score(space, gp, source, exclude, posterior, &cfg, &|_| {}) {
         Ok(r) => Ok(r.top),

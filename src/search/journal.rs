@@ -65,6 +65,26 @@ impl JournalHeader {
     }
 }
 
+/// How the `dataset` of a search on an external objective starts: `command: CMD` for
+/// `--objective-cmd`, `command: python` for Python's ask/tell.
+pub const EXTERNAL: &str = "command: ";
+
+impl JournalHeader {
+    /// Whether a journal with this header continues the search `other` describes. An
+    /// external objective is the user's to name: the command line may change between
+    /// runs (a moved script, Python's ask/tell taking over from `--objective-cmd`), so
+    /// two external objectives match whatever their text; everything else must be equal.
+    pub fn same_search(&self, other: &JournalHeader) -> bool {
+        let external = |h: &JournalHeader| h.dataset.starts_with(EXTERNAL);
+        if external(self) && external(other) {
+            let mut a = self.clone();
+            a.dataset.clone_from(&other.dataset);
+            return &a == other;
+        }
+        self == other
+    }
+}
+
 /// One evaluation.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Entry {
@@ -164,7 +184,7 @@ impl Journal {
                 path.display()
             ))
         })?;
-        if &found != header {
+        if !found.same_search(header) {
             return Err(Error::Journal(format!(
                 "{} was written by a different search ({}); resume it with the same space, dataset, metric, method, seed and settings",
                 path.display(),

@@ -560,6 +560,7 @@ fn parego<S: Sampler>(
         acquisition: Acquisition::Ei,
         top: 1,
         chunk: 65_536,
+        range: None,
     };
     let mut taken: HashSet<S::Cell> = HashSet::new();
     let mut out = Vec::new();

@@ -1,0 +1,30 @@
+//! wlgp's errors as Python exceptions: the CLI's one-line message, as a `ValueError` for
+//! anything the caller passed (bad strings, values, settings) and an `OSError` when a file
+//! cannot be read or written.
+
+use pyo3::exceptions::{PyOSError, PyValueError};
+use pyo3::PyErr;
+use wlgp::error::{Error, Result};
+
+/// The Python exception of a wlgp error, with its one-line message.
+pub(crate) fn to_py(e: Error) -> PyErr {
+    let msg = e.to_string();
+    match e {
+        Error::Io { .. } => PyOSError::new_err(msg),
+        _ => PyValueError::new_err(msg),
+    }
+}
+
+/// Parses a keyword's value as one of a clap value enum's names, listing them on error.
+pub(crate) fn parse_enum<T: clap::ValueEnum>(what: &str, s: &str) -> Result<T> {
+    T::from_str(s, true).map_err(|_| {
+        let known: Vec<String> = T::value_variants()
+            .iter()
+            .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_string()))
+            .collect();
+        Error::Config(format!(
+            "{what} `{s}`: expected one of {}",
+            known.join(", ")
+        ))
+    })
+}

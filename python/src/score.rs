@@ -1,0 +1,189 @@
+//! `wlgp.score`: the streaming scorer over a fitted model, in constant memory.
+
+use crate::errors::{parse_enum, to_py};
+use crate::model::PyModel;
+use crate::space::{with_sampler, AnySpace};
+use numpy::IntoPyArray;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use std::collections::HashSet;
+use wlgp::acquisition::Acquisition;
+use wlgp::error::{Error, Result};
+use wlgp::gp::{Gp, WeightSpace};
+use wlgp::score::{score, Candidates, Posterior, ScoreConfig};
+use wlgp::space::Sampler;
+
+/// The top candidates of a run, in the user's units.
+#[derive(Default)]
+struct Top {
+    archs: Vec<String>,
+    index: Vec<u64>,
+    acquisition: Vec<f64>,
+    mean: Vec<f64>,
+    std: Vec<f64>,
+    scored: u64,
+}
+
+/// What candidates to score: `"all"`, a number of uniform samples, or a list.
+pub(crate) enum Source {
+    All,
+    Sample(u64),
+    List(Vec<String>),
+}
+
+fn run<S: Sampler>(
+    space: &S,
+    gp: &Gp,
+    training: &[String],
+    source: &Source,
+    seed: u64,
+    exclude_training: bool,
+    cfg: &ScoreConfig,
+) -> Result<Top> {
+    let candidates = match source {
+        Source::All => Candidates::All,
+        Source::Sample(n) => Candidates::Sample { n: *n, seed },
+        Source::List(archs) => Candidates::List(
+            archs
+                .iter()
+                .enumerate()
+                .map(|(i, a)| space.parse(a).map_err(|e| crate::space::at(i, e)))
+                .collect::<Result<_>>()?,
+        ),
+    };
+    let exclude: HashSet<S::Cell> = if exclude_training {
+        training.iter().map(|a| space.parse(a)).collect::<Result<_>>()?
+    } else {
+        HashSet::new()
+    };
+    let ws = WeightSpace::new(gp);
+    let posterior = ws
+        .as_ref()
+        .map_or(Posterior::FunctionSpace, Posterior::WeightSpace);
+    let r = score(space, gp, &candidates, &exclude, posterior, cfg, &|_| {})?;
+    let mut top = Top {
+        scored: r.scored,
+        ..Default::default()
+    };
+    for s in r.top {
+        top.archs.push(space.format(&s.cell));
+        top.index.push(s.index);
+        top.acquisition.push(s.value);
+        top.mean.push(gp.to_original(s.prediction.mean));
+        top.std
+            .push(gp.std_to_original(s.prediction.mean, s.prediction.std));
+    }
+    Ok(top)
+}
+
+/// Scores candidates by an acquisition function of the fitted model and returns the best
+/// `top_k`: a dict of `archs` (list), `index` (stream positions, uint64), `acquisition`,
+/// `mean`, `std` (float64, in the values' units) and `scored` (how many were scored).
+/// `shard=(start, end)` scores only those stream positions (see `wlgp.ray.score_sharded`).
+#[pyfunction]
+#[pyo3(signature = (model, candidates, acquisition = "ei", top_k = 10, seed = 0, exclude_training = true, shard = None, chunk = 65536))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn score_candidates<'py>(
+    py: Python<'py>,
+    model: &PyModel,
+    candidates: &Bound<'py, PyAny>,
+    acquisition: &str,
+    top_k: usize,
+    seed: u64,
+    exclude_training: bool,
+    shard: Option<(u64, u64)>,
+    chunk: usize,
+) -> PyResult<Bound<'py, PyDict>> {
+    let source = if let Ok(s) = candidates.extract::<String>() {
+        if s != "all" {
+            return Err(to_py(Error::Config(format!(
+                "candidates `{s}`: expected \"all\", a number, or a list of architectures"
+            ))));
+        }
+        Source::All
+    } else if let Ok(n) = candidates.extract::<u64>() {
+        Source::Sample(n)
+    } else {
+        Source::List(candidates.extract::<Vec<String>>().map_err(|_| {
+            to_py(Error::Config(
+                "candidates: expected \"all\", a number, or a list of architectures".into(),
+            ))
+        })?)
+    };
+    if top_k == 0 {
+        return Err(to_py(Error::Config("top_k must be at least 1".into())));
+    }
+    let acq = match parse_enum::<Acq>("acquisition", acquisition).map_err(to_py)? {
+        Acq::Ei => Acquisition::Ei,
+        Acq::Ucb => Acquisition::Ucb { beta: 2.0 },
+        Acq::Pi => Acquisition::Pi,
+        Acq::Mean => Acquisition::Mean,
+    };
+    let cfg = ScoreConfig {
+        acquisition: acq,
+        top: top_k,
+        chunk: chunk.max(1),
+        range: shard,
+    };
+    let f = model.fitted().map_err(to_py)?;
+    let space: &AnySpace = &model.space;
+    let top = py
+        .detach(|| {
+            with_sampler!(space, s => run(s, &f.gp, &f.archs, &source, seed, exclude_training, &cfg))
+        })
+        .map_err(to_py)?;
+    let d = PyDict::new(py);
+    d.set_item("archs", top.archs)?;
+    d.set_item("index", top.index.into_pyarray(py))?;
+    d.set_item("acquisition", top.acquisition.into_pyarray(py))?;
+    d.set_item("mean", top.mean.into_pyarray(py))?;
+    d.set_item("std", top.std.into_pyarray(py))?;
+    d.set_item("scored", top.scored)?;
+    Ok(d)
+}
+
+/// The acquisition functions a scorer can rank by.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Acq {
+    /// Expected improvement.
+    Ei,
+    /// Upper confidence bound, mean + 2 std.
+    Ucb,
+    /// Probability of improvement.
+    Pi,
+    /// Posterior mean.
+    Mean,
+}
+
+/// What values named `name` are taken to be (`declared` wins; else inferred from the name
+/// and the values, as the CLI does): `(values, maximize, transform formula, source)`.
+#[pyfunction]
+#[pyo3(signature = (name, ys, declared = None))]
+pub(crate) fn resolve_values(
+    name: &str,
+    ys: Vec<f64>,
+    declared: Option<&str>,
+) -> PyResult<(String, bool, String, String)> {
+    let spec = wlgp::values::ValuesSpec {
+        declared: declared
+            .map(|d| parse_enum::<wlgp::values::Values>("values", d))
+            .transpose()
+            .map_err(to_py)?,
+        name: name.to_string(),
+        transform: wlgp::values::TransformChoice::Auto,
+    };
+    let r = spec.resolve(&ys).map_err(to_py)?;
+    Ok((
+        r.values.to_string(),
+        r.values.maximize(),
+        r.transform.formula(),
+        r.source,
+    ))
+}
+
+/// `shards` ranges of stream positions covering `0..total`, aligned so that shards
+/// scored apart merge to exactly the whole stream's top-k.
+#[pyfunction]
+pub(crate) fn shard_ranges(total: u64, shards: u64) -> Vec<(u64, u64)> {
+    wlgp::score::shard_ranges(total, shards)
+}

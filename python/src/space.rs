@@ -1,0 +1,336 @@
+//! `wlgp.Space`: one class over every search space, architectures as the space's strings.
+
+use crate::errors::{parse_enum, to_py};
+use numpy::{IntoPyArray, PyArray1, PyArray2};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use wlgp::error::{Error, Result};
+use wlgp::gpu::{DeviceChoice, Engine};
+use wlgp::graph::Arch;
+use wlgp::kernel::BaseKernel;
+use wlgp::space::{
+    DartsSpace, JsonSpace, Nb101Space, Nb201Space, NbGraphSpace, Sampler, Space, SpaceKind,
+};
+use wlgp::wl::{Direction, Features, WlConfig, MAX_H};
+
+/// A space chosen at run time: the concrete spaces behind one type.
+#[derive(Clone)]
+pub(crate) enum AnySpace {
+    Nb201(Nb201Space),
+    Nbgraph(NbGraphSpace),
+    Nb101(Nb101Space),
+    Darts(DartsSpace),
+    Json(JsonSpace),
+}
+
+/// Runs `$body` with `$s` bound to the concrete space of any kind.
+macro_rules! with_space {
+    ($space:expr, $s:ident => $body:expr) => {
+        match $space {
+            AnySpace::Nb201($s) => $body,
+            AnySpace::Nbgraph($s) => $body,
+            AnySpace::Nb101($s) => $body,
+            AnySpace::Darts($s) => $body,
+            AnySpace::Json($s) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$s` bound to the concrete space of a kind that can sample; the json
+/// space is an error.
+macro_rules! with_sampler {
+    ($space:expr, $s:ident => $body:expr) => {
+        match $space {
+            AnySpace::Nb201($s) => $body,
+            AnySpace::Nbgraph($s) => $body,
+            AnySpace::Nb101($s) => $body,
+            AnySpace::Darts($s) => $body,
+            AnySpace::Json(_) => Err(wlgp::error::Error::Config(
+                "the json space has no sampler: sample, search and score need nb201, nbgraph, nb101 or darts"
+                    .into(),
+            )),
+        }
+    };
+}
+pub(crate) use with_sampler;
+
+impl AnySpace {
+    /// The space of a kind, with its skip lowering and op set.
+    pub(crate) fn new(kind: SpaceKind, skip_as_wire: bool, proteins: bool) -> AnySpace {
+        match kind {
+            SpaceKind::Nb201 => AnySpace::Nb201(Nb201Space { skip_as_wire }),
+            SpaceKind::Nbgraph => AnySpace::Nbgraph(NbGraphSpace::new(proteins)),
+            SpaceKind::Nb101 => AnySpace::Nb101(Nb101Space),
+            SpaceKind::Darts => AnySpace::Darts(DartsSpace { skip_as_wire }),
+            SpaceKind::Json => AnySpace::Json(JsonSpace),
+        }
+    }
+
+    /// The space's name as typed.
+    pub(crate) fn name(&self) -> &'static str {
+        with_space!(self, s => s.name())
+    }
+
+    /// Parses every architecture to its graph, naming the index of the first bad one.
+    pub(crate) fn lower_all(&self, archs: &[String]) -> Result<Vec<Arch>> {
+        with_space!(self, s => archs
+            .iter()
+            .enumerate()
+            .map(|(i, a)| s.parse(a).map(|c| s.lower(&c)).map_err(|e| at(i, e)))
+            .collect())
+    }
+
+    /// The canonical string of every architecture.
+    pub(crate) fn format_all(&self, archs: &[String]) -> Result<Vec<String>> {
+        with_space!(self, s => archs
+            .iter()
+            .enumerate()
+            .map(|(i, a)| s.parse(a).map(|c| s.format(&c)).map_err(|e| at(i, e)))
+            .collect())
+    }
+}
+
+/// An error about the `i`-th architecture of a list.
+pub(crate) fn at(i: usize, e: Error) -> Error {
+    Error::At {
+        what: format!("architecture {i}"),
+        source: Box::new(e),
+    }
+}
+
+/// The WL settings of keyword arguments, checked.
+pub(crate) fn wl_config(h: usize, direction: &str) -> Result<WlConfig> {
+    if h > MAX_H {
+        return Err(Error::Config(format!(
+            "WL depth {h} is above the maximum {MAX_H}"
+        )));
+    }
+    Ok(WlConfig {
+        h,
+        direction: parse_enum::<Direction>("direction", direction)?,
+    })
+}
+
+/// A search space: NAS-Bench-201, NAS-Bench-Graph, NAS-Bench-101, DARTS, or labelled DAGs
+/// in JSON. Architectures are strings in the space's own form.
+#[pyclass(module = "wlgp._native", frozen, name = "Space")]
+pub struct PySpace {
+    pub(crate) space: AnySpace,
+    skip: String,
+    proteins: bool,
+}
+
+#[pymethods]
+impl PySpace {
+    #[new]
+    #[pyo3(signature = (name, skip = "wire", proteins = false))]
+    fn new(name: &str, skip: &str, proteins: bool) -> PyResult<Self> {
+        let kind = name.parse::<SpaceKind>().map_err(to_py)?;
+        let wire = match skip {
+            "wire" => true,
+            "node" => false,
+            other => {
+                return Err(to_py(Error::Config(format!(
+                    "skip `{other}`: expected wire or node"
+                ))))
+            }
+        };
+        Ok(PySpace {
+            space: AnySpace::new(kind, wire, proteins),
+            skip: skip.to_string(),
+            proteins,
+        })
+    }
+
+    /// The space's name (`nb201`, `nbgraph`, `nb101`, `darts`, `json`).
+    #[getter]
+    fn name(&self) -> &'static str {
+        self.space.name()
+    }
+
+    /// The number of architectures (None for the json space, which has no fixed set).
+    #[getter]
+    fn size(&self) -> Option<u128> {
+        with_sampler!(&self.space, s => Ok(s.size())).ok().flatten()
+    }
+
+    /// `n` uniform random architectures (with repeats), reproducible from `seed`.
+    #[pyo3(signature = (n = 1, seed = 0))]
+    fn sample(&self, n: usize, seed: u64) -> PyResult<Vec<String>> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        with_sampler!(&self.space, s => Ok((0..n).map(|_| s.format(&s.sample(&mut rng))).collect()))
+            .map_err(to_py)
+    }
+
+    /// Every architecture of a finite space, in the space's enumeration order.
+    fn enumerate(&self) -> PyResult<Vec<String>> {
+        with_sampler!(&self.space, s => s
+            .enumerate()
+            .map(|cells| cells.iter().map(|c| s.format(c)).collect())
+            .ok_or_else(|| Error::Config(format!("the {} space is too large to enumerate", s.name()))))
+        .map_err(to_py)
+    }
+
+    /// All architectures one edit away from `arch`.
+    fn neighbours(&self, arch: &str) -> PyResult<Vec<String>> {
+        with_sampler!(&self.space, s => s
+            .parse(arch)
+            .map(|c| s.neighbours(&c).iter().map(|n| s.format(n)).collect()))
+        .map_err(to_py)
+    }
+
+    /// The labelled DAG an architecture lowers to: `{"labels": [...], "edges": [[from, to], ...]}`.
+    fn parse<'py>(&self, py: Python<'py>, arch: &str) -> PyResult<Bound<'py, PyDict>> {
+        let g = self
+            .space
+            .lower_all(std::slice::from_ref(&arch.to_string()))
+            .map_err(to_py)?
+            .pop()
+            .expect("one graph");
+        let d = PyDict::new(py);
+        d.set_item(
+            "labels",
+            (0..g.node_count()).map(|i| g.label(i).to_string()).collect::<Vec<_>>(),
+        )?;
+        d.set_item("edges", g.edges())?;
+        Ok(d)
+    }
+
+    /// The canonical string of an architecture (as `wlgp` writes it).
+    fn format(&self, arch: &str) -> PyResult<String> {
+        Ok(self
+            .space
+            .format_all(&[arch.to_string()])
+            .map_err(to_py)?
+            .remove(0))
+    }
+
+    /// WL subtree features of architectures as a CSR matrix: `(data, indices, indptr,
+    /// labels)`, where column j counts the motif with 64-bit hash `labels[j]`.
+    #[pyo3(signature = (archs, h = 2, direction = "both"))]
+    #[allow(clippy::type_complexity)]
+    fn features<'py>(
+        &self,
+        py: Python<'py>,
+        archs: Vec<String>,
+        h: usize,
+        direction: &str,
+    ) -> PyResult<(
+        Bound<'py, PyArray1<u32>>,
+        Bound<'py, PyArray1<i64>>,
+        Bound<'py, PyArray1<i64>>,
+        Bound<'py, PyArray1<u64>>,
+    )> {
+        let cfg = wl_config(h, direction).map_err(to_py)?;
+        let space = &self.space;
+        let feats = py
+            .detach(|| -> Result<Vec<Features>> {
+                let graphs = space.lower_all(&archs)?;
+                Ok(wlgp::wl::features_batch(&graphs, &cfg))
+            })
+            .map_err(to_py)?;
+        let (data, indices, indptr, labels) = csr(&feats);
+        Ok((
+            data.into_pyarray(py),
+            indices.into_pyarray(py),
+            indptr.into_pyarray(py),
+            labels.into_pyarray(py),
+        ))
+    }
+
+    /// The WL kernel matrix between `archs` and `other` (default: `archs`), normalised to
+    /// unit self-similarity unless `normalize=False` (then exact integer counts as float64).
+    #[pyo3(signature = (archs, other = None, h = 2, direction = "both", normalize = true, base_kernel = "dot", device = "cpu"))]
+    #[allow(clippy::too_many_arguments)]
+    fn kernel<'py>(
+        &self,
+        py: Python<'py>,
+        archs: Vec<String>,
+        other: Option<Vec<String>>,
+        h: usize,
+        direction: &str,
+        normalize: bool,
+        base_kernel: &str,
+        device: &str,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let cfg = wl_config(h, direction).map_err(to_py)?;
+        let base = parse_enum::<BaseKernel>("base_kernel", base_kernel).map_err(to_py)?;
+        let device = parse_enum::<DeviceChoice>("device", device).map_err(to_py)?;
+        let space = &self.space;
+        let (rows, cols, k) = py
+            .detach(|| -> Result<(usize, usize, Vec<f64>)> {
+                let a = space.lower_all(&archs)?;
+                let b = match &other {
+                    Some(o) => space.lower_all(o)?,
+                    None => Vec::new(),
+                };
+                if a.is_empty() {
+                    return Err(Error::Empty("no architectures".into()));
+                }
+                let engine = Engine::new(device)?;
+                let fa = engine.features(&a, &cfg)?;
+                let fb = if other.is_some() {
+                    engine.features(&b, &cfg)?
+                } else {
+                    fa.clone()
+                };
+                let k = if normalize {
+                    engine.kernel(&fa, &fb, base)?.1
+                } else {
+                    engine
+                        .kernel_raw(&fa, &fb, base)?
+                        .into_iter()
+                        .map(|v| v as f64)
+                        .collect()
+                };
+                Ok((fa.len(), fb.len(), k))
+            })
+            .map_err(to_py)?;
+        let m = numpy::ndarray::Array2::from_shape_vec((rows, cols), k)
+            .map_err(|e| to_py(Error::Config(e.to_string())))?;
+        Ok(m.into_pyarray(py))
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Space({:?}, skip={:?}, proteins={})",
+            self.space.name(),
+            self.skip,
+            if self.proteins { "True" } else { "False" }
+        )
+    }
+
+    /// Pickles as the constructor call.
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, pyo3::types::PyType>, (&'static str, String, bool))> {
+        let me = slf.get();
+        Ok((
+            slf.get_type(),
+            (me.space.name(), me.skip.clone(), me.proteins),
+        ))
+    }
+}
+
+/// CSR arrays of feature vectors over the union of their labels (columns in order of
+/// first appearance).
+#[allow(clippy::type_complexity)]
+fn csr(feats: &[Features]) -> (Vec<u32>, Vec<i64>, Vec<i64>, Vec<u64>) {
+    let mut column = std::collections::HashMap::new();
+    let mut labels = Vec::new();
+    let (mut data, mut indices, mut indptr) = (Vec::new(), Vec::new(), vec![0i64]);
+    for f in feats {
+        for (label, count) in f.iter() {
+            let j = *column.entry(label).or_insert_with(|| {
+                labels.push(label);
+                labels.len() - 1
+            });
+            indices.push(j as i64);
+            data.push(count);
+        }
+        indptr.push(indices.len() as i64);
+    }
+    (data, indices, indptr, labels)
+}

@@ -42,7 +42,8 @@ struct Channel {
 
 impl<S: Sampler> Objective<S> for Channel {
     fn evaluate(&mut self, space: &S, cell: &S::Cell) -> Result<f64> {
-        let mut r = self.evaluate_batch(space, std::slice::from_ref(cell), &mut |_, _, _| Ok(()))?;
+        let mut r =
+            self.evaluate_batch(space, std::slice::from_ref(cell), &mut |_, _, _| Ok(()))?;
         r.pop().expect("one result")
     }
 
@@ -246,7 +247,11 @@ impl PyAskTell {
     /// a failed evaluation. Once the whole batch is told, the next one is prepared.
     #[pyo3(signature = (arch, value, status = None))]
     fn tell(&mut self, arch: &str, value: Option<f64>, status: Option<String>) -> PyResult<()> {
-        let canonical = self.space.format_all(&[arch.to_string()]).map_err(to_py)?.remove(0);
+        let canonical = self
+            .space
+            .format_all(&[arch.to_string()])
+            .map_err(to_py)?
+            .remove(0);
         let b = &mut self.batch;
         let Some(i) = (0..b.handed).find(|&i| b.archs[i] == canonical && !b.told.contains_key(&i))
         else {
@@ -319,7 +324,13 @@ impl PyAskTell {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .iter()
-            .map(|e| (e.arch.clone(), e.value.is_finite().then_some(e.value), e.status.clone()))
+            .map(|e| {
+                (
+                    e.arch.clone(),
+                    e.value.is_finite().then_some(e.value),
+                    e.status.clone(),
+                )
+            })
             .collect()
     }
 }

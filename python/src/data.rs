@@ -38,7 +38,10 @@ fn space_name(d: &Dataset) -> &'static str {
 
 /// Every architecture of a table (in the space's string form, enumeration order) and
 /// each metric's values in the same order.
-fn columns<S: Sampler + TableKey>(space: &S, d: &'static Dataset) -> Result<(Vec<String>, Vec<(String, Vec<f64>)>)> {
+/// A table's architectures and its named columns.
+type Columns = (Vec<String>, Vec<(String, Vec<f64>)>);
+
+fn columns<S: Sampler + TableKey>(space: &S, d: &'static Dataset) -> Result<Columns> {
     let t = d.table()?;
     let mut archs = Vec::new();
     let mut cols = Vec::new();

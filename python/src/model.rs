@@ -36,9 +36,9 @@ pub struct PyModel {
 impl PyModel {
     /// The fitted state, or an error saying to fit first.
     pub(crate) fn fitted(&self) -> Result<&Fitted> {
-        self.fitted
-            .as_ref()
-            .ok_or_else(|| Error::Config("the model is not fitted: call fit(archs, y) first".into()))
+        self.fitted.as_ref().ok_or_else(|| {
+            Error::Config("the model is not fitted: call fit(archs, y) first".into())
+        })
     }
 
     fn gp_config(&self, resolved: &Resolved) -> GpConfig {
@@ -149,7 +149,10 @@ impl PyModel {
                 let mut mean = Vec::with_capacity(preds.len());
                 let mut std = Vec::with_capacity(preds.len());
                 for (i, p) in preds.iter().enumerate() {
-                    let (m, s) = (f.gp.to_original(p.mean), f.gp.std_to_original(p.mean, p.std));
+                    let (m, s) = (
+                        f.gp.to_original(p.mean),
+                        f.gp.std_to_original(p.mean, p.std),
+                    );
                     if !m.is_finite() || !s.is_finite() {
                         return Err(Error::Value(format!(
                             "the prediction for architecture {i} is not finite (mean {m}, std {s})"
@@ -192,7 +195,11 @@ impl PyModel {
     /// list of dicts (`motif`, `depth`, `effect`, `std`, `effect_units`, `std_units`,
     /// `archs`, `label`).
     #[pyo3(signature = (top = None))]
-    fn explain<'py>(&self, py: Python<'py>, top: Option<usize>) -> PyResult<Vec<Bound<'py, PyDict>>> {
+    fn explain<'py>(
+        &self,
+        py: Python<'py>,
+        top: Option<usize>,
+    ) -> PyResult<Vec<Bound<'py, PyDict>>> {
         let f = self.fitted().map_err(to_py)?;
         let space = &self.space;
         let effects = py

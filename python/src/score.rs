@@ -52,7 +52,10 @@ fn run<S: Sampler>(
         ),
     };
     let exclude: HashSet<S::Cell> = if exclude_training {
-        training.iter().map(|a| space.parse(a)).collect::<Result<_>>()?
+        training
+            .iter()
+            .map(|a| space.parse(a))
+            .collect::<Result<_>>()?
     } else {
         HashSet::new()
     };

@@ -113,6 +113,9 @@ pub(crate) fn wl_config(h: usize, direction: &str) -> Result<WlConfig> {
     })
 }
 
+/// The constructor arguments of a space: name, skip lowering, proteins op set.
+type SpaceArgs = (&'static str, String, bool);
+
 /// A search space: NAS-Bench-201, NAS-Bench-Graph, NAS-Bench-101, DARTS, or labelled DAGs
 /// in JSON. Architectures are strings in the space's own form.
 #[pyclass(module = "wlgp._native", frozen, name = "Space")]
@@ -192,7 +195,9 @@ impl PySpace {
         let d = PyDict::new(py);
         d.set_item(
             "labels",
-            (0..g.node_count()).map(|i| g.label(i).to_string()).collect::<Vec<_>>(),
+            (0..g.node_count())
+                .map(|i| g.label(i).to_string())
+                .collect::<Vec<_>>(),
         )?;
         d.set_item("edges", g.edges())?;
         Ok(d)
@@ -305,7 +310,7 @@ impl PySpace {
     /// Pickles as the constructor call.
     fn __reduce__<'py>(
         slf: &Bound<'py, Self>,
-    ) -> PyResult<(Bound<'py, pyo3::types::PyType>, (&'static str, String, bool))> {
+    ) -> PyResult<(Bound<'py, pyo3::types::PyType>, SpaceArgs)> {
         let me = slf.get();
         Ok((
             slf.get_type(),

@@ -8,9 +8,9 @@ import pickle
 
 import numpy as np
 import pytest
+from conftest import run_cli
 
 import wlgp
-from conftest import run_cli
 
 
 def training(nb201, n=120, seed=0):
@@ -28,7 +28,11 @@ def test_predictions_equal_the_clis(cli, nb201, tmp_path):
         w.writerows(zip(archs, y))
     query = nb201.archs[::997]
     out = json.loads(
-        run_cli(cli, ["predict", "--space", "nb201", "--train", str(path), "--json"], "\n".join(query))
+        run_cli(
+            cli,
+            ["predict", "--space", "nb201", "--train", str(path), "--json"],
+            "\n".join(query),
+        )
     )
     # Inferred from the column name, as the CLI does: accuracy in percent.
     model = wlgp.WLGP(space="nb201", metric="accuracy").fit(archs, y)
@@ -57,9 +61,25 @@ def test_score_equals_the_clis_top(cli, nb201, tmp_path):
     path = tmp_path / "train.csv"
     path.write_text("arch,value\n" + "".join(f"{a},{v}\n" for a, v in zip(archs, y)))
     out = json.loads(
-        run_cli(cli, ["score", "--space", "nb201", "--train", str(path), "--values",
-                      "accuracy-percent", "--candidates", "all", "--top", "10", "--json",
-                      "--device", "cpu"])
+        run_cli(
+            cli,
+            [
+                "score",
+                "--space",
+                "nb201",
+                "--train",
+                str(path),
+                "--values",
+                "accuracy-percent",
+                "--candidates",
+                "all",
+                "--top",
+                "10",
+                "--json",
+                "--device",
+                "cpu",
+            ],
+        )
     )
     model = wlgp.WLGP(space="nb201", values="accuracy-percent").fit(archs, y)
     r = wlgp.score(model, candidates="all", top_k=10)
@@ -85,7 +105,7 @@ def test_features_and_kernel_agree(nb201):
     data, indices, indptr, labels = space.features(archs, h=2)
     dense = np.zeros((len(archs), len(labels)))
     for i in range(len(archs)):
-        dense[i, indices[indptr[i]:indptr[i + 1]]] = data[indptr[i]:indptr[i + 1]]
+        dense[i, indices[indptr[i] : indptr[i + 1]]] = data[indptr[i] : indptr[i + 1]]
     raw = space.kernel(archs, h=2, normalize=False)
     np.testing.assert_array_equal(dense @ dense.T, raw)
     norm = space.kernel(archs, h=2)
@@ -126,12 +146,18 @@ def test_pickling_round_trips(nb201):
     "call, message",
     [
         (lambda: wlgp.Space("nb999"), "unknown space `nb999`"),
-        (lambda: wlgp.Space("nb201").parse("|bogus~0|"), "cannot parse nb201 architecture"),
+        (
+            lambda: wlgp.Space("nb201").parse("|bogus~0|"),
+            "cannot parse nb201 architecture",
+        ),
         (lambda: wlgp.Space("nb201", skip="maybe"), "expected wire or node"),
         (lambda: wlgp.Space("json").sample(1), "json space has no sampler"),
         (lambda: wlgp.Space("nb201").kernel([]), "no architectures"),
         (lambda: wlgp.Space("nb201").features(["|x|"], h=99), "above the maximum"),
-        (lambda: wlgp.WLGP(values="percentage"), "values `percentage`: expected one of"),
+        (
+            lambda: wlgp.WLGP(values="percentage"),
+            "values `percentage`: expected one of",
+        ),
         (lambda: wlgp.WLGP(h=[]), "at least one depth"),
         (lambda: wlgp.WLGP(select="cv"), "select `cv`"),
         (lambda: wlgp.data.table("imagenet"), "unknown dataset `imagenet`"),
@@ -165,5 +191,7 @@ def test_bad_training_data_raises_value_error(nb201):
     with pytest.raises(ValueError, match="acquisition `best`"):
         wlgp.score(model, candidates=10, acquisition="best")
     with pytest.raises(ValueError, match="too large to enumerate"):
-        wlgp.score(wlgp.WLGP(space="darts").fit(wlgp.Space("darts").sample(3), [1, 2, 3]),
-                   candidates="all")
+        wlgp.score(
+            wlgp.WLGP(space="darts").fit(wlgp.Space("darts").sample(3), [1, 2, 3]),
+            candidates="all",
+        )

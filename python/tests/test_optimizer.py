@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 
 import numpy as np
 import pytest
+from conftest import run_cli
 
 import wlgp
-from conftest import run_cli
 
 
 def journal_archs(path):
@@ -35,12 +33,28 @@ def drive(opt, table, stop=None):
 @pytest.mark.parametrize("seed, batch", [(3, 1), (5, 3)])
 def test_ask_tell_reproduces_wlgp_search(cli, nb201, tmp_path, seed, batch):
     j = tmp_path / "cli.jsonl"
-    out = json.loads(run_cli(cli, [
-        "search", "--dataset", "nb201", "--seed", str(seed), "--budget", "30",
-        "--batch", str(batch), "--journal", str(j), "--json",
-    ]))
-    opt = wlgp.Optimizer(space="nb201", values="accuracy-percent", seed=seed, budget=30,
-                         batch=batch)
+    out = json.loads(
+        run_cli(
+            cli,
+            [
+                "search",
+                "--dataset",
+                "nb201",
+                "--seed",
+                str(seed),
+                "--budget",
+                "30",
+                "--batch",
+                str(batch),
+                "--journal",
+                str(j),
+                "--json",
+            ],
+        )
+    )
+    opt = wlgp.Optimizer(
+        space="nb201", values="accuracy-percent", seed=seed, budget=30, batch=batch
+    )
     assert drive(opt, nb201) == 30
     assert opt.finished and opt.ask() == []
     assert [h[0] for h in opt.history] == journal_archs(j)
@@ -50,8 +64,18 @@ def test_ask_tell_reproduces_wlgp_search(cli, nb201, tmp_path, seed, batch):
 def test_python_journal_continued_by_the_cli(cli, nb201, tmp_path):
     straight = tmp_path / "straight.jsonl"
     cmd = f"{cli} lookup --dataset nb201"
-    common = ["--space", "nb201", "--objective-cmd", cmd, "--values", "accuracy-percent",
-              "--seed", "1", "--budget", "24"]
+    common = [
+        "--space",
+        "nb201",
+        "--objective-cmd",
+        cmd,
+        "--values",
+        "accuracy-percent",
+        "--seed",
+        "1",
+        "--budget",
+        "24",
+    ]
     run_cli(cli, ["search", *common, "--journal", str(straight), "--json"])
     j = tmp_path / "py.jsonl"
     opt = wlgp.Optimizer(space="nb201", values="accuracy-percent", seed=1, journal=j)
@@ -66,8 +90,16 @@ def test_python_journal_continued_by_the_cli(cli, nb201, tmp_path):
 
 def test_cli_journal_continued_by_python(cli, nb201, tmp_path):
     cmd = f"{cli} lookup --dataset nb201"
-    common = ["--space", "nb201", "--objective-cmd", cmd, "--values", "accuracy-percent",
-              "--seed", "2"]
+    common = [
+        "--space",
+        "nb201",
+        "--objective-cmd",
+        cmd,
+        "--values",
+        "accuracy-percent",
+        "--seed",
+        "2",
+    ]
     straight = tmp_path / "straight.jsonl"
     run_cli(cli, ["search", *common, "--budget", "22", "--journal", str(straight), "--json"])
     j = tmp_path / "cli.jsonl"

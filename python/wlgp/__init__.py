@@ -21,12 +21,12 @@ from ._native import Space, __version__
 from ._optimizer import Optimizer, Study
 
 __all__ = [
-    "Space",
     "WLGP",
-    "ScoreResult",
-    "score",
     "Optimizer",
+    "ScoreResult",
+    "Space",
     "Study",
-    "data",
     "__version__",
+    "data",
+    "score",
 ]

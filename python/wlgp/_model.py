@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Union
 
 import numpy as np
 
@@ -31,9 +32,9 @@ class WLGP:
     def __init__(
         self,
         space: SpaceLike = "nb201",
-        values: Optional[str] = None,
+        values: str | None = None,
         metric: str = "value",
-        h: Union[int, Sequence[int]] = 2,
+        h: int | Sequence[int] = 2,
         direction: str = "both",
         select: str = "loo",
         transform: str = "auto",
@@ -63,9 +64,9 @@ class WLGP:
             normalize=normalize,
             base_kernel=base_kernel,
         )
-        self._train: Optional[Tuple[List[str], List[float]]] = None
+        self._train: tuple[list[str], list[float]] | None = None
 
-    def fit(self, archs: Sequence[str], y: Sequence[float]) -> "WLGP":
+    def fit(self, archs: Sequence[str], y: Sequence[float]) -> WLGP:
         """Fits on evaluated architectures and their values; returns the model."""
         archs = list(archs)
         ys = [float(v) for v in np.asarray(y, dtype=np.float64).ravel()]
@@ -75,7 +76,7 @@ class WLGP:
 
     def predict(
         self, archs: Sequence[str], return_std: bool = False
-    ) -> Union[np.ndarray, Tuple[np.ndarray, np.ndarray]]:
+    ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """Posterior mean (and standard deviation) of each architecture, in the values' units."""
         mean, std = self._core.predict(list(archs))
         return (mean, std) if return_std else mean
@@ -88,13 +89,13 @@ class WLGP:
         """Log marginal likelihood at the chosen hyperparameters (transformed scale)."""
         return float(self._core.log_marginal_likelihood())
 
-    def explain(self, top: Optional[int] = None) -> List[Dict[str, Any]]:
+    def explain(self, top: int | None = None) -> list[dict[str, Any]]:
         """Every motif of the training set with its effect ± std on the prediction, best
         first (``effect_units`` in the values' units)."""
         return self._core.explain(top)
 
     @property
-    def report_(self) -> Dict[str, Any]:
+    def report_(self) -> dict[str, Any]:
         """What the fit chose: ``h``, ``noise_ratio``, ``values``, ``transform``, ..."""
         return self._core.report()
 
@@ -103,12 +104,12 @@ class WLGP:
         """The WL depth the fit chose."""
         return int(self._core.report()["h"])
 
-    def __getstate__(self) -> Dict[str, Any]:
+    def __getstate__(self) -> dict[str, Any]:
         state = {k: v for k, v in self.__dict__.items() if k not in ("_core", "space")}
         state["space"] = (self.space.name, self.skip)
         return state
 
-    def __setstate__(self, state: Dict[str, Any]) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         train = state.pop("_train")
         name, skip = state.pop("space")
         self.__init__(space=Space(name, skip=skip), **state)  # type: ignore[misc]
@@ -125,7 +126,7 @@ class WLGP:
 class ScoreResult:
     """The best candidates of a scoring run, best first."""
 
-    archs: List[str]
+    archs: list[str]
     """The candidates, in the space's string form."""
     index: np.ndarray
     """Their positions in the candidate stream (ties are broken by it)."""
@@ -144,12 +145,12 @@ class ScoreResult:
 
 def score(
     model: WLGP,
-    candidates: Union[int, str, Sequence[str]] = 1_000_000,
+    candidates: int | str | Sequence[str] = 1_000_000,
     acquisition: str = "ei",
     top_k: int = 10,
     seed: int = 0,
     exclude_training: bool = True,
-    shard: Optional[Tuple[int, int]] = None,
+    shard: tuple[int, int] | None = None,
 ) -> ScoreResult:
     """Scores candidates with a fitted model in constant memory and returns the ``top_k``
     best by ``acquisition`` (``ei``, ``ucb``, ``pi``, ``mean``).

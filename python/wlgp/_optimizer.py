@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
+from typing import Any
 
 import numpy as np
 
@@ -19,14 +20,14 @@ _OWN = ("space", "values", "seed", "journal", "metric", "budget", "batch", "meth
 
 def search_flags(
     space: str,
-    values: Optional[str],
+    values: str | None,
     seed: int,
     metric: str,
-    budget: Optional[int],
+    budget: int | None,
     batch: int,
     method: str,
-    options: Dict[str, Any],
-) -> List[str]:
+    options: dict[str, Any],
+) -> list[str]:
     """The ``wlgp search`` flags of keyword arguments: ``n_init=5`` is ``--n-init 5``,
     ``hs=[1, 2]`` is ``--hs 1,2``, ``True`` is a bare flag."""
     flags = ["--space", space, "--seed", str(seed), "--metric", metric]
@@ -70,29 +71,35 @@ class Optimizer:
     def __init__(
         self,
         space: SpaceLike = "nb201",
-        values: Optional[str] = None,
+        values: str | None = None,
         seed: int = 0,
-        journal: Optional[Union[str, os.PathLike]] = None,
+        journal: str | os.PathLike | None = None,
         metric: str = "score",
-        budget: Optional[int] = None,
+        budget: int | None = None,
         batch: int = 1,
         method: str = "bo",
         **options: Any,
     ) -> None:
         name = space if isinstance(space, str) else space.name
-        self.settings: Dict[str, Any] = dict(
-            space=name, values=values, seed=seed, metric=metric, budget=budget,
-            batch=batch, method=method, **options,
+        self.settings: dict[str, Any] = dict(
+            space=name,
+            values=values,
+            seed=seed,
+            metric=metric,
+            budget=budget,
+            batch=batch,
+            method=method,
+            **options,
         )
         self.journal = None if journal is None else os.fspath(journal)
         flags = search_flags(name, values, seed, metric, budget, batch, method, options)
         self._core = _native.AskTell(flags, self.journal)
 
-    def ask(self, n: Optional[int] = None) -> List[str]:
+    def ask(self, n: int | None = None) -> list[str]:
         """Up to ``n`` proposals (all that are ready when ``n`` is None)."""
         return self._core.ask(n)
 
-    def tell(self, arch: str, value: Optional[float], status: Optional[str] = None) -> None:
+    def tell(self, arch: str, value: float | None, status: str | None = None) -> None:
         """Records a proposal's value, or its failure (``value=None``, ``status`` why)."""
         if value is not None:
             value = float(value)
@@ -103,7 +110,7 @@ class Optimizer:
         self._core.tell(arch, value, status)
 
     @property
-    def pending(self) -> List[str]:
+    def pending(self) -> list[str]:
         """Proposals handed out and not yet told."""
         return self._core.pending
 
@@ -113,12 +120,12 @@ class Optimizer:
         return self._core.finished
 
     @property
-    def history(self) -> List[Tuple[str, Optional[float], str]]:
+    def history(self) -> list[tuple[str, float | None, str]]:
         """Every evaluation, journal replays included: ``(arch, value, status)``."""
         return self._core.history
 
     @property
-    def best(self) -> Optional[Tuple[str, float]]:
+    def best(self) -> tuple[str, float] | None:
         """The best evaluation so far, ``(arch, value)``, or None."""
         ok = [(a, v) for a, v, _ in self.history if v is not None]
         if not ok:
@@ -131,18 +138,18 @@ class Optimizer:
 class Study:
     """A search's journal, read: the header and every evaluation in order."""
 
-    header: Dict[str, Any]
-    archs: List[str]
+    header: dict[str, Any]
+    archs: list[str]
     values: np.ndarray
     """Each evaluation's value (NaN where it failed)."""
-    status: List[str]
+    status: list[str]
     seconds: np.ndarray
     maximize: bool
-    objectives: Optional[np.ndarray] = field(default=None)
+    objectives: np.ndarray | None = field(default=None)
     """Every objective's values of a multi-objective journal (rows as ``archs``)."""
 
     @classmethod
-    def from_journal(cls, path: Union[str, os.PathLike]) -> "Study":
+    def from_journal(cls, path: str | os.PathLike) -> Study:
         """Reads a journal written by ``wlgp search --journal`` or ``Optimizer``; a torn
         last line (a crash mid-write) is skipped."""
         with open(path, encoding="utf-8") as f:
@@ -178,7 +185,8 @@ class Study:
             if any(r is not None for r in rows):
                 width = max(len(r) for r in rows if r is not None)
                 objectives = np.array(
-                    [r if r is not None else [math.nan] * width for r in rows], dtype=np.float64
+                    [r if r is not None else [math.nan] * width for r in rows],
+                    dtype=np.float64,
                 )
         return cls(
             header=header,
@@ -191,7 +199,7 @@ class Study:
         )
 
     @property
-    def best(self) -> Optional[Tuple[str, float]]:
+    def best(self) -> tuple[str, float] | None:
         """The best evaluation, ``(arch, value)``, or None when all failed."""
         if not np.isfinite(self.values).any():
             return None
@@ -215,7 +223,7 @@ class Study:
     def __len__(self) -> int:
         return len(self.archs)
 
-    def replay(self) -> Iterable[Tuple[str, Optional[float], str]]:
+    def replay(self) -> Iterable[tuple[str, float | None, str]]:
         """The evaluations as ``(arch, value or None, status)``."""
         for a, v, s in zip(self.archs, self.values, self.status):
             yield a, (None if math.isnan(v) else float(v)), s

@@ -10,14 +10,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator, List, Tuple
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
 from . import _native
 
 
-def datasets() -> List[Dict[str, Any]]:
+def datasets() -> list[dict[str, Any]]:
     """Every embedded dataset: ``name``, ``space``, ``metrics``, ``default_metric``,
     ``source`` (provenance)."""
     return _native.datasets()
@@ -36,12 +37,12 @@ class Table:
         self.default_metric: str = info["default_metric"]
         self.source: str = info["source"]
         self.proteins: bool = info["proteins"]
-        self.archs: List[str] = archs
-        self.columns: Dict[str, np.ndarray] = columns
+        self.archs: list[str] = archs
+        self.columns: dict[str, np.ndarray] = columns
         self._row = {a: i for i, a in enumerate(archs)}
 
     @property
-    def metrics(self) -> List[str]:
+    def metrics(self) -> list[str]:
         """The metric names."""
         return list(self.columns)
 
@@ -56,7 +57,7 @@ class Table:
                 f"unknown metric `{metric}` for {self.name} (known: {', '.join(self.columns)})"
             ) from None
 
-    def __iter__(self) -> Iterator[Tuple[str, float]]:
+    def __iter__(self) -> Iterator[tuple[str, float]]:
         return iter(zip(self.archs, self[self.default_metric]))
 
     def lookup(self, arch: str, metric: str | None = None) -> float:

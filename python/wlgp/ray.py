@@ -12,9 +12,8 @@ Each trial's config holds its architecture under ``"arch"``.
 
 from __future__ import annotations
 
-import os
 import pickle
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any
 
 import numpy as np
 
@@ -46,9 +45,9 @@ class WLGPSearch(Searcher):
     def __init__(
         self,
         space: str = "nb201",
-        metric: Optional[str] = None,
-        mode: Optional[str] = None,
-        values: Optional[str] = None,
+        metric: str | None = None,
+        mode: str | None = None,
+        values: str | None = None,
         **options: Any,
     ) -> None:
         super().__init__(metric=metric, mode=mode)
@@ -56,14 +55,14 @@ class WLGPSearch(Searcher):
         self._values = values
         self._options = options
         self._batch = int(options.pop("batch", 1))
-        self._opt: Optional[Optimizer] = None
-        self._live: Dict[str, str] = {}
-        self._told: List[Tuple[str, Optional[float], Optional[str]]] = []
+        self._opt: Optimizer | None = None
+        self._live: dict[str, str] = {}
+        self._told: list[tuple[str, float | None, str | None]] = []
         # Proposals handed out before a restore whose trials never completed.
-        self._requeue: List[str] = []
+        self._requeue: list[str] = []
 
     def set_search_properties(
-        self, metric: Optional[str], mode: Optional[str], config: Dict, **spec: Any
+        self, metric: str | None, mode: str | None, config: dict, **spec: Any
     ) -> bool:
         if self._opt is not None:
             return False
@@ -95,7 +94,7 @@ class WLGPSearch(Searcher):
             )
         return self._opt
 
-    def suggest(self, trial_id: str) -> Optional[Dict[str, Any]]:
+    def suggest(self, trial_id: str) -> dict[str, Any] | str | None:  # type: ignore[override]
         opt = self._optimizer()
         archs = [self._requeue.pop(0)] if self._requeue else opt.ask(1)
         if not archs:
@@ -104,13 +103,16 @@ class WLGPSearch(Searcher):
         return {"arch": archs[0]}
 
     def on_trial_complete(
-        self, trial_id: str, result: Optional[Dict] = None, error: bool = False
+        self, trial_id: str, result: dict | None = None, error: bool = False
     ) -> None:
         arch = self._live.pop(trial_id, None)
         if arch is None or self._opt is None:
             return
         if error:
-            outcome: Tuple[Optional[float], Optional[str]] = (None, "failed: the trial errored")
+            outcome: tuple[float | None, str | None] = (
+                None,
+                "failed: the trial errored",
+            )
         elif not result or self._metric not in result:
             outcome = (None, f"failed: no `{self._metric}` in the trial's result")
         else:
@@ -119,10 +121,15 @@ class WLGPSearch(Searcher):
         self._told.append((arch, *outcome))
 
     def save(self, checkpoint_path: str) -> None:
-        state = dict(
-            space=self._space, values=self._values, options=self._options, batch=self._batch,
-            metric=self._metric, mode=self._mode, told=self._told,
-        )
+        state = {
+            "space": self._space,
+            "values": self._values,
+            "options": self._options,
+            "batch": self._batch,
+            "metric": self._metric,
+            "mode": self._mode,
+            "told": self._told,
+        }
         with open(checkpoint_path, "wb") as f:
             pickle.dump(state, f)
 
@@ -130,12 +137,16 @@ class WLGPSearch(Searcher):
         with open(checkpoint_path, "rb") as f:
             state = pickle.load(f)
         self.__init__(  # type: ignore[misc]
-            space=state["space"], metric=state["metric"], mode=state["mode"],
-            values=state["values"], batch=state["batch"], **state["options"],
+            space=state["space"],
+            metric=state["metric"],
+            mode=state["mode"],
+            values=state["values"],
+            batch=state["batch"],
+            **state["options"],
         )
         # The search is deterministic: replaying the outcomes in proposal order brings it
         # back; trials that were running when it was saved are proposed again.
-        todo: Dict[str, List[Tuple[Optional[float], Optional[str]]]] = {}
+        todo: dict[str, list[tuple[float | None, str | None]]] = {}
         for arch, value, status in state["told"]:
             todo.setdefault(arch, []).append((value, status))
         opt = self._optimizer()
@@ -154,13 +165,13 @@ class WLGPSearch(Searcher):
                 break
 
 
-def _score_shard(model: WLGP, shard: Tuple[int, int], kwargs: Dict[str, Any]) -> ScoreResult:
+def _score_shard(model: WLGP, shard: tuple[int, int], kwargs: dict[str, Any]) -> ScoreResult:
     return score(model, shard=shard, **kwargs)
 
 
 def score_sharded(
     model: WLGP,
-    candidates: Union[int, str] = 1_000_000,
+    candidates: int | str = 1_000_000,
     shards: int = 4,
     top_k: int = 10,
     acquisition: str = "ei",
@@ -186,12 +197,15 @@ def score_sharded(
         ray.init()
     ref = ray.put(model)
     task = ray.remote(_score_shard)
-    kwargs = dict(
-        candidates=candidates, top_k=top_k, acquisition=acquisition, seed=seed,
-        exclude_training=exclude_training,
-    )
+    kwargs = {
+        "candidates": candidates,
+        "top_k": top_k,
+        "acquisition": acquisition,
+        "seed": seed,
+        "exclude_training": exclude_training,
+    }
     pending = [task.remote(ref, r, kwargs) for r in shard_ranges(total, shards) if r[0] < r[1]]
-    merged: Optional[ScoreResult] = None
+    merged: ScoreResult | None = None
     scored = 0
     while pending:
         done, pending = ray.wait(pending, num_returns=1)
@@ -215,8 +229,12 @@ def _merge(a: ScoreResult, b: ScoreResult, k: int) -> ScoreResult:
             keep.append((r, i))
         if len(keep) == k:
             break
-    pick = lambda f: np.array([getattr(r, f)[i] for r, i in keep])  # noqa: E731
+    pick = lambda f: np.array([getattr(r, f)[i] for r, i in keep])
     return ScoreResult(
-        archs=[r.archs[i] for r, i in keep], index=pick("index").astype(np.uint64),
-        acquisition=pick("acquisition"), mean=pick("mean"), std=pick("std"), scored=0,
+        archs=[r.archs[i] for r, i in keep],
+        index=pick("index").astype(np.uint64),
+        acquisition=pick("acquisition"),
+        mean=pick("mean"),
+        std=pick("std"),
+        scored=0,
     )

@@ -175,6 +175,12 @@ impl SurrogateArgs {
     }
 }
 
+/// A value's name as typed on the command line (`nbgraph`, `bo-assessor`, `auto`).
+pub(crate) fn typed<T: ValueEnum>(v: &T) -> String {
+    v.to_possible_value()
+        .map_or_else(String::new, |p| p.get_name().to_string())
+}
+
 /// Notes for stderr that a command prints when it succeeds (a failing command prints
 /// one line: its error).
 static NOTICES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
@@ -238,15 +244,18 @@ pub(crate) fn resolve_dataset(
         (Some(SpaceKind::Nbgraph), None) => bench_data::dataset("cora")?,
         (Some(s), None) => {
             return Err(Error::Config(format!(
-                "no embedded data for space `{s:?}`; searches run on nb201 or nbgraph"
+                "no embedded data for space `{}`; searches run on nb201 or nbgraph",
+                typed(&s)
             )))
         }
     };
     if let Some(s) = space {
         if s != d.space {
             return Err(Error::Config(format!(
-                "dataset `{}` belongs to space `{:?}`, not `{s:?}`",
-                d.name, d.space
+                "dataset `{}` belongs to space `{}`, not `{}`",
+                d.name,
+                typed(&d.space),
+                typed(&s)
             )));
         }
     }
@@ -343,6 +352,10 @@ pub(crate) fn out(s: &str) -> Result<()> {
 fn device_report(choice: DeviceChoice) -> Result<()> {
     let mut s = crate::gpu::adapter_report();
     let engine = crate::gpu::Engine::new(choice)?;
-    s += &format!("wlgp uses: {} (--device {:?})\n", engine.name(), choice);
+    s += &format!(
+        "wlgp uses: {} (--device {})\n",
+        engine.name(),
+        typed(&choice)
+    );
     out(&s)
 }

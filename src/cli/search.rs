@@ -453,15 +453,18 @@ impl Plan {
         let a = Defaults::try_parse_from(argv)
             .map_err(|e| {
                 let text = e.to_string();
-                let line = text.lines().next().unwrap_or("").trim_start_matches("error: ");
+                let line = text
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .trim_start_matches("error: ");
                 Error::Config(line.to_string())
             })?
             .a;
         let metric = a.metric.clone().unwrap_or_else(|| "score".into());
-        let values = a
-            .bo
-            .surrogate
-            .values_spec(&metric, a.minimize.then_some(Values::Loss));
+        let values =
+            a.bo.surrogate
+                .values_spec(&metric, a.minimize.then_some(Values::Loss));
         Ok(Plan {
             space: a.space.unwrap_or(SpaceKind::Nb201),
             skip_as_wire: a.bo.surrogate.skip.as_wire(),

@@ -452,7 +452,7 @@ fn regret_table(
 ) -> String {
     let mut md = format!("{title}\n\n| dataset |");
     for m in methods {
-        let _ = write!(md, " {m:?} |");
+        let _ = write!(md, " {} |", super::typed(m));
     }
     if test {
         md += " test regret of BO's pick |";

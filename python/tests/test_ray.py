@@ -1,0 +1,94 @@
+"""Ray: a Tune run through WLGPSearch, save/restore, and score_sharded (skipped only when
+Ray is not installed; the test command installs it)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import wlgp
+
+ray = pytest.importorskip("ray")
+tune = pytest.importorskip("ray.tune")
+
+from wlgp.ray import WLGPSearch, score_sharded
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        configure_logging=False,
+        ignore_reinit_error=True,
+    )
+    yield
+    ray.shutdown()
+
+
+def test_score_sharded_equals_one_process(ray_cluster, nb201):
+    rng = np.random.default_rng(7)
+    rows = rng.choice(len(nb201), size=120, replace=False)
+    model = wlgp.WLGP(space="nb201", values="accuracy-percent").fit(
+        [nb201.archs[i] for i in rows], nb201["baseline_accuracy"][rows]
+    )
+    for candidates in (200_000, "all"):
+        one = wlgp.score(model, candidates=candidates, top_k=25, seed=5)
+        sharded = score_sharded(model, candidates=candidates, shards=4, top_k=25, seed=5)
+        assert sharded.archs == one.archs
+        np.testing.assert_array_equal(sharded.acquisition, one.acquisition)
+        np.testing.assert_array_equal(sharded.index, one.index)
+        assert sharded.scored == one.scored
+
+
+def test_tune_finds_the_nb201_optimum_region(ray_cluster, nb201):
+    values = nb201["baseline_accuracy"]
+    table = dict(zip(nb201.archs, values))
+    top1 = np.quantile(values, 0.99)
+
+    def train(config):
+        return {"acc": float(table[config["arch"]])}
+
+    search = WLGPSearch(space="nb201", metric="acc", mode="max", values="accuracy-percent", seed=0)
+    tuner = tune.Tuner(
+        train,
+        tune_config=tune.TuneConfig(search_alg=search, num_samples=40, max_concurrent_trials=2),
+    )
+    results = tuner.fit()
+    best = results.get_best_result(metric="acc", mode="max")
+    assert len(results) == 40
+    assert best.metrics["acc"] >= top1, (best.metrics["acc"], top1)
+    assert best.config["arch"] in table
+
+
+def test_searcher_failures_and_save_restore(nb201, tmp_path):
+    s = WLGPSearch(space="nb201", metric="acc", mode="max", values="accuracy-percent", n_init=4)
+    s.set_max_concurrency(2)
+    cfgs = {f"t{i}": s.suggest(f"t{i}") for i in range(3)}
+    assert all(c is not None for c in cfgs.values())
+    s.on_trial_complete("t0", error=True)
+    s.on_trial_complete("t1", result={"other": 1.0})
+    s.on_trial_complete("t2", result={"acc": nb201.lookup(cfgs["t2"]["arch"])})
+    t3 = s.suggest("t3")
+    path = str(tmp_path / "searcher.pkl")
+    s.save(path)
+    back = WLGPSearch()
+    back.restore(path)
+    # The trial that was running is proposed again, then the searcher goes on as before.
+    again = back.suggest("t3b")
+    assert again == t3
+    assert back._told == s._told
+    assert [t[2] for t in s._told[:2]] == [
+        "failed: the trial errored",
+        "failed: no `acc` in the trial's result",
+    ]
+    # Completing the batch records every outcome, failures included, in the history.
+    back.on_trial_complete("t3b", result={"acc": nb201.lookup(again["arch"])})
+    assert [h[2] for h in back._opt.history] == [
+        "failed: the trial errored",
+        "failed: no `acc` in the trial's result",
+        "ok",
+        "ok",
+    ]
+    assert back.suggest("t4") is not None

@@ -39,12 +39,11 @@ def longest_path_layers(edges):
     return best.get(3)
 
 
-def main():
-    arch = sys.stdin.readline().strip() or os.environ.get("WLGP_ARCH", "")
+def validation_accuracy(arch):
+    """Trains the network of a NAS-Bench-201 cell on digits; its validation accuracy."""
     layers = longest_path_layers(parse(arch))
     if layers is None:
-        print(0.1)
-        return
+        return 0.1
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
     from sklearn.neural_network import MLPClassifier
@@ -56,7 +55,12 @@ def main():
         warnings.simplefilter("ignore")
         net.fit(x_train, y_train)
     print(f"trained {len(layers)} hidden layers {layers}", file=sys.stderr)
-    print(net.score(x_val, y_val))
+    return float(net.score(x_val, y_val))
+
+
+def main():
+    arch = sys.stdin.readline().strip() or os.environ.get("WLGP_ARCH", "")
+    print(validation_accuracy(arch))
 
 
 if __name__ == "__main__":

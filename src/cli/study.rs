@@ -172,11 +172,11 @@ pub(crate) fn study(a: &StudyArgs, device: crate::gpu::DeviceChoice) -> Result<(
     }
     std::fs::create_dir_all(&a.out).map_err(io(&a.out))?;
     let mut md = format!(
-        "# wlgp study\n\nProtocol `{:?}`, budget {budget}, {seeds} seeds; BO: {:?} acquisition, batch {} ({:?}), {} initial, pool: {} parents ({}), {} random.\n\n",
-        a.protocol,
+        "# wlgp study\n\nProtocol `{}`, budget {budget}, {seeds} seeds; BO: {:?} acquisition, batch {} ({}), {} initial, pool: {} parents ({}), {} random.\n\n",
+        super::typed(&a.protocol),
         bo.acquisition,
         bo.batch,
-        bo.batch_strategy,
+        super::typed(&bo.batch_strategy),
         bo.n_init,
         bo.pool_parents,
         bo.pool_mutations

@@ -420,8 +420,14 @@ mod tests {
         let fast = gp.predict(&xt);
         let slow = gp.predict_features(&wl::features_batch(&xt, &gp.wl_config()));
         for (a, b) in fast.iter().zip(&slow) {
-            assert!((a.mean - b.mean).abs() <= 1e-9 * b.mean.abs().max(1.0), "{a:?} {b:?}");
-            assert!((a.std - b.std).abs() <= 1e-7 * b.std.max(1e-3), "{a:?} {b:?}");
+            assert!(
+                (a.mean - b.mean).abs() <= 1e-9 * b.mean.abs().max(1.0),
+                "{a:?} {b:?}"
+            );
+            assert!(
+                (a.std - b.std).abs() <= 1e-7 * b.std.max(1e-3),
+                "{a:?} {b:?}"
+            );
         }
     }
 

@@ -274,6 +274,20 @@ impl PySpace {
                 if a.is_empty() {
                     return Err(Error::Empty("no architectures".into()));
                 }
+                if base == BaseKernel::Dot && device == DeviceChoice::Cpu {
+                    // The CPU's dot kernel straight into the floats numpy gets.
+                    let fa = wlgp::wl::features_batch(&a, &cfg);
+                    let fb = match other {
+                        Some(_) => wlgp::wl::features_batch(&b, &cfg),
+                        None => fa.clone(),
+                    };
+                    let k = if normalize {
+                        wlgp::kernel::dot_matrix_normalized(&fa, &fb)
+                    } else {
+                        wlgp::kernel::dot_matrix_f64(&fa, &fb)
+                    };
+                    return Ok((fa.len(), fb.len(), k));
+                }
                 let engine = Engine::new(device)?;
                 let fa = engine.features(&a, &cfg)?;
                 let fb = if other.is_some() {

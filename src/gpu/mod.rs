@@ -155,6 +155,9 @@ impl Engine {
 
 fn cpu_raw(a: &[Features], b: &[Features], base: BaseKernel) -> Vec<u64> {
     use rayon::prelude::*;
+    if base == BaseKernel::Dot {
+        return cpu_kernel::dot_matrix(a, b);
+    }
     a.par_iter()
         .flat_map_iter(|x| b.iter().map(move |y| cpu_kernel::raw(x, y, base)))
         .collect()

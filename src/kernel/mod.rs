@@ -1,5 +1,9 @@
 //! WL kernel (Gram) matrices from sparse feature vectors.
 
+mod dot;
+
+pub use dot::{dot_matrix, dot_matrix_f64, dot_matrix_normalized};
+
 use crate::wl::Features;
 use nalgebra::DMatrix;
 use rayon::prelude::*;
@@ -58,12 +62,17 @@ pub struct KernelConfig {
 
 /// A raw kernel value, divided by `sqrt(k(a,a) k(b,b))` when `normalize` (0 for an empty graph).
 pub(crate) fn scale(k: u64, ka: u64, kb: u64, normalize: bool) -> f64 {
+    scale_f64(k as f64, ka, kb, normalize)
+}
+
+/// [`scale`] of a raw value already in floating point.
+pub(crate) fn scale_f64(k: f64, ka: u64, kb: u64, normalize: bool) -> f64 {
     if !normalize {
-        return k as f64;
+        return k;
     }
     let d = (ka as f64 * kb as f64).sqrt();
     if d > 0.0 {
-        k as f64 / d
+        k / d
     } else {
         0.0
     }
@@ -73,6 +82,13 @@ pub(crate) fn scale(k: u64, ka: u64, kb: u64, normalize: bool) -> f64 {
 pub fn cross(xs: &[Features], ys: &[Features], cfg: KernelConfig) -> DMatrix<f64> {
     let kx: Vec<u64> = xs.iter().map(|x| self_kernel(x, cfg.base)).collect();
     let ky: Vec<u64> = ys.iter().map(|y| self_kernel(y, cfg.base)).collect();
+    if cfg.base == BaseKernel::Dot {
+        let k = dot_matrix_f64(xs, ys);
+        let m = ys.len();
+        return DMatrix::from_fn(xs.len(), m, |i, j| {
+            scale_f64(k[i * m + j], kx[i], ky[j], cfg.normalize)
+        });
+    }
     let rows: Vec<Vec<f64>> = xs
         .par_iter()
         .zip(&kx)
@@ -90,6 +106,12 @@ pub fn cross(xs: &[Features], ys: &[Features], cfg: KernelConfig) -> DMatrix<f64
 pub fn gram(xs: &[Features], cfg: KernelConfig) -> DMatrix<f64> {
     let n = xs.len();
     let kx: Vec<u64> = xs.iter().map(|x| self_kernel(x, cfg.base)).collect();
+    if cfg.base == BaseKernel::Dot {
+        let k = dot_matrix_f64(xs, xs);
+        return DMatrix::from_fn(n, n, |i, j| {
+            scale_f64(k[i * n + j], kx[i], kx[j], cfg.normalize)
+        });
+    }
     let rows: Vec<Vec<f64>> = (0..n)
         .into_par_iter()
         .map(|i| {
@@ -103,6 +125,12 @@ pub fn gram(xs: &[Features], cfg: KernelConfig) -> DMatrix<f64> {
 
 /// Raw integer Gram matrix (exact), for output and for checking other implementations.
 pub fn gram_raw(xs: &[Features], base: BaseKernel) -> Vec<Vec<u64>> {
+    if base == BaseKernel::Dot && !xs.is_empty() {
+        return dot_matrix(xs, xs)
+            .chunks(xs.len())
+            .map(|r| r.to_vec())
+            .collect();
+    }
     xs.par_iter()
         .map(|x| xs.iter().map(|y| raw(x, y, base)).collect())
         .collect()

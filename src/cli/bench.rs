@@ -1,7 +1,7 @@
 //! `wlgp bench`: throughput of WL features and kernel matrices on this machine, CPU (one
 //! thread, all threads) and GPU measured in the same run.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::gpu::{DeviceChoice, Engine};
 use crate::graph::Arch;
 use crate::kernel::BaseKernel;
@@ -38,6 +38,12 @@ pub(crate) struct BenchArgs {
     /// Sampled candidates of the end-to-end scoring rows.
     #[arg(long, default_value_t = 1_000_000)]
     score_candidates: u64,
+    /// Also write the JSON report to this file (the table still goes to stdout).
+    #[arg(long)]
+    json_out: Option<std::path::PathBuf>,
+    /// Training sizes of the end-to-end scoring rows (NB201 and DARTS, CPU and GPU).
+    #[arg(long, value_delimiter = ',', default_value = "1000")]
+    end_to_end_sizes: Vec<usize>,
     /// Skip the scoring rows.
     #[arg(long)]
     no_score: bool,
@@ -158,6 +164,7 @@ pub(crate) fn bench(a: &BenchArgs, device: DeviceChoice) -> Result<()> {
         };
         rows.extend(super::bench_score::rows(
             &a.score_sizes,
+            &a.end_to_end_sizes,
             a.score_candidates,
             a.repeats,
             ctx,
@@ -166,13 +173,17 @@ pub(crate) fn bench(a: &BenchArgs, device: DeviceChoice) -> Result<()> {
     if !a.no_assessor {
         rows.extend(super::bench_assess::rows(a.repeats, gpu.as_ref())?);
     }
+    let v = serde_json::json!({
+        "machine": machine(),
+        "cpu_threads": threads,
+        "gpu": gpu.as_ref().map(|g| g.name()),
+        "rows": rows,
+    });
+    if let Some(p) = &a.json_out {
+        std::fs::write(p, v.to_string() + "\n")
+            .map_err(|e| Error::io(format!("writing {}", p.display()), e))?;
+    }
     if a.json {
-        let v = serde_json::json!({
-            "machine": machine(),
-            "cpu_threads": threads,
-            "gpu": gpu.as_ref().map(|g| g.name()),
-            "rows": rows,
-        });
         return super::out(&(v.to_string() + "\n"));
     }
     let mut s = format!(

@@ -18,6 +18,7 @@ use std::sync::Arc;
 /// Function space vs weight space at each training size, then end to end.
 pub(crate) fn rows(
     sizes: &[usize],
+    end_sizes: &[usize],
     candidates: u64,
     repeats: usize,
     gpu: Option<&Arc<GpuContext>>,
@@ -58,17 +59,20 @@ pub(crate) fn rows(
             });
         }
     }
-    let n = 1_000;
-    let (gp, train) = timing_gp_nb201(n, 2)?;
-    rows.extend(end_to_end(
-        &s, "nb201", &gp, &train, candidates, repeats, gpu,
-    )?);
-    rows.push(ehvi_row(&s, &train, candidates, repeats)?);
-    let d = DartsSpace::default();
-    let (gp, train) = timing_gp_darts(n, 3)?;
-    rows.extend(end_to_end(
-        &d, "darts", &gp, &train, candidates, repeats, gpu,
-    )?);
+    for &n in end_sizes {
+        let (gp, train) = timing_gp_nb201(n, 2)?;
+        rows.extend(end_to_end(
+            &s, "nb201", &gp, &train, candidates, repeats, gpu,
+        )?);
+        if n == 1_000 {
+            rows.push(ehvi_row(&s, &train, candidates, repeats)?);
+        }
+        let d = DartsSpace::default();
+        let (gp, train) = timing_gp_darts(n, 3)?;
+        rows.extend(end_to_end(
+            &d, "darts", &gp, &train, candidates, repeats, gpu,
+        )?);
+    }
     Ok(rows)
 }
 

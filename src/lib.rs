@@ -8,7 +8,6 @@
 pub mod acquisition;
 pub mod assess;
 pub mod bench_data;
-pub mod cli;
 pub mod error;
 pub mod explain;
 pub mod gp;

@@ -13,11 +13,11 @@ use std::path::PathBuf;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-use wlgp::cli::Plan;
 use wlgp::error::{Error, Result};
 use wlgp::search::{self, Entry, Evaluation, Journal, Journaled, Objective, OnDone};
 use wlgp::space::Sampler;
 use wlgp::values::Values;
+use wlgp_cli::Plan;
 
 /// The objective name a Python study writes in its journal header.
 const OBJECTIVE: &str = "python";

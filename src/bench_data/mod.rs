@@ -186,6 +186,7 @@ pub fn metric_kind(name: &str) -> MetricKind {
 /// Evaluates `$body` with `$space` bound to the space of dataset `$d`: NAS-Bench-Graph
 /// (its proteins op set where the table has it) or NB201 (`$skip` wires skip edges). One
 /// place maps a table to the generic code of every command and study over it.
+#[macro_export]
 macro_rules! with_table_space {
     ($d:expr, $skip:expr, |$space:ident| $body:expr) => {
         match $d.space {
@@ -202,7 +203,6 @@ macro_rules! with_table_space {
         }
     };
 }
-pub(crate) use with_table_space;
 
 #[cfg(test)]
 mod tests {

@@ -2,13 +2,13 @@
 //! architecture built from motif scores (its true percentile in the table), and what does
 //! a confident pruning keep (its size and its share of the table's top 1%)?
 
-use crate::bench_data::with_table_space;
 use crate::bench_data::{metric_kind, Dataset};
 use crate::error::Result;
 use crate::explain::{self, MotifScores, Provenance};
 use crate::gp::{Gp, GpConfig, WeightSpace};
 use crate::search::TableObjective;
 use crate::space::{Sampler, TableKey};
+use crate::with_table_space;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rayon::prelude::*;

@@ -14,12 +14,12 @@ pub use predictor::{predictor_study, PredictorConfig, PredictorRow};
 pub use selection::{selection_study, selection_summary, SelectionConfig, SelectionRow};
 pub use semi::{semi_study, SemiConfig, SemiTiming};
 
-use crate::bench_data::with_table_space;
 use crate::bench_data::Dataset;
 use crate::error::Result;
 use crate::search::{self, BoConfig, Method, Objective, TableObjective};
 use crate::space::{Sampler, SpaceKind, TableKey};
 use crate::stats::mean_se;
+use crate::with_table_space;
 use rayon::prelude::*;
 use serde::Serialize;
 

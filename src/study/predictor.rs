@@ -3,13 +3,13 @@
 //! depth (and depth chosen by marginal likelihood), against a GP on the one-hot /
 //! adjacency encoding of the same cells.
 
-use crate::bench_data::with_table_space;
 use crate::bench_data::{metric_kind, Dataset};
 use crate::error::Result;
 use crate::gp::{Gp, GpConfig, WeightSpace};
 use crate::search::TableObjective;
 use crate::space::{OneHot, Sampler, TableKey};
 use crate::stats::{kendall, spearman};
+use crate::with_table_space;
 use crate::wl::{self, Direction, Features};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;

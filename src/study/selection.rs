@@ -7,13 +7,14 @@
 //! predictive density over h, Bayesian model averaging over h with evidence weights, and
 //! fixed depths; over h in {0..3} and {1..3}, for each WL direction.
 
-use crate::bench_data::{with_table_space, Dataset};
+use crate::bench_data::Dataset;
 use crate::error::Result;
 use crate::gp::{Gp, GpConfig, Selection};
 use crate::search::TableObjective;
 use crate::space::{Sampler, TableKey};
 use crate::stats::{kendall, spearman};
 use crate::values::Values;
+use crate::with_table_space;
 use crate::wl::{self, Direction, Features};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;

@@ -4,7 +4,6 @@
 
 use super::PredictorRow;
 use crate::assess::{self, AssessorConfig, GraphConfig, Pool};
-use crate::bench_data::with_table_space;
 use crate::bench_data::{metric_kind, Dataset};
 use crate::error::Result;
 use crate::gp::{Gp, GpConfig};
@@ -12,6 +11,7 @@ use crate::gpu::Engine;
 use crate::search::TableObjective;
 use crate::space::{Sampler, TableKey};
 use crate::stats::{kendall, spearman};
+use crate::with_table_space;
 use crate::wl;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;

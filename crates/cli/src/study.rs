@@ -2,13 +2,13 @@
 //! markdown summary, written to one directory.
 
 use super::search::BoArgs;
-use crate::bench_data::{self, Dataset};
-use crate::error::{Error, Result};
-use crate::search::Method;
-use crate::study::{self, PredictorConfig, PredictorRow, StudyRun, Summary};
 use clap::{Args, ValueEnum};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use wlgp::bench_data::{self, Dataset};
+use wlgp::error::{Error, Result};
+use wlgp::search::Method;
+use wlgp::study::{self, PredictorConfig, PredictorRow, StudyRun, Summary};
 
 /// A named study configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -113,7 +113,7 @@ pub(crate) struct StudyArgs {
         value_delimiter = ',',
         default_value = "ehvi,parego,random,nsga2,evolution"
     )]
-    mo_methods: Vec<crate::search::multi::MultiMethod>,
+    mo_methods: Vec<wlgp::search::multi::MultiMethod>,
     /// Directory for runs.csv, predictor.csv, the SVG plots and summary.md.
     #[arg(long, default_value = "study")]
     out: PathBuf,
@@ -130,15 +130,15 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     move |e| Error::io(format!("writing {}", path.display()), e)
 }
 
-pub(crate) fn study(a: &StudyArgs, device: crate::gpu::DeviceChoice) -> Result<()> {
+pub(crate) fn study(a: &StudyArgs, device: wlgp::gpu::DeviceChoice) -> Result<()> {
     if !a.objectives.is_empty() {
-        let base = crate::search::multi::MultiConfig {
+        let base = wlgp::search::multi::MultiConfig {
             budget: a.budget,
             n_init: a.bo.n_init,
             seed: 0,
             batch: a.bo.batch,
-            method: crate::search::multi::MultiMethod::Ehvi,
-            gp: a.bo.surrogate.gp_config(crate::gp::Transform::Identity)?,
+            method: wlgp::search::multi::MultiMethod::Ehvi,
+            gp: a.bo.surrogate.gp_config(wlgp::gp::Transform::Identity)?,
             parents: a.bo.pool_parents,
             random: a.bo.pool_random,
             draws: 128,
@@ -164,7 +164,7 @@ pub(crate) fn study(a: &StudyArgs, device: crate::gpu::DeviceChoice) -> Result<(
         bo.n_init = 10;
         bo.batch = 5;
         bo.acquisition = super::AcquisitionArg::Ei;
-        bo.batch_strategy = crate::search::BatchStrategy::Believer;
+        bo.batch_strategy = wlgp::search::BatchStrategy::Believer;
         bo.pool_parents = 10;
         bo.pool_mutations = Some(100);
         bo.pool_random = 100;
@@ -204,7 +204,7 @@ pub(crate) fn study(a: &StudyArgs, device: crate::gpu::DeviceChoice) -> Result<(
                         0,
                         bo.surrogate.values_spec(
                             d.default_metric,
-                            Some(crate::values::Values::of_table_metric(d.default_metric)),
+                            Some(wlgp::values::Values::of_table_metric(d.default_metric)),
                         ),
                     )?,
                 ))
@@ -306,7 +306,7 @@ pub(crate) fn study(a: &StudyArgs, device: crate::gpu::DeviceChoice) -> Result<(
 
 /// The semi-supervised study: semi.csv, semi_timing.csv, a Spearman plot per dataset and
 /// the summary's tables.
-fn semi(a: &StudyArgs, skip_as_wire: bool, device: crate::gpu::DeviceChoice) -> Result<String> {
+fn semi(a: &StudyArgs, skip_as_wire: bool, device: wlgp::gpu::DeviceChoice) -> Result<String> {
     let cfg = study::SemiConfig {
         sizes: a.semi_sizes.clone(),
         seeds: a.semi_seeds,
@@ -314,7 +314,7 @@ fn semi(a: &StudyArgs, skip_as_wire: bool, device: crate::gpu::DeviceChoice) -> 
         assessor: a.bo.assessor.network(0),
         skip_as_wire,
     };
-    let engine = crate::gpu::Engine::new_preferring_hardware(device)?;
+    let engine = wlgp::gpu::Engine::new_preferring_hardware(device)?;
     let ds = datasets(&a.semi_datasets)?;
     let pb = super::progress_bar(
         ds.len() as u64 * cfg.sizes.len() as u64 * cfg.seeds,

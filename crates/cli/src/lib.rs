@@ -20,16 +20,16 @@ mod selection;
 mod study;
 mod training;
 
-use crate::acquisition::Acquisition;
-use crate::bench_data::{self, Dataset};
-use crate::error::{Error, Result};
-use crate::gp::{GpConfig, Selection, Transform};
-use crate::gpu::DeviceChoice;
-use crate::kernel::{BaseKernel, KernelConfig};
-use crate::space::SpaceKind;
-use crate::values::{Resolved, TransformChoice, Values, ValuesSpec};
-use crate::wl::{Direction, MAX_H};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use wlgp::acquisition::Acquisition;
+use wlgp::bench_data::{self, Dataset};
+use wlgp::error::{Error, Result};
+use wlgp::gp::{GpConfig, Selection, Transform};
+use wlgp::gpu::DeviceChoice;
+use wlgp::kernel::{BaseKernel, KernelConfig};
+use wlgp::space::SpaceKind;
+use wlgp::values::{Resolved, TransformChoice, Values, ValuesSpec};
+use wlgp::wl::{Direction, MAX_H};
 
 /// wlgp: Weisfeiler-Lehman Gaussian-process surrogates for neural architecture search.
 #[derive(Parser, Debug)]
@@ -350,8 +350,8 @@ pub(crate) fn out(s: &str) -> Result<()> {
 }
 
 fn device_report(choice: DeviceChoice) -> Result<()> {
-    let mut s = crate::gpu::adapter_report();
-    let engine = crate::gpu::Engine::new(choice)?;
+    let mut s = wlgp::gpu::adapter_report();
+    let engine = wlgp::gpu::Engine::new(choice)?;
     s += &format!(
         "wlgp uses: {} (--device {})\n",
         engine.name(),

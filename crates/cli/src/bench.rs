@@ -1,16 +1,16 @@
 //! `wlgp bench`: throughput of WL features and kernel matrices on this machine, CPU (one
 //! thread, all threads) and GPU measured in the same run.
 
-use crate::error::{Error, Result};
-use crate::gpu::{DeviceChoice, Engine};
-use crate::graph::Arch;
-use crate::kernel::BaseKernel;
-use crate::space::{DartsSpace, Nb201Space, Sampler};
-use crate::wl::{Direction, WlConfig};
 use clap::Args;
 use rand::SeedableRng;
 use serde::Serialize;
 use std::time::Instant;
+use wlgp::error::{Error, Result};
+use wlgp::gpu::{DeviceChoice, Engine};
+use wlgp::graph::Arch;
+use wlgp::kernel::BaseKernel;
+use wlgp::space::{DartsSpace, Nb201Space, Sampler};
+use wlgp::wl::{Direction, WlConfig};
 
 #[derive(Args, Debug)]
 pub(crate) struct BenchArgs {
@@ -96,7 +96,7 @@ pub(crate) fn bench(a: &BenchArgs, device: DeviceChoice) -> Result<()> {
     let single = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .build()
-        .map_err(|e| crate::Error::Config(e.to_string()))?;
+        .map_err(|e| wlgp::Error::Config(e.to_string()))?;
     let threads = rayon::current_num_threads();
     let cfg = WlConfig {
         h: a.h,

@@ -1,10 +1,10 @@
 //! `wlgp journal check|repair FILE`: what a journal holds, and a repair that keeps every
 //! intact entry.
 
-use crate::error::{Error, Result};
-use crate::search::repair::{self, JournalReport};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
+use wlgp::error::{Error, Result};
+use wlgp::search::repair::{self, JournalReport};
 
 #[derive(Args, Debug)]
 pub(crate) struct JournalArgs {

@@ -3,17 +3,17 @@
 //! lowering, WL, posterior, acquisition, top-k) for NB201 and DARTS on CPU and GPU.
 
 use super::bench::{best_of, Row};
-use crate::acquisition::Acquisition;
-use crate::bench_data::{timing_gp_darts, timing_gp_nb201};
-use crate::error::Result;
-use crate::gp::{Gp, WeightSpace};
-use crate::gpu::{GpuContext, GpuScore};
-use crate::score::{score, Candidates, Posterior, ScoreConfig};
-use crate::space::{DartsSpace, Nb201Space, Sampler, Space};
-use crate::wl;
 use rand::SeedableRng;
 use std::collections::HashSet;
 use std::sync::Arc;
+use wlgp::acquisition::Acquisition;
+use wlgp::bench_data::{timing_gp_darts, timing_gp_nb201};
+use wlgp::error::Result;
+use wlgp::gp::{Gp, WeightSpace};
+use wlgp::gpu::{GpuContext, GpuScore};
+use wlgp::score::{score, Candidates, Posterior, ScoreConfig};
+use wlgp::space::{DartsSpace, Nb201Space, Sampler, Space};
+use wlgp::wl;
 
 /// Function space vs weight space at each training size, then end to end.
 pub(crate) fn rows(
@@ -130,9 +130,9 @@ fn end_to_end<S: Sampler>(
 /// baseline and analog-hardware accuracy, each with its own GP on the same 1,000 cells)
 /// over a sampled NB201 stream: the multi-objective counterpart of the EI row.
 fn ehvi_row(space: &Nb201Space, train: &[[u8; 6]], candidates: u64, repeats: usize) -> Result<Row> {
-    use crate::pareto::{bounds, ehvi_2d, non_dominated, normalise};
-    use crate::search::{Objective, TableObjective};
-    let d = crate::bench_data::dataset("nb201")?;
+    use wlgp::pareto::{bounds, ehvi_2d, non_dominated, normalise};
+    use wlgp::search::{Objective, TableObjective};
+    let d = wlgp::bench_data::dataset("nb201")?;
     let archs: Vec<_> = train.iter().map(|c| space.lower(c)).collect();
     let mut gps = Vec::new();
     let mut ys = Vec::new();
@@ -142,8 +142,8 @@ fn ehvi_row(space: &Nb201Space, train: &[[u8; 6]], candidates: u64, repeats: usi
             .iter()
             .map(|c| obj.evaluate(space, c))
             .collect::<Result<_>>()?;
-        let cfg = crate::gp::GpConfig {
-            transform: crate::values::Values::AccuracyPercent.transform(),
+        let cfg = wlgp::gp::GpConfig {
+            transform: wlgp::values::Values::AccuracyPercent.transform(),
             ..Default::default()
         };
         gps.push(Gp::fit(&archs, &y, &cfg)?);
@@ -182,7 +182,7 @@ fn ehvi_row(space: &Nb201Space, train: &[[u8; 6]], candidates: u64, repeats: usi
     let mut scored = 0;
     let secs = best_of(repeats, || {
         scored =
-            crate::score::score_by(space, &src, &exclude, gps[0].wl_config(), 10, value)?.scored;
+            wlgp::score::score_by(space, &src, &exclude, gps[0].wl_config(), 10, value)?.scored;
         Ok(())
     })?;
     let threads = rayon::current_num_threads();

@@ -1,12 +1,12 @@
 //! `wlgp kernel`: the WL kernel matrix of architectures read on stdin.
 
-use crate::error::{Error, Result};
-use crate::gpu::{DeviceChoice, Engine};
-use crate::kernel::BaseKernel;
-use crate::space::{DartsSpace, JsonSpace, Nb101Space, Nb201Space, NbGraphSpace, Space, SpaceKind};
-use crate::wl::{Direction, WlConfig, MAX_H};
 use clap::Args;
 use std::io::Read;
+use wlgp::error::{Error, Result};
+use wlgp::gpu::{DeviceChoice, Engine};
+use wlgp::kernel::BaseKernel;
+use wlgp::space::{DartsSpace, JsonSpace, Nb101Space, Nb201Space, NbGraphSpace, Space, SpaceKind};
+use wlgp::wl::{Direction, WlConfig, MAX_H};
 
 #[derive(Args, Debug)]
 pub(crate) struct KernelArgs {
@@ -52,7 +52,7 @@ pub(crate) fn parse_cells<S: Space>(space: &S, text: &str) -> Result<Vec<S::Cell
 }
 
 /// Parses non-empty lines into graphs, naming the line of the first bad one.
-pub(crate) fn parse_lines<S: Space>(space: &S, text: &str) -> Result<Vec<crate::graph::Arch>> {
+pub(crate) fn parse_lines<S: Space>(space: &S, text: &str) -> Result<Vec<wlgp::graph::Arch>> {
     Ok(parse_cells(space, text)?
         .iter()
         .map(|c| space.lower(c))

@@ -4,19 +4,17 @@
 
 use super::training::{TrainArgs, Training};
 use super::SurrogateArgs;
-use crate::error::{Error, Result};
-use crate::explain::{self, Built, MotifEffect, MotifScores, Provenance};
-use crate::gp::{Gp, WeightSpace};
-use crate::search::{Objective, TableObjective};
-use crate::space::{
-    DartsSpace, Nb101Space, Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey,
-};
-use crate::wl;
 use clap::Args;
 use serde::Serialize;
 use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::path::PathBuf;
+use wlgp::error::{Error, Result};
+use wlgp::explain::{self, Built, MotifEffect, MotifScores, Provenance};
+use wlgp::gp::{Gp, WeightSpace};
+use wlgp::search::{Objective, TableObjective};
+use wlgp::space::{DartsSpace, Nb101Space, Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey};
+use wlgp::wl;
 
 #[derive(Args, Debug)]
 pub(crate) struct ExplainArgs {
@@ -225,7 +223,7 @@ fn explain_in<S: Sampler>(
     if let Some(p) = &a.plot {
         let mut both: Vec<&MotifEffect> = report.good.clone();
         both.extend(report.bad.iter().rev());
-        crate::study::plot_effects(p, &both, &f.t.metric)?;
+        wlgp::study::plot_effects(p, &both, &f.t.metric)?;
     }
     if let Some(dir) = &a.dot {
         write_dots(dir, &f.prov, report.good.iter().chain(&report.bad).copied())?;
@@ -356,7 +354,7 @@ fn build_in<S: Sampler>(
     a: &BuildArgs,
     truth: Option<Truth<S::Cell>>,
 ) -> Result<()> {
-    let kind = crate::bench_data::metric_kind(&f.t.metric);
+    let kind = wlgp::bench_data::metric_kind(&f.t.metric);
     let mut order: Vec<usize> = (0..f.t.cells.len()).collect();
     order.sort_by(|&x, &y| {
         let (vx, vy) = (f.t.values[x], f.t.values[y]);

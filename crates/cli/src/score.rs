@@ -3,16 +3,16 @@
 
 use super::training::{TrainArgs, Training};
 use super::{AcquisitionArg, SurrogateArgs};
-use crate::error::{Error, Result};
-use crate::gp::{Gp, WeightSpace};
-use crate::gpu::{shared_context, DeviceChoice, GpuScore};
-use crate::score::{self, Candidates, Posterior, ScoreConfig};
-use crate::space::{DartsSpace, Nb101Space, Nb201Space, NbGraphSpace, Sampler, SpaceKind};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use std::collections::HashSet;
 use std::time::Instant;
+use wlgp::error::{Error, Result};
+use wlgp::gp::{Gp, WeightSpace};
+use wlgp::gpu::{shared_context, DeviceChoice, GpuScore};
+use wlgp::score::{self, Candidates, Posterior, ScoreConfig};
+use wlgp::space::{DartsSpace, Nb101Space, Nb201Space, NbGraphSpace, Sampler, SpaceKind};
 
 #[derive(Args, Debug)]
 pub(crate) struct ScoreArgs {
@@ -52,7 +52,7 @@ struct Report {
     training: usize,
     h: usize,
     /// What the training values were taken to be.
-    values: crate::values::Values,
+    values: wlgp::values::Values,
     /// The GP's target transform, as a formula of the value v.
     transform: String,
     candidates: u64,

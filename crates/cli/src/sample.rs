@@ -1,9 +1,9 @@
 //! `wlgp sample`: random architectures in a space's string form.
 
-use crate::error::{Error, Result};
-use crate::space::{DartsSpace, Nb101Space, Nb201Space, NbGraphSpace, Sampler, SpaceKind};
 use clap::Args;
 use rand::SeedableRng;
+use wlgp::error::{Error, Result};
+use wlgp::space::{DartsSpace, Nb101Space, Nb201Space, NbGraphSpace, Sampler, SpaceKind};
 
 #[derive(Args, Debug)]
 pub(crate) struct SampleArgs {

@@ -1,4 +1,4 @@
-//! The `wlgp` command line; all logic lives in the library (`wlgp::cli`).
+//! The `wlgp` command line; all logic lives in the `wlgp_cli` library over the engine.
 
 /// mimalloc: WL features and lowered graphs are many small allocations made from every
 /// rayon thread at once, where glibc's allocator contends (it was ~17% of a scoring profile).
@@ -12,5 +12,5 @@ fn main() {
     if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
         std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir());
     }
-    std::process::exit(wlgp::cli::main());
+    std::process::exit(wlgp_cli::main());
 }

@@ -1,30 +1,28 @@
 //! `wlgp search` and `wlgp compare`: searches on the embedded benchmarks.
 
 use super::{resolve_dataset, AcquisitionArg, SurrogateArgs};
-use crate::acquisition::Acquisition;
-use crate::assess::{AssessorConfig, GraphConfig};
-use crate::bench_data::{metric_kind, Dataset};
-use crate::error::Error;
-use crate::error::Result;
-use crate::gpu::DeviceChoice;
-use crate::search::journal::EXTERNAL;
-use crate::search::multi::MultiMethod;
-use crate::search::{
-    self, BatchStrategy, BoConfig, CommandObjective, Evaluation, EvolutionConfig, History, Journal,
-    JournalHeader, Journaled, Method, Objective, PoolConfig, SemiSearchConfig, Surrogate,
-    TableObjective,
-};
-use crate::space::{
-    DartsSpace, Nb101Space, Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey,
-};
-use crate::stats::mean_se;
-use crate::values::{Values, ValuesSpec};
-use crate::wl::{Direction, WlConfig, MAX_H};
 use clap::{Args, Parser};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+use wlgp::acquisition::Acquisition;
+use wlgp::assess::{AssessorConfig, GraphConfig};
+use wlgp::bench_data::{metric_kind, Dataset};
+use wlgp::error::Error;
+use wlgp::error::Result;
+use wlgp::gpu::DeviceChoice;
+use wlgp::search::journal::EXTERNAL;
+use wlgp::search::multi::MultiMethod;
+use wlgp::search::{
+    self, BatchStrategy, BoConfig, CommandObjective, Evaluation, EvolutionConfig, History, Journal,
+    JournalHeader, Journaled, Method, Objective, PoolConfig, SemiSearchConfig, Surrogate,
+    TableObjective,
+};
+use wlgp::space::{DartsSpace, Nb101Space, Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey};
+use wlgp::stats::mean_se;
+use wlgp::values::{Values, ValuesSpec};
+use wlgp::wl::{Direction, WlConfig, MAX_H};
 
 #[derive(Args, Debug, Clone)]
 pub(crate) struct SearchArgs {

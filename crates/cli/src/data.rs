@@ -1,7 +1,7 @@
 //! `wlgp data`: what is embedded.
 
-use crate::bench_data::datasets;
-use crate::error::Result;
+use wlgp::bench_data::datasets;
+use wlgp::error::Result;
 
 pub(crate) fn data() -> Result<()> {
     let mut s = format!(

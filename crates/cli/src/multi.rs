@@ -3,22 +3,20 @@
 //! hypervolume (against the table's true front where there is one).
 
 use super::search::SearchArgs;
-use crate::bench_data::Dataset;
-use crate::error::{Error, Result};
-use crate::pareto::{bounds, igd, non_dominated, normalise};
-use crate::search::multi::{
+use serde::Serialize;
+use wlgp::bench_data::Dataset;
+use wlgp::error::{Error, Result};
+use wlgp::pareto::{bounds, igd, non_dominated, normalise};
+use wlgp::search::multi::{
     multi_objective_search, normalised_hypervolume, orient, MultiConfig, MultiHistory, MultiMethod,
     MultiObjective,
 };
-use crate::search::multi_command::{CommandMulti, JournaledMulti};
-use crate::search::multi_table::TableMulti;
-use crate::search::Method;
-use crate::search::{CommandObjective, Journal, JournalHeader};
-use crate::space::nb201_cost::ComputedCosts;
-use crate::space::{
-    DartsSpace, Nb101Space, Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey,
-};
-use serde::Serialize;
+use wlgp::search::multi_command::{CommandMulti, JournaledMulti};
+use wlgp::search::multi_table::TableMulti;
+use wlgp::search::Method;
+use wlgp::search::{CommandObjective, Journal, JournalHeader};
+use wlgp::space::nb201_cost::ComputedCosts;
+use wlgp::space::{DartsSpace, Nb101Space, Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey};
 
 /// One point of a front.
 #[derive(Serialize)]
@@ -79,7 +77,7 @@ fn journaled<S: Sampler>(
 pub(crate) fn outcome(
     dataset: &str,
     names: Vec<String>,
-    values: &[crate::values::Values],
+    values: &[wlgp::values::Values],
     h: &MultiHistory,
     all: Option<&[Vec<f64>]>,
     cfg: &MultiConfig,
@@ -163,10 +161,10 @@ fn run_cmd<S: Sampler + ComputedCosts>(
     a: &SearchArgs,
     cfg: &MultiConfig,
 ) -> Result<MultiOutcome> {
-    let command = CommandObjective::new(cmd, a.timeout()?, crate::values::Values::Score)?;
+    let command = CommandObjective::new(cmd, a.timeout()?, wlgp::values::Values::Score)?;
     let mut obj = CommandMulti::new(space, command, spec)?;
     let values = MultiObjective::<S>::values(&obj);
-    let names = crate::search::multi_table::parse_spec(spec)?
+    let names = wlgp::search::multi_table::parse_spec(spec)?
         .into_iter()
         .map(|p| p.0)
         .collect();
@@ -198,7 +196,7 @@ pub(crate) fn search(a: &SearchArgs, spec: &str) -> Result<()> {
             )))
         }
     };
-    let gp = a.bo.surrogate.gp_config(crate::gp::Transform::Identity)?;
+    let gp = a.bo.surrogate.gp_config(wlgp::gp::Transform::Identity)?;
     let cfg = MultiConfig {
         budget: a.budget,
         n_init: a.bo.n_init,
@@ -269,7 +267,7 @@ pub(crate) fn print(o: &MultiOutcome, json: bool) -> Result<()> {
 
 /// Hypervolume regret after each evaluation of a history, against a table's true front
 /// (each objective normalised over the table).
-fn regret_curve(h: &MultiHistory, values: &[crate::values::Values], all: &[Vec<f64>]) -> Vec<f64> {
+fn regret_curve(h: &MultiHistory, values: &[wlgp::values::Values], all: &[Vec<f64>]) -> Vec<f64> {
     let (lo, hi) = bounds(all);
     let truth: Vec<Vec<f64>> = non_dominated(all)
         .into_iter()
@@ -382,7 +380,7 @@ pub(crate) fn study(
                 })
                 .collect();
             let at = |runs: &Vec<Vec<f64>>, i: usize| -> (f64, f64) {
-                crate::stats::mean_se(
+                wlgp::stats::mean_se(
                     &runs
                         .iter()
                         .filter_map(|r| r.get(i).copied())
@@ -406,7 +404,7 @@ pub(crate) fn study(
             let _ = writeln!(md, "| {} | {spec} | {} |", d.name, cells.join(" | "));
             let name = format!("hv_regret_{}_{}.svg", d.name, spec.replace([':', ','], "_"));
             let title = format!("{}: {spec} ({seeds} seeds)", d.name);
-            crate::study::plot_hypervolume_regret(&out.join(&name), &title, &curves)?;
+            wlgp::study::plot_hypervolume_regret(&out.join(&name), &title, &curves)?;
         }
     }
     if ran == 0 {

@@ -1,12 +1,12 @@
 //! `wlgp selection`: compares the rules that choose the WL depth and the noise on every
 //! embedded table and metric (the evidence behind `--select`'s default).
 
-use crate::bench_data;
-use crate::error::{Error, Result};
-use crate::study::{selection_study, selection_summary, SelectionConfig, SelectionRow};
-use crate::wl::Direction;
 use clap::Args;
 use std::path::PathBuf;
+use wlgp::bench_data;
+use wlgp::error::{Error, Result};
+use wlgp::study::{selection_study, selection_summary, SelectionConfig, SelectionRow};
+use wlgp::wl::Direction;
 
 #[derive(Args, Debug)]
 pub(crate) struct SelectionArgs {

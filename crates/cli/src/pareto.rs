@@ -2,15 +2,15 @@
 //! front of an embedded table, as a table, JSON or an SVG plot.
 
 use super::multi::{outcome, print, MultiOutcome};
-use crate::error::{Error, Result};
-use crate::search::multi::{orient, MultiConfig, MultiHistory, MultiMethod, MultiObjective};
-use crate::search::multi_table::{parse_spec, TableMulti};
-use crate::search::repair;
-use crate::space::nb201_cost::ComputedCosts;
-use crate::space::{Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey};
-use crate::values::Values;
 use clap::Args;
 use std::path::PathBuf;
+use wlgp::error::{Error, Result};
+use wlgp::search::multi::{orient, MultiConfig, MultiHistory, MultiMethod, MultiObjective};
+use wlgp::search::multi_table::{parse_spec, TableMulti};
+use wlgp::search::repair;
+use wlgp::space::nb201_cost::ComputedCosts;
+use wlgp::space::{Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey};
+use wlgp::values::Values;
 
 #[derive(Args, Debug)]
 pub(crate) struct ParetoArgs {
@@ -54,7 +54,7 @@ fn table_points<S: Sampler + TableKey + ComputedCosts>(
     dataset: &str,
     spec: &str,
 ) -> Result<TablePoints> {
-    let d = crate::bench_data::dataset(dataset)?;
+    let d = wlgp::bench_data::dataset(dataset)?;
     let mut t = TableMulti::new(space, d, spec)?;
     let values = MultiObjective::<S>::values(&t);
     let archs = space
@@ -72,7 +72,7 @@ fn table_points<S: Sampler + TableKey + ComputedCosts>(
 fn every_cell(kind: SpaceKind, dataset: &str, spec: &str) -> Result<TablePoints> {
     match kind {
         SpaceKind::Nbgraph => {
-            let d = crate::bench_data::dataset(dataset)?;
+            let d = wlgp::bench_data::dataset(dataset)?;
             table_points(&NbGraphSpace::new(d.proteins), dataset, spec)
         }
         _ => table_points(&Nb201Space::default(), dataset, spec),
@@ -86,7 +86,7 @@ pub(crate) fn pareto(a: &ParetoArgs) -> Result<()> {
             let spec = a.objectives.as_deref().ok_or_else(|| {
                 Error::Config("give --objectives NAME:max|min,... with --dataset".into())
             })?;
-            let kind = crate::bench_data::dataset(d)?.space;
+            let kind = wlgp::bench_data::dataset(d)?.space;
             let (all, values, archs) = every_cell(kind, d, spec)?;
             // The table's true front, reported as if every cell had been evaluated.
             let h = MultiHistory {
@@ -102,7 +102,7 @@ pub(crate) fn pareto(a: &ParetoArgs) -> Result<()> {
                 &report_config(),
                 0.0,
             );
-            let front = crate::pareto::non_dominated(&all);
+            let front = wlgp::pareto::non_dominated(&all);
             o.front = front
                 .iter()
                 .map(|&i| super::multi::FrontPoint {
@@ -181,7 +181,7 @@ fn from_journal(path: &std::path::Path) -> Result<JournalFront> {
         .as_str()
         .and_then(|s| s.parse::<SpaceKind>().ok())
     {
-        Some(kind) if crate::bench_data::dataset(&dataset).is_ok() => {
+        Some(kind) if wlgp::bench_data::dataset(&dataset).is_ok() => {
             Some(every_cell(kind, &dataset, &spec)?.0)
         }
         _ => None,
@@ -212,7 +212,7 @@ fn plot(
     let found: Vec<(f64, f64)> = o.front.iter().map(|p| xy(&p.values)).collect();
     let truth: Vec<(f64, f64)> = all
         .map(|all| {
-            crate::pareto::non_dominated(all)
+            wlgp::pareto::non_dominated(all)
                 .into_iter()
                 .map(|i| xy(&unorient(&all[i], values)))
                 .collect()
@@ -222,7 +222,7 @@ fn plot(
         "{}: {} against {}",
         o.dataset, o.objectives[0], o.objectives[1]
     );
-    crate::study::plot_front(
+    wlgp::study::plot_front(
         path,
         &title,
         [&o.objectives[0], &o.objectives[1]],

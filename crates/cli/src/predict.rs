@@ -3,14 +3,12 @@
 
 use super::training::{TrainArgs, Training};
 use super::SurrogateArgs;
-use crate::error::{Error, Result};
-use crate::gp::Gp;
-use crate::space::{
-    DartsSpace, Nb101Space, Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey,
-};
 use clap::Args;
 use serde::Serialize;
 use std::io::Read;
+use wlgp::error::{Error, Result};
+use wlgp::gp::Gp;
+use wlgp::space::{DartsSpace, Nb101Space, Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey};
 
 #[derive(Args, Debug)]
 pub(crate) struct PredictArgs {
@@ -35,7 +33,7 @@ struct Predicted {
 struct Report {
     h: usize,
     training: usize,
-    values: crate::values::Values,
+    values: wlgp::values::Values,
     transform: String,
     noise_ratio: f64,
     predictions: Vec<Predicted>,

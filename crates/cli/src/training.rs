@@ -2,14 +2,14 @@
 //! an embedded table, or a search journal. Shared by `score`, `explain` and `build`.
 
 use super::resolve_dataset;
-use crate::bench_data;
-use crate::error::{Error, Result};
-use crate::search::{Entry, Objective, TableObjective};
-use crate::space::{Sampler, SpaceKind, TableKey};
-use crate::values::Values;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use std::path::{Path, PathBuf};
+use wlgp::bench_data;
+use wlgp::error::{Error, Result};
+use wlgp::search::{Entry, Objective, TableObjective};
+use wlgp::space::{Sampler, SpaceKind, TableKey};
+use wlgp::values::Values;
 
 /// Evaluated architectures and the metric their values are (the value column's name for
 /// a CSV).
@@ -24,11 +24,11 @@ pub(crate) struct Training<C> {
     pub(crate) dataset: Option<&'static bench_data::Dataset>,
 }
 
-/// Reads a training CSV (see [`crate::training::read_csv`]).
+/// Reads a training CSV (see [`wlgp::training::read_csv`]).
 pub(crate) fn from_csv<S: Sampler>(space: &S, path: &std::path::Path) -> Result<Training<S::Cell>> {
     let f = std::fs::File::open(path)
         .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
-    let rows = crate::training::read_csv(space, f, &path.display().to_string())?;
+    let rows = wlgp::training::read_csv(space, f, &path.display().to_string())?;
     Ok(Training {
         cells: rows.cells,
         values: rows.values,

@@ -4,12 +4,12 @@
 //! real data.
 
 use super::resolve_dataset;
-use crate::bench_data::with_table_space;
-use crate::error::{Error, Result};
-use crate::search::{Objective, TableObjective};
-use crate::space::{Space, SpaceKind, TableKey};
 use clap::Args;
 use std::io::BufRead;
+use wlgp::error::{Error, Result};
+use wlgp::search::{Objective, TableObjective};
+use wlgp::space::{Space, SpaceKind, TableKey};
+use wlgp::with_table_space;
 
 #[derive(Args, Debug)]
 pub(crate) struct LookupArgs {

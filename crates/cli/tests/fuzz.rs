@@ -259,7 +259,7 @@ fn fuzz_command_line_numbers() {
         } else {
             "search"
         };
-        let _ = wlgp::cli::Cli::try_parse_args(["wlgp", cmd, flag, x]);
+        let _ = wlgp_cli::Cli::try_parse_args(["wlgp", cmd, flag, x]);
     });
 }
 

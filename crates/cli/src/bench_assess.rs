@@ -3,23 +3,22 @@
 //! nodes' receptive field against training on the whole graph (same result).
 
 use super::bench::{best_of, Row};
-use crate::assess::{self, AssessorConfig, GraphConfig, Pool, SimilarityGraph};
-use crate::error::Result;
-use crate::gpu::Engine;
-use crate::kernel::BaseKernel;
-use crate::search::TableObjective;
-use crate::space::{Nb201Space, Space};
-use crate::wl;
+use wlgp::assess::{self, AssessorConfig, GraphConfig, Pool, SimilarityGraph};
+use wlgp::error::Result;
+use wlgp::gpu::Engine;
+use wlgp::kernel::BaseKernel;
+use wlgp::search::TableObjective;
+use wlgp::space::{Nb201Space, Space};
+use wlgp::wl;
 
 /// Labels of the timed assessor fit.
 const LABELS: usize = 100;
 
 pub(crate) fn rows(repeats: usize, gpu: Option<&Engine>) -> Result<Vec<Row>> {
     let space = Nb201Space::default();
-    let (cells, y) =
-        TableObjective::new(crate::bench_data::dataset("nb201")?, "baseline_accuracy")?
-            .every_cell(&space)
-            .expect("NB201 is finite")?;
+    let (cells, y) = TableObjective::new(wlgp::bench_data::dataset("nb201")?, "baseline_accuracy")?
+        .every_cell(&space)
+        .expect("NB201 is finite")?;
     let archs: Vec<_> = cells.iter().map(|c| space.lower(c)).collect();
     let cfg = GraphConfig::default();
     let xs = wl::features_batch(&archs, &cfg.wl);
@@ -50,7 +49,7 @@ pub(crate) fn rows(repeats: usize, gpu: Option<&Engine>) -> Result<Vec<Row>> {
     let pool = Pool::from_features(xs, &cfg, &Engine::Cpu)?;
     let labelled: Vec<usize> = (0..n).step_by(n / LABELS).take(LABELS).collect();
     let ys: Vec<f64> = labelled.iter().map(|&i| y[i]).collect();
-    let (z, _, _) = crate::gp::Transform::NegLogError { scale: 100.0 }.standardize(&ys)?;
+    let (z, _, _) = wlgp::gp::Transform::NegLogError { scale: 100.0 }.standardize(&ys)?;
     for (engine, whole) in [
         ("cpu, whole graph (reference)", true),
         ("receptive field", false),

@@ -1,18 +1,18 @@
 //! `wlgp evaluate`: rank correlation of the GP on held-out architectures of a table.
 
 use super::{resolve_dataset, SurrogateArgs};
-use crate::bench_data::with_table_space;
-use crate::bench_data::Dataset;
-use crate::error::{Error, Result};
-use crate::gp::Gp;
-use crate::search::TableObjective;
-use crate::space::{Sampler, SpaceKind, TableKey};
-use crate::stats::{kendall, mean_se, spearman};
-use crate::wl;
 use clap::Args;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use serde::Serialize;
+use wlgp::bench_data::Dataset;
+use wlgp::error::{Error, Result};
+use wlgp::gp::Gp;
+use wlgp::search::TableObjective;
+use wlgp::space::{Sampler, SpaceKind, TableKey};
+use wlgp::stats::{kendall, mean_se, spearman};
+use wlgp::with_table_space;
+use wlgp::wl;
 
 #[derive(Args, Debug)]
 pub(crate) struct EvaluateArgs {
@@ -57,7 +57,7 @@ fn eval_in<S: Sampler + TableKey>(
     metric: &str,
     a: &EvaluateArgs,
 ) -> Result<Vec<Row>> {
-    let values = crate::values::Values::of_table_metric(metric);
+    let values = wlgp::values::Values::of_table_metric(metric);
     let cfg = a.surrogate.gp_config(
         a.surrogate
             .values_spec(metric, Some(values))
@@ -70,7 +70,7 @@ fn eval_in<S: Sampler + TableKey>(
         .ok_or_else(|| Error::Config("the space must be finite to evaluate on a table".into()))?;
     let ys: Vec<f64> = cells
         .iter()
-        .map(|c| crate::search::Objective::evaluate(&mut obj, space, c))
+        .map(|c| wlgp::search::Objective::evaluate(&mut obj, space, c))
         .collect::<Result<_>>()?;
     let archs: Vec<_> = cells.iter().map(|c| space.lower(c)).collect();
     let feats = wl::features_per_depth(&archs, &cfg.hs, cfg.direction);

@@ -42,9 +42,7 @@ struct Channel {
 
 impl<S: Sampler> Objective<S> for Channel {
     fn evaluate(&mut self, space: &S, cell: &S::Cell) -> Result<f64> {
-        let mut r =
-            self.evaluate_batch(space, std::slice::from_ref(cell), &mut |_, _, _| Ok(()))?;
-        r.pop().expect("one result")
+        search::evaluate_as_batch(self, space, cell)
     }
 
     fn evaluate_batch(

@@ -349,9 +349,7 @@ impl<S: Space> Journaled<'_, S> {
 
 impl<S: Space> Objective<S> for Journaled<'_, S> {
     fn evaluate(&mut self, space: &S, cell: &S::Cell) -> Result<f64> {
-        let mut r =
-            self.evaluate_batch(space, std::slice::from_ref(cell), &mut |_, _, _| Ok(()))?;
-        r.pop().expect("one result")
+        super::objective::evaluate_as_batch(self, space, cell)
     }
 
     /// Replays what the journal holds of this batch (matched by architecture: a batch's

@@ -18,7 +18,7 @@ pub mod tail;
 pub use bo::{BatchStrategy, BoConfig, PoolConfig};
 pub use evolution::EvolutionConfig;
 pub use journal::{Entry, Journal, JournalHeader, Journaled};
-pub use objective::{CommandObjective, Objective, OnDone, TableObjective};
+pub use objective::{evaluate_as_batch, CommandObjective, Objective, OnDone, TableObjective};
 pub use semi::{SemiSearchConfig, Surrogate};
 
 use crate::bench_data::MetricKind;

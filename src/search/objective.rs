@@ -35,6 +35,18 @@ pub trait Objective<S: Space> {
     fn kind(&self) -> MetricKind;
 }
 
+/// [`Objective::evaluate`] for an objective whose work is done in batches: one cell as a
+/// batch of one.
+pub fn evaluate_as_batch<S: Space, O: Objective<S> + ?Sized>(
+    objective: &mut O,
+    space: &S,
+    cell: &S::Cell,
+) -> Result<f64> {
+    let mut r =
+        objective.evaluate_batch(space, std::slice::from_ref(cell), &mut |_, _, _| Ok(()))?;
+    r.pop().expect("one result per cell")
+}
+
 /// Passes a cell's result on, unless it is an error that must stop the search (anything
 /// but a failed evaluation).
 pub(crate) fn fatal(r: Result<f64>) -> Result<Result<f64>> {

@@ -8,6 +8,7 @@
 pub mod darts;
 mod edge_cell;
 pub mod json;
+pub mod nago;
 pub mod nb101;
 pub mod nb201;
 pub mod nb201_cost;

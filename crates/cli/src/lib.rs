@@ -10,6 +10,7 @@ mod journal;
 mod kernel;
 mod lookup;
 mod multi;
+mod nago;
 mod pareto;
 mod predict;
 mod sample;
@@ -74,6 +75,8 @@ enum Command {
     Kernel(kernel::KernelArgs),
     /// Write random architectures of a space, one per line.
     Sample(sample::SampleArgs),
+    /// NAGO's hierarchical network generators: sample a network from θ.
+    Nago(nago::NagoArgs),
     /// List the embedded benchmark tables.
     Data,
     /// Measure WL-feature and kernel-matrix throughput on CPU and GPU in one run.
@@ -335,6 +338,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Score(a)) => score::score(&a, device),
         Some(Command::Device) => device_report(device),
         Some(Command::Sample(a)) => sample::sample(&a),
+        Some(Command::Nago(a)) => nago::nago(&a),
         Some(Command::Data) => data::data(),
     }
 }

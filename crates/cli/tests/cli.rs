@@ -762,3 +762,59 @@ fn search_with_semi_supervised_surrogates() {
         "--knn",
     );
 }
+
+#[test]
+fn nago_sample_prints_the_hierarchy_and_a_dag_a_user_can_build() {
+    let theta = r#"{"G1_nodes": 4, "G1_K": 2, "G1_P": 0.5, "G2_nodes": 3, "G2_P": 0.6, "G3_nodes": 5, "G3_K": 4, "G3_P": 0.2}"#;
+    let o = wlgp(
+        &["nago", "sample", "--theta", theta, "--seed", "7", "--json"],
+        "",
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["theta"]["G1_nodes"], 4);
+    assert_eq!(v["seed"], 7);
+    assert_eq!(v["top"]["nodes"], 4);
+    assert_eq!(v["middle"].as_array().unwrap().len(), 4);
+    assert_eq!(v["bottom"][0].as_array().unwrap().len(), 3);
+    assert_eq!(v["operations"], 4 * 3 * 5);
+    let labels = v["graph"]["labels"].as_array().unwrap();
+    let convs = labels.iter().filter(|l| *l == "conv").count();
+    assert_eq!(convs, 60);
+    // Every edge of every level points from a lower to a higher index.
+    for e in v["top"]["edges"].as_array().unwrap() {
+        assert!(e[0].as_u64() < e[1].as_u64());
+    }
+    // The same θ and seed give the same sample; the flattened graph is a valid json-space DAG.
+    let again = wlgp(
+        &["nago", "sample", "--theta", theta, "--seed", "7", "--json"],
+        "",
+    );
+    assert_eq!(o.stdout, again.stdout);
+    let graph = v["graph"].to_string();
+    let k = wlgp(&["kernel", "--space", "json", "--h", "1"], &graph);
+    assert!(k.status.success(), "{}", text(&k.stderr));
+    // Without --theta, θ is drawn from the seed.
+    let a = wlgp(&["nago", "sample", "--seed", "5"], "");
+    assert!(text(&a.stdout).contains("operations"));
+}
+
+#[test]
+fn nago_rejects_bad_theta() {
+    fails_with(
+        &["nago", "sample", "--theta", "{\"G1_nodes\": 6}"],
+        "",
+        "missing field",
+    );
+    fails_with(
+        &[
+            "nago",
+            "sample",
+            "--theta",
+            r#"{"G1_nodes": 12, "G1_K": 4, "G1_P": 0.3, "G2_nodes": 5, "G2_P": 0.5, "G3_nodes": 4, "G3_K": 3, "G3_P": 0.7}"#,
+        ],
+        "",
+        "G1_nodes = 12 is outside its range",
+    );
+    fails_with(&["nago", "sample", "--theta", "not json"], "", "theta");
+}

@@ -25,4 +25,6 @@ head -n 1 "$tmp/log"
 for f in data/*.tab data/sources.json; do
   cmp "$f" "$tmp/data/$(basename "$f")"
 done
+python3 scripts/convert_digits.py --out "$tmp/digits.u8" > "$tmp/digits.log" || exit $?
+cmp data/digits.u8 "$tmp/digits.u8"
 echo "data/ is reproduced byte for byte from the published packages"

@@ -6,7 +6,6 @@
 //! the CLI's: a Python study and `wlgp search --resume` continue each other.
 
 use crate::errors::to_py;
-use crate::space::AnySpace;
 use pyo3::prelude::*;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -15,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use wlgp::error::{Error, Result};
 use wlgp::search::{self, Entry, Evaluation, Journal, Journaled, Objective, OnDone};
+use wlgp::space::AnySpace;
 use wlgp::space::Sampler;
 use wlgp::values::Values;
 use wlgp_cli::Plan;
@@ -173,6 +173,9 @@ impl PyAskTell {
     #[pyo3(signature = (flags, journal = None))]
     fn new(flags: Vec<String>, journal: Option<PathBuf>) -> PyResult<Self> {
         let plan = Plan::from_flags(&flags).map_err(to_py)?;
+        if plan.space == wlgp::space::SpaceKind::Json {
+            return Err(to_py(wlgp::space::no_sampler()));
+        }
         let space = AnySpace::new(plan.space, plan.skip_as_wire, false);
         let header = plan.header(space.name(), OBJECTIVE);
         let journal = match journal {
@@ -197,7 +200,7 @@ impl PyAskTell {
         std::thread::Builder::new()
             .name("wlgp-search".into())
             .spawn(move || {
-                crate::space::with_sampler!(s, s => {
+                wlgp::with_sampler!(s, s => {
                     search_thread(s, plan, objective, journal, h);
                     Ok(())
                 })

@@ -2,7 +2,7 @@
 //! the CLI's value semantics, hyperparameter selection and predictions in the user's units.
 
 use crate::errors::{parse_enum, to_py};
-use crate::space::{AnySpace, PySpace};
+use crate::space::PySpace;
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -10,6 +10,7 @@ use wlgp::error::{Error, Result};
 use wlgp::explain::{motif_effects, Provenance};
 use wlgp::gp::{Gp, GpConfig, Selection, WeightSpace};
 use wlgp::kernel::{BaseKernel, KernelConfig};
+use wlgp::space::AnySpace;
 use wlgp::values::{Resolved, TransformChoice, Values, ValuesSpec};
 use wlgp::wl::{Direction, MAX_H};
 

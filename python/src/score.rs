@@ -2,7 +2,6 @@
 
 use crate::errors::{parse_enum, to_py};
 use crate::model::PyModel;
-use crate::space::{with_sampler, AnySpace};
 use numpy::IntoPyArray;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -11,7 +10,9 @@ use wlgp::acquisition::Acquisition;
 use wlgp::error::{Error, Result};
 use wlgp::gp::{Gp, WeightSpace};
 use wlgp::score::{score, Candidates, Posterior, ScoreConfig};
+use wlgp::space::AnySpace;
 use wlgp::space::Sampler;
+use wlgp::with_sampler;
 
 /// The top candidates of a run, in the user's units.
 #[derive(Default)]
@@ -47,7 +48,7 @@ fn run<S: Sampler>(
             archs
                 .iter()
                 .enumerate()
-                .map(|(i, a)| space.parse(a).map_err(|e| crate::space::at(i, e)))
+                .map(|(i, a)| space.parse(a).map_err(|e| wlgp::space::at(i, e)))
                 .collect::<Result<_>>()?,
         ),
     };

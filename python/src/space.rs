@@ -10,95 +10,9 @@ use wlgp::error::{Error, Result};
 use wlgp::gpu::{DeviceChoice, Engine};
 use wlgp::graph::Arch;
 use wlgp::kernel::BaseKernel;
-use wlgp::space::{
-    DartsSpace, JsonSpace, Nb101Space, Nb201Space, NbGraphSpace, Sampler, Space, SpaceKind,
-};
+use wlgp::space::{AnySpace, Sampler, Space, SpaceKind};
+use wlgp::with_sampler;
 use wlgp::wl::{Direction, Features, WlConfig, MAX_H};
-
-/// A space chosen at run time: the concrete spaces behind one type.
-#[derive(Clone)]
-pub(crate) enum AnySpace {
-    Nb201(Nb201Space),
-    Nbgraph(NbGraphSpace),
-    Nb101(Nb101Space),
-    Darts(DartsSpace),
-    Json(JsonSpace),
-}
-
-/// Runs `$body` with `$s` bound to the concrete space of any kind.
-macro_rules! with_space {
-    ($space:expr, $s:ident => $body:expr) => {
-        match $space {
-            AnySpace::Nb201($s) => $body,
-            AnySpace::Nbgraph($s) => $body,
-            AnySpace::Nb101($s) => $body,
-            AnySpace::Darts($s) => $body,
-            AnySpace::Json($s) => $body,
-        }
-    };
-}
-
-/// Runs `$body` with `$s` bound to the concrete space of a kind that can sample; the json
-/// space is an error.
-macro_rules! with_sampler {
-    ($space:expr, $s:ident => $body:expr) => {
-        match $space {
-            AnySpace::Nb201($s) => $body,
-            AnySpace::Nbgraph($s) => $body,
-            AnySpace::Nb101($s) => $body,
-            AnySpace::Darts($s) => $body,
-            AnySpace::Json(_) => Err(wlgp::error::Error::Config(
-                "the json space has no sampler: sample, search and score need nb201, nbgraph, nb101 or darts"
-                    .into(),
-            )),
-        }
-    };
-}
-pub(crate) use with_sampler;
-
-impl AnySpace {
-    /// The space of a kind, with its skip lowering and op set.
-    pub(crate) fn new(kind: SpaceKind, skip_as_wire: bool, proteins: bool) -> AnySpace {
-        match kind {
-            SpaceKind::Nb201 => AnySpace::Nb201(Nb201Space { skip_as_wire }),
-            SpaceKind::Nbgraph => AnySpace::Nbgraph(NbGraphSpace::new(proteins)),
-            SpaceKind::Nb101 => AnySpace::Nb101(Nb101Space),
-            SpaceKind::Darts => AnySpace::Darts(DartsSpace { skip_as_wire }),
-            SpaceKind::Json => AnySpace::Json(JsonSpace),
-        }
-    }
-
-    /// The space's name as typed.
-    pub(crate) fn name(&self) -> &'static str {
-        with_space!(self, s => s.name())
-    }
-
-    /// Parses every architecture to its graph, naming the index of the first bad one.
-    pub(crate) fn lower_all(&self, archs: &[String]) -> Result<Vec<Arch>> {
-        with_space!(self, s => archs
-            .iter()
-            .enumerate()
-            .map(|(i, a)| s.parse(a).map(|c| s.lower(&c)).map_err(|e| at(i, e)))
-            .collect())
-    }
-
-    /// The canonical string of every architecture.
-    pub(crate) fn format_all(&self, archs: &[String]) -> Result<Vec<String>> {
-        with_space!(self, s => archs
-            .iter()
-            .enumerate()
-            .map(|(i, a)| s.parse(a).map(|c| s.format(&c)).map_err(|e| at(i, e)))
-            .collect())
-    }
-}
-
-/// An error about the `i`-th architecture of a list.
-pub(crate) fn at(i: usize, e: Error) -> Error {
-    Error::At {
-        what: format!("architecture {i}"),
-        source: Box::new(e),
-    }
-}
 
 /// The WL settings of keyword arguments, checked.
 pub(crate) fn wl_config(h: usize, direction: &str) -> Result<WlConfig> {

@@ -5,6 +5,7 @@
 //! (parse, format, lower) is all the surrogate needs; [`Sampler`] (sample, neighbours,
 //! enumerate) is what a search needs on top.
 
+mod any;
 pub mod darts;
 mod edge_cell;
 pub mod json;
@@ -20,6 +21,7 @@ use rand::RngCore;
 use std::fmt::Debug;
 use std::hash::Hash;
 
+pub use any::{at, no_sampler, AnySpace};
 pub use darts::DartsSpace;
 pub use json::JsonSpace;
 pub use nb101::Nb101Space;

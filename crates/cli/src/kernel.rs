@@ -5,7 +5,7 @@ use std::io::Read;
 use wlgp::error::{Error, Result};
 use wlgp::gpu::{DeviceChoice, Engine};
 use wlgp::kernel::BaseKernel;
-use wlgp::space::{DartsSpace, JsonSpace, Nb101Space, Nb201Space, NbGraphSpace, Space, SpaceKind};
+use wlgp::space::{AnySpace, Space, SpaceKind};
 use wlgp::wl::{Direction, WlConfig, MAX_H};
 
 #[derive(Args, Debug)]
@@ -97,13 +97,7 @@ pub(crate) fn kernel(a: &KernelArgs, device: DeviceChoice) -> Result<()> {
     std::io::stdin()
         .read_to_string(&mut text)
         .map_err(|e| Error::io("reading stdin", e))?;
-    let w = a.skip.as_wire();
-    let s = match a.space {
-        SpaceKind::Nb201 => run(&Nb201Space { skip_as_wire: w }, a, &text, device)?,
-        SpaceKind::Nbgraph => run(&NbGraphSpace::new(a.proteins), a, &text, device)?,
-        SpaceKind::Nb101 => run(&Nb101Space, a, &text, device)?,
-        SpaceKind::Darts => run(&DartsSpace { skip_as_wire: w }, a, &text, device)?,
-        SpaceKind::Json => run(&JsonSpace, a, &text, device)?,
-    };
+    let space = AnySpace::new(a.space, a.skip.as_wire(), a.proteins);
+    let s = wlgp::with_space!(&space, s => run(s, a, &text, device))?;
     super::out(&s)
 }

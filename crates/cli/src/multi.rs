@@ -16,7 +16,7 @@ use wlgp::search::multi_table::TableMulti;
 use wlgp::search::Method;
 use wlgp::search::{CommandObjective, Journal, JournalHeader};
 use wlgp::space::nb201_cost::ComputedCosts;
-use wlgp::space::{DartsSpace, Nb101Space, Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey};
+use wlgp::space::{AnySpace, Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey};
 
 /// One point of a front.
 #[derive(Serialize)]
@@ -213,17 +213,8 @@ pub(crate) fn search(a: &SearchArgs, spec: &str) -> Result<()> {
         if a.dataset.is_some() {
             return Err(Error::Config("--objective-cmd replaces --dataset".into()));
         }
-        match a.space.unwrap_or(SpaceKind::Nb201) {
-            SpaceKind::Nb201 => run_cmd(&Nb201Space { skip_as_wire: wire }, cmd, spec, a, &cfg)?,
-            SpaceKind::Nbgraph => run_cmd(&NbGraphSpace::new(false), cmd, spec, a, &cfg)?,
-            SpaceKind::Nb101 => run_cmd(&Nb101Space, cmd, spec, a, &cfg)?,
-            SpaceKind::Darts => run_cmd(&DartsSpace { skip_as_wire: wire }, cmd, spec, a, &cfg)?,
-            SpaceKind::Json => {
-                return Err(Error::Config(
-                    "the json space has no sampler to search with".into(),
-                ))
-            }
-        }
+        let space = AnySpace::new(a.space.unwrap_or(SpaceKind::Nb201), wire, false);
+        wlgp::with_sampler!(&space, s => run_cmd(s, cmd, spec, a, &cfg))?
     } else {
         let d = super::resolve_dataset(a.space, a.dataset.as_deref())?;
         match d.space {

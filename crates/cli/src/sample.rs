@@ -2,8 +2,8 @@
 
 use clap::Args;
 use rand::SeedableRng;
-use wlgp::error::{Error, Result};
-use wlgp::space::{DartsSpace, Nb101Space, Nb201Space, NbGraphSpace, Sampler, SpaceKind};
+use wlgp::error::Result;
+use wlgp::space::{AnySpace, Sampler, SpaceKind};
 
 #[derive(Args, Debug)]
 pub(crate) struct SampleArgs {
@@ -32,13 +32,6 @@ fn write<S: Sampler>(space: &S, a: &SampleArgs) -> Result<()> {
 }
 
 pub(crate) fn sample(a: &SampleArgs) -> Result<()> {
-    match a.space {
-        SpaceKind::Nb201 => write(&Nb201Space::default(), a),
-        SpaceKind::Nbgraph => write(&NbGraphSpace::new(a.proteins), a),
-        SpaceKind::Nb101 => write(&Nb101Space, a),
-        SpaceKind::Darts => write(&DartsSpace::default(), a),
-        SpaceKind::Json => Err(Error::Config(
-            "the json space has no sampler: bring your own graphs".into(),
-        )),
-    }
+    let space = AnySpace::new(a.space, true, a.proteins);
+    wlgp::with_sampler!(&space, s => write(s, a))
 }

@@ -19,7 +19,7 @@ use wlgp::search::{
     JournalHeader, Journaled, Method, Objective, PoolConfig, SemiSearchConfig, Surrogate,
     TableObjective,
 };
-use wlgp::space::{DartsSpace, Nb101Space, Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey};
+use wlgp::space::{AnySpace, Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey};
 use wlgp::stats::mean_se;
 use wlgp::values::{Values, ValuesSpec};
 use wlgp::wl::{Direction, WlConfig, MAX_H};
@@ -544,18 +544,12 @@ pub(crate) fn search(a: &SearchArgs) -> Result<()> {
             pb.inc(1);
             pb.set_message(format!("best {:.4}", e.best_so_far));
         };
-        let wire = a.bo.surrogate.skip.as_wire();
-        let o = match a.space.unwrap_or(SpaceKind::Nb201) {
-            SpaceKind::Nb201 => run_cmd(&Nb201Space { skip_as_wire: wire }, a, cmd, &mut on_eval)?,
-            SpaceKind::Nbgraph => run_cmd(&NbGraphSpace::new(false), a, cmd, &mut on_eval)?,
-            SpaceKind::Nb101 => run_cmd(&Nb101Space, a, cmd, &mut on_eval)?,
-            SpaceKind::Darts => run_cmd(&DartsSpace { skip_as_wire: wire }, a, cmd, &mut on_eval)?,
-            SpaceKind::Json => {
-                return Err(Error::Config(
-                    "the json space has no sampler to search with".into(),
-                ))
-            }
-        };
+        let space = AnySpace::new(
+            a.space.unwrap_or(SpaceKind::Nb201),
+            a.bo.surrogate.skip.as_wire(),
+            false,
+        );
+        let o = wlgp::with_sampler!(&space, s => run_cmd(s, a, cmd, &mut on_eval))?;
         pb.finish_and_clear();
         (o, !a.minimize)
     } else {

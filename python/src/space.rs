@@ -8,7 +8,6 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use wlgp::error::{Error, Result};
 use wlgp::gpu::{DeviceChoice, Engine};
-use wlgp::graph::Arch;
 use wlgp::kernel::BaseKernel;
 use wlgp::space::{AnySpace, Sampler, Space, SpaceKind};
 use wlgp::with_sampler;

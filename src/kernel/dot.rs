@@ -4,8 +4,8 @@
 //! both sides is handled by what it costs: labels most graphs have (the operations at
 //! depth 0, common small motifs) become dense columns multiplied by one matrix product;
 //! the rest go through an inverted index of the second side, so a pair costs only the
-//! rare labels it shares. f32 products are exact while every sum is an integer below
-//! 2^24, which is checked (with f64 otherwise, exact below 2^53).
+//! rare labels it shares. f64 sums of integer products are exact below 2^53, which is
+//! checked (pairwise integer merging otherwise).
 
 use crate::wl::Features;
 use faer::{linalg::matmul::matmul, Accum, Mat, MatMut, Par};
@@ -77,17 +77,20 @@ pub fn dot_matrix(a: &[Features], b: &[Features]) -> Vec<u64> {
     }
     let parts = split(a, b);
     if parts.bound >= F64_EXACT {
-        // Counts so large that f64 sums could round: merge pairwise in integers.
-        return a
-            .par_iter()
-            .flat_map_iter(|x| {
-                b.iter()
-                    .map(move |y| super::raw(x, y, super::BaseKernel::Dot))
-            })
-            .collect();
+        return pairwise(a, b);
     }
     let k = by_parts(a, b, &parts);
     k.into_par_iter().map(|v| v as u64).collect()
+}
+
+/// Pairwise integer merging, for counts so large that f64 sums could round.
+fn pairwise(a: &[Features], b: &[Features]) -> Vec<u64> {
+    a.par_iter()
+        .flat_map_iter(|x| {
+            b.iter()
+                .map(move |y| super::raw(x, y, super::BaseKernel::Dot))
+        })
+        .collect()
 }
 
 /// [`dot_matrix`] as floats, for kernels that are scaled next: exact while every value is
@@ -98,7 +101,7 @@ pub fn dot_matrix_f64(a: &[Features], b: &[Features]) -> Vec<f64> {
     }
     let parts = split(a, b);
     if parts.bound >= F64_EXACT {
-        return dot_matrix(a, b).into_iter().map(|v| v as f64).collect();
+        return pairwise(a, b).into_iter().map(|v| v as f64).collect();
     }
     by_parts(a, b, &parts)
 }
@@ -125,38 +128,26 @@ pub fn dot_matrix_normalized(a: &[Features], b: &[Features]) -> Vec<f64> {
 }
 
 fn by_parts(a: &[Features], b: &[Features], parts: &Split) -> Vec<f64> {
-    // f64 straight into the output: an f32 product (exact below 2^24) is faster to
-    // multiply but its buffer and conversion cost more than they save.
-    let mut out = dense_part::<f64>(a, b, &parts.dense);
+    let mut out = dense_part(a, b, &parts.dense);
     sparse_part(a, b, &parts.sparse, &mut out);
     out
 }
 
-/// A float type whose products and sums of counts are exact in the range it is used for
-/// (f64 below 2^53; f32 would be below 2^24).
-trait Exact: faer::traits::ComplexField + Copy + Send + Sync {
-    fn of(c: u32) -> Self;
-}
-
-impl Exact for f64 {
-    fn of(c: u32) -> Self {
-        c as f64
-    }
-}
-
-/// The dense labels' contribution by one matrix product, row-major (`a.len() x b.len()`).
-fn dense_part<T: Exact>(a: &[Features], b: &[Features], dense: &IntMap<u64, usize>) -> Vec<T> {
+/// The dense labels' contribution by one f64 matrix product straight into the row-major
+/// output (`a.len() x b.len()`); an f32 product (exact below 2^24) multiplies faster, but
+/// its buffer and conversion cost more than they save.
+fn dense_part(a: &[Features], b: &[Features], dense: &IntMap<u64, usize>) -> Vec<f64> {
     let (m, n, d) = (a.len(), b.len(), dense.len());
-    let mut out = vec![T::of(0); m * n];
+    let mut out = vec![0.0; m * n];
     if d == 0 {
         return out;
     }
     let fill = |xs: &[Features]| {
-        let mut mat = Mat::<T>::zeros(xs.len(), d);
+        let mut mat = Mat::<f64>::zeros(xs.len(), d);
         for (i, x) in xs.iter().enumerate() {
             for (l, c) in x.iter() {
                 if let Some(&k) = dense.get(&l) {
-                    mat[(i, k)] = T::of(c);
+                    mat[(i, k)] = c as f64;
                 }
             }
         }
@@ -169,7 +160,7 @@ fn dense_part<T: Exact>(a: &[Features], b: &[Features], dense: &IntMap<u64, usiz
         Accum::Replace,
         db.as_ref(),
         da.as_ref().transpose(),
-        T::of(1),
+        1.0,
         Par::rayon(0),
     );
     out

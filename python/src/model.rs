@@ -12,7 +12,7 @@ use wlgp::gp::{Gp, GpConfig, Selection, WeightSpace};
 use wlgp::kernel::{BaseKernel, KernelConfig};
 use wlgp::space::AnySpace;
 use wlgp::values::{Resolved, TransformChoice, Values, ValuesSpec};
-use wlgp::wl::{Direction, MAX_H};
+use wlgp::wl::Direction;
 
 /// A fitted GP and what it was fitted on.
 pub(crate) struct Fitted {
@@ -76,10 +76,8 @@ impl PyModel {
         if hs.is_empty() {
             return Err(to_py(Error::Config("hs needs at least one depth".into())));
         }
-        if let Some(h) = hs.iter().find(|&&h| h > MAX_H) {
-            return Err(to_py(Error::Config(format!(
-                "WL depth {h} is above the maximum {MAX_H}"
-            ))));
+        for &h in &hs {
+            wlgp::wl::check_depth(h).map_err(to_py)?;
         }
         Ok(PyModel {
             space: space.space.clone(),
@@ -149,16 +147,14 @@ impl PyModel {
                 let preds = f.gp.predict(&graphs);
                 let mut mean = Vec::with_capacity(preds.len());
                 let mut std = Vec::with_capacity(preds.len());
-                for (i, p) in preds.iter().enumerate() {
-                    let (m, s) = (
-                        f.gp.to_original(p.mean),
-                        f.gp.std_to_original(p.mean, p.std),
-                    );
-                    if !m.is_finite() || !s.is_finite() {
-                        return Err(Error::Value(format!(
-                            "the prediction for architecture {i} is not finite (mean {m}, std {s})"
-                        )));
-                    }
+                for (i, &p) in preds.iter().enumerate() {
+                    let (m, s) = f.gp.in_units(p).ok_or_else(|| {
+                        Error::Value(format!(
+                            "the prediction for architecture {i} is not finite (mean {}, std {})",
+                            f.gp.to_original(p.mean),
+                            f.gp.std_to_original(p.mean, p.std)
+                        ))
+                    })?;
                     mean.push(m);
                     std.push(s);
                 }

@@ -6,13 +6,13 @@ use numpy::IntoPyArray;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::collections::HashSet;
-use wlgp::acquisition::Acquisition;
 use wlgp::error::{Error, Result};
 use wlgp::gp::{Gp, WeightSpace};
 use wlgp::score::{score, Candidates, Posterior, ScoreConfig};
 use wlgp::space::AnySpace;
 use wlgp::space::Sampler;
 use wlgp::with_sampler;
+use wlgp_cli::AcquisitionArg;
 
 /// The top candidates of a run, in the user's units.
 #[derive(Default)]
@@ -117,12 +117,9 @@ pub(crate) fn score_candidates<'py>(
     if top_k == 0 {
         return Err(to_py(Error::Config("top_k must be at least 1".into())));
     }
-    let acq = match parse_enum::<Acq>("acquisition", acquisition).map_err(to_py)? {
-        Acq::Ei => Acquisition::Ei,
-        Acq::Ucb => Acquisition::Ucb { beta: 2.0 },
-        Acq::Pi => Acquisition::Pi,
-        Acq::Mean => Acquisition::Mean,
-    };
+    let acq = parse_enum::<AcquisitionArg>("acquisition", acquisition)
+        .and_then(AcquisitionArg::scoring)
+        .map_err(to_py)?;
     let cfg = ScoreConfig {
         acquisition: acq,
         top: top_k,
@@ -144,19 +141,6 @@ pub(crate) fn score_candidates<'py>(
     d.set_item("std", top.std.into_pyarray(py))?;
     d.set_item("scored", top.scored)?;
     Ok(d)
-}
-
-/// The acquisition functions a scorer can rank by.
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum Acq {
-    /// Expected improvement.
-    Ei,
-    /// Upper confidence bound, mean + 2 std.
-    Ucb,
-    /// Probability of improvement.
-    Pi,
-    /// Posterior mean.
-    Mean,
 }
 
 /// What values named `name` are taken to be (`declared` wins; else inferred from the name

@@ -11,15 +11,11 @@ use wlgp::gpu::{DeviceChoice, Engine};
 use wlgp::kernel::BaseKernel;
 use wlgp::space::{AnySpace, Sampler, Space, SpaceKind};
 use wlgp::with_sampler;
-use wlgp::wl::{Direction, Features, WlConfig, MAX_H};
+use wlgp::wl::{Direction, Features, WlConfig};
 
 /// The WL settings of keyword arguments, checked.
 pub(crate) fn wl_config(h: usize, direction: &str) -> Result<WlConfig> {
-    if h > MAX_H {
-        return Err(Error::Config(format!(
-            "WL depth {h} is above the maximum {MAX_H}"
-        )));
-    }
+    wlgp::wl::check_depth(h)?;
     Ok(WlConfig {
         h,
         direction: parse_enum::<Direction>("direction", direction)?,

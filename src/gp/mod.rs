@@ -302,8 +302,8 @@ impl Gp {
     }
 
     /// Posterior of candidate architectures. Many candidates go through the weight-space
-    /// form (exact; O(nnz |S|) each instead of O(n^2)), as the scorer does: ten times
-    /// faster for 10^5 NB201 cells at n = 200.
+    /// form (exact; O(nnz |S|) each instead of O(n^2)), as the scorer does: 7x faster for
+    /// 10^5 NB201 cells at n = 200 (docs/python.md).
     pub fn predict(&self, archs: &[Arch]) -> Vec<Prediction> {
         let xs = wl::features_batch(archs, &self.wl);
         if xs.len() > self.train.len() {
@@ -312,6 +312,16 @@ impl Gp {
             }
         }
         self.predict_features(&xs)
+    }
+
+    /// A latent prediction in the user's units, `(mean, std)`, or `None` when either is
+    /// not finite (so that no NaN is ever printed as a result).
+    pub fn in_units(&self, p: Prediction) -> Option<(f64, f64)> {
+        let (mean, std) = (
+            self.to_original(p.mean),
+            self.std_to_original(p.mean, p.std),
+        );
+        (mean.is_finite() && std.is_finite()).then_some((mean, std))
     }
 
     /// Maps a latent mean back to the user's units.

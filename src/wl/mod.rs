@@ -45,3 +45,13 @@ pub struct WlConfig {
 
 /// Largest supported WL depth.
 pub const MAX_H: usize = 10;
+
+/// A WL depth within [`MAX_H`], or an error saying so.
+pub fn check_depth(h: usize) -> crate::error::Result<()> {
+    if h > MAX_H {
+        return Err(crate::error::Error::Config(format!(
+            "WL depth {h} is above the maximum {MAX_H}"
+        )));
+    }
+    Ok(())
+}

@@ -30,7 +30,7 @@ use wlgp::gpu::DeviceChoice;
 use wlgp::kernel::{BaseKernel, KernelConfig};
 use wlgp::space::SpaceKind;
 use wlgp::values::{Resolved, TransformChoice, Values, ValuesSpec};
-use wlgp::wl::{Direction, MAX_H};
+use wlgp::wl::Direction;
 
 /// wlgp: Weisfeiler-Lehman Gaussian-process surrogates for neural architecture search.
 #[derive(Parser, Debug)]
@@ -160,10 +160,8 @@ impl SurrogateArgs {
         if self.hs.is_empty() {
             return Err(Error::Config("--hs needs at least one depth".into()));
         }
-        if let Some(h) = self.hs.iter().find(|&&h| h > MAX_H) {
-            return Err(Error::Config(format!(
-                "WL depth {h} is above the maximum {MAX_H}"
-            )));
+        for &h in &self.hs {
+            wlgp::wl::check_depth(h)?;
         }
         Ok(GpConfig {
             hs: self.hs.clone(),
@@ -208,9 +206,9 @@ pub(crate) fn progress_bar(len: u64, what: &str) -> indicatif::ProgressBar {
     pb
 }
 
-/// Acquisition function names on the command line.
+/// Acquisition function names on the command line (and Python's `acquisition=`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub(crate) enum AcquisitionArg {
+pub enum AcquisitionArg {
     /// Expected improvement.
     Ei,
     /// Upper confidence bound (mean + 2 std).
@@ -225,7 +223,7 @@ pub(crate) enum AcquisitionArg {
 
 impl AcquisitionArg {
     /// The acquisition function, or `None` for Thompson sampling (which has none).
-    pub(crate) fn function(self) -> Option<Acquisition> {
+    pub fn function(self) -> Option<Acquisition> {
         match self {
             AcquisitionArg::Ei => Some(Acquisition::Ei),
             AcquisitionArg::Ucb => Some(Acquisition::Ucb { beta: 2.0 }),
@@ -233,6 +231,18 @@ impl AcquisitionArg {
             AcquisitionArg::Mean => Some(Acquisition::Mean),
             AcquisitionArg::Ts => None,
         }
+    }
+
+    /// The function a scorer ranks candidates by: Thompson sampling, which draws a
+    /// function per proposal, is an error.
+    pub fn scoring(self) -> Result<Acquisition> {
+        self.function().ok_or_else(|| {
+            Error::Config(
+                "acquisition `ts` draws a function per proposal (search only); \
+                 wlgp score ranks by ei, ucb, pi or mean"
+                    .into(),
+            )
+        })
     }
 }
 

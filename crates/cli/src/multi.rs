@@ -169,7 +169,7 @@ fn run_cmd<S: Sampler + ComputedCosts>(
         .map(|p| p.0)
         .collect();
     let t = std::time::Instant::now();
-    let dataset = format!("command: {cmd}");
+    let dataset = format!("{}{cmd}", wlgp::search::journal::EXTERNAL);
     let h = journaled(space, &mut obj, a, &dataset, spec, cfg)?;
     Ok(outcome(
         &dataset,

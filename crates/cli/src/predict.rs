@@ -50,15 +50,13 @@ fn run<S: Sampler>(space: &S, t: Training<S::Cell>, a: &PredictArgs, text: &str)
     let predictions = lines
         .into_iter()
         .zip(gp.predict(&archs))
-        .map(|(arch, p)| {
-            let mean = gp.to_original(p.mean);
-            let std = gp.std_to_original(p.mean, p.std);
-            if !mean.is_finite() || !std.is_finite() {
-                return Err(Error::Value(format!(
-                    "the prediction for `{arch}` is not finite (mean {mean}, std {std})"
-                )));
-            }
-            Ok(Predicted { arch, mean, std })
+        .map(|(arch, p)| match gp.in_units(p) {
+            Some((mean, std)) => Ok(Predicted { arch, mean, std }),
+            None => Err(Error::Value(format!(
+                "the prediction for `{arch}` is not finite (mean {}, std {})",
+                gp.to_original(p.mean),
+                gp.std_to_original(p.mean, p.std)
+            ))),
         })
         .collect::<Result<_>>()?;
     Ok(Report {

@@ -145,13 +145,7 @@ fn run<S: Sampler>(
         &exclude,
         posterior,
         &ScoreConfig {
-            acquisition: a.acquisition.function().ok_or_else(|| {
-                Error::Config(
-                    "--acquisition ts draws a function per proposal (wlgp search); \
-                     wlgp score ranks by ei, ucb, pi or mean"
-                        .into(),
-                )
-            })?,
+            acquisition: a.acquisition.scoring()?,
             top: a.top,
             chunk: a.chunk,
             range: None,

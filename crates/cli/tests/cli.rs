@@ -818,3 +818,27 @@ fn nago_rejects_bad_theta() {
     );
     fails_with(&["nago", "sample", "--theta", "not json"], "", "theta");
 }
+
+#[test]
+fn nago_train_reports_accuracy_params_and_seconds_deterministically() {
+    let theta = r#"{"G1_nodes": 3, "G1_K": 2, "G1_P": 0.5, "G2_nodes": 3, "G2_P": 0.5, "G3_nodes": 3, "G3_K": 2, "G3_P": 0.5}"#;
+    let args = [
+        "nago", "train", "--theta", theta, "--seed", "4", "--epochs", "1", "--json",
+    ];
+    let o = wlgp(&args, "");
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let acc = v["accuracy"].as_f64().unwrap();
+    assert!((0.0..=100.0).contains(&acc), "{v}");
+    assert!(v["params"].as_u64().unwrap() > 0);
+    assert!(v["seconds"].as_f64().unwrap() > 0.0);
+    assert_eq!(v["operations"], 81);
+    let again: serde_json::Value = serde_json::from_slice(&wlgp(&args, "").stdout).unwrap();
+    assert_eq!(
+        (&v["accuracy"], &v["train_loss"]),
+        (&again["accuracy"], &again["train_loss"])
+    );
+    fails_with(&["nago", "train", "--epochs", "0"], "", "epochs");
+    fails_with(&["nago", "train", "--lr=-1"], "", "--lr");
+    fails_with(&["nago", "train", "--theta", "{}"], "", "missing field");
+}

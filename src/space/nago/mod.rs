@@ -10,6 +10,9 @@
 //! same seed does not give vega_NAGO's exact graphs).
 
 pub mod graphs;
+pub mod layers;
+pub mod net;
+pub mod train;
 
 use crate::error::{Error, Result};
 use crate::graph::Arch;

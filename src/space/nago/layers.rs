@@ -1,0 +1,320 @@
+//! The few layers a NAGO network is made of, forward and backward, on f32 tensors laid
+//! out channel-major (`[channel][image][row][column]`), so that a convolution is one GEMM
+//! over an im2col matrix and batch norm works on contiguous rows. Hand-written because
+//! an eager autodiff library pays its per-operation overhead thousands of times per step
+//! on networks of hundreds of tiny convolutions (docs/nago.md has the measurement).
+
+/// `c = op(a) · op(b) + beta · c` for row-major matrices: `op(a)` is m × k, `op(b)` is
+/// k × n; `ta`/`tb` say that `a`/`b` are stored transposed (k × m, n × k).
+#[allow(clippy::too_many_arguments)]
+pub fn gemm(
+    (m, k, n): (usize, usize, usize),
+    a: &[f32],
+    ta: bool,
+    b: &[f32],
+    tb: bool,
+    beta: f32,
+    c: &mut [f32],
+) {
+    assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n);
+    let (rsa, csa) = if ta { (1, m as isize) } else { (k as isize, 1) };
+    let (rsb, csb) = if tb { (1, k as isize) } else { (n as isize, 1) };
+    // SAFETY: the asserts above keep every index inside the slices for these strides.
+    unsafe {
+        matrixmultiply::sgemm(
+            m,
+            k,
+            n,
+            1.0,
+            a.as_ptr(),
+            rsa,
+            csa,
+            b.as_ptr(),
+            rsb,
+            csb,
+            beta,
+            c.as_mut_ptr(),
+            n as isize,
+            1,
+        );
+    }
+}
+
+/// The shape of a batch of feature maps: channels, images, side of the square map.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shape {
+    /// Channels.
+    pub c: usize,
+    /// Images in the batch.
+    pub b: usize,
+    /// Height and width.
+    pub r: usize,
+}
+
+impl Shape {
+    /// Values per channel (images × pixels).
+    pub fn plane(&self) -> usize {
+        self.b * self.r * self.r
+    }
+    /// Values in the whole tensor.
+    pub fn len(&self) -> usize {
+        self.c * self.plane()
+    }
+    /// Whether the tensor is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The im2col matrix of a 3×3, stride-1, zero-padded convolution: row `ci·9 + ky·3 + kx`
+/// holds input channel `ci` shifted by `(ky - 1, kx - 1)` at every output position.
+pub fn im2col3(x: &[f32], s: Shape, cols: &mut Vec<f32>) {
+    let (r, p) = (s.r, s.plane());
+    cols.clear();
+    cols.resize(s.c * 9 * p, 0.0);
+    for ci in 0..s.c {
+        for k in 0..9 {
+            let (dy, dx) = (k / 3, k % 3);
+            let row = &mut cols[(ci * 9 + k) * p..][..p];
+            for b in 0..s.b {
+                let src = &x[ci * p + b * r * r..][..r * r];
+                let dst = &mut row[b * r * r..][..r * r];
+                for y in 0..r {
+                    let Some(sy) = (y + dy).checked_sub(1).filter(|&v| v < r) else {
+                        continue;
+                    };
+                    for xx in 0..r {
+                        if let Some(sx) = (xx + dx).checked_sub(1).filter(|&v| v < r) {
+                            dst[y * r + xx] = src[sy * r + sx];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The adjoint of [`im2col3`]: adds every column entry back to the input position it
+/// was read from.
+pub fn col2im3(cols: &[f32], s: Shape, dx: &mut [f32]) {
+    let (r, p) = (s.r, s.plane());
+    for ci in 0..s.c {
+        for k in 0..9 {
+            let (dy, dxk) = (k / 3, k % 3);
+            let row = &cols[(ci * 9 + k) * p..][..p];
+            for b in 0..s.b {
+                let dst = &mut dx[ci * p + b * r * r..][..r * r];
+                let src = &row[b * r * r..][..r * r];
+                for y in 0..r {
+                    let Some(sy) = (y + dy).checked_sub(1).filter(|&v| v < r) else {
+                        continue;
+                    };
+                    for xx in 0..r {
+                        if let Some(sx) = (xx + dxk).checked_sub(1).filter(|&v| v < r) {
+                            dst[sy * r + sx] += src[y * r + xx];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Every other pixel of every other row (a stride-2 1×1 convolution's input).
+pub fn subsample2(x: &[f32], s: Shape) -> Vec<f32> {
+    let (r, h) = (s.r, s.r / 2);
+    let mut out = Vec::with_capacity(s.c * s.b * h * h);
+    for img in x.chunks_exact(r * r) {
+        for y in 0..h {
+            for xx in 0..h {
+                out.push(img[2 * y * r + 2 * xx]);
+            }
+        }
+    }
+    out
+}
+
+/// The adjoint of [`subsample2`]: adds `d` back onto the pixels it was read from.
+pub fn upsample2_add(d: &[f32], s: Shape, dx: &mut [f32]) {
+    let (r, h) = (s.r, s.r / 2);
+    for (img, di) in dx.chunks_exact_mut(r * r).zip(d.chunks_exact(h * h)) {
+        for y in 0..h {
+            for xx in 0..h {
+                img[2 * y * r + 2 * xx] += di[y * h + xx];
+            }
+        }
+    }
+}
+
+/// What batch norm's backward pass needs from its forward pass.
+#[derive(Clone, Debug, Default)]
+pub struct BnCache {
+    /// The normalised input.
+    pub xhat: Vec<f32>,
+    /// 1 / standard deviation, per channel.
+    pub inv_std: Vec<f32>,
+}
+
+/// Batch norm's numerical floor on the variance.
+pub const BN_EPS: f32 = 1e-5;
+/// Weight of the newest batch in the running statistics.
+pub const BN_MOMENTUM: f32 = 0.1;
+
+/// Batch norm of `z` (one row a channel) in place: with batch statistics (updating the
+/// running `stats`, means then variances) when `train`, else with the running ones.
+pub fn bn_forward(
+    z: &mut [f32],
+    c: usize,
+    gamma_beta: &[f32],
+    stats: &mut [f32],
+    train: bool,
+) -> BnCache {
+    let p = z.len() / c;
+    let mut cache = BnCache {
+        xhat: Vec::with_capacity(if train { z.len() } else { 0 }),
+        inv_std: vec![0.0; c],
+    };
+    for (ch, row) in z.chunks_exact_mut(p).enumerate() {
+        let (mean, var) = if train {
+            let m = row.iter().map(|&v| v as f64).sum::<f64>() / p as f64;
+            let v = row.iter().map(|&v| (v as f64 - m).powi(2)).sum::<f64>() / p as f64;
+            let unbiased = v * p as f64 / (p.max(2) - 1) as f64;
+            stats[ch] = (1.0 - BN_MOMENTUM) * stats[ch] + BN_MOMENTUM * m as f32;
+            stats[c + ch] = (1.0 - BN_MOMENTUM) * stats[c + ch] + BN_MOMENTUM * unbiased as f32;
+            (m as f32, v as f32)
+        } else {
+            (stats[ch], stats[c + ch])
+        };
+        let inv = 1.0 / (var + BN_EPS).sqrt();
+        cache.inv_std[ch] = inv;
+        let (g, b) = (gamma_beta[ch], gamma_beta[c + ch]);
+        for v in row.iter_mut() {
+            let xh = (*v - mean) * inv;
+            if train {
+                cache.xhat.push(xh);
+            }
+            *v = g * xh + b;
+        }
+    }
+    cache
+}
+
+/// Batch norm's backward pass: `dy` becomes the input's gradient in place, and the
+/// gradients of γ and β are added to `dgamma_beta`.
+pub fn bn_backward(
+    dy: &mut [f32],
+    c: usize,
+    gamma_beta: &[f32],
+    cache: &BnCache,
+    dgamma_beta: &mut [f32],
+) {
+    let p = dy.len() / c;
+    for (ch, row) in dy.chunks_exact_mut(p).enumerate() {
+        let xh = &cache.xhat[ch * p..][..p];
+        let (mut dg, mut db) = (0f64, 0f64);
+        for (d, x) in row.iter().zip(xh) {
+            dg += (*d * *x) as f64;
+            db += *d as f64;
+        }
+        dgamma_beta[ch] += dg as f32;
+        dgamma_beta[c + ch] += db as f32;
+        let k = gamma_beta[ch] * cache.inv_std[ch] / p as f32;
+        let (dg, db) = (dg as f32, db as f32);
+        for (d, x) in row.iter_mut().zip(xh) {
+            *d = k * (p as f32 * *d - db - x * dg);
+        }
+    }
+}
+
+/// `acc += w · x`.
+pub fn axpy(acc: &mut [f32], w: f32, x: &[f32]) {
+    for (a, v) in acc.iter_mut().zip(x) {
+        *a += w * v;
+    }
+}
+
+/// The inner product of two tensors, accumulated in f64.
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (*x as f64) * (*y as f64))
+        .sum::<f64>() as f32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A direct 3×3 convolution, to check im2col + GEMM against.
+    fn direct_conv(x: &[f32], s: Shape, w: &[f32], co: usize) -> Vec<f32> {
+        let (r, p) = (s.r as isize, s.plane());
+        let mut out = vec![0.0; co * p];
+        for o in 0..co {
+            for b in 0..s.b {
+                for y in 0..r {
+                    for xx in 0..r {
+                        let mut acc = 0.0;
+                        for ci in 0..s.c {
+                            for k in 0..9isize {
+                                let (sy, sx) = (y + k / 3 - 1, xx + k % 3 - 1);
+                                if sy >= 0 && sy < r && sx >= 0 && sx < r {
+                                    let xi = ci * p + b * (r * r) as usize + (sy * r + sx) as usize;
+                                    acc += w[o * s.c * 9 + ci * 9 + k as usize] * x[xi];
+                                }
+                            }
+                        }
+                        out[o * p + b * (r * r) as usize + (y * r + xx) as usize] = acc;
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn ramp(n: usize, k: f32) -> Vec<f32> {
+        (0..n)
+            .map(|i| ((i as f32 * k).sin() * 3.0).round() / 4.0)
+            .collect()
+    }
+
+    #[test]
+    fn im2col_gemm_is_the_direct_convolution_and_col2im_its_adjoint() {
+        let s = Shape { c: 3, b: 2, r: 4 };
+        let (x, w) = (ramp(s.len(), 0.7), ramp(2 * 27, 1.3));
+        let mut cols = Vec::new();
+        im2col3(&x, s, &mut cols);
+        let mut out = vec![0.0; 2 * s.plane()];
+        gemm((2, 27, s.plane()), &w, false, &cols, false, 0.0, &mut out);
+        assert_eq!(out, direct_conv(&x, s, &w, 2));
+        // <im2col(x), c> = <x, col2im(c)> for any c.
+        let c = ramp(cols.len(), 0.31);
+        let mut back = vec![0.0; s.len()];
+        col2im3(&c, s, &mut back);
+        assert!((dot(&cols, &c) - dot(&x, &back)).abs() < 1e-3);
+    }
+
+    #[test]
+    fn batch_norm_backward_matches_finite_differences() {
+        let c = 2;
+        let z0 = ramp(2 * 12, 0.9);
+        let gb = vec![1.5, 0.7, 0.1, -0.2];
+        let upstream = ramp(z0.len(), 0.37);
+        let loss = |z: &[f32]| {
+            let mut z = z.to_vec();
+            bn_forward(&mut z, c, &gb, &mut [0.0; 4], true);
+            dot(&z, &upstream)
+        };
+        let mut z = z0.clone();
+        let cache = bn_forward(&mut z, c, &gb, &mut [0.0; 4], true);
+        let mut d = upstream.clone();
+        let mut dgb = vec![0.0; 4];
+        bn_backward(&mut d, c, &gb, &cache, &mut dgb);
+        for i in 0..z0.len() {
+            let (mut hi, mut lo) = (z0.clone(), z0.clone());
+            hi[i] += 1e-2;
+            lo[i] -= 1e-2;
+            let fd = (loss(&hi) - loss(&lo)) / 2e-2;
+            assert!((fd - d[i]).abs() < 2e-2, "{i}: {fd} vs {}", d[i]);
+        }
+    }
+}

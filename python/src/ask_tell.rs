@@ -176,7 +176,7 @@ impl PyAskTell {
         if plan.space == wlgp::space::SpaceKind::Json {
             return Err(to_py(wlgp::space::no_sampler()));
         }
-        let space = AnySpace::new(plan.space, plan.skip_as_wire, false);
+        let space = AnySpace::new(plan.space, plan.skip_as_wire, false).map_err(to_py)?;
         let header = plan.header(space.name(), OBJECTIVE);
         let journal = match journal {
             None => None,

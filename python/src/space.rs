@@ -50,7 +50,7 @@ impl PySpace {
             }
         };
         Ok(PySpace {
-            space: AnySpace::new(kind, wire, proteins),
+            space: AnySpace::new(kind, wire, proteins).map_err(to_py)?,
             skip: skip.to_string(),
             proteins,
         })

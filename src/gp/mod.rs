@@ -1,6 +1,7 @@
 //! The Gaussian-process surrogate on the WL kernel: fit by marginal likelihood, predict
 //! mean and uncertainty.
 
+pub mod dense;
 mod fit;
 mod thompson;
 mod transform;

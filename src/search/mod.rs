@@ -3,6 +3,7 @@
 
 mod bo;
 mod evolution;
+pub mod generator;
 pub mod journal;
 mod local;
 mod lock;

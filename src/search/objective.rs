@@ -156,14 +156,20 @@ impl CommandObjective {
     }
 
     fn evaluate_one(&self, space: &str, arch: String) -> Result<f64> {
-        match self.run(space, &arch)? {
+        self.evaluate_with_input(space, arch.clone(), &arch)
+    }
+
+    /// Runs the command with `arch` in `WLGP_ARCH` and `input` on stdin (for objectives
+    /// whose command reads more than the architecture's string, such as a generator's
+    /// sampled network); a failure is [`Error::Evaluation`].
+    pub fn evaluate_with_input(&self, space: &str, arch: String, input: &str) -> Result<f64> {
+        match self
+            .last_line_with(space, &arch, input)?
+            .and_then(|l| parse_score(&l))
+        {
             Ok(v) => Ok(v),
             Err(status) => Err(Error::Evaluation { arch, status }),
         }
-    }
-
-    fn run(&self, space: &str, arch: &str) -> Result<std::result::Result<f64, String>> {
-        Ok(self.last_line(space, arch)?.and_then(|l| parse_score(&l)))
     }
 
     /// Runs the command on one architecture: its last line of output, or why there is
@@ -172,6 +178,16 @@ impl CommandObjective {
         &self,
         space: &str,
         arch: &str,
+    ) -> Result<std::result::Result<String, String>> {
+        self.last_line_with(space, arch, arch)
+    }
+
+    /// [`CommandObjective::last_line`] with `input` on stdin instead of the architecture.
+    fn last_line_with(
+        &self,
+        space: &str,
+        arch: &str,
+        input: &str,
     ) -> Result<std::result::Result<String, String>> {
         use std::io::{Read, Write};
         use std::process::{Command, Stdio};
@@ -190,7 +206,7 @@ impl CommandObjective {
             .map_err(|e| Error::io(format!("starting `{}`", self.command), e))?;
         // The command may exit without reading its input: that is not an error.
         if let Some(mut stdin) = child.stdin.take() {
-            let _ = stdin.write_all(format!("{arch}\n").as_bytes());
+            let _ = stdin.write_all(format!("{input}\n").as_bytes());
         }
         let mut stdout = child.stdout.take().expect("piped");
         let tail = std::sync::Arc::new(std::sync::Mutex::new(Tail::default()));

@@ -59,15 +59,17 @@ pub fn no_sampler() -> Error {
 }
 
 impl AnySpace {
-    /// The space of a kind, with its skip lowering (NB201, DARTS) and op set (nbgraph).
-    pub fn new(kind: SpaceKind, skip_as_wire: bool, proteins: bool) -> AnySpace {
-        match kind {
+    /// The space of a kind, with its skip lowering (NB201, DARTS) and op set (nbgraph);
+    /// an error for nago, whose generators have their own commands.
+    pub fn new(kind: SpaceKind, skip_as_wire: bool, proteins: bool) -> Result<AnySpace> {
+        Ok(match kind {
             SpaceKind::Nb201 => AnySpace::Nb201(Nb201Space { skip_as_wire }),
             SpaceKind::Nbgraph => AnySpace::Nbgraph(NbGraphSpace::new(proteins)),
             SpaceKind::Nb101 => AnySpace::Nb101(Nb101Space),
             SpaceKind::Darts => AnySpace::Darts(DartsSpace { skip_as_wire }),
             SpaceKind::Json => AnySpace::Json(JsonSpace),
-        }
+            SpaceKind::Nago => return Err(generators_only()),
+        })
     }
 
     /// The space's name as typed.
@@ -92,6 +94,13 @@ impl AnySpace {
             .map(|(i, a)| s.parse(a).map(|c| s.format(&c)).map_err(|e| at(i, e)))
             .collect())
     }
+}
+
+/// The error of using the nago space where cells are expected.
+pub fn generators_only() -> Error {
+    Error::Config(
+        "the nago space holds generators, not cells: use `wlgp nago sample|train` and `wlgp search --space nago` (a sampled network's graph goes to --space json)".into(),
+    )
 }
 
 /// An error about the `i`-th architecture of a list.

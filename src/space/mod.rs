@@ -21,7 +21,7 @@ use rand::RngCore;
 use std::fmt::Debug;
 use std::hash::Hash;
 
-pub use any::{at, no_sampler, AnySpace};
+pub use any::{at, generators_only, no_sampler, AnySpace};
 pub use darts::DartsSpace;
 pub use json::JsonSpace;
 pub use nb101::Nb101Space;
@@ -105,6 +105,8 @@ pub enum SpaceKind {
     Darts,
     /// Any labelled DAG in JSON, one per line.
     Json,
+    /// NAGO network generators θ (`wlgp nago`, `wlgp search --space nago`).
+    Nago,
 }
 
 impl std::str::FromStr for SpaceKind {
@@ -112,7 +114,7 @@ impl std::str::FromStr for SpaceKind {
     fn from_str(s: &str) -> Result<Self> {
         <SpaceKind as clap::ValueEnum>::from_str(s, true).map_err(|_| {
             Error::Config(format!(
-                "unknown space `{s}` (known: nb201, nbgraph, nb101, darts, json)"
+                "unknown space `{s}` (known: nb201, nbgraph, nb101, darts, json, nago)"
             ))
         })
     }

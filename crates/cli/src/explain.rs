@@ -490,6 +490,7 @@ fn with_space(data: &TrainArgs, surrogate: &SurrogateArgs, r: &impl OnFitted) ->
         SpaceKind::Json => Err(Error::Config(
             "the json space has no sampler: nothing to build or prune".into(),
         )),
+        SpaceKind::Nago => Err(wlgp::space::generators_only()),
     }
 }
 

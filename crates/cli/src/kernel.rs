@@ -97,7 +97,7 @@ pub(crate) fn kernel(a: &KernelArgs, device: DeviceChoice) -> Result<()> {
     std::io::stdin()
         .read_to_string(&mut text)
         .map_err(|e| Error::io("reading stdin", e))?;
-    let space = AnySpace::new(a.space, a.skip.as_wire(), a.proteins);
+    let space = AnySpace::new(a.space, a.skip.as_wire(), a.proteins)?;
     let s = wlgp::with_space!(&space, s => run(s, a, &text, device))?;
     super::out(&s)
 }

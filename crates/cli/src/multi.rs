@@ -213,7 +213,7 @@ pub(crate) fn search(a: &SearchArgs, spec: &str) -> Result<()> {
         if a.dataset.is_some() {
             return Err(Error::Config("--objective-cmd replaces --dataset".into()));
         }
-        let space = AnySpace::new(a.space.unwrap_or(SpaceKind::Nb201), wire, false);
+        let space = AnySpace::new(a.space.unwrap_or(SpaceKind::Nb201), wire, false)?;
         wlgp::with_sampler!(&space, s => run_cmd(s, cmd, spec, a, &cfg))?
     } else {
         let d = super::resolve_dataset(a.space, a.dataset.as_deref())?;

@@ -1,12 +1,20 @@
 //! `wlgp nago`: NAGO's hierarchical network generators.
 
+use super::search::{journaled, Record, SearchArgs};
 use clap::{Args, Subcommand};
 use rand::SeedableRng;
 use serde::Serialize;
 use wlgp::error::Error;
 use wlgp::error::Result;
+use wlgp::search::generator::{
+    generator_bo, GeneratorBoConfig, GeneratorCommand, GeneratorKernel, TrainObjective,
+};
+use wlgp::search::journal::EXTERNAL;
+use wlgp::search::{CommandObjective, Evaluation, JournalHeader, Method, Objective};
+use wlgp::space::nago::space::GeneratorSpace;
 use wlgp::space::nago::train::{train, Digits, TrainConfig, TrainReport};
 use wlgp::space::nago::{Network, Theta};
+use wlgp::values::Values;
 
 #[derive(Args, Debug)]
 pub(crate) struct NagoArgs {
@@ -70,17 +78,6 @@ struct SampleArgs {
     json: bool,
 }
 
-/// A sampled network as printed: the hierarchy, and the flattened DAG.
-#[derive(Serialize)]
-struct Sample {
-    #[serde(flatten)]
-    network: Network,
-    /// Convolutions in the network.
-    operations: usize,
-    /// The whole network as one labelled DAG (`labels`, `edges` as `[from, to]`).
-    graph: serde_json::Value,
-}
-
 /// θ from `--theta`, or drawn from the seed.
 fn theta(a: &SampleArgs) -> Result<Theta> {
     match &a.theta {
@@ -96,12 +93,7 @@ fn sample(a: &SampleArgs) -> Result<()> {
     let network = Network::sample(&t, a.seed)?;
     let arch = network.to_arch();
     if a.json {
-        let s = Sample {
-            operations: network.operations(),
-            graph: serde_json::from_str(&arch.to_json()).expect("valid JSON"),
-            network,
-        };
-        return super::out(&(serde_json::to_string(&s).expect("plain data") + "\n"));
+        return super::out(&(network.sample_json().to_string() + "\n"));
     }
     let level = |name: &str, graphs: &[&wlgp::space::nago::graphs::Graph]| {
         let edges: usize = graphs.iter().map(|g| g.edges.len()).sum();
@@ -166,4 +158,157 @@ pub(crate) fn nago(a: &NagoArgs) -> Result<()> {
         NagoCommand::Sample(s) => sample(s),
         NagoCommand::Train(t) => train_one(t),
     }
+}
+
+/// `wlgp search --space nago`: the generator search's own settings.
+#[derive(Args, Debug, Clone)]
+pub(crate) struct GeneratorArgs {
+    /// With --space nago: the GP's kernel on generators (Matérn on θ, the WL mean
+    /// embedding of their networks, or their mixture chosen by marginal likelihood).
+    #[arg(long, value_enum, default_value_t = GeneratorKernel::Sum)]
+    generator_kernel: GeneratorKernel,
+    /// With --space nago: quasi-random candidate generators a round...
+    #[arg(long, default_value_t = GeneratorBoConfig::default().pool)]
+    generator_pool: usize,
+    /// ...plus this many perturbations of the best.
+    #[arg(long, default_value_t = GeneratorBoConfig::default().local)]
+    generator_local: usize,
+    /// With --space nago: networks sampled per generator for its WL embedding.
+    #[arg(long, default_value_t = GeneratorBoConfig::default().networks)]
+    generator_networks: usize,
+    /// With --space nago and no --objective-cmd: training epochs of each network.
+    #[arg(long, default_value_t = TrainConfig::default().epochs)]
+    train_epochs: usize,
+}
+
+/// What `wlgp search --space nago --json` prints.
+#[derive(Serialize)]
+struct Outcome {
+    dataset: String,
+    metric: String,
+    method: String,
+    kernel: Option<GeneratorKernel>,
+    seed: u64,
+    /// θ of the best generator, as its JSON object.
+    best_arch: String,
+    best_value: f64,
+    evaluations: usize,
+    seconds: f64,
+    trajectory: Vec<f64>,
+}
+
+/// The generator search's settings, as its journal header records them.
+#[derive(Serialize)]
+struct Settings<'a> {
+    #[serde(flatten)]
+    bo: &'a GeneratorBoConfig,
+    train: Option<&'a TrainConfig>,
+}
+
+pub(crate) fn search(a: &SearchArgs) -> Result<()> {
+    if a.objectives.is_some() {
+        return Err(Error::Config(
+            "--objectives with --space nago is not built yet: search one objective".into(),
+        ));
+    }
+    if a.dataset.is_some() {
+        return Err(Error::Config(
+            "--space nago trains on the embedded digits, or runs --objective-cmd; --dataset does not apply".into(),
+        ));
+    }
+    let bo = !matches!(a.method, Method::Random);
+    if !matches!(a.method, Method::Bo | Method::Random) {
+        return Err(Error::Config(format!(
+            "--space nago searches with bo or random, not {}",
+            a.method.name()
+        )));
+    }
+    let g = &a.generator;
+    let cfg = GeneratorBoConfig {
+        budget: a.budget,
+        n_init: a.bo.n_init,
+        seed: a.seed,
+        kernel: g.generator_kernel,
+        acquisition: a.bo.acquisition.function().ok_or_else(|| {
+            Error::Config("--space nago has no Thompson sampling: use ei, ucb, pi or mean".into())
+        })?,
+        pool: g.generator_pool.max(1),
+        local: g.generator_local,
+        networks: g.generator_networks.max(1),
+        wl_h: 2,
+    };
+    let train = TrainConfig {
+        epochs: g.train_epochs,
+        ..TrainConfig::default()
+    };
+    let space = GeneratorSpace { seed: a.seed };
+    let (mut obj, dataset, metric): (Box<dyn Objective<GeneratorSpace>>, String, String) =
+        match &a.objective_cmd {
+            Some(cmd) => {
+                let metric = a.metric.clone().unwrap_or_else(|| "score".into());
+                let kind =
+                    a.bo.surrogate
+                        .values_spec(&metric, a.minimize.then_some(Values::Loss))
+                        .direction_values();
+                let c = CommandObjective::new(cmd, a.timeout()?, kind)?;
+                (
+                    Box::new(GeneratorCommand(c)),
+                    format!("{EXTERNAL}{cmd}"),
+                    metric,
+                )
+            }
+            None => (
+                Box::new(TrainObjective::new(train.clone())?),
+                "digits".into(),
+                "accuracy".into(),
+            ),
+        };
+    let settings = Settings {
+        bo: &cfg,
+        train: a.objective_cmd.is_none().then_some(&train),
+    };
+    let method = a.method.name();
+    let hdr = || JournalHeader::new("nago", &dataset, &metric, &method, a.seed, &settings);
+    let pb = super::progress_bar(a.budget as u64, &format!("{method} over generators"));
+    let mut on_eval = |e: &Evaluation| {
+        pb.inc(1);
+        pb.set_message(format!("best {:.4}", e.best_so_far));
+    };
+    let t = std::time::Instant::now();
+    let h = journaled(&mut *obj, hdr, Record::of(a), |o| {
+        if bo {
+            generator_bo(&space, o, &cfg, &mut on_eval)
+        } else {
+            wlgp::search::random_search(&space, o, cfg.budget, cfg.seed, &mut on_eval)
+        }
+    })?;
+    pb.finish_and_clear();
+    let best = h.best();
+    let o = Outcome {
+        dataset,
+        metric,
+        method,
+        kernel: bo.then_some(cfg.kernel),
+        seed: a.seed,
+        best_arch: best.arch.clone(),
+        best_value: best.value,
+        evaluations: h.evaluations.len(),
+        seconds: t.elapsed().as_secs_f64(),
+        trajectory: h.evaluations.iter().map(|e| e.best_so_far).collect(),
+    };
+    if a.json {
+        return super::out(&(serde_json::to_string(&o).expect("plain data") + "\n"));
+    }
+    super::out(&format!(
+        "objective     {} ({})\nmethod        {}{}, seed {}\nbest theta    {}\nbest value    {}\nevaluations   {}\ntime          {:.2} s\n",
+        o.dataset,
+        o.metric,
+        o.method,
+        o.kernel.map_or(String::new(), |k| format!(" ({k:?} kernel)").to_lowercase()),
+        o.seed,
+        o.best_arch,
+        o.best_value,
+        o.evaluations,
+        o.seconds
+    ))
 }

@@ -94,6 +94,7 @@ pub(crate) fn predict(a: &PredictArgs) -> Result<()> {
                 "the json space has no training-data reader: use nb201, nbgraph, nb101 or darts"
                     .into(),
             )),
+            SpaceKind::Nago => return Err(wlgp::space::generators_only()),
         };
     if a.json {
         return super::out(&(serde_json::to_string(&r).expect("plain data") + "\n"));

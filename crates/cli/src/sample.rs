@@ -32,6 +32,6 @@ fn write<S: Sampler>(space: &S, a: &SampleArgs) -> Result<()> {
 }
 
 pub(crate) fn sample(a: &SampleArgs) -> Result<()> {
-    let space = AnySpace::new(a.space, true, a.proteins);
+    let space = AnySpace::new(a.space, true, a.proteins)?;
     wlgp::with_sampler!(&space, s => write(s, a))
 }

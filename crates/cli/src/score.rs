@@ -211,6 +211,7 @@ pub(crate) fn score(a: &ScoreArgs, device: DeviceChoice) -> Result<()> {
                 "the json space has no sampler: nothing to score".into(),
             ))
         }
+        SpaceKind::Nago => return Err(wlgp::space::generators_only()),
     };
     if a.json {
         return super::out(&(serde_json::to_string(&r).expect("plain data") + "\n"));

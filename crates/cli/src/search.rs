@@ -19,7 +19,7 @@ use wlgp::search::{
     JournalHeader, Journaled, Method, Objective, PoolConfig, SemiSearchConfig, Surrogate,
     TableObjective,
 };
-use wlgp::space::{AnySpace, Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey};
+use wlgp::space::{AnySpace, Nb201Space, NbGraphSpace, Sampler, Space, SpaceKind, TableKey};
 use wlgp::stats::mean_se;
 use wlgp::values::{Values, ValuesSpec};
 use wlgp::wl::{Direction, WlConfig, MAX_H};
@@ -35,7 +35,7 @@ pub(crate) struct SearchArgs {
     /// Metric to optimise (default: the dataset's validation/baseline accuracy); with
     /// --objective-cmd, the name of the command's score (read to infer its semantics).
     #[arg(long)]
-    metric: Option<String>,
+    pub(crate) metric: Option<String>,
     /// Number of architectures to evaluate.
     #[arg(long, default_value_t = 100)]
     pub(crate) budget: usize,
@@ -60,7 +60,7 @@ pub(crate) struct SearchArgs {
     pub(crate) timeout: Option<f64>,
     /// With --objective-cmd: smaller scores are better (short for --values loss).
     #[arg(long)]
-    minimize: bool,
+    pub(crate) minimize: bool,
     /// Append every evaluation to this JSONL journal (fsynced before the next proposal).
     #[arg(long, conflicts_with = "resume")]
     pub(crate) journal: Option<PathBuf>,
@@ -73,10 +73,12 @@ pub(crate) struct SearchArgs {
     /// Several objectives at once, as NAME:max|min,... (2 or 3): table metrics, or the
     /// space's computed costs (nb201: params, flops). Reports the Pareto front.
     #[arg(long)]
-    objectives: Option<String>,
+    pub(crate) objectives: Option<String>,
     /// With --objectives: ehvi or parego (BO), or the baselines random, nsga2, evolution.
     #[arg(long, value_enum, default_value_t = MultiMethod::Ehvi)]
     pub(crate) mo_method: MultiMethod,
+    #[command(flatten)]
+    pub(crate) generator: super::nago::GeneratorArgs,
 }
 
 /// The settings of a BO run (and of the baselines), shared by `search` and `study`.
@@ -301,14 +303,14 @@ impl BoArgs {
 
 /// Where a search records its evaluations, if anywhere.
 #[derive(Clone, Copy)]
-enum Record<'a> {
+pub(crate) enum Record<'a> {
     None,
     New(&'a Path),
     Resume(&'a Path),
 }
 
 impl<'a> Record<'a> {
-    fn of(a: &'a SearchArgs) -> Self {
+    pub(crate) fn of(a: &'a SearchArgs) -> Self {
         match (&a.journal, &a.resume) {
             (Some(p), _) => Record::New(p),
             (None, Some(p)) => Record::Resume(p),
@@ -338,27 +340,28 @@ fn run_recorded<S: Sampler>(
     record: Record,
     on_eval: &mut dyn FnMut(&Evaluation),
 ) -> Result<History> {
+    journaled(obj, hdr, record, |o| {
+        search::run(space, o, method, cfg, on_eval)
+    })
+}
+
+/// Runs `run` on the objective wrapped in the journal `record` names (a new one, or one
+/// to resume: its evaluations are replayed first), or on the bare objective.
+pub(crate) fn journaled<S: Space, T>(
+    obj: &mut dyn Objective<S>,
+    hdr: impl Fn() -> JournalHeader,
+    record: Record,
+    run: impl FnOnce(&mut dyn Objective<S>) -> Result<T>,
+) -> Result<T> {
     match record {
-        Record::None => search::run(space, obj, method, cfg, on_eval),
+        Record::None => run(obj),
         Record::New(p) => {
             let j = Journal::create(p, &hdr())?;
-            search::run(
-                space,
-                &mut Journaled::new(obj, j, Vec::new()),
-                method,
-                cfg,
-                on_eval,
-            )
+            run(&mut Journaled::new(obj, j, Vec::new()))
         }
         Record::Resume(p) => {
             let (j, done) = Journal::resume(p, &hdr())?;
-            search::run(
-                space,
-                &mut Journaled::new(obj, j, done),
-                method,
-                cfg,
-                on_eval,
-            )
+            run(&mut Journaled::new(obj, j, done))
         }
     }
 }
@@ -532,6 +535,9 @@ fn run_cmd<S: Sampler>(
 }
 
 pub(crate) fn search(a: &SearchArgs) -> Result<()> {
+    if a.space == Some(SpaceKind::Nago) {
+        return super::nago::search(a);
+    }
     if let Some(spec) = &a.objectives {
         return super::multi::search(a, spec);
     }
@@ -548,7 +554,7 @@ pub(crate) fn search(a: &SearchArgs) -> Result<()> {
             a.space.unwrap_or(SpaceKind::Nb201),
             a.bo.surrogate.skip.as_wire(),
             false,
-        );
+        )?;
         let o = wlgp::with_sampler!(&space, s => run_cmd(s, a, cmd, &mut on_eval))?;
         pb.finish_and_clear();
         (o, !a.minimize)

@@ -842,3 +842,113 @@ fn nago_train_reports_accuracy_params_and_seconds_deterministically() {
     fails_with(&["nago", "train", "--lr=-1"], "", "--lr");
     fails_with(&["nago", "train", "--theta", "{}"], "", "missing field");
 }
+
+/// `wlgp search --space nago` with a user's command: the command gets θ in WLGP_ARCH and
+/// the sampled network's JSON on stdin; BO beats random search on a score that prefers
+/// small networks; a journaled run resumes to the uninterrupted run's result.
+#[test]
+fn nago_search_runs_the_users_command_on_generators_and_resumes() {
+    let dir = std::env::temp_dir().join(format!("wlgp-nago-search-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cmd = dir.join("objective.sh");
+    std::fs::write(
+        &cmd,
+        "#!/bin/sh\n# fewer convolutions score higher; the network on stdin must be theta's\nnet=$(cat)\necho \"$net\" | grep -q \"$(echo \"$WLGP_ARCH\" | cut -c2-13)\" || exit 3\nops=$(echo \"$net\" | sed 's/.*\"operations\":\\([0-9]*\\).*/\\1/')\necho \"-$ops\"\n",
+    )
+    .unwrap();
+    let cmd = format!("sh {}", cmd.display());
+    let journal = dir.join("j.jsonl");
+    let run = |method: &str, budget: &str, extra: &[&str]| {
+        let mut args = vec![
+            "search",
+            "--space",
+            "nago",
+            "--objective-cmd",
+            &cmd,
+            "--method",
+            method,
+            "--budget",
+            budget,
+            "--n-init",
+            "5",
+            "--generator-pool",
+            "200",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        wlgp_json(&args)
+    };
+    let bo = run("bo", "16", &[]);
+    let random = run("random", "16", &[]);
+    assert_eq!(bo["evaluations"], 16);
+    let (b, r) = (
+        bo["best_value"].as_f64().unwrap(),
+        random["best_value"].as_f64().unwrap(),
+    );
+    assert!(b > r, "bo {b} vs random {r}");
+    let theta: serde_json::Value = serde_json::from_str(bo["best_arch"].as_str().unwrap()).unwrap();
+    assert!(theta["G1_nodes"].as_u64().unwrap() <= 10);
+    // Journal 10, resume to 16: the same trajectory as the uninterrupted run.
+    let j = journal.to_str().unwrap();
+    run("bo", "10", &["--journal", j]);
+    let resumed = run("bo", "16", &["--resume", j]);
+    assert_eq!(resumed["trajectory"], bo["trajectory"]);
+    let lines = std::fs::read_to_string(&journal).unwrap().lines().count();
+    assert_eq!(lines, 17, "a header and 16 evaluations");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn nago_search_trains_on_the_digits_and_rejects_what_it_does_not_do() {
+    let v = wlgp_json(&[
+        "search",
+        "--space",
+        "nago",
+        "--budget",
+        "3",
+        "--n-init",
+        "2",
+        "--train-epochs",
+        "1",
+        "--generator-pool",
+        "50",
+        "--generator-local",
+        "10",
+        "--seed",
+        "1",
+        "--json",
+    ]);
+    assert_eq!(
+        (v["dataset"].as_str(), v["metric"].as_str()),
+        (Some("digits"), Some("accuracy"))
+    );
+    let best = v["best_value"].as_f64().unwrap();
+    assert!((0.0..=100.0).contains(&best), "{v}");
+    fails_with(
+        &[
+            "search",
+            "--space",
+            "nago",
+            "--objectives",
+            "accuracy:max,params:min",
+        ],
+        "",
+        "not built yet",
+    );
+    fails_with(
+        &["search", "--space", "nago", "--dataset", "nb201"],
+        "",
+        "--dataset",
+    );
+    fails_with(
+        &["search", "--space", "nago", "--method", "local"],
+        "",
+        "bo or random",
+    );
+    fails_with(
+        &["search", "--space", "nago", "--acquisition", "ts"],
+        "",
+        "Thompson",
+    );
+    fails_with(&["kernel", "--space", "nago"], "", "generators, not cells");
+}

@@ -13,6 +13,7 @@ pub mod embed;
 pub mod graphs;
 pub mod layers;
 pub mod net;
+pub mod space;
 pub mod train;
 
 use crate::error::{Error, Result};
@@ -195,6 +196,15 @@ impl Network {
             middle,
             bottom,
         })
+    }
+
+    /// The documented JSON of a sample (docs/nago.md): θ, the seed, the three levels of
+    /// graphs, the number of operations and the flattened DAG (`labels`, `edges`).
+    pub fn sample_json(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self).expect("plain data");
+        v["operations"] = self.operations().into();
+        v["graph"] = serde_json::from_str(&self.to_arch().to_json()).expect("valid JSON");
+        v
     }
 
     /// The number of operations (convolutions) in the network.

@@ -1,0 +1,437 @@
+//! Bayesian optimisation over NAGO generators. The objective of θ is the score of one
+//! network sampled from it, so it is noisy by nature. Surrogates, chosen with
+//! `GeneratorKernel`:
+//! * `matern`: Matérn-5/2 on θ in the unit cube with one length scale per
+//!   hyperparameter (integers at their rounded values), as NAGO's BO;
+//! * `wl`: the WL kernel on generators, θ embedded by the mean WL feature vector of
+//!   networks sampled from it ([`crate::space::nago::embed`]);
+//! * `sum`: `(1 - a)·Matérn + a·WL`, with `a` in {0, ¼, ½, ¾, 1}.
+//!
+//! Length scales, noise and `a` are chosen by marginal likelihood over random draws.
+//! Candidates each round: a quasi-random (Halton) pool of the unit cube plus Gaussian
+//! perturbations of the best generators, scored block by block with the acquisition.
+
+use super::{check_budget, Evaluation, History, Objective, Recorder};
+use crate::acquisition::Acquisition;
+use crate::bench_data::MetricKind;
+use crate::error::{Error, Result};
+use crate::gp::dense::{matern52, DenseGp};
+use crate::gp::Prediction;
+use crate::search::CommandObjective;
+use crate::space::nago::embed::{self, Embedding};
+use crate::space::nago::space::{Generator, GeneratorSpace};
+use crate::space::nago::train::{train, Digits, TrainConfig};
+use crate::space::{Sampler, Space};
+use crate::wl::{Direction, WlConfig};
+use nalgebra::DMatrix;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Normal};
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+
+/// Which kernel the generator GP uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum GeneratorKernel {
+    /// Matérn-5/2 on θ, one length scale per hyperparameter.
+    Matern,
+    /// The WL mean-embedding kernel on the generators' networks.
+    Wl,
+    /// Their mixture, its weight chosen by marginal likelihood.
+    Sum,
+}
+
+impl GeneratorKernel {
+    fn weights(self) -> &'static [f64] {
+        match self {
+            GeneratorKernel::Matern => &[0.0],
+            GeneratorKernel::Wl => &[1.0],
+            GeneratorKernel::Sum => &[0.0, 0.25, 0.5, 0.75, 1.0],
+        }
+    }
+}
+
+/// Settings of BO over generators.
+#[derive(Clone, Debug, Serialize)]
+pub struct GeneratorBoConfig {
+    /// Evaluations in all.
+    pub budget: usize,
+    /// Random generators evaluated before the first fit.
+    pub n_init: usize,
+    /// Seed of the search.
+    pub seed: u64,
+    /// The surrogate's kernel.
+    pub kernel: GeneratorKernel,
+    /// The acquisition function.
+    pub acquisition: Acquisition,
+    /// Quasi-random candidates a round.
+    pub pool: usize,
+    /// Perturbations of the best generators a round.
+    pub local: usize,
+    /// Networks sampled per generator for its WL embedding.
+    pub networks: usize,
+    /// WL depth of the embedding.
+    pub wl_h: usize,
+}
+
+impl Default for GeneratorBoConfig {
+    fn default() -> Self {
+        GeneratorBoConfig {
+            budget: 40,
+            n_init: 10,
+            seed: 0,
+            kernel: GeneratorKernel::Sum,
+            acquisition: Acquisition::Ei,
+            pool: 500,
+            local: 100,
+            networks: 4,
+            wl_h: 2,
+        }
+    }
+}
+
+/// Hyperparameters of the generator GP.
+#[derive(Clone, Debug)]
+struct Hyper {
+    lengths: [f64; 8],
+    noise: f64,
+    weight: f64,
+}
+
+/// The surrogate's inputs for a set of generators.
+struct Inputs {
+    unit: Vec<[f64; 8]>,
+    embedding: Vec<Embedding>,
+}
+
+/// Computes and keeps the WL embeddings of generators.
+struct Embedder {
+    cfg: WlConfig,
+    networks: usize,
+    seed: u64,
+    cache: HashMap<Generator, Embedding>,
+}
+
+impl Embedder {
+    fn inputs(&mut self, gs: &[Generator], wl: bool) -> Result<Inputs> {
+        let unit = gs.iter().map(Generator::unit).collect();
+        if !wl {
+            return Ok(Inputs {
+                unit,
+                embedding: Vec::new(),
+            });
+        }
+        let missing: Vec<Generator> = gs
+            .iter()
+            .filter(|g| !self.cache.contains_key(*g))
+            .cloned()
+            .collect();
+        let thetas: Vec<_> = missing.iter().map(Generator::theta).collect();
+        for (g, e) in missing.into_iter().zip(embed::embed_all(
+            &thetas,
+            self.networks,
+            self.seed,
+            &self.cfg,
+        )?) {
+            self.cache.insert(g, e);
+        }
+        let embedding = gs.iter().map(|g| self.cache[g].clone()).collect();
+        Ok(Inputs { unit, embedding })
+    }
+}
+
+/// The kernel matrix between two input sets under `h` (WL part precomputed in `wl`).
+fn kernel(a: &Inputs, b: &Inputs, wl: &[f64], h: &Hyper) -> DMatrix<f64> {
+    DMatrix::from_fn(a.unit.len(), b.unit.len(), |i, j| {
+        let m = if h.weight < 1.0 {
+            matern52(&a.unit[i], &b.unit[j], &h.lengths)
+        } else {
+            0.0
+        };
+        let w = if h.weight > 0.0 {
+            wl[i * b.unit.len() + j]
+        } else {
+            0.0
+        };
+        (1.0 - h.weight) * m + h.weight * w
+    })
+}
+
+/// The hyperparameters of largest marginal likelihood among random draws.
+fn select(
+    x: &Inputs,
+    wl: &[f64],
+    y: &[f64],
+    kind: GeneratorKernel,
+    rng: &mut ChaCha8Rng,
+) -> Result<(Hyper, DenseGp)> {
+    let mut best: Option<(Hyper, DenseGp)> = None;
+    for draw in 0..256 {
+        let weights = kind.weights();
+        let h = if draw == 0 {
+            Hyper {
+                lengths: [0.3; 8],
+                noise: 0.05,
+                weight: weights[0],
+            }
+        } else {
+            let mut lengths = [0.0; 8];
+            for l in &mut lengths {
+                *l = rng.gen_range(0.05f64.ln()..3f64.ln()).exp();
+            }
+            Hyper {
+                lengths,
+                noise: rng.gen_range(1e-4f64.ln()..1f64.ln()).exp(),
+                weight: weights[rng.gen_range(0..weights.len())],
+            }
+        };
+        let Some(gp) = DenseGp::fit(&kernel(x, x, wl, &h), y, h.noise) else {
+            continue;
+        };
+        if best
+            .as_ref()
+            .is_none_or(|(_, b)| gp.log_likelihood > b.log_likelihood)
+        {
+            best = Some((h, gp));
+        }
+    }
+    best.ok_or_else(|| Error::Value("no generator GP could be fitted".into()))
+}
+
+/// The `i`-th point of the Halton sequence in 8 dimensions.
+fn halton(mut i: u64) -> [f64; 8] {
+    const PRIMES: [u64; 8] = [2, 3, 5, 7, 11, 13, 17, 19];
+    i += 1;
+    let mut out = [0.0; 8];
+    for (x, p) in out.iter_mut().zip(PRIMES) {
+        let (mut f, mut n) = (1.0, i);
+        while n > 0 {
+            f /= p as f64;
+            *x += f * (n % p) as f64;
+            n /= p;
+        }
+    }
+    out
+}
+
+/// This round's candidates: a Halton pool (continuing the sequence from round to round)
+/// and perturbations of the three best generators, without the evaluated ones.
+fn candidates(
+    cfg: &GeneratorBoConfig,
+    round: usize,
+    best: &[Generator],
+    seen: &HashSet<Generator>,
+    rng: &mut ChaCha8Rng,
+) -> Vec<Generator> {
+    let start = (round * cfg.pool) as u64;
+    let mut out: Vec<Generator> = (start..start + cfg.pool as u64)
+        .map(|i| Generator::from_unit(&halton(i)))
+        .collect();
+    let normal = Normal::new(0.0, 0.1).expect("finite");
+    for k in 0..cfg.local {
+        let Some(parent) = best.get(k % best.len().max(1)) else {
+            break;
+        };
+        let mut u = parent.unit();
+        for x in &mut u {
+            *x += normal.sample(rng);
+        }
+        out.push(Generator::from_unit(&u));
+    }
+    let mut dedup = HashSet::new();
+    out.retain(|g| !seen.contains(g) && dedup.insert(g.clone()));
+    out
+}
+
+/// Candidates scored per block (their embeddings are computed a block at a time).
+const BLOCK: usize = 256;
+
+/// BO over generators: `n_init` random ones, then one proposal a round.
+pub fn generator_bo(
+    space: &GeneratorSpace,
+    objective: &mut dyn Objective<GeneratorSpace>,
+    cfg: &GeneratorBoConfig,
+    on_eval: &mut dyn FnMut(&Evaluation),
+) -> Result<History> {
+    let budget = check_budget(space, cfg.budget)?;
+    let sign = if objective.kind().maximize() {
+        1.0
+    } else {
+        -1.0
+    };
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+    let mut rec = Recorder::new(objective.kind(), on_eval);
+    let mut seen = HashSet::new();
+    let mut done: Vec<(Generator, f64)> = Vec::new();
+    let mut embedder = Embedder {
+        cfg: WlConfig {
+            h: cfg.wl_h,
+            direction: Direction::In,
+        },
+        networks: cfg.networks.max(1),
+        seed: cfg.seed,
+        cache: HashMap::new(),
+    };
+    let wl = cfg.kernel != GeneratorKernel::Matern;
+    let mut round = 0;
+    while rec.len() < budget {
+        let next = if done.len() < cfg.n_init.max(2) {
+            space.sample(&mut rng)
+        } else {
+            round += 1;
+            propose(cfg, &done, &seen, &mut embedder, wl, round, &mut rng)?
+        };
+        if !seen.insert(next.clone()) {
+            continue;
+        }
+        if let Some(v) = rec.evaluate(space, objective, &next)? {
+            done.push((next, sign * v));
+        }
+    }
+    rec.finish()
+}
+
+/// One round: fit the GP to what was evaluated, score the candidates, return the best.
+fn propose(
+    cfg: &GeneratorBoConfig,
+    done: &[(Generator, f64)],
+    seen: &HashSet<Generator>,
+    embedder: &mut Embedder,
+    wl: bool,
+    round: usize,
+    rng: &mut ChaCha8Rng,
+) -> Result<Generator> {
+    let gs: Vec<Generator> = done.iter().map(|(g, _)| g.clone()).collect();
+    let y: Vec<f64> = done.iter().map(|(_, v)| *v).collect();
+    let x = embedder.inputs(&gs, wl)?;
+    let wl_xx = if wl {
+        embed::normalized_cross(&x.embedding, &x.embedding)
+    } else {
+        Vec::new()
+    };
+    let (h, gp) = select(&x, &wl_xx, &y, cfg.kernel, rng)?;
+    let best_y = y.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mut ranked: Vec<&(Generator, f64)> = done.iter().collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let parents: Vec<Generator> = ranked.iter().take(3).map(|(g, _)| g.clone()).collect();
+    let pool = candidates(cfg, round, &parents, seen, rng);
+    let mut top: Option<(f64, Generator)> = None;
+    for block in pool.chunks(BLOCK) {
+        let c = embedder.inputs(block, wl && h.weight > 0.0)?;
+        let wl_cx = if wl && h.weight > 0.0 {
+            embed::normalized_cross(&c.embedding, &x.embedding)
+        } else {
+            Vec::new()
+        };
+        let k = kernel(&c, &x, &wl_cx, &h);
+        for (i, g) in block.iter().enumerate() {
+            let row: Vec<f64> = k.row(i).iter().copied().collect();
+            let p: Prediction = gp.predict(&row, 1.0);
+            let a = cfg.acquisition.value(p, best_y);
+            if top.as_ref().is_none_or(|(b, _)| a > *b) {
+                top = Some((a, g.clone()));
+            }
+        }
+    }
+    top.map(|(_, g)| g)
+        .ok_or_else(|| Error::Empty("no candidate generator left to propose".into()))
+}
+
+/// The built-in objective: the held-out accuracy (%) of the generator's network trained
+/// on the embedded digits ([`crate::space::nago::train`]).
+pub struct TrainObjective {
+    data: Digits,
+    cfg: TrainConfig,
+}
+
+impl TrainObjective {
+    /// Trains with `cfg` on the embedded digits.
+    pub fn new(cfg: TrainConfig) -> Result<TrainObjective> {
+        Ok(TrainObjective {
+            data: Digits::load()?,
+            cfg,
+        })
+    }
+}
+
+impl Objective<GeneratorSpace> for TrainObjective {
+    fn evaluate(&mut self, space: &GeneratorSpace, g: &Generator) -> Result<f64> {
+        Ok(train(&space.network(g)?, &self.data, &self.cfg)?.accuracy)
+    }
+    fn kind(&self) -> MetricKind {
+        MetricKind::AccuracyPercent
+    }
+}
+
+/// The user's command on generators: θ in `WLGP_ARCH`, and on stdin the sampled
+/// network's JSON (as `wlgp nago sample --json` prints it) to build and train.
+pub struct GeneratorCommand(pub CommandObjective);
+
+impl Objective<GeneratorSpace> for GeneratorCommand {
+    fn evaluate(&mut self, space: &GeneratorSpace, g: &Generator) -> Result<f64> {
+        let input = space.network(g)?.sample_json().to_string();
+        self.0
+            .evaluate_with_input(space.name(), space.format(g), &input)
+    }
+    fn kind(&self) -> MetricKind {
+        <CommandObjective as Objective<GeneratorSpace>>::kind(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A smooth objective of θ alone: BO must find better generators than random search.
+    struct Bowl;
+    impl Objective<GeneratorSpace> for Bowl {
+        fn evaluate(&mut self, _: &GeneratorSpace, g: &Generator) -> Result<f64> {
+            let u = g.unit();
+            Ok(-u.iter().map(|x| (x - 0.3).powi(2)).sum::<f64>())
+        }
+        fn kind(&self) -> MetricKind {
+            MetricKind::Score
+        }
+    }
+
+    #[test]
+    fn bo_beats_random_search_on_a_smooth_objective_with_every_kernel() {
+        let space = GeneratorSpace { seed: 0 };
+        for kernel in [
+            GeneratorKernel::Matern,
+            GeneratorKernel::Sum,
+            GeneratorKernel::Wl,
+        ] {
+            let (mut bo, mut rs) = (0.0, 0.0);
+            for seed in 0..3 {
+                let cfg = GeneratorBoConfig {
+                    budget: 25,
+                    seed,
+                    kernel,
+                    pool: 200,
+                    local: 50,
+                    ..Default::default()
+                };
+                let h = generator_bo(&space, &mut Bowl, &cfg, &mut |_| {}).unwrap();
+                bo += h.best().value;
+                let r = super::super::random_search(&space, &mut Bowl, 25, seed, &mut |_| {});
+                rs += r.unwrap().best().value;
+            }
+            eprintln!("{kernel:?}: bo {bo:.3} random {rs:.3}");
+            if kernel != GeneratorKernel::Wl {
+                assert!(bo > rs, "{kernel:?}: bo {bo} vs random {rs}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_halton_pool_fills_the_cube() {
+        let pts: Vec<[f64; 8]> = (0..512).map(halton).collect();
+        for d in 0..8 {
+            let mean = pts.iter().map(|p| p[d]).sum::<f64>() / 512.0;
+            assert!((mean - 0.5).abs() < 0.02, "dimension {d}: mean {mean}");
+            assert!(pts.iter().all(|p| (0.0..1.0).contains(&p[d])));
+        }
+    }
+}

@@ -11,7 +11,8 @@ use wlgp::search::generator::{
 };
 use wlgp::search::journal::EXTERNAL;
 use wlgp::search::{CommandObjective, Evaluation, JournalHeader, Method, Objective};
-use wlgp::space::nago::space::GeneratorSpace;
+use wlgp::space::nago::net::{Model, Plan};
+use wlgp::space::nago::space::{Generator, GeneratorSpace};
 use wlgp::space::nago::train::{train, Digits, TrainConfig, TrainReport};
 use wlgp::space::nago::{Network, Theta};
 use wlgp::values::Values;
@@ -76,6 +77,10 @@ struct SampleArgs {
     /// Print the whole sample as JSON instead of a summary.
     #[arg(long)]
     json: bool,
+    /// Draw the network that `wlgp search --space nago --seed K` evaluates for θ
+    /// (instead of the network of --seed).
+    #[arg(long, value_name = "K")]
+    search_seed: Option<u64>,
 }
 
 /// θ from `--theta`, or drawn from the seed.
@@ -88,12 +93,25 @@ fn theta(a: &SampleArgs) -> Result<Theta> {
     }
 }
 
-fn sample(a: &SampleArgs) -> Result<()> {
+/// The network these arguments name: of --seed, or the one a search evaluates.
+fn network(a: &SampleArgs) -> Result<Network> {
     let t = theta(a)?;
-    let network = Network::sample(&t, a.seed)?;
+    match a.search_seed {
+        Some(k) => GeneratorSpace { seed: k }.network(&Generator::new(&t)),
+        None => Network::sample(&t, a.seed),
+    }
+}
+
+fn sample(a: &SampleArgs) -> Result<()> {
+    let network = network(a)?;
+    let t = network.theta;
     let arch = network.to_arch();
     if a.json {
-        return super::out(&(network.sample_json().to_string() + "\n"));
+        let mut v = network.sample_json();
+        let d = TrainConfig::default();
+        let m = Model::for_budget(Plan::new(&network), d.budget, d.min_width);
+        v["trainer"] = serde_json::json!({"width": m.width(), "params": m.params()});
+        return super::out(&(v.to_string() + "\n"));
     }
     let level = |name: &str, graphs: &[&wlgp::space::nago::graphs::Graph]| {
         let edges: usize = graphs.iter().map(|g| g.edges.len()).sum();
@@ -104,7 +122,7 @@ fn sample(a: &SampleArgs) -> Result<()> {
     super::out(&format!(
         "theta    {}\nseed     {}\n{}{}{}operations {}\ngraph    {} nodes, {} edges\n",
         serde_json::to_string(&t).expect("plain data"),
-        a.seed,
+        network.seed,
         level("top", &[&network.top]),
         level("middle", &middle),
         level("bottom", &bottom),
@@ -129,13 +147,13 @@ fn train_one(a: &TrainArgs) -> Result<()> {
             a.lr
         )));
     }
-    let theta = theta(&a.sample)?;
-    let network = Network::sample(&theta, a.sample.seed)?;
+    let network = network(&a.sample)?;
+    let theta = network.theta;
     let report = train(&network, &Digits::load()?, &config)?;
     if a.sample.json {
         let t = Trained {
             theta,
-            seed: a.sample.seed,
+            seed: network.seed,
             report,
             config,
         };
@@ -144,7 +162,7 @@ fn train_one(a: &TrainArgs) -> Result<()> {
     super::out(&format!(
         "theta      {}\nseed       {}\naccuracy   {:.2} %  (digits, 599 held-out images)\nparams     {}  (width {}, {} convolutions)\nseconds    {:.2}\n",
         serde_json::to_string(&theta).expect("plain data"),
-        a.sample.seed,
+        network.seed,
         report.accuracy,
         report.params,
         report.width,

@@ -797,6 +797,29 @@ fn nago_sample_prints_the_hierarchy_and_a_dag_a_user_can_build() {
     // Without --theta, θ is drawn from the seed.
     let a = wlgp(&["nago", "sample", "--seed", "5"], "");
     assert!(text(&a.stdout).contains("operations"));
+    // The built-in trainer's model of it, and the network a search with seed 3 evaluates.
+    assert!(v["trainer"]["params"].as_u64().unwrap() > 0);
+    assert_eq!(v["trainer"]["width"], 2);
+    let s = wlgp_json(&[
+        "nago",
+        "sample",
+        "--theta",
+        theta,
+        "--search-seed",
+        "3",
+        "--json",
+    ]);
+    assert_ne!(s["seed"], v["seed"]);
+    let again = wlgp_json(&[
+        "nago",
+        "sample",
+        "--theta",
+        theta,
+        "--search-seed",
+        "3",
+        "--json",
+    ]);
+    assert_eq!(s, again);
 }
 
 #[test]

@@ -7,14 +7,16 @@ use serde::Serialize;
 use wlgp::error::Error;
 use wlgp::error::Result;
 use wlgp::search::generator::{
-    generator_bo, GeneratorBoConfig, GeneratorCommand, GeneratorKernel, TrainObjective,
+    generator_bo, Cost, GeneratorBoConfig, GeneratorCommand, GeneratorKernel, TrainObjective,
 };
 use wlgp::search::journal::EXTERNAL;
+use wlgp::search::multi::MultiMethod;
 use wlgp::search::{CommandObjective, Evaluation, JournalHeader, Method, Objective};
 use wlgp::space::nago::net::{Model, Plan};
 use wlgp::space::nago::space::{Generator, GeneratorSpace};
 use wlgp::space::nago::train::{train, Digits, TrainConfig, TrainReport};
 use wlgp::space::nago::{Network, Theta};
+use wlgp::space::Space;
 use wlgp::values::Values;
 
 #[derive(Args, Debug)]
@@ -213,6 +215,21 @@ struct Outcome {
     evaluations: usize,
     seconds: f64,
     trajectory: Vec<f64>,
+    /// With --objectives accuracy:max,params:min: the non-dominated evaluations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    front: Option<Vec<FrontPoint>>,
+    /// With --objectives: the area dominated by the front in (accuracy %, log10 params)
+    /// above accuracy 0 and below 10^7 parameters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hypervolume: Option<f64>,
+}
+
+/// One generator of the accuracy–parameters front.
+#[derive(Serialize)]
+struct FrontPoint {
+    theta: String,
+    accuracy: f64,
+    params: f64,
 }
 
 /// The generator search's settings, as its journal header records them.
@@ -221,21 +238,66 @@ struct Settings<'a> {
     #[serde(flatten)]
     bo: &'a GeneratorBoConfig,
     train: Option<&'a TrainConfig>,
+    objectives: Option<&'static str>,
+}
+
+/// The one multi-objective problem over generators: accuracy against parameters.
+const ACCURACY_PARAMS: &str = "accuracy:max,params:min";
+
+/// Whether `--objectives` asks for accuracy against parameters (an error for anything
+/// else, or with a user's command).
+fn multi(a: &SearchArgs) -> Result<bool> {
+    let Some(spec) = &a.objectives else {
+        return Ok(false);
+    };
+    if spec.replace(' ', "") != ACCURACY_PARAMS || a.objective_cmd.is_some() {
+        return Err(Error::Config(format!(
+            "--space nago searches --objectives {ACCURACY_PARAMS} with the built-in trainer only (not `{spec}`{})",
+            if a.objective_cmd.is_some() { " with --objective-cmd" } else { "" }
+        )));
+    }
+    match a.mo_method {
+        MultiMethod::Ehvi | MultiMethod::Random => Ok(true),
+        m => Err(Error::Config(format!(
+            "--space nago --objectives searches with --mo-method ehvi or random, not {m:?}"
+        ))),
+    }
+}
+
+/// The non-dominated evaluations (accuracy up, parameters down) and their hypervolume.
+fn front(h: &wlgp::search::History, params: Cost) -> Result<(Vec<FrontPoint>, f64)> {
+    let mut pts = Vec::new();
+    for e in h.evaluations.iter().filter(|e| e.value.is_finite()) {
+        let g = GeneratorSpace::default().parse(&e.arch)?;
+        pts.push((e.arch.clone(), e.value, params(&g)?));
+    }
+    let oriented: Vec<Vec<f64>> = pts.iter().map(|p| vec![p.1, -p.2.log10()]).collect();
+    let hv = wlgp::pareto::hypervolume(&oriented, &[0.0, -7.0]);
+    let keep = wlgp::pareto::non_dominated(&oriented);
+    let front = keep
+        .into_iter()
+        .map(|i| FrontPoint {
+            theta: pts[i].0.clone(),
+            accuracy: pts[i].1,
+            params: pts[i].2,
+        })
+        .collect();
+    Ok((front, hv))
 }
 
 pub(crate) fn search(a: &SearchArgs) -> Result<()> {
-    if a.objectives.is_some() {
-        return Err(Error::Config(
-            "--objectives with --space nago is not built yet: search one objective".into(),
-        ));
-    }
+    let multi = multi(a)?;
     if a.dataset.is_some() {
         return Err(Error::Config(
             "--space nago trains on the embedded digits, or runs --objective-cmd; --dataset does not apply".into(),
         ));
     }
-    let bo = !matches!(a.method, Method::Random);
-    if !matches!(a.method, Method::Bo | Method::Random) {
+    let bo = if multi {
+        a.mo_method == MultiMethod::Ehvi
+    } else {
+        !matches!(a.method, Method::Random)
+    };
+    if !multi && !matches!(a.method, Method::Bo | Method::Random) {
         return Err(Error::Config(format!(
             "--space nago searches with bo or random, not {}",
             a.method.name()
@@ -284,8 +346,18 @@ pub(crate) fn search(a: &SearchArgs) -> Result<()> {
     let settings = Settings {
         bo: &cfg,
         train: a.objective_cmd.is_none().then_some(&train),
+        objectives: multi.then_some(ACCURACY_PARAMS),
     };
-    let method = a.method.name();
+    let method = match (multi, bo) {
+        (true, true) => "ehvi".to_string(),
+        (true, false) => "random".to_string(),
+        _ => a.method.name(),
+    };
+    let params = |g: &Generator| -> Result<f64> {
+        let plan = Plan::new(&space.network(g)?);
+        Ok(Model::for_budget(plan, train.budget, train.min_width).params() as f64)
+    };
+    let cost: Option<Cost> = multi.then_some(&params);
     let hdr = || JournalHeader::new("nago", &dataset, &metric, &method, a.seed, &settings);
     let pb = super::progress_bar(a.budget as u64, &format!("{method} over generators"));
     let mut on_eval = |e: &Evaluation| {
@@ -295,13 +367,17 @@ pub(crate) fn search(a: &SearchArgs) -> Result<()> {
     let t = std::time::Instant::now();
     let h = journaled(&mut *obj, hdr, Record::of(a), |o| {
         if bo {
-            generator_bo(&space, o, &cfg, &mut on_eval)
+            generator_bo(&space, o, &cfg, cost, &mut on_eval)
         } else {
             wlgp::search::random_search(&space, o, cfg.budget, cfg.seed, &mut on_eval)
         }
     })?;
     pb.finish_and_clear();
     let best = h.best();
+    let (front, hypervolume) = match multi {
+        true => front(&h, &params).map(|(f, hv)| (Some(f), Some(hv)))?,
+        false => (None, None),
+    };
     let o = Outcome {
         dataset,
         metric,
@@ -313,12 +389,20 @@ pub(crate) fn search(a: &SearchArgs) -> Result<()> {
         evaluations: h.evaluations.len(),
         seconds: t.elapsed().as_secs_f64(),
         trajectory: h.evaluations.iter().map(|e| e.best_so_far).collect(),
+        front,
+        hypervolume,
     };
     if a.json {
         return super::out(&(serde_json::to_string(&o).expect("plain data") + "\n"));
     }
+    let fronts: String = o.front.iter().flatten().fold(String::new(), |acc, p| {
+        acc + &format!(
+            "front         {:.2} % with {} params: {}\n",
+            p.accuracy, p.params, p.theta
+        )
+    });
     super::out(&format!(
-        "objective     {} ({})\nmethod        {}{}, seed {}\nbest theta    {}\nbest value    {}\nevaluations   {}\ntime          {:.2} s\n",
+        "objective     {} ({})\nmethod        {}{}, seed {}\nbest theta    {}\nbest value    {}\nevaluations   {}\ntime          {:.2} s\n{fronts}",
         o.dataset,
         o.metric,
         o.method,

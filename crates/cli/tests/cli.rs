@@ -947,6 +947,39 @@ fn nago_search_trains_on_the_digits_and_rejects_what_it_does_not_do() {
     );
     let best = v["best_value"].as_f64().unwrap();
     assert!((0.0..=100.0).contains(&best), "{v}");
+    // Accuracy against the built-in trainer's exact parameter count: EHVI over the GP.
+    let mo = wlgp_json(&[
+        "search",
+        "--space",
+        "nago",
+        "--objectives",
+        "accuracy:max,params:min",
+        "--budget",
+        "3",
+        "--n-init",
+        "2",
+        "--train-epochs",
+        "1",
+        "--generator-pool",
+        "50",
+        "--json",
+    ]);
+    assert_eq!(mo["method"], "ehvi");
+    let front = mo["front"].as_array().unwrap();
+    assert!(!front.is_empty() && front.len() <= 3, "{mo}");
+    assert!(front.iter().all(|p| p["params"].as_f64().unwrap() > 1000.0));
+    assert!(mo["hypervolume"].as_f64().unwrap() > 0.0);
+    fails_with(
+        &[
+            "search",
+            "--space",
+            "nago",
+            "--objectives",
+            "accuracy:max,flops:min",
+        ],
+        "",
+        "built-in trainer only",
+    );
     fails_with(
         &[
             "search",
@@ -954,9 +987,11 @@ fn nago_search_trains_on_the_digits_and_rejects_what_it_does_not_do() {
             "nago",
             "--objectives",
             "accuracy:max,params:min",
+            "--mo-method",
+            "nsga2",
         ],
         "",
-        "not built yet",
+        "ehvi or random",
     );
     fails_with(
         &["search", "--space", "nago", "--dataset", "nb201"],

@@ -800,7 +800,7 @@ fn nago_sample_prints_the_hierarchy_and_a_dag_a_user_can_build() {
     // The built-in trainer's model of it, and the network a search with seed 3 evaluates.
     assert!(v["trainer"]["params"].as_u64().unwrap() > 0);
     assert_eq!(v["trainer"]["width"], 2);
-    let s = wlgp_json(&[
+    let searched = [
         "nago",
         "sample",
         "--theta",
@@ -808,17 +808,10 @@ fn nago_sample_prints_the_hierarchy_and_a_dag_a_user_can_build() {
         "--search-seed",
         "3",
         "--json",
-    ]);
+    ];
+    let s = wlgp_json(&searched);
     assert_ne!(s["seed"], v["seed"]);
-    let again = wlgp_json(&[
-        "nago",
-        "sample",
-        "--theta",
-        theta,
-        "--search-seed",
-        "3",
-        "--json",
-    ]);
+    let again = wlgp_json(&searched);
     assert_eq!(s, again);
 }
 
@@ -923,24 +916,27 @@ fn nago_search_runs_the_users_command_on_generators_and_resumes() {
 
 #[test]
 fn nago_search_trains_on_the_digits_and_rejects_what_it_does_not_do() {
-    let v = wlgp_json(&[
-        "search",
-        "--space",
-        "nago",
-        "--budget",
-        "3",
-        "--n-init",
-        "2",
-        "--train-epochs",
-        "1",
-        "--generator-pool",
-        "50",
-        "--generator-local",
-        "10",
-        "--seed",
-        "1",
-        "--json",
-    ]);
+    // Three evaluations of one-epoch training, small candidate pools.
+    let quick = |extra: &[&str]| {
+        let base = [
+            "search",
+            "--space",
+            "nago",
+            "--budget",
+            "3",
+            "--n-init",
+            "2",
+            "--train-epochs",
+            "1",
+            "--generator-pool",
+            "50",
+            "--generator-local",
+            "10",
+            "--json",
+        ];
+        wlgp_json(&[&base[..], extra].concat())
+    };
+    let v = quick(&["--seed", "1"]);
     assert_eq!(
         (v["dataset"].as_str(), v["metric"].as_str()),
         (Some("digits"), Some("accuracy"))
@@ -948,65 +944,32 @@ fn nago_search_trains_on_the_digits_and_rejects_what_it_does_not_do() {
     let best = v["best_value"].as_f64().unwrap();
     assert!((0.0..=100.0).contains(&best), "{v}");
     // Accuracy against the built-in trainer's exact parameter count: EHVI over the GP.
-    let mo = wlgp_json(&[
-        "search",
-        "--space",
-        "nago",
-        "--objectives",
-        "accuracy:max,params:min",
-        "--budget",
-        "3",
-        "--n-init",
-        "2",
-        "--train-epochs",
-        "1",
-        "--generator-pool",
-        "50",
-        "--json",
-    ]);
+    let mo = quick(&["--objectives", "accuracy:max,params:min"]);
     assert_eq!(mo["method"], "ehvi");
     let front = mo["front"].as_array().unwrap();
     assert!(!front.is_empty() && front.len() <= 3, "{mo}");
     assert!(front.iter().all(|p| p["params"].as_f64().unwrap() > 1000.0));
     assert!(mo["hypervolume"].as_f64().unwrap() > 0.0);
-    fails_with(
-        &[
-            "search",
-            "--space",
-            "nago",
-            "--objectives",
-            "accuracy:max,flops:min",
-        ],
-        "",
-        "built-in trainer only",
-    );
-    fails_with(
-        &[
-            "search",
-            "--space",
-            "nago",
-            "--objectives",
-            "accuracy:max,params:min",
-            "--mo-method",
-            "nsga2",
-        ],
-        "",
-        "ehvi or random",
-    );
-    fails_with(
-        &["search", "--space", "nago", "--dataset", "nb201"],
-        "",
-        "--dataset",
-    );
-    fails_with(
-        &["search", "--space", "nago", "--method", "local"],
-        "",
-        "bo or random",
-    );
-    fails_with(
-        &["search", "--space", "nago", "--acquisition", "ts"],
-        "",
-        "Thompson",
-    );
+    let nago = ["search", "--space", "nago"];
+    for (extra, want) in [
+        (
+            &["--objectives", "accuracy:max,flops:min"][..],
+            "built-in trainer only",
+        ),
+        (
+            &[
+                "--objectives",
+                "accuracy:max,params:min",
+                "--mo-method",
+                "nsga2",
+            ],
+            "ehvi or random",
+        ),
+        (&["--dataset", "nb201"], "--dataset"),
+        (&["--method", "local"], "bo or random"),
+        (&["--acquisition", "ts"], "Thompson"),
+    ] {
+        fails_with(&[&nago[..], extra].concat(), "", want);
+    }
     fails_with(&["kernel", "--space", "nago"], "", "generators, not cells");
 }

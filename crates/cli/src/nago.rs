@@ -238,6 +238,7 @@ struct Settings<'a> {
     #[serde(flatten)]
     bo: &'a GeneratorBoConfig,
     train: Option<&'a TrainConfig>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     objectives: Option<&'static str>,
 }
 

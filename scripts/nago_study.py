@@ -59,8 +59,19 @@ def params(wlgp: str, theta: str, seed: int, cache: dict) -> int:
     key = (theta, seed)
     if key not in cache:
         out = subprocess.run(
-            [wlgp, "nago", "sample", "--theta", theta, "--search-seed", str(seed), "--json"],
-            check=True, capture_output=True, text=True,
+            [
+                wlgp,
+                "nago",
+                "sample",
+                "--theta",
+                theta,
+                "--search-seed",
+                str(seed),
+                "--json",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout
         cache[key] = json.loads(out)["trainer"]["params"]
     return cache[key]
@@ -88,7 +99,9 @@ def hypervolume(points: list[tuple[int, float]]) -> float:
 def svg(curves: dict, fronts: dict, scatter: dict, path: Path) -> None:
     w, h, pad = 900, 360, 50
     pw = (w - 3 * pad) / 2
-    ys = [v for c in curves.values() for v in c] + [a for f in scatter.values() for _, a in f]
+    ys = [v for c in curves.values() for v in c] + [
+        a for f in scatter.values() for _, a in f
+    ]
     lo, hi = math.floor(min(ys)) - 1, math.ceil(max(ys)) + 1
     n = max(len(c) for c in curves.values())
     allp = [p for f in scatter.values() for p, _ in f]
@@ -103,37 +116,63 @@ def svg(curves: dict, fronts: dict, scatter: dict, path: Path) -> None:
     def x2(p: float) -> float:
         return 2 * pad + pw + (math.log10(p) - plo) / max(phi - plo, 1e-9) * pw
 
-    s = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="11">']
+    s = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="11">'
+    ]
     s.append(f'<rect width="{w}" height="{h}" fill="white"/>')
     for x0 in (pad, 2 * pad + pw):
-        s.append(f'<rect x="{x0}" y="{pad}" width="{pw}" height="{h - 2 * pad}" fill="none" stroke="#000"/>')
+        s.append(
+            f'<rect x="{x0}" y="{pad}" width="{pw}" height="{h - 2 * pad}" fill="none" stroke="#000"/>'
+        )
         for t in range(int(lo), int(hi) + 1, max(1, int((hi - lo) / 6))):
             s.append(f'<text x="{x0 - 4}" y="{y(t) + 4}" text-anchor="end">{t}</text>')
-    s.append(f'<text x="{pad + pw / 2}" y="{h - 15}" text-anchor="middle">evaluations</text>')
-    s.append(f'<text x="{2 * pad + 1.5 * pw}" y="{h - 15}" text-anchor="middle">parameters (log scale)</text>')
-    s.append(f'<text x="{pad + pw / 2}" y="{pad - 10}" text-anchor="middle">best held-out accuracy so far (%), mean over seeds</text>')
-    s.append(f'<text x="{2 * pad + 1.5 * pw}" y="{pad - 10}" text-anchor="middle">accuracy (%) of every evaluation; lines: fronts</text>')
-    for e in range(int(plo), int(math.ceil(phi)) + 1):
+    s.append(
+        f'<text x="{pad + pw / 2}" y="{h - 15}" text-anchor="middle">evaluations</text>'
+    )
+    s.append(
+        f'<text x="{2 * pad + 1.5 * pw}" y="{h - 15}" text-anchor="middle">parameters (log scale)</text>'
+    )
+    s.append(
+        f'<text x="{pad + pw / 2}" y="{pad - 10}" text-anchor="middle">best held-out accuracy so far (%), mean over seeds</text>'
+    )
+    s.append(
+        f'<text x="{2 * pad + 1.5 * pw}" y="{pad - 10}" text-anchor="middle">accuracy (%) of every evaluation; lines: fronts</text>'
+    )
+    for e in range(int(plo), math.ceil(phi) + 1):
         if plo <= e <= phi:
-            s.append(f'<text x="{x2(10 ** e)}" y="{h - pad + 14}" text-anchor="middle">1e{e}</text>')
+            s.append(
+                f'<text x="{x2(10**e)}" y="{h - pad + 14}" text-anchor="middle">1e{e}</text>'
+            )
     for i in range(0, n, 10):
-        s.append(f'<text x="{x1(i)}" y="{h - pad + 14}" text-anchor="middle">{i + 1}</text>')
+        s.append(
+            f'<text x="{x1(i)}" y="{h - pad + 14}" text-anchor="middle">{i + 1}</text>'
+        )
     for k, (m, c) in enumerate(curves.items()):
         col = COLOURS.get(m, "#000")
         pts = " ".join(f"{x1(i):.1f},{y(v):.1f}" for i, v in enumerate(c))
-        s.append(f'<polyline points="{pts}" fill="none" stroke="{col}" stroke-width="2"/>')
+        s.append(
+            f'<polyline points="{pts}" fill="none" stroke="{col}" stroke-width="2"/>'
+        )
         s.append(f'<text x="{pad + 8}" y="{pad + 14 + 13 * k}" fill="{col}">{m}</text>')
         for p, a in scatter[m]:
-            s.append(f'<circle cx="{x2(p):.1f}" cy="{y(a):.1f}" r="2" fill="{col}" fill-opacity="0.35"/>')
+            s.append(
+                f'<circle cx="{x2(p):.1f}" cy="{y(a):.1f}" r="2" fill="{col}" fill-opacity="0.35"/>'
+            )
         fp = " ".join(f"{x2(p):.1f},{y(a):.1f}" for p, a in fronts[m])
-        s.append(f'<polyline points="{fp}" fill="none" stroke="{col}" stroke-width="1.5"/>')
+        s.append(
+            f'<polyline points="{fp}" fill="none" stroke="{col}" stroke-width="1.5"/>'
+        )
     s.append("</svg>")
     path.write_text("\n".join(s) + "\n")
 
 
 def main() -> None:
     folder = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/nago/study")
-    wlgp = sys.argv[2] if len(sys.argv) > 2 else os.environ.get("WLGP_BIN", "target/release/wlgp")
+    wlgp = (
+        sys.argv[2]
+        if len(sys.argv) > 2
+        else os.environ.get("WLGP_BIN", "target/release/wlgp")
+    )
     data = runs(folder)
     cache: dict = {}
     rows, curves, fronts, scatter = [], {}, {}, {}
@@ -147,15 +186,37 @@ def main() -> None:
         secs = [e["seconds"] for es in seeds.values() for e in es]
         pts = [
             (params(wlgp, e["arch"], s, cache), e["value"])
-            for s, es in seeds.items() for e in es if e.get("value") is not None
+            for s, es in seeds.items()
+            for e in es
+            if e.get("value") is not None
         ]
         scatter[m], fronts[m] = pts, front(pts)
-        hv = mean_se([
-            hypervolume([(params(wlgp, e["arch"], s, cache), e["value"])
-                         for e in es if e.get("value") is not None])
-            for s, es in seeds.items() if es
-        ])
-        rows.append((m, len(bests), n, at10, final, hv, sum(secs) / len(secs), sum(secs) / 3600, fronts[m]))
+        hv = mean_se(
+            [
+                hypervolume(
+                    [
+                        (params(wlgp, e["arch"], s, cache), e["value"])
+                        for e in es
+                        if e.get("value") is not None
+                    ]
+                )
+                for s, es in seeds.items()
+                if es
+            ]
+        )
+        rows.append(
+            (
+                m,
+                len(bests),
+                n,
+                at10,
+                final,
+                hv,
+                sum(secs) / len(secs),
+                sum(secs) / 3600,
+                fronts[m],
+            )
+        )
     lines = [
         "# NAGO study: random search against BO over generators",
         "",
@@ -178,9 +239,9 @@ def main() -> None:
         "## Accuracy–parameters fronts (all seeds pooled)",
         "",
     ]
-    for m, *_, f in rows:
-        pts = ", ".join(f"{p:,} → {a:.1f} %" for p, a in f)
-        lines.append(f"* **{m}**: {pts}")
+    for m, points in fronts.items():
+        listed = ", ".join(f"{p:,} → {a:.1f} %" for p, a in points)
+        lines.append(f"* **{m}**: {listed}")
     lines += ["", "![best accuracy so far; accuracy against parameters](best.svg)", ""]
     (folder / "summary.md").write_text("\n".join(lines))
     svg(curves, fronts, scatter, folder / "best.svg")

@@ -109,9 +109,9 @@ fn sample(a: &SampleArgs) -> Result<()> {
     let t = network.theta;
     let arch = network.to_arch();
     if a.json {
-        let mut v = network.sample_json();
+        let mut v = network.sample_json_of(&arch);
         let d = TrainConfig::default();
-        let m = Model::for_budget(Plan::new(&network), d.budget, d.min_width);
+        let m = Model::for_budget(Plan::from_arch(&arch), d.budget, d.min_width);
         v["trainer"] = serde_json::json!({"width": m.width(), "params": m.params()});
         return super::out(&(v.to_string() + "\n"));
     }

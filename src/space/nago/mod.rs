@@ -201,9 +201,14 @@ impl Network {
     /// The documented JSON of a sample (docs/nago.md): θ, the seed, the three levels of
     /// graphs, the number of operations and the flattened DAG (`labels`, `edges`).
     pub fn sample_json(&self) -> serde_json::Value {
+        self.sample_json_of(&self.to_arch())
+    }
+
+    /// [`Network::sample_json`] with the flattened DAG already built (`self.to_arch()`).
+    pub fn sample_json_of(&self, arch: &Arch) -> serde_json::Value {
         let mut v = serde_json::to_value(self).expect("plain data");
         v["operations"] = self.operations().into();
-        v["graph"] = serde_json::from_str(&self.to_arch().to_json()).expect("valid JSON");
+        v["graph"] = serde_json::from_str(&arch.to_json()).expect("valid JSON");
         v
     }
 

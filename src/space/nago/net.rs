@@ -44,7 +44,8 @@ impl Plan {
         Plan::from_arch(&net.to_arch())
     }
 
-    fn from_arch(g: &Arch) -> Plan {
+    /// The plan of a network's flattened DAG already built ([`Network::to_arch`]).
+    pub fn from_arch(g: &Arch) -> Plan {
         let n = g.node_count();
         let kind = (0..n)
             .map(|i| match g.label(i) {

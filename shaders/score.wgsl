@@ -2,7 +2,7 @@
 // posterior variance's quadratic form over the candidate's seen features, then the
 // acquisition value. The exact mean, the candidate's self-kernel and its seen-feature
 // list are prepared on the CPU (a hash lookup per label); everything here is f32, and the
-// CPU re-scores the shortlist it keeps in f64.
+// CPU re-scores the shortlist it keeps in f64. Prepended with u64.wgsl and acquisition.wgsl.
 
 struct Params {
     // Candidates in this dispatch.
@@ -37,40 +37,6 @@ struct Params {
 // binding 6: per candidate (posterior std, acquisition value).
 @group(0) @binding(6) var<storage, read_write> scores: array<vec2<f32>>;
 
-// erf by Abramowitz & Stegun 7.1.26 (absolute error below 1.5e-7).
-fn erf_approx(x: f32) -> f32 {
-    let s = sign(x);
-    let a = abs(x);
-    let t = 1.0 / (1.0 + 0.3275911 * a);
-    let y = 1.0 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * exp(-a * a);
-    return s * y;
-}
-
-fn norm_cdf(z: f32) -> f32 {
-    return 0.5 * (1.0 + erf_approx(z * 0.70710678));
-}
-
-fn norm_pdf(z: f32) -> f32 {
-    return 0.39894228 * exp(-0.5 * z * z);
-}
-
-fn acquisition(mean: f32, sd: f32) -> f32 {
-    let d = mean - params.best;
-    switch params.acquisition {
-        case 0u: {
-            if (sd <= 0.0) { return max(d, 0.0); }
-            let u = d / sd;
-            return sd * (u * norm_cdf(u) + norm_pdf(u));
-        }
-        case 1u: { return mean + params.beta * sd; }
-        case 2u: {
-            if (sd <= 0.0) { return select(0.0, 1.0, d > 0.0); }
-            return norm_cdf(d / sd);
-        }
-        default: { return mean; }
-    }
-}
-
 @compute @workgroup_size(64)
 fn score_entry(@builtin(global_invocation_id) gid: vec3<u32>,
                @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -101,5 +67,5 @@ fn score_entry(@builtin(global_invocation_id) gid: vec3<u32>,
     }
     let m = moments[c];
     let sd = sqrt(max(params.signal * (m.y - q), 0.0));
-    scores[c] = vec2<f32>(sd, acquisition(m.x, sd));
+    scores[c] = vec2<f32>(sd, acquire(params.acquisition, m.x, sd, params.best, params.beta));
 }

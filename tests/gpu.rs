@@ -298,3 +298,149 @@ fn similarity_graph_on_gpu_matches_cpu() {
         a.len()
     );
 }
+
+/// A GP on `n` cells of `space` with NB201's table accuracies (the key ignores the
+/// lowering) or, for DARTS, the timing fixtures' synthetic targets; `dense` picks the
+/// variance form.
+fn device_fit<S: Sampler>(space: &S, n: usize, seed: u64) -> (wlgp::gp::Gp, Vec<S::Cell>) {
+    use wlgp::gp::{Gp, GpConfig, Transform};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let cells: Vec<S::Cell> = (0..n).map(|_| space.sample(&mut rng)).collect();
+    let table = wlgp::bench_data::dataset("nb201").unwrap();
+    let nb = Nb201Space::default();
+    let y: Vec<f64> = cells
+        .iter()
+        .map(|c| {
+            let s = space.format(c);
+            match nb.parse(&s) {
+                Ok(cell) => {
+                    let mut obj =
+                        wlgp::search::TableObjective::new(table, "baseline_accuracy").unwrap();
+                    wlgp::search::Objective::evaluate(&mut obj, &nb, &cell).unwrap()
+                }
+                Err(_) => {
+                    0.9 + 0.003 * s.matches("sep_conv").count() as f64
+                        - 0.002 * s.matches("pool").count() as f64
+                }
+            }
+        })
+        .collect();
+    let archs: Vec<_> = cells.iter().map(|c| space.lower(c)).collect();
+    let cfg = GpConfig {
+        transform: Transform::NegLogError { scale: 100.0 },
+        ..Default::default()
+    };
+    (Gp::fit(&archs, &y, &cfg).unwrap(), cells)
+}
+
+/// The device pipeline's cells, exclusions, graphs and WL features (with their seen
+/// columns) equal the CPU twins' bit for bit: NB201 enumerated and sampled, DARTS sampled,
+/// both skip lowerings, every direction, h = 0..=3.
+fn check_emitted<S: Sampler>(space: &S, stream: wlgp::gpu::DeviceStream, start: u64, count: usize) {
+    use wlgp::gp::WeightSpace;
+    use wlgp::gpu::{DevicePipeline, DeviceStream};
+    use wlgp::graph::FlatGraph;
+    let Some(ctx) = ctx() else { return };
+    let (gp, train) = device_fit(space, 60, 3);
+    let ws = WeightSpace::new(&gp).unwrap();
+    let codes: Vec<[u32; 4]> = train
+        .iter()
+        .map(|c| space.device_code(c).unwrap())
+        .collect();
+    let cells: Vec<S::Cell> = (start..start + count as u64)
+        .map(|i| match stream {
+            DeviceStream::Enumerate => space.enumerate().unwrap()[i as usize].clone(),
+            DeviceStream::Counter { seed } => space.sample_at(seed, i).unwrap(),
+        })
+        .collect();
+    let (mut g, mut scratch, mut f) = (
+        FlatGraph::default(),
+        wl::WlScratch::default(),
+        wl::Features::default(),
+    );
+    for h in 0..=3 {
+        for direction in [Direction::In, Direction::Out, Direction::Both] {
+            let cfg = WlConfig { h, direction };
+            let dev = DevicePipeline::new(&ctx, &ws, space.device_space().unwrap(), cfg).unwrap();
+            let got = dev.emit(stream, start, count, &codes).unwrap();
+            for (c, e) in cells.iter().zip(&got) {
+                assert_eq!(e.code, space.device_code(c).unwrap(), "{c:?}");
+                assert_eq!(e.excluded, train.contains(c), "{c:?}");
+                space.lower_flat(c, &mut g);
+                assert_eq!(e.nodes as usize, g.node_count(), "{c:?}");
+                scratch.features_into(&g, &cfg, &mut f);
+                let want: Vec<(u64, u32, Option<u32>)> = f
+                    .iter()
+                    .map(|(l, n)| (l, n, ws.column(l).map(|j| j as u32)))
+                    .collect();
+                assert_eq!(e.features, want, "{c:?} h={h} {direction:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn device_pipeline_builds_the_cpu_cells_and_features() {
+    use wlgp::gpu::DeviceStream;
+    for skip_as_wire in [true, false] {
+        let s = Nb201Space { skip_as_wire };
+        check_emitted(&s, DeviceStream::Enumerate, 0, 15_625);
+        check_emitted(&s, DeviceStream::Counter { seed: 17 }, 1 << 33, 2_000);
+        let d = DartsSpace { skip_as_wire };
+        check_emitted(&d, DeviceStream::Counter { seed: 5 }, 0, 3_000);
+    }
+}
+
+/// The device pipeline's top-k (its shortlist re-scored in f64) equals the CPU
+/// pipeline's, with the same count of scored candidates: NB201 enumerated and sampled,
+/// DARTS sampled, both skip lowerings, both variance forms, every acquisition.
+fn check_device_top_k<S: Sampler>(space: &S, source: wlgp::score::Candidates<S::Cell>, n: usize) {
+    use std::collections::HashSet;
+    use wlgp::acquisition::Acquisition;
+    use wlgp::gp::WeightSpace;
+    use wlgp::gpu::DevicePipeline;
+    use wlgp::score::{score, Posterior, ScoreConfig};
+    let Some(ctx) = ctx() else { return };
+    let (gp, train) = device_fit(space, n, 8);
+    let exclude: HashSet<S::Cell> = train.iter().cloned().collect();
+    for dense in [true, false] {
+        let ws = WeightSpace::with_form(&gp, dense).unwrap();
+        let dev =
+            DevicePipeline::new(&ctx, &ws, space.device_space().unwrap(), gp.wl_config()).unwrap();
+        for acq in [
+            Acquisition::Ei,
+            Acquisition::Ucb { beta: 2.0 },
+            Acquisition::Pi,
+            Acquisition::Mean,
+        ] {
+            let sc = ScoreConfig {
+                acquisition: acq,
+                top: 20,
+                chunk: 8_192,
+                range: None,
+            };
+            let run = |p| score(space, &gp, &source, &exclude, p, &sc, &|_| {}).unwrap();
+            let (a, b) = (
+                run(Posterior::Device(&ws, &dev)),
+                run(Posterior::WeightSpace(&ws)),
+            );
+            assert_eq!(a.scored, b.scored, "dense={dense} {acq:?}");
+            let cells = |r: &wlgp::score::ScoreResult<S::Cell>| -> Vec<(S::Cell, u64)> {
+                r.top.iter().map(|t| (t.cell.clone(), t.index)).collect()
+            };
+            assert_eq!(cells(&a), cells(&b), "dense={dense} {acq:?}");
+        }
+    }
+}
+
+#[test]
+fn device_pipeline_top_k_equals_cpu_pipeline() {
+    use wlgp::score::Candidates;
+    for skip_as_wire in [true, false] {
+        let s = Nb201Space { skip_as_wire };
+        check_device_top_k(&s, Candidates::All, 150);
+        check_device_top_k(&s, Candidates::Sample { n: 60_000, seed: 3 }, 150);
+        let d = DartsSpace { skip_as_wire };
+        check_device_top_k(&d, Candidates::Sample { n: 30_000, seed: 4 }, 120);
+    }
+}

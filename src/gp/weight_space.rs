@@ -202,6 +202,16 @@ impl WeightSpace {
         (factor, m.nrows(), m.iter().map(|&v| v as f32).collect())
     }
 
+    /// Every seen label with its column (in no particular order).
+    pub fn seen_labels(&self) -> impl Iterator<Item = (u64, usize)> + '_ {
+        self.index.iter().map(|(&l, &j)| (l, j))
+    }
+
+    /// Whether the kernel is normalised (features scaled by `1 / sqrt(k(x, x))`).
+    pub fn normalized(&self) -> bool {
+        self.normalize
+    }
+
     /// The column of a seen label (`None` for a label not seen in training).
     pub fn column(&self, label: u64) -> Option<usize> {
         self.index.get(&label).copied()

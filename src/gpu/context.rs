@@ -78,9 +78,15 @@ impl GpuContext {
             .min(self.limits.max_buffer_size)
     }
 
-    /// Compiles a shader from `shaders/`, prefixed with the shared 64-bit helpers.
+    /// Compiles a shader from `shaders/`, prefixed with the shared 64-bit helpers and
+    /// acquisition functions.
     pub(crate) fn shader(&self, name: &str, body: &str) -> wgpu::ShaderModule {
-        let src = format!("{}\n{}", include_str!("../../shaders/u64.wgsl"), body);
+        let src = format!(
+            "{}\n{}\n{}",
+            include_str!("../../shaders/u64.wgsl"),
+            include_str!("../../shaders/acquisition.wgsl"),
+            body
+        );
         self.device
             .create_shader_module(wgpu::ShaderModuleDescriptor {
                 label: Some(name),
@@ -119,11 +125,26 @@ impl GpuContext {
         layout: &wgpu::BindGroupLayout,
         buffers: &[&wgpu::Buffer],
     ) -> wgpu::BindGroup {
-        let entries: Vec<wgpu::BindGroupEntry> = buffers
+        let numbered: Vec<(u32, &wgpu::Buffer)> = buffers
             .iter()
             .enumerate()
-            .map(|(i, b)| wgpu::BindGroupEntry {
-                binding: i as u32,
+            .map(|(i, &b)| (i as u32, b))
+            .collect();
+        self.bind_entries(label, layout, &numbered)
+    }
+
+    /// Binds `(binding, buffer)` pairs: for an entry point that uses some of a shader's
+    /// bindings only.
+    pub(crate) fn bind_entries(
+        &self,
+        label: &str,
+        layout: &wgpu::BindGroupLayout,
+        buffers: &[(u32, &wgpu::Buffer)],
+    ) -> wgpu::BindGroup {
+        let entries: Vec<wgpu::BindGroupEntry> = buffers
+            .iter()
+            .map(|&(i, b)| wgpu::BindGroupEntry {
+                binding: i,
                 resource: b.as_entire_binding(),
             })
             .collect();

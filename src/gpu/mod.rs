@@ -3,11 +3,13 @@
 
 mod context;
 mod kernel;
+mod pipeline;
 mod score;
 mod wl;
 
 pub use context::{adapter_report, GpuContext};
 pub use kernel::GpuKernel;
+pub use pipeline::{DeviceHit, DevicePipeline, DeviceStream, EmittedCell, DEVICE_MAX_H};
 pub use score::{Batch, GpuScore, Pending};
 pub use wl::GpuWl;
 

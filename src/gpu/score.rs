@@ -117,12 +117,7 @@ impl GpuScore {
     /// Starts scoring a batch; the GPU works while the caller prepares the next one.
     pub fn submit(&self, batch: &Batch, acq: Acquisition, best: f64) -> Result<Pending> {
         let count = batch.len();
-        let (acquisition, beta) = match acq {
-            Acquisition::Ei => (0, 0.0),
-            Acquisition::Ucb { beta } => (1, beta as f32),
-            Acquisition::Pi => (2, 0.0),
-            Acquisition::Mean => (3, 0.0),
-        };
+        let (acquisition, beta) = super::pipeline::acquisition_code(acq);
         let params = Params {
             count: count as u32,
             dim: self.dim,

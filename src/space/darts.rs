@@ -1,7 +1,8 @@
 //! DARTS cells (Liu et al., 2019): a normal and a reduction cell, each with 4 intermediate
 //! nodes reading 2 earlier nodes through one operation each; about 10^18 architectures.
 
-use super::edge_cell::{op_labels, CellEdge, EdgeCell};
+use super::device::{CounterDraws, DeviceKind, DeviceSpace};
+use super::edge_cell::{op_labels, CellEdge, EdgeCell, DEAD_INPUT, OUTPUT};
 use super::{op_index, pick, Sampler, Space};
 use crate::error::{Error, Result};
 use crate::graph::{Arch, FlatGraph};
@@ -199,22 +200,38 @@ impl DartsSpace {
     }
 
     fn sample_half(rng: &mut dyn RngCore) -> DartsHalf {
+        Self::sample_half_with(|n| pick(rng, n as usize) as u32)
+    }
+
+    /// A uniform half from `draw(n)`, a uniform draw on `0..n`: two distinct inputs per
+    /// node, then the two operations, in that order (the counter-based stream relies on it).
+    fn sample_half_with(mut draw: impl FnMut(u32) -> u32) -> DartsHalf {
         let mut h = DartsHalf {
             edges: [(0, 0); 8],
             concat: ALL_CONCAT,
         };
-        for node in 2..6usize {
-            let a = pick(rng, node);
-            let mut b = pick(rng, node - 1);
+        for node in 2..6u32 {
+            let a = draw(node);
+            let mut b = draw(node - 1);
             if b >= a {
                 b += 1;
             }
             let (a, b) = (a.min(b), a.max(b));
-            let k = 2 * (node - 2);
-            h.edges[k] = (1 + pick(rng, 7) as u8, a as u8);
-            h.edges[k + 1] = (1 + pick(rng, 7) as u8, b as u8);
+            let k = 2 * (node as usize - 2);
+            h.edges[k] = (1 + draw(7) as u8, a as u8);
+            h.edges[k + 1] = (1 + draw(7) as u8, b as u8);
         }
         h
+    }
+
+    /// One half's two words of the device code (see [`DeviceKind::Darts`]).
+    fn half_code(h: &DartsHalf) -> [u32; 2] {
+        let mut w = [0u32; 2];
+        for (k, &(op, input)) in h.edges.iter().enumerate() {
+            w[k / 4] |= (op as u32 | (input as u32) << 3) << (6 * (k % 4));
+        }
+        w[0] |= ((h.concat >> 2) as u32 & 0xf) << 24;
+        w
     }
 
     fn half_neighbours(h: &DartsHalf) -> Vec<DartsHalf> {
@@ -326,6 +343,35 @@ impl Sampler for DartsSpace {
 
     fn enumerate(&self) -> Option<Vec<DartsCell>> {
         None
+    }
+
+    fn sample_at(&self, seed: u64, index: u64) -> Option<DartsCell> {
+        let mut d = CounterDraws::new(seed, index);
+        let normal = Self::sample_half_with(|n| d.below(n));
+        let reduce = Self::sample_half_with(|n| d.below(n));
+        Some(DartsCell { normal, reduce })
+    }
+
+    fn device_space(&self) -> Option<DeviceSpace> {
+        let mut labels = [0; 22];
+        labels[..8].copy_from_slice(&NORMAL_LABELS);
+        labels[8..16].copy_from_slice(&REDUCE_LABELS);
+        labels[16..18].copy_from_slice(&NORMAL_INPUT_LABELS);
+        labels[18..20].copy_from_slice(&REDUCE_INPUT_LABELS);
+        labels[20] = OUTPUT;
+        labels[21] = DEAD_INPUT;
+        Some(DeviceSpace {
+            kind: DeviceKind::Darts,
+            skip_as_wire: self.skip_as_wire,
+            none_op: 0,
+            skip_op: 3,
+            labels,
+        })
+    }
+
+    fn device_code(&self, c: &DartsCell) -> Option<[u32; 4]> {
+        let (n, r) = (Self::half_code(&c.normal), Self::half_code(&c.reduce));
+        Some([n[0], n[1], r[0], r[1]])
     }
 }
 

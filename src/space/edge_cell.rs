@@ -34,8 +34,8 @@ pub(crate) const fn op_labels<const N: usize>(names: [&str; N], prefix: &str) ->
 }
 
 /// Labels of the nodes that are not operations.
-const OUTPUT: u64 = op_labels(["output"], "")[0];
-const DEAD_INPUT: u64 = op_labels(["input"], "")[0];
+pub(crate) const OUTPUT: u64 = op_labels(["output"], "")[0];
+pub(crate) const DEAD_INPUT: u64 = op_labels(["input"], "")[0];
 
 /// What a graph node stands for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -7,6 +7,7 @@
 
 mod any;
 pub mod darts;
+pub mod device;
 mod edge_cell;
 pub mod json;
 pub mod nago;
@@ -66,6 +67,21 @@ pub trait Sampler: Space {
     fn size(&self) -> Option<u128>;
     /// Every cell, for spaces small enough to list (`None` otherwise).
     fn enumerate(&self) -> Option<Vec<Self::Cell>>;
+    /// The cell at position `index` of the counter-based stream of `seed` ([`device`]),
+    /// for spaces that have one: sampled scoring streams use it, so that any position is
+    /// drawn alone and the same by a GPU thread, a shard or the CPU.
+    fn sample_at(&self, _seed: u64, _index: u64) -> Option<Self::Cell> {
+        None
+    }
+    /// How the device pipeline builds this space's candidates (edge-cell spaces only).
+    fn device_space(&self) -> Option<device::DeviceSpace> {
+        None
+    }
+    /// The cell's fixed-size code ([`device::DeviceKind`]), for spaces with a
+    /// [`Sampler::device_space`].
+    fn device_code(&self, _cell: &Self::Cell) -> Option<[u32; 4]> {
+        None
+    }
 }
 
 /// Spaces whose cells map to rows of an embedded benchmark table.

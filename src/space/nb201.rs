@@ -1,6 +1,7 @@
 //! NAS-Bench-201 cells: 4 nodes, 6 edges, each edge one of 5 operations (15,625 cells).
 
-use super::edge_cell::{op_labels, CellEdge, EdgeCell};
+use super::device::{CounterDraws, DeviceKind, DeviceSpace};
+use super::edge_cell::{op_labels, CellEdge, EdgeCell, DEAD_INPUT, OUTPUT};
 use super::{op_index, pick, Sampler, Space, TableKey};
 use crate::error::{Error, Result};
 use crate::graph::{Arch, FlatGraph};
@@ -182,6 +183,32 @@ impl Sampler for Nb201Space {
 
     fn enumerate(&self) -> Option<Vec<Nb201Cell>> {
         Some((0..15_625).map(Self::from_index).collect())
+    }
+
+    fn sample_at(&self, seed: u64, index: u64) -> Option<Nb201Cell> {
+        Some(Self::from_index(
+            CounterDraws::new(seed, index).below(15_625) as usize,
+        ))
+    }
+
+    fn device_space(&self) -> Option<DeviceSpace> {
+        let mut labels = [0; 22];
+        labels[..5].copy_from_slice(&OP_LABELS);
+        labels[16] = INPUT_LABELS[0];
+        labels[20] = OUTPUT;
+        labels[21] = DEAD_INPUT;
+        Some(DeviceSpace {
+            kind: DeviceKind::Nb201,
+            skip_as_wire: self.skip_as_wire,
+            none_op: 0,
+            skip_op: 1,
+            labels,
+        })
+    }
+
+    fn device_code(&self, c: &Nb201Cell) -> Option<[u32; 4]> {
+        let index = c.iter().fold(0u32, |i, &d| i * 5 + d as u32);
+        Some([index, 0, 0, 0])
     }
 }
 

@@ -1,0 +1,443 @@
+//! The device-resident scorer (`shaders/pipeline.wgsl`): for the edge-cell spaces the GPU
+//! builds every candidate itself (NB201 enumeration, or the counter-based sampler of
+//! [`crate::space::device`]), lowers and hashes it, looks its labels up in a table of the
+//! posterior's seen labels, scores it and keeps a per-workgroup top list. What crosses
+//! the bus per chunk is a few counters and the entries above the running threshold, not
+//! a byte per candidate; the caller re-scores the shortlist exactly in f64.
+
+use super::context::GpuContext;
+use super::wl::gpu_err;
+use crate::acquisition::Acquisition;
+use crate::error::{Error, Result};
+use crate::gp::WeightSpace;
+use crate::space::device::{code_table, DeviceKind, DeviceSpace};
+use crate::wl::{mix64, Direction, WlConfig};
+use bytemuck::{Pod, Zeroable};
+use std::collections::HashSet;
+use std::sync::Arc;
+
+#[repr(C)]
+#[derive(Clone, Copy, Default, Pod, Zeroable)]
+struct Params {
+    count: u32,
+    rounds: u32,
+    base_lo: u32,
+    base_hi: u32,
+    key_lo: u32,
+    key_hi: u32,
+    mode: u32,
+    space: u32,
+    skip_wire: u32,
+    none_op: u32,
+    skip_op: u32,
+    h: u32,
+    direction: u32,
+    normalize: u32,
+    form: u32,
+    dim: u32,
+    table_mask: u32,
+    excl_mask: u32,
+    acquisition: u32,
+    prune: u32,
+    keep: u32,
+    has_threshold: u32,
+    beta: f32,
+    best: f32,
+    signal: f32,
+    threshold: f32,
+    pad0: u32,
+    pad1: u32,
+}
+
+/// Threads per workgroup, one candidate each.
+const WORKGROUP: u64 = 64;
+/// Most WL iterations the shader hashes (its `MAX_H`).
+pub const DEVICE_MAX_H: usize = 3;
+/// The first chunk is small, so that a threshold exists early; chunks then grow fourfold
+/// up to [`MAX_CHUNK`] (whose worst case, every candidate kept, is 64 MiB of entries).
+const FIRST_CHUNK: u64 = 4_096;
+const MAX_CHUNK: u64 = 1 << 21;
+/// Layout of `emit_cells` output per candidate, in vec4s.
+const EMIT_STRIDE: usize = 2 + 128;
+
+/// Where the device draws candidates from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeviceStream {
+    /// Position `i` is NAS-Bench-201 cell `i` (`Nb201Space::from_index`), the whole space.
+    Enumerate,
+    /// Position `i` is the `i`-th draw of the counter-based sampler under this seed.
+    Counter {
+        /// The stream's seed.
+        seed: u64,
+    },
+}
+
+/// One candidate the device kept: its stream position, f32 acquisition value and code.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DeviceHit {
+    /// Position in the candidate stream.
+    pub position: u64,
+    /// The acquisition value in f32 (the caller re-scores in f64).
+    pub value: f32,
+    /// The cell's code (`crate::space::device`).
+    pub code: [u32; 4],
+}
+
+/// What `emit_cells` computes for one candidate (for tests against the CPU twin).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EmittedCell {
+    /// The cell's code.
+    pub code: [u32; 4],
+    /// Whether it is in the excluded set.
+    pub excluded: bool,
+    /// Nodes of the lowered graph.
+    pub nodes: u32,
+    /// Distinct WL labels ascending, with their counts and seen columns.
+    pub features: Vec<(u64, u32, Option<u32>)>,
+}
+
+/// The device pipeline for one fit: the posterior's tables resident on the device.
+pub struct DevicePipeline {
+    ctx: Arc<GpuContext>,
+    score: (wgpu::ComputePipeline, wgpu::BindGroupLayout),
+    emit: (wgpu::ComputePipeline, wgpu::BindGroupLayout),
+    labels: wgpu::Buffer,
+    seen: wgpu::Buffer,
+    weights: wgpu::Buffer,
+    quad: wgpu::Buffer,
+    base: Params,
+    space: DeviceSpace,
+    signal: f64,
+}
+
+impl DevicePipeline {
+    /// Uploads a fit's tables for scoring `space`'s cells; an error when WL depth exceeds
+    /// [`DEVICE_MAX_H`] or the quadratic form exceeds the device's largest binding.
+    pub fn new(
+        ctx: &Arc<GpuContext>,
+        ws: &WeightSpace,
+        space: DeviceSpace,
+        wl: WlConfig,
+    ) -> Result<DevicePipeline> {
+        if wl.h > DEVICE_MAX_H {
+            return Err(Error::Config(format!(
+                "the device pipeline hashes at most {DEVICE_MAX_H} WL iterations, not {}",
+                wl.h
+            )));
+        }
+        let (factor, dim, data) = ws.quadratic_f32();
+        let bytes = (data.len() as u64 * 4).max(16);
+        if bytes > ctx.max_binding() {
+            return Err(gpu_err(format!(
+                "the posterior's quadratic form needs {} MiB, more than the device's largest \
+                 storage binding ({} MiB)",
+                bytes >> 20,
+                ctx.max_binding() >> 20
+            )));
+        }
+        let src = include_str!("../../shaders/pipeline.wgsl");
+        let score = ctx.pipeline("pipeline", src, "score_stream");
+        let emit = ctx.pipeline("pipeline emit", src, "emit_cells");
+        let (table, table_mask) = seen_table(ws);
+        let weights: Vec<f32> = (0..ws.seen_features())
+            .map(|j| ws.weight(j) as f32)
+            .collect();
+        let labels: Vec<[u32; 2]> = space.labels.iter().map(|&l| split(l)).collect();
+        let base = Params {
+            space: space.kind as u32,
+            skip_wire: space.skip_as_wire as u32,
+            none_op: space.none_op,
+            skip_op: space.skip_op,
+            h: wl.h as u32,
+            direction: match wl.direction {
+                Direction::In => 0,
+                Direction::Out => 1,
+                Direction::Both => 2,
+            },
+            normalize: ws.normalized() as u32,
+            form: factor as u32,
+            dim: dim as u32,
+            table_mask,
+            signal: ws.signal() as f32,
+            ..Params::default()
+        };
+        Ok(DevicePipeline {
+            ctx: ctx.clone(),
+            score,
+            emit,
+            labels: ctx.storage("iteration-0 labels", bytemuck::cast_slice(&labels)),
+            seen: ctx.storage("seen labels", bytemuck::cast_slice(&table)),
+            weights: ctx.storage("weights", bytemuck::cast_slice(&weights)),
+            quad: ctx.storage("quadratic form", bytemuck::cast_slice(&data)),
+            base,
+            space,
+            signal: ws.signal(),
+        })
+    }
+
+    /// The space this pipeline builds cells of.
+    pub fn space(&self) -> &DeviceSpace {
+        &self.space
+    }
+
+    /// The device's description, for reports.
+    pub fn device_name(&self) -> String {
+        self.ctx.describe()
+    }
+
+    /// Scores stream positions `range.0..range.1`, skipping the cells whose codes are in
+    /// `exclude`: the `keep` best distinct cells by the f32 acquisition value (ties by
+    /// position), and how many candidates were scored. Chunks grow from 4,096 to 2^21
+    /// positions; in each, the device returns only the candidates that reach the
+    /// `keep`-th value so far, lowered by the same f32 margin as the CPU-prepared GPU path
+    /// (1e-3 relative plus 1e-4 prior std), and prunes the rest by the staged std bound.
+    pub fn shortlist(
+        &self,
+        stream: DeviceStream,
+        range: (u64, u64),
+        exclude: &[[u32; 4]],
+        acq: Acquisition,
+        best: f64,
+        keep: usize,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<(Vec<DeviceHit>, u64)> {
+        if keep == 0 {
+            return Err(Error::Config("the device pipeline keeps at least 1".into()));
+        }
+        self.check_stream(stream, range)?;
+        let (acquisition, beta) = acquisition_code(acq);
+        let mut params = Params {
+            acquisition,
+            beta,
+            best: best as f32,
+            prune: acq.grows_with_std() as u32,
+            ..self.stream_params(stream, exclude.len())
+        };
+        let ctx = &self.ctx;
+        let (excl, excl_mask) = code_table(exclude);
+        params.excl_mask = excl_mask;
+        let excl = ctx.storage("excluded cells", bytemuck::cast_slice(&excl));
+        let hits_bytes = MAX_CHUNK.min(range.1 - range.0).max(1) * 32;
+        let hits = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("kept entries"),
+            size: hits_bytes,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: false,
+        });
+        let counters = self.counters();
+        let uniform = ctx.uniform("pipeline params", &params);
+        let bg = ctx.bind_buffers(
+            "pipeline",
+            &self.score.1,
+            &[
+                &uniform,
+                &self.labels,
+                &self.seen,
+                &self.weights,
+                &self.quad,
+                &excl,
+                &counters,
+                &hits,
+            ],
+        );
+        let margin = 1e-4 * self.signal.sqrt() as f32;
+        let mut list: Vec<DeviceHit> = Vec::new();
+        let mut scored = 0u64;
+        let (mut start, mut chunk) = (range.0, FIRST_CHUNK);
+        while start < range.1 {
+            let len = chunk.min(range.1 - start);
+            if list.len() == keep {
+                let t = list[keep - 1].value;
+                params.has_threshold = 1;
+                params.threshold = t - 1e-3 * t.abs() - margin;
+            }
+            params.count = len as u32;
+            (params.base_lo, params.base_hi) = (start as u32, (start >> 32) as u32);
+            ctx.queue
+                .write_buffer(&uniform, 0, bytemuck::bytes_of(&params));
+            ctx.queue.write_buffer(&counters, 0, &[0u8; 16]);
+            let groups = len.div_ceil(WORKGROUP) as u32;
+            self.dispatch(&self.score.0, &bg, groups);
+            let c: Vec<u32> =
+                bytemuck::pod_collect_to_vec(&ctx.read_back(&counters, 16).map_err(gpu_err)?);
+            scored += c[0] as u64;
+            let entries: Vec<[u32; 4]> = bytemuck::pod_collect_to_vec(
+                &ctx.read_back(&hits, c[1] as u64 * 32).map_err(gpu_err)?,
+            );
+            list.extend(entries.chunks_exact(2).map(|e| DeviceHit {
+                position: start + e[0][1] as u64,
+                value: f32::from_bits(e[0][0]),
+                code: e[1],
+            }));
+            best_distinct(&mut list, keep);
+            start += len;
+            progress(start);
+            chunk = (chunk * 4).min(MAX_CHUNK);
+        }
+        Ok((list, scored))
+    }
+
+    /// What the shader computes for positions `start..start + count` (codes, exclusion,
+    /// WL features and seen columns), for tests against the CPU.
+    #[doc(hidden)]
+    pub fn emit(
+        &self,
+        stream: DeviceStream,
+        start: u64,
+        count: usize,
+        exclude: &[[u32; 4]],
+    ) -> Result<Vec<EmittedCell>> {
+        self.check_stream(stream, (start, start + count as u64))?;
+        let (excl, excl_mask) = code_table(exclude);
+        let params = Params {
+            count: count as u32,
+            base_lo: start as u32,
+            base_hi: (start >> 32) as u32,
+            excl_mask,
+            ..self.stream_params(stream, exclude.len())
+        };
+        let ctx = &self.ctx;
+        let bytes = (count * EMIT_STRIDE * 16).max(16) as u64;
+        let out = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("emitted cells"),
+            size: bytes,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: false,
+        });
+        let excl = ctx.storage("excluded cells", bytemuck::cast_slice(&excl));
+        let uniform = ctx.uniform("pipeline params", &params);
+        let bg = ctx.bind_entries(
+            "pipeline emit",
+            &self.emit.1,
+            &[
+                (0, &uniform),
+                (1, &self.labels),
+                (2, &self.seen),
+                (5, &excl),
+                (7, &out),
+            ],
+        );
+        self.dispatch(&self.emit.0, &bg, (count as u64).div_ceil(WORKGROUP) as u32);
+        let raw: Vec<[u32; 4]> =
+            bytemuck::pod_collect_to_vec(&ctx.read_back(&out, bytes).map_err(gpu_err)?);
+        Ok(raw
+            .chunks_exact(EMIT_STRIDE)
+            .take(count)
+            .map(|c| EmittedCell {
+                code: c[0],
+                excluded: c[1][2] == 1,
+                nodes: c[1][1],
+                features: c[2..2 + c[1][0] as usize]
+                    .iter()
+                    .map(|e| {
+                        let label = e[0] as u64 | (e[1] as u64) << 32;
+                        (label, e[2], (e[3] != u32::MAX).then_some(e[3]))
+                    })
+                    .collect(),
+            })
+            .collect())
+    }
+
+    /// Enumeration covers NB201's 15,625 cells and nothing else.
+    fn check_stream(&self, stream: DeviceStream, range: (u64, u64)) -> Result<()> {
+        if stream == DeviceStream::Enumerate
+            && (self.space.kind != DeviceKind::Nb201 || range.1 > 15_625)
+        {
+            return Err(Error::Config(
+                "the device pipeline enumerates NB201's 15,625 cells only".into(),
+            ));
+        }
+        if range.0 > range.1 {
+            return Err(Error::Config(format!(
+                "positions {}..{} are empty",
+                range.0, range.1
+            )));
+        }
+        Ok(())
+    }
+
+    fn stream_params(&self, stream: DeviceStream, _excluded: usize) -> Params {
+        let (mode, key) = match stream {
+            DeviceStream::Enumerate => (0, 0),
+            DeviceStream::Counter { seed } => (1, mix64(seed)),
+        };
+        Params {
+            mode,
+            key_lo: key as u32,
+            key_hi: (key >> 32) as u32,
+            ..self.base
+        }
+    }
+
+    fn counters(&self) -> wgpu::Buffer {
+        self.ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("pipeline counters"),
+            size: 16,
+            usage: wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_SRC
+                | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        })
+    }
+
+    fn dispatch(&self, pipeline: &wgpu::ComputePipeline, bg: &wgpu::BindGroup, groups: u32) {
+        let max = self.ctx.limits.max_compute_workgroups_per_dimension;
+        let (gx, gy) = if groups <= max {
+            (groups.max(1), 1)
+        } else {
+            (max, groups.div_ceil(max))
+        };
+        let mut enc = self.ctx.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = enc.begin_compute_pass(&Default::default());
+            pass.set_pipeline(pipeline);
+            pass.set_bind_group(0, bg, &[]);
+            pass.dispatch_workgroups(gx, gy, 1);
+        }
+        self.ctx.queue.submit([enc.finish()]);
+    }
+}
+
+/// The shader's acquisition code and UCB weight.
+pub(super) fn acquisition_code(acq: Acquisition) -> (u32, f32) {
+    match acq {
+        Acquisition::Ei => (0, 0.0),
+        Acquisition::Ucb { beta } => (1, beta as f32),
+        Acquisition::Pi => (2, 0.0),
+        Acquisition::Mean => (3, 0.0),
+    }
+}
+
+fn split(l: u64) -> [u32; 2] {
+    [l as u32, (l >> 32) as u32]
+}
+
+/// The seen labels as an open-addressing table by low word, at most half full:
+/// `(low, high, column, 1)` entries, `w = 0` empty.
+fn seen_table(ws: &WeightSpace) -> (Vec<[u32; 4]>, u32) {
+    let cap = (2 * ws.seen_features() + 2).next_power_of_two();
+    let mask = cap as u32 - 1;
+    let mut t = vec![[0u32; 4]; cap];
+    for (l, j) in ws.seen_labels() {
+        let [lo, hi] = split(l);
+        let mut s = lo & mask;
+        while t[s as usize][3] != 0 {
+            s = (s + 1) & mask;
+        }
+        t[s as usize] = [lo, hi, j as u32, 1];
+    }
+    (t, mask)
+}
+
+/// Sorts best first (value descending, then position), keeps each code's first entry and
+/// the first `keep`.
+fn best_distinct(list: &mut Vec<DeviceHit>, keep: usize) {
+    list.sort_by(|a, b| {
+        b.value
+            .total_cmp(&a.value)
+            .then(a.position.cmp(&b.position))
+    });
+    let mut seen = HashSet::new();
+    list.retain(|h| seen.insert(h.code));
+    list.truncate(keep);
+}

@@ -5,7 +5,7 @@
 use crate::acquisition::Acquisition;
 use crate::error::{Error, Result};
 use crate::gp::{Gp, Prediction, WeightSpace};
-use crate::gpu::{Batch, DevicePipeline, DeviceStream, GpuScore, Pending};
+use crate::gpu::{Batch, DevicePipeline, DeviceQuery, DeviceStream, GpuScore, Pending};
 use crate::graph::FlatGraph;
 use crate::space::{Sampler, Space};
 use crate::wl::{Features, WlConfig, WlScratch};
@@ -522,15 +522,15 @@ fn score_on_device<S: Sampler>(
         .iter()
         .filter_map(|c| space.device_code(c))
         .collect();
-    let (hits, scored) = dev.shortlist(
-        device_stream,
+    let query = DeviceQuery {
+        stream: device_stream,
         range,
-        &exclude,
-        cfg.acquisition,
+        exclude: &exclude,
+        acquisition: cfg.acquisition,
         best,
-        shortlist_depth(cfg.top),
-        progress,
-    )?;
+        keep: shortlist_depth(cfg.top),
+    };
+    let (hits, scored) = dev.shortlist(&query, progress)?;
     let mut top = TopK::new(cfg.top);
     let mut scratch = Scratch::default();
     for h in hits {

@@ -9,7 +9,9 @@ mod wl;
 
 pub use context::{adapter_report, GpuContext};
 pub use kernel::GpuKernel;
-pub use pipeline::{DeviceHit, DevicePipeline, DeviceStream, EmittedCell, DEVICE_MAX_H};
+pub use pipeline::{
+    DeviceHit, DevicePipeline, DeviceQuery, DeviceStream, EmittedCell, DEVICE_MAX_H,
+};
 pub use score::{Batch, GpuScore, Pending};
 pub use wl::GpuWl;
 

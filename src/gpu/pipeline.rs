@@ -72,6 +72,23 @@ pub enum DeviceStream {
     },
 }
 
+/// What to score on the device.
+#[derive(Clone, Copy, Debug)]
+pub struct DeviceQuery<'a> {
+    /// Where candidates come from.
+    pub stream: DeviceStream,
+    /// Stream positions `range.0..range.1`.
+    pub range: (u64, u64),
+    /// Codes of the cells to skip (evaluated ones).
+    pub exclude: &'a [[u32; 4]],
+    /// The acquisition function.
+    pub acquisition: Acquisition,
+    /// The incumbent in the latent scale.
+    pub best: f64,
+    /// How many of the best distinct cells to return.
+    pub keep: usize,
+}
+
 /// One candidate the device kept: its stream position, f32 acquisition value and code.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DeviceHit {
@@ -193,14 +210,17 @@ impl DevicePipeline {
     /// (1e-3 relative plus 1e-4 prior std), and prunes the rest by the staged std bound.
     pub fn shortlist(
         &self,
-        stream: DeviceStream,
-        range: (u64, u64),
-        exclude: &[[u32; 4]],
-        acq: Acquisition,
-        best: f64,
-        keep: usize,
+        q: &DeviceQuery,
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<(Vec<DeviceHit>, u64)> {
+        let DeviceQuery {
+            stream,
+            range,
+            exclude,
+            acquisition: acq,
+            best,
+            keep,
+        } = *q;
         if keep == 0 {
             return Err(Error::Config("the device pipeline keeps at least 1".into()));
         }
@@ -211,7 +231,7 @@ impl DevicePipeline {
             beta,
             best: best as f32,
             prune: acq.grows_with_std() as u32,
-            ..self.stream_params(stream, exclude.len())
+            ..self.stream_params(stream)
         };
         let ctx = &self.ctx;
         let (excl, excl_mask) = code_table(exclude);
@@ -294,7 +314,7 @@ impl DevicePipeline {
             base_lo: start as u32,
             base_hi: (start >> 32) as u32,
             excl_mask,
-            ..self.stream_params(stream, exclude.len())
+            ..self.stream_params(stream)
         };
         let ctx = &self.ctx;
         let bytes = (count * EMIT_STRIDE * 16).max(16) as u64;
@@ -356,7 +376,7 @@ impl DevicePipeline {
         Ok(())
     }
 
-    fn stream_params(&self, stream: DeviceStream, _excluded: usize) -> Params {
+    fn stream_params(&self, stream: DeviceStream) -> Params {
         let (mode, key) = match stream {
             DeviceStream::Enumerate => (0, 0),
             DeviceStream::Counter { seed } => (1, mix64(seed)),

@@ -10,7 +10,7 @@ use wlgp::acquisition::Acquisition;
 use wlgp::bench_data::{timing_gp_darts, timing_gp_nb201};
 use wlgp::error::Result;
 use wlgp::gp::{Gp, WeightSpace};
-use wlgp::gpu::{GpuContext, GpuScore};
+use wlgp::gpu::{DevicePipeline, GpuContext, GpuScore};
 use wlgp::score::{score, Candidates, Posterior, ScoreConfig};
 use wlgp::space::{DartsSpace, Nb201Space, Sampler, Space};
 use wlgp::wl;
@@ -98,16 +98,29 @@ fn end_to_end<S: Sampler>(
         seed: 11,
     };
     let threads = rayon::current_num_threads();
-    let mut engines = vec![(format!("cpu, {threads} threads"), None)];
-    if let Some(ctx) = gpu {
-        engines.push((ctx.describe(), Some(GpuScore::new(ctx, &ws)?)));
+    let prepared = gpu.map(|ctx| GpuScore::new(ctx, &ws)).transpose()?;
+    let resident = match (gpu, space.device_space()) {
+        (Some(ctx), Some(ds)) => Some(DevicePipeline::new(ctx, &ws, ds, gp.wl_config())?),
+        _ => None,
+    };
+    let mut engines = vec![(
+        format!("cpu, {threads} threads"),
+        Posterior::WeightSpace(&ws),
+    )];
+    if let Some(g) = &prepared {
+        engines.push((
+            format!("{}, host-prepared", g.device_name()),
+            Posterior::Gpu(&ws, g),
+        ));
+    }
+    if let Some(p) = &resident {
+        engines.push((
+            format!("{}, device-resident", p.device_name()),
+            Posterior::Device(&ws, p),
+        ));
     }
     let mut rows = Vec::new();
-    for (engine, g) in &engines {
-        let post = match g {
-            Some(g) => Posterior::Gpu(&ws, g),
-            None => Posterior::WeightSpace(&ws),
-        };
+    for (engine, post) in engines {
         let mut scored = 0;
         let secs = best_of(repeats, || {
             scored = score(space, gp, &src, &exclude, post, &cfg, &|_| {})?.scored;
@@ -116,7 +129,7 @@ fn end_to_end<S: Sampler>(
         rows.push(Row {
             task: format!("end to end, n = {}, EI, top 10", train.len()),
             space: name,
-            engine: engine.clone(),
+            engine,
             items: scored,
             seconds: secs,
             per_second: scored as f64 / secs,

@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use std::time::Instant;
 use wlgp::error::{Error, Result};
 use wlgp::gp::{Gp, WeightSpace};
-use wlgp::gpu::{shared_context, DeviceChoice, GpuScore};
+use wlgp::gpu::{shared_context, DeviceChoice, DevicePipeline, GpuScore, DEVICE_MAX_H};
 use wlgp::score::{self, Candidates, Posterior, ScoreConfig};
 use wlgp::space::{DartsSpace, Nb101Space, Nb201Space, NbGraphSpace, Sampler, SpaceKind};
 
@@ -61,15 +61,43 @@ struct Report {
     posterior_build_seconds: f64,
     candidates_per_second: f64,
     device: String,
+    /// Where candidates are built: `cpu`, `host-prepared` (the CPU builds, the GPU
+    /// computes posteriors) or `device-resident` (the GPU does everything).
+    pipeline: &'static str,
     posterior: &'static str,
     /// Distinct WL features among the training architectures (|S|).
     seen_features: usize,
     top: Vec<TopRow>,
 }
 
+/// How the GPU takes part in scoring.
+enum GpuScorer {
+    /// The CPU draws, lowers and hashes candidates; the GPU computes their posteriors.
+    Prepared(GpuScore),
+    /// The GPU does the whole pipeline (edge-cell spaces, whole space or samples).
+    Resident(Box<DevicePipeline>),
+}
+
+impl GpuScorer {
+    fn device_name(&self) -> String {
+        match self {
+            GpuScorer::Prepared(g) => g.device_name(),
+            GpuScorer::Resident(p) => p.device_name(),
+        }
+    }
+}
+
 /// The GPU scorer for `device`, or `None` for the CPU: `auto` takes the GPU only when it
 /// is a real one (a software rasteriser such as lavapipe scores slower than the CPU path).
-fn gpu_scorer(device: DeviceChoice, ws: Option<&WeightSpace>) -> Result<Option<GpuScore>> {
+/// The device-resident pipeline is used wherever it applies (NB201 and DARTS, the whole
+/// space or a sampled stream, WL depth at most 3).
+fn gpu_scorer<S: Sampler>(
+    device: DeviceChoice,
+    ws: Option<&WeightSpace>,
+    space: &S,
+    gp: &Gp,
+    source: &Candidates<S::Cell>,
+) -> Result<Option<GpuScorer>> {
     let ctx = match device {
         DeviceChoice::Cpu => return Ok(None),
         DeviceChoice::Auto => match shared_context() {
@@ -87,7 +115,15 @@ fn gpu_scorer(device: DeviceChoice, ws: Option<&WeightSpace>) -> Result<Option<G
             _ => Ok(None),
         };
     };
-    match GpuScore::new(&ctx, ws) {
+    let streamable = matches!(source, Candidates::All | Candidates::Sample { .. });
+    let scorer = match space.device_space() {
+        Some(ds) if streamable && gp.wl_config().h <= DEVICE_MAX_H => {
+            DevicePipeline::new(&ctx, ws, ds, gp.wl_config())
+                .map(|p| GpuScorer::Resident(Box::new(p)))
+        }
+        _ => GpuScore::new(&ctx, ws).map(GpuScorer::Prepared),
+    };
+    match scorer {
         Ok(g) => Ok(Some(g)),
         Err(e) if device == DeviceChoice::Gpu => Err(e),
         Err(e) => {
@@ -130,10 +166,11 @@ fn run<S: Sampler>(
     );
     let t0 = Instant::now();
     let ws = WeightSpace::new(&gp);
-    let gpu = gpu_scorer(device, ws.as_ref())?;
+    let gpu = gpu_scorer(device, ws.as_ref(), space, &gp, &source)?;
     let build = t0.elapsed().as_secs_f64();
     let posterior = match (&ws, &gpu) {
-        (Some(w), Some(g)) => Posterior::Gpu(w, g),
+        (Some(w), Some(GpuScorer::Prepared(g))) => Posterior::Gpu(w, g),
+        (Some(w), Some(GpuScorer::Resident(p))) => Posterior::Device(w, p),
         (Some(w), None) => Posterior::WeightSpace(w),
         (None, _) => Posterior::FunctionSpace,
     };
@@ -167,6 +204,11 @@ fn run<S: Sampler>(
         device: match &gpu {
             Some(g) => g.device_name(),
             None => "cpu".into(),
+        },
+        pipeline: match &gpu {
+            Some(GpuScorer::Prepared(_)) => "host-prepared",
+            Some(GpuScorer::Resident(_)) => "device-resident",
+            None => "cpu",
         },
         posterior: match &ws {
             Some(w) if w.is_dense() => "weight-space (dense |S|x|S|)",

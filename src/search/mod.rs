@@ -2,6 +2,7 @@
 //! objectives they evaluate.
 
 mod bo;
+mod children;
 mod evolution;
 pub mod generator;
 pub mod journal;
@@ -17,6 +18,7 @@ mod semi;
 pub mod tail;
 
 pub use bo::{BatchStrategy, BoConfig, PoolConfig};
+pub use children::end_children_on_signal;
 pub use evolution::EvolutionConfig;
 pub use journal::{Entry, Journal, JournalHeader, Journaled};
 pub use objective::{evaluate_as_batch, CommandObjective, Objective, OnDone, TableObjective};

@@ -204,6 +204,7 @@ impl CommandObjective {
         let mut child = cmd
             .spawn()
             .map_err(|e| Error::io(format!("starting `{}`", self.command), e))?;
+        let _live = super::children::register(child.id());
         // The command may exit without reading its input: that is not an error.
         if let Some(mut stdin) = child.stdin.take() {
             let _ = stdin.write_all(format!("{input}\n").as_bytes());
@@ -237,6 +238,10 @@ impl CommandObjective {
             }
             std::thread::sleep(std::time::Duration::from_millis(5));
         };
+        // Killed by the signal handler: the process is ending, and this is no result.
+        while super::children::interrupted() {
+            std::thread::park();
+        }
         // Whatever the command left running in its group (a background job holding
         // stdout open) is ended; a process that escaped the group is not waited for.
         kill_group(&mut child);

@@ -289,6 +289,7 @@ impl Cli {
 
 /// Parses the arguments and runs one command; returns the process exit code.
 pub fn main() -> i32 {
+    wlgp::search::end_children_on_signal();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

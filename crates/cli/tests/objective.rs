@@ -149,3 +149,60 @@ fn workers_evaluate_a_batch_concurrently_and_resume() {
     assert_eq!(statuses(&j).len(), 12);
     assert!(statuses(&j).iter().all(|x| x == "ok"));
 }
+
+/// Whether a process is alive (a zombie waiting to be reaped counts as ended).
+#[cfg(target_os = "linux")]
+fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        s.rsplit(')')
+            .next()
+            .is_some_and(|r| !r.trim_start().starts_with('Z'))
+    })
+}
+
+/// Ctrl-C (SIGINT) or SIGTERM to a search ends the objective commands it is running: they
+/// run in their own process groups, which the terminal's signal does not reach.
+#[test]
+#[cfg(target_os = "linux")]
+fn an_interrupted_search_ends_its_objective_commands() {
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        let dir = std::env::temp_dir().join(format!("wlgp-int-{}-{sig}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let pidfile = dir.join("pid");
+        let cmd = format!(
+            "sleep 60 & echo $! > {}.tmp; mv {0}.tmp {0}; wait",
+            pidfile.display()
+        );
+        let mut search = Command::new(env!("CARGO_BIN_EXE_wlgp"))
+            .args(["search", "--objective-cmd", &cmd, "--budget", "3"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let start = std::time::Instant::now();
+        while !pidfile.exists() {
+            assert!(start.elapsed().as_secs() < 30, "the command never started");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let sleeper: i32 = std::fs::read_to_string(&pidfile)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        assert!(alive(sleeper));
+        // SAFETY: sending a signal to the child we spawned.
+        unsafe { libc::kill(search.id() as i32, sig) };
+        let status = search.wait().unwrap();
+        assert!(!status.success());
+        let start = std::time::Instant::now();
+        while alive(sleeper) {
+            assert!(
+                start.elapsed().as_secs() < 10,
+                "signal {sig}: the objective command outlived the search"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

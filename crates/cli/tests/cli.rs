@@ -973,3 +973,81 @@ fn nago_search_trains_on_the_digits_and_rejects_what_it_does_not_do() {
     }
     fails_with(&["kernel", "--space", "nago"], "", "generators, not cells");
 }
+
+/// `wlgp score --device gpu` runs the device-resident pipeline for NB201 (the whole space
+/// and a sample) and DARTS (a sample) and prints the CPU's answer. Needs an adapter: with
+/// `WLGP_REQUIRE_GPU=1` (CI, lavapipe) a missing one fails, otherwise the test says so.
+#[test]
+fn score_on_the_device_prints_the_cpus_answer() {
+    let probe = wlgp(&["device"], "");
+    if text(&probe.stdout).contains("no GPU adapter found") {
+        assert!(
+            std::env::var("WLGP_REQUIRE_GPU").map_or(true, |v| v != "1"),
+            "WLGP_REQUIRE_GPU=1 but no adapter: {}",
+            text(&probe.stdout)
+        );
+        eprintln!("no GPU adapter: device scoring not tested");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("wlgp-devscore-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = wlgp(
+        &["sample", "--space", "darts", "--n", "120", "--seed", "6"],
+        "",
+    );
+    let mut csv = String::from("arch,value\n");
+    for g in text(&out.stdout).lines() {
+        let v = 0.9 + 0.003 * g.matches("sep_conv").count() as f64
+            - 0.002 * g.matches("pool").count() as f64;
+        csv += &format!("\"{g}\",{v}\n");
+    }
+    let darts = dir.join("darts.csv");
+    std::fs::write(&darts, csv).unwrap();
+    let darts = darts.to_str().unwrap();
+    let cases: [&[&str]; 3] = [
+        &[
+            "--train-from-data",
+            "nb201:baseline_accuracy:100",
+            "--candidates",
+            "all",
+        ],
+        &[
+            "--train-from-data",
+            "nb201:baseline_accuracy:100",
+            "--candidates",
+            "50000",
+        ],
+        &[
+            "--space",
+            "darts",
+            "--train",
+            darts,
+            "--candidates",
+            "20000",
+        ],
+    ];
+    for case in cases {
+        let run = |device: &str| {
+            let mut args = vec!["score", "--top", "8", "--json", "--device", device];
+            args.extend_from_slice(case);
+            let o = wlgp(&args, "");
+            assert!(o.status.success(), "{args:?}: {}", text(&o.stderr));
+            serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+        };
+        let (gpu, cpu) = (run("gpu"), run("cpu"));
+        assert_eq!(gpu["pipeline"], "device-resident", "{case:?}");
+        assert_eq!(cpu["pipeline"], "cpu");
+        assert_eq!(gpu["candidates"], cpu["candidates"], "{case:?}");
+        let archs = |v: &serde_json::Value| -> Vec<String> {
+            v["top"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["arch"].as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(archs(&gpu), archs(&cpu), "{case:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

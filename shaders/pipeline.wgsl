@@ -12,8 +12,6 @@
 struct Params {
     // Candidates in this dispatch.
     count: u32,
-    // Unused (kept for the layout).
-    rounds: u32,
     // Stream position of the dispatch's first candidate (low, high word).
     base_lo: u32,
     base_hi: u32,
@@ -45,8 +43,6 @@ struct Params {
     acquisition: u32,
     // 1: the acquisition grows with the std, so an upper bound on the std prunes.
     prune: u32,
-    // Unused (kept for the layout).
-    keep: u32,
     // 1: `threshold` holds a value every candidate kept must reach.
     has_threshold: u32,
     // UCB's weight, the incumbent (latent scale), the signal variance s2.
@@ -57,6 +53,8 @@ struct Params {
     threshold: f32,
     pad0: u32,
     pad1: u32,
+    pad2: u32,
+    pad3: u32,
 }
 
 // binding 0: the dispatch's parameters.

@@ -20,7 +20,6 @@ use std::sync::Arc;
 #[derive(Clone, Copy, Default, Pod, Zeroable)]
 struct Params {
     count: u32,
-    rounds: u32,
     base_lo: u32,
     base_hi: u32,
     key_lo: u32,
@@ -39,7 +38,6 @@ struct Params {
     excl_mask: u32,
     acquisition: u32,
     prune: u32,
-    keep: u32,
     has_threshold: u32,
     beta: f32,
     best: f32,
@@ -47,6 +45,8 @@ struct Params {
     threshold: f32,
     pad0: u32,
     pad1: u32,
+    pad2: u32,
+    pad3: u32,
 }
 
 /// Threads per workgroup, one candidate each.

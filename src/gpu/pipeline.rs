@@ -142,16 +142,7 @@ impl DevicePipeline {
                 wl.h
             )));
         }
-        let (factor, dim, data) = ws.quadratic_f32();
-        let bytes = (data.len() as u64 * 4).max(16);
-        if bytes > ctx.max_binding() {
-            return Err(gpu_err(format!(
-                "the posterior's quadratic form needs {} MiB, more than the device's largest \
-                 storage binding ({} MiB)",
-                bytes >> 20,
-                ctx.max_binding() >> 20
-            )));
-        }
+        let (factor, dim, quad) = super::score::quadratic_buffer(ctx, ws)?;
         let src = include_str!("../../shaders/pipeline.wgsl");
         let score = ctx.pipeline("pipeline", src, "score_stream");
         let emit = ctx.pipeline("pipeline emit", src, "emit_cells");
@@ -185,7 +176,7 @@ impl DevicePipeline {
             labels: ctx.storage("iteration-0 labels", bytemuck::cast_slice(&labels)),
             seen: ctx.storage("seen labels", bytemuck::cast_slice(&table)),
             weights: ctx.storage("weights", bytemuck::cast_slice(&weights)),
-            quad: ctx.storage("quadratic form", bytemuck::cast_slice(&data)),
+            quad,
             base,
             space,
             signal: ws.signal(),

@@ -78,26 +78,36 @@ pub struct GpuScore {
     signal: f32,
 }
 
+/// The fit's variance quadratic form on the device, as both GPU scorers read it:
+/// `(factor form?, rows, buffer)`; an error when it exceeds the largest storage binding.
+pub(super) fn quadratic_buffer(
+    ctx: &GpuContext,
+    ws: &WeightSpace,
+) -> Result<(bool, usize, wgpu::Buffer)> {
+    let (factor, dim, data) = ws.quadratic_f32();
+    let bytes = (data.len() as u64 * 4).max(16);
+    if bytes > ctx.max_binding() {
+        return Err(gpu_err(format!(
+            "the posterior's quadratic form needs {} MiB, more than the device's largest \
+             storage binding ({} MiB)",
+            bytes >> 20,
+            ctx.max_binding() >> 20
+        )));
+    }
+    let buffer = ctx.storage("quadratic form", bytemuck::cast_slice(&data));
+    Ok((factor, dim, buffer))
+}
+
 impl GpuScore {
     /// Compiles `shaders/score.wgsl` and uploads the fit's quadratic form; an error when
     /// it exceeds the device's largest storage binding (the caller then scores on the CPU).
     pub fn new(ctx: &Arc<GpuContext>, ws: &WeightSpace) -> Result<GpuScore> {
-        let (factor, dim, data) = ws.quadratic_f32();
-        let bytes = (data.len() as u64 * 4).max(16);
-        if bytes > ctx.max_binding() {
-            return Err(gpu_err(format!(
-                "the posterior's quadratic form needs {} MiB, more than the device's largest \
-                 storage binding ({} MiB)",
-                bytes >> 20,
-                ctx.max_binding() >> 20
-            )));
-        }
+        let (factor, dim, quad) = quadratic_buffer(ctx, ws)?;
         let (pipeline, layout) = ctx.pipeline(
             "score",
             include_str!("../../shaders/score.wgsl"),
             "score_entry",
         );
-        let quad = ctx.storage("quadratic form", bytemuck::cast_slice(&data));
         Ok(GpuScore {
             ctx: ctx.clone(),
             pipeline,

@@ -674,6 +674,24 @@ fn explain_build_study_reject_bad_input() {
     }
 }
 
+/// A training CSV of `n` sampled DARTS genotypes scored by a planted rule (separable
+/// convolutions help, pooling hurts; not accuracies), written to `path`.
+fn darts_csv(path: &std::path::Path, n: usize, seed: u64) -> std::path::PathBuf {
+    let (n, seed) = (n.to_string(), seed.to_string());
+    let out = wlgp(
+        &["sample", "--space", "darts", "--n", &n, "--seed", &seed],
+        "",
+    );
+    let mut csv = String::from("arch,value\n");
+    for g in text(&out.stdout).lines() {
+        let v = 0.9 + 0.003 * g.matches("sep_conv").count() as f64
+            - 0.002 * g.matches("pool").count() as f64;
+        csv += &format!("\"{g}\",{v}\n");
+    }
+    std::fs::write(path, csv).unwrap();
+    path.to_path_buf()
+}
+
 /// `explain` and `build` work on a space without an embedded table, from a CSV: on DARTS
 /// genotypes scored by a planted rule (separable convolutions help, pooling hurts; not
 /// accuracies), the top motif is a separable convolution and the built genotype has no
@@ -683,18 +701,7 @@ fn explain_and_build_on_darts_from_csv() {
     let dir = std::env::temp_dir().join(format!("wlgp-darts-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let out = wlgp(
-        &["sample", "--space", "darts", "--n", "150", "--seed", "4"],
-        "",
-    );
-    let mut csv = String::from("arch,value\n");
-    for g in String::from_utf8(out.stdout).unwrap().lines() {
-        let v = 0.9 + 0.003 * g.matches("sep_conv").count() as f64
-            - 0.002 * g.matches("pool").count() as f64;
-        csv += &format!("\"{g}\",{v}\n");
-    }
-    let path = dir.join("train.csv");
-    std::fs::write(&path, csv).unwrap();
+    let path = darts_csv(&dir.join("train.csv"), 150, 4);
     let p = path.to_str().unwrap();
     let v = wlgp_json(&["explain", "--space", "darts", "--train", p, "--json"]);
     assert!(
@@ -992,18 +999,7 @@ fn score_on_the_device_prints_the_cpus_answer() {
     let dir = std::env::temp_dir().join(format!("wlgp-devscore-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let out = wlgp(
-        &["sample", "--space", "darts", "--n", "120", "--seed", "6"],
-        "",
-    );
-    let mut csv = String::from("arch,value\n");
-    for g in text(&out.stdout).lines() {
-        let v = 0.9 + 0.003 * g.matches("sep_conv").count() as f64
-            - 0.002 * g.matches("pool").count() as f64;
-        csv += &format!("\"{g}\",{v}\n");
-    }
-    let darts = dir.join("darts.csv");
-    std::fs::write(&darts, csv).unwrap();
+    let darts = darts_csv(&dir.join("darts.csv"), 120, 6);
     let darts = darts.to_str().unwrap();
     let cases: [&[&str]; 3] = [
         &[

@@ -324,6 +324,13 @@ fn featurize(pos: vec2<u32>) -> vec4<u32> {
     return code;
 }
 
+// The end of the run of labels equal to lab[i] in the sorted lab[0..n].
+fn run_end(i: u32, n: u32) -> u32 {
+    var j = i + 1u;
+    while (j < n && all(lab[j] == lab[i])) { j++; }
+    return j;
+}
+
 // Counts the sorted labels: k(x, x) = sum of squared counts, and the seen ones into
 // cols/vals.
 fn count_labels() -> f32 {
@@ -333,8 +340,7 @@ fn count_labels() -> f32 {
     var i = 0u;
     while (i < n) {
         let l = lab[i];
-        var j = i + 1u;
-        while (j < n && all(lab[j] == l)) { j++; }
+        let j = run_end(i, n);
         let c = f32(j - i);
         total += c * c;
         let col = seen_column(l);
@@ -433,8 +439,7 @@ fn emit_cells(@builtin(global_invocation_id) gid: vec3<u32>,
     var i = 0u;
     while (i < n) {
         let l = lab[i];
-        var j = i + 1u;
-        while (j < n && all(lab[j] == l)) { j++; }
+        let j = run_end(i, n);
         out[o + 2u + d] = vec4<u32>(l.x, l.y, j - i, seen_column(l));
         d++;
         i = j;

@@ -125,6 +125,7 @@ pub struct DevicePipeline {
     base: Params,
     space: DeviceSpace,
     signal: f64,
+    fallbacks: std::sync::atomic::AtomicUsize,
 }
 
 impl DevicePipeline {
@@ -180,7 +181,20 @@ impl DevicePipeline {
             base,
             space,
             signal: ws.signal(),
+            fallbacks: Default::default(),
         })
+    }
+
+    /// Records that a shortlist could not certify its top-k (the caller scored on the CPU).
+    pub fn note_fallback(&self) {
+        self.fallbacks
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// How many scoring runs fell back to the CPU because their f32 shortlist could not
+    /// certify the top-k.
+    pub fn fallbacks(&self) -> usize {
+        self.fallbacks.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The space this pipeline builds cells of.

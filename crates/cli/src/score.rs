@@ -207,6 +207,9 @@ fn run<S: Sampler>(
         },
         pipeline: match &gpu {
             Some(GpuScorer::Prepared(_)) => "host-prepared",
+            Some(GpuScorer::Resident(p)) if p.fallbacks() > 0 => {
+                "device-resident, then the CPU (the f32 shortlist could not certify the top-k)"
+            }
             Some(GpuScorer::Resident(_)) => "device-resident",
             None => "cpu",
         },

@@ -442,16 +442,22 @@ pub fn score<S: Sampler>(
             progress(start);
         }
         drain(pending.take(), &mut shortlist)?;
-        let mut top = TopK::new(cfg.top);
-        let mut scratch = Scratch::default();
-        top.extend(shortlist.into_sorted().into_iter().map(|s| {
-            scratch.features(space, &s.cell, &wl_cfg);
-            scored_as(s.cell, s.index, ws.predict(&scratch.features))
-        }));
-        return Ok(ScoreResult {
-            top: top.into_sorted(),
-            scored,
-        });
+        let list = shortlist.into_sorted();
+        let values: Vec<f64> = list.iter().map(|s| s.value).collect();
+        if certified(&values, cfg.top, shortlist_depth(cfg.top), ws.signal()) {
+            let mut top = TopK::new(cfg.top);
+            let mut scratch = Scratch::default();
+            top.extend(list.into_iter().map(|s| {
+                scratch.features(space, &s.cell, &wl_cfg);
+                scored_as(s.cell, s.index, ws.predict(&scratch.features))
+            }));
+            return Ok(ScoreResult {
+                top: top.into_sorted(),
+                scored,
+            });
+        }
+        // The f32 ranking could not certify the top-k: the exact CPU path decides.
+        (posterior, scored, start) = (Posterior::WeightSpace(ws), 0, first);
     }
     let mut top = TopK::new(cfg.top);
     while start < total {
@@ -539,7 +545,8 @@ fn score_on_device<S: Sampler>(
         keep: shortlist_depth(cfg.top),
     };
     let (hits, scored) = dev.shortlist(&query, progress)?;
-    if !certified(&hits, cfg.top, query.keep, ws.signal()) {
+    let values: Vec<f64> = hits.iter().map(|h| h.value as f64).collect();
+    if !certified(&values, cfg.top, query.keep, ws.signal()) {
         dev.note_fallback();
         return Ok(None);
     }
@@ -567,17 +574,17 @@ fn score_on_device<S: Sampler>(
     }))
 }
 
-/// Whether an f32 shortlist (best first, `keep` deep when full) surely holds the exact
-/// top `k`: every candidate outside it scored at most its last value in f32, so it is
-/// enough that the k-th value exceeds the last by twice the f32 tolerance (1e-3 relative
-/// plus 1e-4 prior std, what `tests/gpu.rs` states for the shaders).
-fn certified(hits: &[crate::gpu::DeviceHit], k: usize, keep: usize, signal: f64) -> bool {
-    if hits.len() < keep || k >= hits.len() {
+/// Whether an f32 shortlist (its values best first, `keep` deep when full) surely holds
+/// the exact top `k`: every candidate outside it scored at most its last value in f32, so
+/// it is enough that the k-th value exceeds the last by twice the f32 tolerance (1e-3
+/// relative plus 1e-4 prior std, what `tests/gpu.rs` states for the shaders).
+fn certified(values: &[f64], k: usize, keep: usize, signal: f64) -> bool {
+    if values.len() < keep || k >= values.len() {
         return true;
     }
-    let tol = |v: f32| 1e-3 * (v as f64).abs() + 1e-4 * signal.sqrt();
-    let (vk, last) = (hits[k - 1].value, hits[hits.len() - 1].value);
-    vk as f64 - tol(vk) > last as f64 + tol(last)
+    let tol = |v: f64| 1e-3 * v.abs() + 1e-4 * signal.sqrt();
+    let (vk, last) = (values[k - 1], values[values.len() - 1]);
+    vk - tol(vk) > last + tol(last)
 }
 
 #[cfg(test)]
@@ -586,25 +593,13 @@ mod tests {
 
     #[test]
     fn an_f32_plateau_is_not_certified() {
-        use crate::gpu::DeviceHit;
-        let hits = |values: &[f32]| -> Vec<DeviceHit> {
-            values
-                .iter()
-                .enumerate()
-                .map(|(i, &value)| DeviceHit {
-                    position: i as u64,
-                    value,
-                    code: [i as u32, 0, 0, 0],
-                })
-                .collect()
-        };
         // Two clear winners above a plateau of zeros (EI underflowing in f32).
-        let plateau = hits(&[0.5, 0.4, 0.0, 0.0, 0.0, 0.0]);
+        let plateau = [0.5, 0.4, 0.0, 0.0, 0.0, 0.0];
         assert!(certified(&plateau, 2, 6, 1.0));
         assert!(!certified(&plateau, 3, 6, 1.0));
         // Values apart by more than twice the tolerance, and a stream shorter than the list.
-        assert!(certified(&hits(&[0.9, 0.8, 0.7, 0.1]), 3, 4, 1.0));
-        assert!(certified(&hits(&[0.0, 0.0]), 2, 6, 1.0));
+        assert!(certified(&[0.9, 0.8, 0.7, 0.1], 3, 4, 1.0));
+        assert!(certified(&[0.0, 0.0], 2, 6, 1.0));
     }
 
     #[test]

@@ -451,3 +451,23 @@ fn device_pipeline_top_k_equals_cpu_pipeline() {
         check_device_top_k(&d, Candidates::Sample { n: 30_000, seed: 4 }, 120);
     }
 }
+
+/// The WL mean embeddings of generators hashed on the GPU in one batch equal the CPU's
+/// bit for bit (the networks are hundreds to thousands of nodes deep).
+#[test]
+fn generator_embeddings_on_the_gpu_equal_the_cpus() {
+    use wlgp::gpu::{DeviceChoice, Engine};
+    use wlgp::space::nago::{embed, Theta};
+    if ctx().is_none() {
+        return;
+    }
+    let engine = Engine::new(DeviceChoice::Gpu).unwrap();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+    let thetas: Vec<Theta> = (0..6).map(|_| Theta::sample(&mut rng)).collect();
+    for (h, direction) in [(1, Direction::In), (2, Direction::Both)] {
+        let cfg = WlConfig { h, direction };
+        let cpu = embed::embed_all(&thetas, 3, 9, &cfg).unwrap();
+        let gpu = embed::embed_all_on(&engine, &thetas, 3, 9, &cfg).unwrap();
+        assert_eq!(cpu, gpu, "h={h}");
+    }
+}

@@ -17,6 +17,7 @@ use crate::bench_data::MetricKind;
 use crate::error::{Error, Result};
 use crate::gp::dense::{matern52, DenseGp};
 use crate::gp::Prediction;
+use crate::gpu::{DeviceChoice, Engine};
 use crate::search::CommandObjective;
 use crate::space::nago::embed::{self, Embedding};
 use crate::space::nago::space::{Generator, GeneratorSpace};
@@ -73,6 +74,10 @@ pub struct GeneratorBoConfig {
     pub networks: usize,
     /// WL depth of the embedding.
     pub wl_h: usize,
+    /// Where the embeddings' networks are hashed (the answer is the same bit for bit;
+    /// `Auto` keeps to the CPU on a software adapter).
+    #[serde(skip)]
+    pub device: DeviceChoice,
 }
 
 impl Default for GeneratorBoConfig {
@@ -87,6 +92,7 @@ impl Default for GeneratorBoConfig {
             local: 100,
             networks: 4,
             wl_h: 2,
+            device: DeviceChoice::Auto,
         }
     }
 }
@@ -107,6 +113,7 @@ struct Inputs {
 
 /// Computes and keeps the WL embeddings of generators.
 struct Embedder {
+    engine: Engine,
     cfg: WlConfig,
     networks: usize,
     seed: u64,
@@ -128,7 +135,8 @@ impl Embedder {
             .cloned()
             .collect();
         let thetas: Vec<_> = missing.iter().map(Generator::theta).collect();
-        for (g, e) in missing.into_iter().zip(embed::embed_all(
+        for (g, e) in missing.into_iter().zip(embed::embed_all_on(
+            &self.engine,
             &thetas,
             self.networks,
             self.seed,
@@ -271,7 +279,13 @@ pub fn generator_bo(
     let mut rec = Recorder::new(objective.kind(), on_eval);
     let mut seen = HashSet::new();
     let mut done: Vec<(Generator, f64)> = Vec::new();
+    let wl = cfg.kernel != GeneratorKernel::Matern;
     let mut embedder = Embedder {
+        engine: if wl {
+            Engine::new_preferring_hardware(cfg.device)?
+        } else {
+            Engine::Cpu
+        },
         cfg: WlConfig {
             h: cfg.wl_h,
             direction: Direction::In,
@@ -280,7 +294,6 @@ pub fn generator_bo(
         seed: cfg.seed,
         cache: HashMap::new(),
     };
-    let wl = cfg.kernel != GeneratorKernel::Matern;
     let mut round = 0;
     while rec.len() < budget {
         let next = if done.len() < cfg.n_init.max(2) {

@@ -317,6 +317,7 @@ pub(crate) fn search(a: &SearchArgs) -> Result<()> {
         local: g.generator_local,
         networks: g.generator_networks.max(1),
         wl_h: 2,
+        device: a.bo.device,
     };
     let train = TrainConfig {
         epochs: g.train_epochs,

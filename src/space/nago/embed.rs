@@ -7,7 +7,9 @@
 
 use super::{Network, Theta};
 use crate::error::Result;
-use crate::wl::{features_batch, WlConfig};
+use crate::gpu::Engine;
+use crate::graph::Arch;
+use crate::wl::{Features, WlConfig};
 use rayon::prelude::*;
 
 /// The mean WL feature vector of a generator's networks: sorted labels and mean counts.
@@ -45,13 +47,36 @@ pub fn network_seed(seed: u64, i: usize) -> u64 {
 
 /// The mean WL embedding of θ over `m` networks.
 pub fn embed(theta: &Theta, m: usize, seed: u64, cfg: &WlConfig) -> Result<Embedding> {
-    let archs = (0..m.max(1))
-        .map(|i| Network::sample(theta, network_seed(seed, i)).map(|n| n.to_arch()))
-        .collect::<Result<Vec<_>>>()?;
-    let mut all: Vec<(u64, u32)> = features_batch(&archs, cfg)
-        .iter()
-        .flat_map(|f| f.iter().collect::<Vec<_>>())
-        .collect();
+    Ok(embed_all_on(&Engine::Cpu, std::slice::from_ref(theta), m, seed, cfg)?.remove(0))
+}
+
+/// The embeddings of many generators, on the CPU.
+pub fn embed_all(thetas: &[Theta], m: usize, seed: u64, cfg: &WlConfig) -> Result<Vec<Embedding>> {
+    embed_all_on(&Engine::Cpu, thetas, m, seed, cfg)
+}
+
+/// The embeddings of many generators: their networks are sampled in parallel and hashed
+/// in one batch by `engine` (on the GPU when it has one; bit for bit the CPU's features).
+pub fn embed_all_on(
+    engine: &Engine,
+    thetas: &[Theta],
+    m: usize,
+    seed: u64,
+    cfg: &WlConfig,
+) -> Result<Vec<Embedding>> {
+    let m = m.max(1);
+    let archs: Vec<Arch> = thetas
+        .par_iter()
+        .flat_map_iter(|t| (0..m).map(move |i| (t, i)))
+        .map(|(t, i)| Network::sample(t, network_seed(seed, i)).map(|n| n.to_arch()))
+        .collect::<Result<_>>()?;
+    let features = engine.features(&archs, cfg)?;
+    Ok(features.chunks(m).map(mean_of).collect())
+}
+
+/// The mean of some networks' feature vectors.
+fn mean_of(features: &[Features]) -> Embedding {
+    let mut all: Vec<(u64, u32)> = features.iter().flat_map(|f| f.iter()).collect();
     all.sort_unstable_by_key(|&(l, _)| l);
     let mut e = Embedding::default();
     for (l, c) in all {
@@ -62,14 +87,9 @@ pub fn embed(theta: &Theta, m: usize, seed: u64, cfg: &WlConfig) -> Result<Embed
             e.values.push(c as f64);
         }
     }
-    let m = archs.len() as f64;
+    let m = features.len().max(1) as f64;
     e.values.iter_mut().for_each(|v| *v /= m);
-    Ok(e)
-}
-
-/// The embeddings of many generators, in parallel.
-pub fn embed_all(thetas: &[Theta], m: usize, seed: u64, cfg: &WlConfig) -> Result<Vec<Embedding>> {
-    thetas.par_iter().map(|t| embed(t, m, seed, cfg)).collect()
+    e
 }
 
 /// The normalised kernel matrix `k(a, b) / sqrt(k(a, a) k(b, b))`, row-major

@@ -69,6 +69,9 @@ struct Params {
 @group(0) @binding(3) var<storage, read> weights: array<f32>;
 // binding 4: the variance's quadratic form, column-major: M (|S| x |S|) or B (dim x |S|).
 @group(0) @binding(4) var<storage, read> quad: array<f32>;
+// binding 8 (below, with the factor form): the first 16 rows of B again, packed column
+// by column (head[j * 16 + r] = B[r, j], zero beyond n), so that the first stage reads
+// one contiguous run per label.
 // binding 5: codes of the excluded (evaluated) cells, open addressing by code_slot;
 // an empty slot has x = 0xffffffff.
 @group(0) @binding(5) var<storage, read> excluded: array<vec4<u32>>;
@@ -79,6 +82,7 @@ struct Params {
 // candidate: the code, (distinct labels, nodes, excluded, 0), then (label low, label
 // high, count, column or NONE) for each distinct label.
 @group(0) @binding(7) var<storage, read_write> out: array<vec4<u32>>;
+@group(0) @binding(8) var<storage, read> head: array<f32>;
 
 const MAX_NODES: u32 = 32u;
 const MAX_H: u32 = 3u;
@@ -386,8 +390,16 @@ fn score_candidate(has_thr: bool, thr: f32) -> Scored {
         }
     } else {
         let dim = params.dim;
-        var lo = 0u;
-        var hi = min(16u, dim);
+        // Stage 1 from the packed head: one contiguous run of 16 rows per seen label.
+        var acc: array<f32, 16>;
+        for (var a = 0u; a < nseen; a++) {
+            let base = cols[a] * 16u;
+            let v = vals[a];
+            for (var r = 0u; r < 16u; r++) { acc[r] += head[base + r] * v; }
+        }
+        for (var r = 0u; r < 16u; r++) { q += acc[r] * acc[r]; }
+        var lo = min(16u, dim);
+        var hi = lo;
         loop {
             for (var r = lo; r < hi; r++) {
                 var t = 0.0;

@@ -122,6 +122,7 @@ pub struct DevicePipeline {
     seen: wgpu::Buffer,
     weights: wgpu::Buffer,
     quad: wgpu::Buffer,
+    head: wgpu::Buffer,
     base: Params,
     space: DeviceSpace,
     signal: f64,
@@ -144,6 +145,10 @@ impl DevicePipeline {
             )));
         }
         let (factor, dim, quad) = super::score::quadratic_buffer(ctx, ws)?;
+        let head = ctx.storage(
+            "factor head",
+            bytemuck::cast_slice(&factor_head(ws, factor)),
+        );
         let src = include_str!("../../shaders/pipeline.wgsl");
         let score = ctx.pipeline("pipeline", src, "score_stream");
         let emit = ctx.pipeline("pipeline emit", src, "emit_cells");
@@ -178,6 +183,7 @@ impl DevicePipeline {
             seen: ctx.storage("seen labels", bytemuck::cast_slice(&table)),
             weights: ctx.storage("weights", bytemuck::cast_slice(&weights)),
             quad,
+            head,
             base,
             space,
             signal: ws.signal(),
@@ -263,6 +269,7 @@ impl DevicePipeline {
                 &excl,
                 &counters,
                 &hits,
+                &self.head,
             ],
         );
         let margin = 1e-4 * self.signal.sqrt() as f32;
@@ -435,6 +442,19 @@ pub(super) fn acquisition_code(acq: Acquisition) -> (u32, f32) {
 
 fn split(l: u64) -> [u32; 2] {
     [l as u32, (l >> 32) as u32]
+}
+
+/// The first 16 rows of the factor form's B packed column by column (zero beyond its
+/// rows); a single zero for the dense form, which does not read it.
+fn factor_head(ws: &WeightSpace, factor: bool) -> Vec<f32> {
+    if !factor {
+        return vec![0.0];
+    }
+    let (_, n, data) = ws.quadratic_f32();
+    (0..ws.seen_features())
+        .flat_map(|j| (0..16).map(move |r| (j, r)))
+        .map(|(j, r)| if r < n { data[j * n + r] } else { 0.0 })
+        .collect()
 }
 
 /// The seen labels as an open-addressing table by low word, at most half full:

@@ -437,7 +437,7 @@ fn score_stream(@builtin(global_invocation_id) gid: vec3<u32>,
 }
 
 // For tests: each candidate's code, whether it is excluded, and its WL features with
-// their seen columns, in the layout of binding 6.
+// their seen columns, in the layout of binding 7.
 @compute @workgroup_size(64)
 fn emit_cells(@builtin(global_invocation_id) gid: vec3<u32>,
               @builtin(num_workgroups) nwg: vec3<u32>) {

@@ -5,7 +5,9 @@
 use crate::acquisition::Acquisition;
 use crate::error::{Error, Result};
 use crate::gp::{Gp, Prediction, WeightSpace};
-use crate::gpu::{Batch, DevicePipeline, DeviceQuery, DeviceStream, GpuScore, Pending};
+use crate::gpu::{
+    f32_tolerance, Batch, DevicePipeline, DeviceQuery, DeviceStream, GpuScore, Pending,
+};
 use crate::graph::FlatGraph;
 use crate::space::{Sampler, Space};
 use crate::wl::{Features, WlConfig, WlScratch};
@@ -414,7 +416,7 @@ pub fn score<S: Sampler>(
             let threshold = if acq.grows_with_std() {
                 shortlist
                     .threshold()
-                    .map(|t| t - 1e-3 * t.abs() - 1e-4 * ws.signal().sqrt())
+                    .map(|t| t - f32_tolerance(t, ws.signal()))
             } else {
                 None
             };
@@ -445,14 +447,9 @@ pub fn score<S: Sampler>(
         let list = shortlist.into_sorted();
         let values: Vec<f64> = list.iter().map(|s| s.value).collect();
         if certified(&values, cfg.top, shortlist_depth(cfg.top), ws.signal()) {
-            let mut top = TopK::new(cfg.top);
-            let mut scratch = Scratch::default();
-            top.extend(list.into_iter().map(|s| {
-                scratch.features(space, &s.cell, &wl_cfg);
-                scored_as(s.cell, s.index, ws.predict(&scratch.features))
-            }));
+            let cells = list.into_iter().map(|s| (s.cell, s.index));
             return Ok(ScoreResult {
-                top: top.into_sorted(),
+                top: rescore(&stream, ws, cfg, best, cells),
                 scored,
             });
         }
@@ -550,41 +547,54 @@ fn score_on_device<S: Sampler>(
         dev.note_fallback();
         return Ok(None);
     }
-    let mut top = TopK::new(cfg.top);
-    let mut scratch = Scratch::default();
-    for h in hits {
+    let cells = hits.into_iter().map(|h| {
         let cell = match device_stream {
             DeviceStream::Enumerate => stream.all[h.position as usize].clone(),
             DeviceStream::Counter { seed } => space
                 .sample_at(seed, h.position)
                 .expect("spaces with a device pipeline sample by counter"),
         };
-        scratch.features(space, &cell, &stream.wl_cfg);
-        let p = ws.predict(&scratch.features);
-        top.extend([Scored {
-            cell,
-            index: h.position,
-            value: cfg.acquisition.value(p, best),
-            prediction: p,
-        }]);
-    }
+        (cell, h.position)
+    });
     Ok(Some(ScoreResult {
-        top: top.into_sorted(),
+        top: rescore(stream, ws, cfg, best, cells),
         scored,
     }))
 }
 
+/// The best `cfg.top` of a GPU shortlist, `(cell, stream position)` pairs, re-scored
+/// exactly in f64 on the CPU.
+fn rescore<S: Sampler>(
+    stream: &Stream<'_, S>,
+    ws: &WeightSpace,
+    cfg: &ScoreConfig,
+    best: f64,
+    cells: impl Iterator<Item = (S::Cell, u64)>,
+) -> Vec<Scored<S::Cell>> {
+    let mut top = TopK::new(cfg.top);
+    let mut scratch = Scratch::default();
+    top.extend(cells.map(|(cell, index)| {
+        scratch.features(stream.space, &cell, &stream.wl_cfg);
+        let p = ws.predict(&scratch.features);
+        Scored {
+            cell,
+            index,
+            value: cfg.acquisition.value(p, best),
+            prediction: p,
+        }
+    }));
+    top.into_sorted()
+}
+
 /// Whether an f32 shortlist (its values best first, `keep` deep when full) surely holds
 /// the exact top `k`: every candidate outside it scored at most its last value in f32, so
-/// it is enough that the k-th value exceeds the last by twice the f32 tolerance (1e-3
-/// relative plus 1e-4 prior std, what `tests/gpu.rs` states for the shaders).
+/// it is enough that the k-th value exceeds the last by twice the [`f32_tolerance`].
 fn certified(values: &[f64], k: usize, keep: usize, signal: f64) -> bool {
     if values.len() < keep || k >= values.len() {
         return true;
     }
-    let tol = |v: f64| 1e-3 * v.abs() + 1e-4 * signal.sqrt();
     let (vk, last) = (values[k - 1], values[values.len() - 1]);
-    vk - tol(vk) > last + tol(last)
+    vk - f32_tolerance(vk, signal) > last + f32_tolerance(last, signal)
 }
 
 #[cfg(test)]

@@ -21,6 +21,20 @@ use crate::kernel::{self as cpu_kernel, BaseKernel};
 use crate::wl::{self as cpu_wl, Features, WlConfig};
 use std::sync::{Arc, Mutex, Once, OnceLock};
 
+/// How far an f32 acquisition value computed by a shader may be from the f64 one: 1e-3
+/// relative plus 1e-4 of the prior std `sqrt(signal)` (what `tests/gpu.rs` states for
+/// the shaders). Pruning thresholds are lowered by it, and shortlists are certified with it.
+pub fn f32_tolerance(value: f64, signal: f64) -> f64 {
+    1e-3 * value.abs() + 1e-4 * signal.sqrt()
+}
+
+/// Workgroup counts `(x, y)` for `groups` workgroups when one dimension holds at most
+/// `max`: 2-D once `groups` exceeds it (shaders fold `y` back into one index).
+pub(crate) fn grid(groups: u32, max: u32) -> (u32, u32) {
+    let groups = groups.max(1);
+    (groups.min(max), groups.div_ceil(max))
+}
+
 /// Where the heavy work runs, as chosen by `--device` or `WLGP_DEVICE`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

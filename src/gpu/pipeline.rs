@@ -7,6 +7,7 @@
 
 use super::context::GpuContext;
 use super::wl::gpu_err;
+use super::{f32_tolerance, grid};
 use crate::acquisition::Acquisition;
 use crate::error::{Error, Result};
 use crate::gp::WeightSpace;
@@ -144,11 +145,10 @@ impl DevicePipeline {
                 wl.h
             )));
         }
-        let (factor, dim, quad) = super::score::quadratic_buffer(ctx, ws)?;
-        let head = ctx.storage(
-            "factor head",
-            bytemuck::cast_slice(&factor_head(ws, factor)),
-        );
+        let (factor, dim, data) = ws.quadratic_f32();
+        let quad = super::score::quadratic_buffer(ctx, &data)?;
+        let head = factor_head(factor, dim, &data);
+        let head = ctx.storage("factor head", bytemuck::cast_slice(&head));
         let src = include_str!("../../shaders/pipeline.wgsl");
         let score = ctx.pipeline("pipeline", src, "score_stream");
         let emit = ctx.pipeline("pipeline emit", src, "emit_cells");
@@ -217,8 +217,8 @@ impl DevicePipeline {
     /// `exclude`: the `keep` best distinct cells by the f32 acquisition value (ties by
     /// position), and how many candidates were scored. Chunks grow from 4,096 to 2^21
     /// positions; in each, the device returns only the candidates that reach the
-    /// `keep`-th value so far, lowered by the same f32 margin as the CPU-prepared GPU path
-    /// (1e-3 relative plus 1e-4 prior std), and prunes the rest by the staged std bound.
+    /// `keep`-th value so far, lowered by the [`f32_tolerance`] (as the CPU-prepared GPU
+    /// path does), and prunes the rest by the staged std bound.
     pub fn shortlist(
         &self,
         q: &DeviceQuery,
@@ -272,16 +272,15 @@ impl DevicePipeline {
                 &self.head,
             ],
         );
-        let margin = 1e-4 * self.signal.sqrt() as f32;
         let mut list: Vec<DeviceHit> = Vec::new();
         let mut scored = 0u64;
         let (mut start, mut chunk) = (range.0, FIRST_CHUNK);
         while start < range.1 {
             let len = chunk.min(range.1 - start);
             if list.len() == keep {
-                let t = list[keep - 1].value;
+                let t = list[keep - 1].value as f64;
                 params.has_threshold = 1;
-                params.threshold = t - 1e-3 * t.abs() - margin;
+                params.threshold = (t - f32_tolerance(t, self.signal)) as f32;
             }
             params.count = len as u32;
             (params.base_lo, params.base_hi) = (start as u32, (start >> 32) as u32);
@@ -413,12 +412,7 @@ impl DevicePipeline {
     }
 
     fn dispatch(&self, pipeline: &wgpu::ComputePipeline, bg: &wgpu::BindGroup, groups: u32) {
-        let max = self.ctx.limits.max_compute_workgroups_per_dimension;
-        let (gx, gy) = if groups <= max {
-            (groups.max(1), 1)
-        } else {
-            (max, groups.div_ceil(max))
-        };
+        let (gx, gy) = grid(groups, self.ctx.limits.max_compute_workgroups_per_dimension);
         let mut enc = self.ctx.device.create_command_encoder(&Default::default());
         {
             let mut pass = enc.begin_compute_pass(&Default::default());
@@ -444,16 +438,15 @@ fn split(l: u64) -> [u32; 2] {
     [l as u32, (l >> 32) as u32]
 }
 
-/// The first 16 rows of the factor form's B packed column by column (zero beyond its
-/// rows); a single zero for the dense form, which does not read it.
-fn factor_head(ws: &WeightSpace, factor: bool) -> Vec<f32> {
+/// The first 16 rows of the factor form's B (`n` rows, column-major `data`) packed
+/// column by column, zero beyond its rows; a single zero for the dense form, which does
+/// not read it.
+fn factor_head(factor: bool, n: usize, data: &[f32]) -> Vec<f32> {
     if !factor {
         return vec![0.0];
     }
-    let (_, n, data) = ws.quadratic_f32();
-    (0..ws.seen_features())
-        .flat_map(|j| (0..16).map(move |r| (j, r)))
-        .map(|(j, r)| if r < n { data[j * n + r] } else { 0.0 })
+    data.chunks(n)
+        .flat_map(|col| (0..16).map(move |r| col.get(r).copied().unwrap_or(0.0)))
         .collect()
 }
 

@@ -78,13 +78,9 @@ pub struct GpuScore {
     signal: f32,
 }
 
-/// The fit's variance quadratic form on the device, as both GPU scorers read it:
-/// `(factor form?, rows, buffer)`; an error when it exceeds the largest storage binding.
-pub(super) fn quadratic_buffer(
-    ctx: &GpuContext,
-    ws: &WeightSpace,
-) -> Result<(bool, usize, wgpu::Buffer)> {
-    let (factor, dim, data) = ws.quadratic_f32();
+/// A fit's variance quadratic form (`WeightSpace::quadratic_f32`'s data) on the device,
+/// as both GPU scorers read it; an error when it exceeds the largest storage binding.
+pub(super) fn quadratic_buffer(ctx: &GpuContext, data: &[f32]) -> Result<wgpu::Buffer> {
     let bytes = (data.len() as u64 * 4).max(16);
     if bytes > ctx.max_binding() {
         return Err(gpu_err(format!(
@@ -94,15 +90,15 @@ pub(super) fn quadratic_buffer(
             ctx.max_binding() >> 20
         )));
     }
-    let buffer = ctx.storage("quadratic form", bytemuck::cast_slice(&data));
-    Ok((factor, dim, buffer))
+    Ok(ctx.storage("quadratic form", bytemuck::cast_slice(data)))
 }
 
 impl GpuScore {
     /// Compiles `shaders/score.wgsl` and uploads the fit's quadratic form; an error when
     /// it exceeds the device's largest storage binding (the caller then scores on the CPU).
     pub fn new(ctx: &Arc<GpuContext>, ws: &WeightSpace) -> Result<GpuScore> {
-        let (factor, dim, quad) = quadratic_buffer(ctx, ws)?;
+        let (factor, dim, data) = ws.quadratic_f32();
+        let quad = quadratic_buffer(ctx, &data)?;
         let (pipeline, layout) = ctx.pipeline(
             "score",
             include_str!("../../shaders/score.wgsl"),
@@ -169,13 +165,10 @@ impl GpuScore {
             &out,
         ];
         let bg = ctx.bind_buffers("score", &self.layout, &res);
-        let groups = (count as u32).div_ceil(WORKGROUP).max(1);
-        let max = ctx.limits.max_compute_workgroups_per_dimension;
-        let (gx, gy) = if groups <= max {
-            (groups, 1)
-        } else {
-            (max, groups.div_ceil(max))
-        };
+        let (gx, gy) = super::grid(
+            (count as u32).div_ceil(WORKGROUP),
+            ctx.limits.max_compute_workgroups_per_dimension,
+        );
         let mut enc = ctx.device.create_command_encoder(&Default::default());
         {
             let mut pass = enc.begin_compute_pass(&Default::default());

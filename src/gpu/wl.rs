@@ -179,9 +179,7 @@ impl GpuWl {
             .write_buffer(&bufs[1], 0, bytemuck::cast_slice(&list));
         ctx.queue
             .write_buffer(&bufs[2], 0, bytemuck::cast_slice(&l0));
-        let groups = (n as u32).div_ceil(WORKGROUP).max(1);
-        let max_dim = self.max_groups_x;
-        let (gx, gy) = (groups.min(max_dim), groups.div_ceil(max_dim));
+        let (gx, gy) = super::grid((n as u32).div_ceil(WORKGROUP), self.max_groups_x);
         let mut enc = ctx.device.create_command_encoder(&Default::default());
         let mut uniforms = Vec::new();
         for it in 1..=cfg.h as u32 {

@@ -35,10 +35,10 @@ else
 fi
 
 if [ "${WLGP_BENCH_QUICK:-0}" = 1 ]; then
-  sizes=(--graphs 2000 --candidates 500 --score-sizes 100 --end-to-end-sizes 100
+  sizes=(--graphs 2000 --candidates 500 --kernel-graphs 500 --score-sizes 100 --end-to-end-sizes 100
          --score-candidates 100000 --repeats 1 --no-assessor)
 else
-  sizes=(--graphs 200000 --candidates 4000 --score-sizes 100,1000,4000
+  sizes=(--graphs 200000 --candidates 4000 --kernel-graphs 10000 --score-sizes 100,1000,4000
          --end-to-end-sizes 100,1000,4000 --score-candidates 20000000 --repeats 2)
 fi
 "$bin" --device gpu bench --no-single-thread "${sizes[@]}" \

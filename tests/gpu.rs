@@ -88,14 +88,18 @@ fn wl_features_equal_the_cpu_bit_for_bit() {
     let Some(ctx) = ctx() else { return };
     let archs = mixed_batch();
     let mut gpu = GpuWl::new(&ctx);
-    for dir in [Direction::In, Direction::Out, Direction::Both] {
-        for h in [0, 1, 2, 3, 10] {
-            let cfg = WlConfig { h, direction: dir };
-            assert_eq!(
-                gpu.features(&archs, &cfg).unwrap(),
-                wl::features_batch(&archs, &cfg),
-                "h={h} {dir}"
-            );
+    // Counted by `wl_count.wgsl` on the device, and on the host from the labels read back.
+    for host in [false, true] {
+        gpu.set_host_counting(host);
+        for dir in [Direction::In, Direction::Out, Direction::Both] {
+            for h in [0, 1, 2, 3, 10] {
+                let cfg = WlConfig { h, direction: dir };
+                assert_eq!(
+                    gpu.features(&archs, &cfg).unwrap(),
+                    wl::features_batch(&archs, &cfg),
+                    "h={h} {dir}, counted on the host: {host}"
+                );
+            }
         }
     }
 }
@@ -110,9 +114,12 @@ fn wl_batches_split_and_dispatch_in_two_dimensions() {
     };
     let want = wl::features_batch(&archs, &cfg);
     let mut gpu = GpuWl::new(&ctx);
-    // Batches of at most 400 labels (100 nodes at h = 3) and at most 2 workgroups in x.
+    // Batches of at most 1,300 labels (325 nodes at h = 3) and at most 2 workgroups in x.
     gpu.set_limits(1_300, 2);
-    assert_eq!(gpu.features(&archs, &cfg).unwrap(), want);
+    for host in [false, true] {
+        gpu.set_host_counting(host);
+        assert_eq!(gpu.features(&archs, &cfg).unwrap(), want, "host: {host}");
+    }
     // A graph that alone exceeds the batch limit is a clear error, not a panic.
     gpu.set_limits(40, 2);
     let e = gpu.features(&archs, &cfg).unwrap_err().to_string();
@@ -159,6 +166,98 @@ fn kernel_matrices_equal_the_cpu() {
             }
         }
     }
+}
+
+/// The fused path of `wlgp kernel`: graphs hashed and counted on the device, kept there in
+/// several batches, then multiplied there; the raw entries equal the CPU's exactly, and
+/// the normalised ones within 1e-6 (f32, values in [0, 1]).
+#[test]
+fn device_counted_features_give_the_cpus_kernel_matrix() {
+    let Some(ctx) = ctx() else { return };
+    let archs = mixed_batch();
+    let (a, b) = (&archs[..90], &archs[40..]);
+    let mut wl_gpu = GpuWl::new(&ctx);
+    let mut k_gpu = GpuKernel::new(&ctx);
+    for (h, dir) in [
+        (2, Direction::Both),
+        (3, Direction::In),
+        (0, Direction::Out),
+    ] {
+        let cfg = WlConfig { h, direction: dir };
+        let (fa, fb) = (wl::features_batch(a, &cfg), wl::features_batch(b, &cfg));
+        for (limit, budget) in [(u64::MAX, u64::MAX), (1_300, 37)] {
+            wl_gpu.set_limits(limit, 2);
+            k_gpu.set_budget(budget);
+            let da = wl_gpu.resident(a, &cfg).unwrap();
+            let db = wl_gpu.resident(b, &cfg).unwrap();
+            assert_eq!(
+                da.len() > 1,
+                limit < u64::MAX && h > 0,
+                "batches: {}",
+                da.len()
+            );
+            for base in [BaseKernel::Dot, BaseKernel::OptimalAssignment] {
+                let rows = 7..83;
+                let (raw, norm) = k_gpu.matrix(&da, rows.clone(), &db, base).unwrap();
+                let want = kernel::cross(
+                    &fa[rows.clone()],
+                    &fb,
+                    kernel::KernelConfig {
+                        base,
+                        normalize: true,
+                    },
+                );
+                for (r, i) in rows.clone().enumerate() {
+                    for j in 0..fb.len() {
+                        let e = r * fb.len() + j;
+                        let what = format!("h={h} {dir} {base:?} limit {limit} ({i},{j})");
+                        assert_eq!(raw[e], kernel::raw(&fa[i], &fb[j], base), "{what}");
+                        assert!((norm[e] as f64 - want[(r, j)]).abs() < 1e-6, "{what}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `Engine::graph_kernel` and `Engine::kernel_rows` give the CPU engine's matrices.
+#[test]
+fn engine_graph_kernels_and_kernel_rows_equal_the_cpus() {
+    use wlgp::gpu::{DeviceChoice, Engine};
+    let Some(_) = ctx() else { return };
+    let (gpu, cpu) = (Engine::new(DeviceChoice::Gpu).unwrap(), Engine::Cpu);
+    let archs = sample(&DartsSpace::default(), 70, 12);
+    let cfg = WlConfig {
+        h: 2,
+        direction: Direction::In,
+    };
+    for other in [None, Some(&archs[20..45])] {
+        let (raw, norm) = gpu
+            .graph_kernel(&archs, other, &cfg, BaseKernel::Dot)
+            .unwrap();
+        let (want_raw, want_norm) = cpu
+            .graph_kernel(&archs, other, &cfg, BaseKernel::Dot)
+            .unwrap();
+        assert_eq!(raw, want_raw);
+        assert!(norm
+            .iter()
+            .zip(&want_norm)
+            .all(|(a, b)| (a - b).abs() < 1e-6));
+    }
+    let f = wl::features_batch(&archs, &cfg);
+    let mut rows = vec![Vec::new(); 2];
+    for (e, out) in [&gpu, &cpu].into_iter().zip(&mut rows) {
+        e.kernel_rows(&f, BaseKernel::OptimalAssignment, 9, |r0, block| {
+            assert_eq!(r0 * f.len(), out.len(), "blocks in order");
+            out.extend_from_slice(block);
+        })
+        .unwrap();
+    }
+    assert_eq!(rows[0].len(), f.len() * f.len());
+    assert!(rows[0]
+        .iter()
+        .zip(&rows[1])
+        .all(|(a, b)| (a - b).abs() < 1e-6));
 }
 
 #[test]

@@ -198,22 +198,15 @@ impl PySpace {
                     return Ok((fa.len(), fb.len(), k));
                 }
                 let engine = Engine::new(device)?;
-                let fa = engine.features(&a, &cfg)?;
-                let fb = if other.is_some() {
-                    engine.features(&b, &cfg)?
-                } else {
-                    fa.clone()
-                };
+                let bs = other.as_ref().map(|_| b.as_slice());
+                let (raw, norm) = engine.graph_kernel(&a, bs, &cfg, base)?;
                 let k = if normalize {
-                    engine.kernel(&fa, &fb, base)?.1
+                    norm
                 } else {
-                    engine
-                        .kernel_raw(&fa, &fb, base)?
-                        .into_iter()
-                        .map(|v| v as f64)
-                        .collect()
+                    raw.into_iter().map(|v| v as f64).collect()
                 };
-                Ok((fa.len(), fb.len(), k))
+                let cols = if other.is_some() { b.len() } else { a.len() };
+                Ok((a.len(), cols, k))
             })
             .map_err(to_py)?;
         let m = numpy::ndarray::Array2::from_shape_vec((rows, cols), k)

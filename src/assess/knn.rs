@@ -78,17 +78,14 @@ impl SimilarityGraph {
                     .collect()
             }
             Engine::Gpu { .. } => {
-                let rows_per = (CHUNK_ENTRIES / n).max(1);
                 let mut out = Vec::with_capacity(n);
-                for r0 in (0..n).step_by(rows_per) {
-                    let r1 = (r0 + rows_per).min(n);
-                    let (_, norm) = engine.kernel(&xs[r0..r1], xs, base)?;
+                engine.kernel_rows(xs, base, (CHUNK_ENTRIES / n).max(1), |r0, norm| {
                     out.par_extend(norm.par_chunks(n).enumerate().map(|(r, row)| {
                         let i = r0 + r;
                         let it = row.iter().enumerate().filter(|&(j, _)| j != i);
                         top_k(it.map(|(j, &v)| (v as f32, j as u32)), k)
                     }));
-                }
+                })?;
                 out
             }
         };

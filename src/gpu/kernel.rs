@@ -1,12 +1,15 @@
 //! Kernel matrices on the GPU (`shaders/kernel.wgsl`): one thread per entry merges two
-//! label-sorted feature lists. Raw values are exact 64-bit integers; normalised values f32.
+//! label-sorted feature lists held on the device ([`DeviceFeatures`]). Raw values are exact
+//! 64-bit integers; normalised values f32. Only the entries come back to the host.
 
 use super::context::GpuContext;
+use super::features::DeviceFeatures;
 use super::wl::gpu_err;
 use crate::error::Result;
-use crate::kernel::{self_kernel, BaseKernel};
+use crate::kernel::BaseKernel;
 use crate::wl::Features;
 use bytemuck::{Pod, Zeroable};
+use std::ops::Range;
 use std::sync::Arc;
 
 #[repr(C)]
@@ -16,59 +19,48 @@ struct Params {
     cols: u32,
     base: u32,
     row_offset: u32,
-    a_total: u32,
+    col_offset: u32,
     pad: [u32; 3],
 }
 
-/// Sparse feature vectors packed as CSR for upload.
-struct Packed {
-    offsets: Vec<u32>,
-    labels: Vec<[u32; 2]>,
-    counts: Vec<u32>,
-}
-
-fn pack(xs: &[Features]) -> Packed {
-    let mut p = Packed {
-        offsets: vec![0],
-        labels: Vec::new(),
-        counts: Vec::new(),
-    };
-    for x in xs {
-        p.labels
-            .extend(x.labels.iter().map(|&l| [l as u32, (l >> 32) as u32]));
-        p.counts.extend_from_slice(&x.counts);
-        p.offsets.push(p.labels.len() as u32);
-    }
-    if p.labels.is_empty() {
-        p.labels.push([0, 0]);
-        p.counts.push(0);
-    }
-    p
-}
-
-/// The kernel pipeline, compiled once.
+/// The kernel pipelines, compiled once.
 pub struct GpuKernel {
     ctx: Arc<GpuContext>,
     pipeline: wgpu::ComputePipeline,
     layout: wgpu::BindGroupLayout,
+    self_pipeline: wgpu::ComputePipeline,
+    self_layout: wgpu::BindGroupLayout,
     /// Most output entries per dispatch.
     budget: u64,
 }
 
 const TILE: u32 = 8;
+const SELF_WORKGROUP: u32 = 64;
+
+/// Where one block of entries lands in the caller's row-major output.
+struct Dest<'a> {
+    raw: &'a mut [u64],
+    norm: &'a mut [f32],
+    /// Output row of the block's first row.
+    row: usize,
+    /// Output column of the block's first column.
+    col: usize,
+    /// Output row length.
+    width: usize,
+}
 
 impl GpuKernel {
     /// Compiles `shaders/kernel.wgsl`.
     pub fn new(ctx: &Arc<GpuContext>) -> GpuKernel {
-        let (pipeline, layout) = ctx.pipeline(
-            "kernel",
-            include_str!("../../shaders/kernel.wgsl"),
-            "kernel_entry",
-        );
+        let src = include_str!("../../shaders/kernel.wgsl");
+        let (pipeline, layout) = ctx.pipeline("kernel", src, "kernel_entry");
+        let (self_pipeline, self_layout) = ctx.pipeline("self kernel", src, "self_entry");
         GpuKernel {
             ctx: ctx.clone(),
             pipeline,
             layout,
+            self_pipeline,
+            self_layout,
             // Output per dispatch within the binding limit and 256 MiB, so memory stays bounded.
             budget: ctx.max_binding().min(256 << 20) / 8,
         }
@@ -80,107 +72,177 @@ impl GpuKernel {
         self.budget = entries.max(1);
     }
 
-    /// Raw (exact) and normalised (f32) entries `k(a_i, b_j)`, row-major.
+    /// Raw (exact) and normalised (f32) entries `k(a_i, b_j)`, row-major, from host features.
     pub fn compute(
         &mut self,
         a: &[Features],
         b: &[Features],
         base: BaseKernel,
     ) -> Result<(Vec<u64>, Vec<f32>)> {
-        let (n, m) = (a.len(), b.len());
-        let mut raw = vec![0u64; n * m];
-        let mut norm = vec![0f32; n * m];
-        if n == 0 || m == 0 {
-            return Ok((raw, norm));
+        let limit = self.ctx.max_binding().min(256 << 20);
+        let da = DeviceFeatures::upload_batches(&self.ctx, a, limit)?;
+        if std::ptr::eq(a, b) {
+            return self.matrix(&da, 0..a.len(), &da, base);
         }
-        // Columns per dispatch also within the workgroup-count limit.
-        let budget = self.budget;
-        let max_dim = self.ctx.limits.max_compute_workgroups_per_dimension as u64 * TILE as u64;
-        let cols_per = (m as u64).min(budget).min(max_dim).max(1) as usize;
-        let pa = pack(a);
-        let ka: Vec<f32> = a.iter().map(|x| self_kernel(x, base) as f32).collect();
-        let ba = [
-            self.ctx
-                .storage("a_offsets", bytemuck::cast_slice(&pa.offsets)),
-            self.ctx
-                .storage("a_labels", bytemuck::cast_slice(&pa.labels)),
-            self.ctx
-                .storage("a_counts", bytemuck::cast_slice(&pa.counts)),
-        ];
-        for c0 in (0..m).step_by(cols_per) {
-            let c1 = (c0 + cols_per).min(m);
-            let cols = c1 - c0;
-            let pb = pack(&b[c0..c1]);
-            let mut selfk = ka.clone();
-            selfk.extend(b[c0..c1].iter().map(|x| self_kernel(x, base) as f32));
-            let bb = [
-                self.ctx
-                    .storage("b_offsets", bytemuck::cast_slice(&pb.offsets)),
-                self.ctx
-                    .storage("b_labels", bytemuck::cast_slice(&pb.labels)),
-                self.ctx
-                    .storage("b_counts", bytemuck::cast_slice(&pb.counts)),
-                self.ctx.storage("self_k", bytemuck::cast_slice(&selfk)),
-            ];
-            let rows_per = ((budget / cols as u64).min(max_dim).max(1) as usize).min(n);
-            let out_bytes = (rows_per * cols) as u64 * 8;
-            let mk = |label, size: u64| {
-                self.ctx.device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some(label),
-                    size: size.max(16),
-                    usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-                    mapped_at_creation: false,
-                })
-            };
-            let (out_raw, out_norm) = (mk("raw", out_bytes), mk("normalized", out_bytes / 2));
-            for r0 in (0..n).step_by(rows_per) {
-                let rows = rows_per.min(n - r0);
-                let p = Params {
-                    rows: rows as u32,
-                    cols: cols as u32,
-                    base: match base {
-                        BaseKernel::Dot => 0,
-                        BaseKernel::OptimalAssignment => 1,
-                    },
-                    row_offset: r0 as u32,
-                    a_total: n as u32,
-                    pad: [0; 3],
+        let db = DeviceFeatures::upload_batches(&self.ctx, b, limit)?;
+        self.matrix(&da, 0..a.len(), &db, base)
+    }
+
+    /// Raw (exact) and normalised (f32) entries `k(a_i, b_j)` for the rows `rows` of the
+    /// vectors in `a` (its batches in order) against every vector of `b`, row-major.
+    pub fn matrix(
+        &mut self,
+        a: &[DeviceFeatures],
+        rows: Range<usize>,
+        b: &[DeviceFeatures],
+        base: BaseKernel,
+    ) -> Result<(Vec<u64>, Vec<f32>)> {
+        let m: usize = b.iter().map(DeviceFeatures::len).sum();
+        let mut raw = vec![0u64; rows.len() * m];
+        let mut norm = vec![0f32; rows.len() * m];
+        let mut a0 = 0;
+        for da in a {
+            let (lo, hi) = (rows.start.max(a0), rows.end.min(a0 + da.len()));
+            let mut c0 = 0;
+            for db in b.iter().filter(|_| lo < hi) {
+                let dest = Dest {
+                    raw: &mut raw,
+                    norm: &mut norm,
+                    row: lo - rows.start,
+                    col: c0,
+                    width: m,
                 };
-                let ub = self.ctx.uniform("kernel params", &p);
+                self.block(da, lo - a0..hi - a0, db, base, dest)?;
+                c0 += db.len();
+            }
+            a0 += da.len();
+        }
+        Ok((raw, norm))
+    }
+
+    /// `k(x, x)` of every vector of `d` as f32, computed on the device once per base.
+    fn self_kernels<'d>(&self, d: &'d DeviceFeatures, base: BaseKernel) -> &'d wgpu::Buffer {
+        d.self_k[base_code(base) as usize].get_or_init(|| {
+            let ctx = &self.ctx;
+            let out = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("self kernels"),
+                size: (d.len() as u64 * 4).max(16),
+                usage: wgpu::BufferUsages::STORAGE,
+                mapped_at_creation: false,
+            });
+            let p = params(d.len(), 0, base, 0, 0);
+            let ub = ctx.uniform("self kernel params", &p);
+            let bg = ctx.bind_entries(
+                "self kernel",
+                &self.self_layout,
+                &[(0, &ub), (1, &d.ranges), (3, &d.counts), (11, &out)],
+            );
+            let max = ctx.limits.max_compute_workgroups_per_dimension;
+            let (gx, gy) = super::grid((d.len() as u32).div_ceil(SELF_WORKGROUP), max);
+            let mut enc = ctx.device.create_command_encoder(&Default::default());
+            {
+                let mut pass = enc.begin_compute_pass(&Default::default());
+                pass.set_pipeline(&self.self_pipeline);
+                pass.set_bind_group(0, &bg, &[]);
+                pass.dispatch_workgroups(gx, gy, 1);
+            }
+            ctx.queue.submit([enc.finish()]);
+            out
+        })
+    }
+
+    /// Rows `rows` of `a` against all of `b`, in dispatches of at most `budget` entries.
+    fn block(
+        &self,
+        a: &DeviceFeatures,
+        rows: Range<usize>,
+        b: &DeviceFeatures,
+        base: BaseKernel,
+        dest: Dest,
+    ) -> Result<()> {
+        let (n, m) = (rows.len(), b.len());
+        if n == 0 || m == 0 {
+            return Ok(());
+        }
+        let ctx = &self.ctx;
+        let (a_self, b_self) = (self.self_kernels(a, base), self.self_kernels(b, base));
+        let max_dim = ctx.limits.max_compute_workgroups_per_dimension as u64 * TILE as u64;
+        let cols_per = (m as u64).min(self.budget).min(max_dim).max(1) as usize;
+        let rows_per = ((self.budget / cols_per as u64).min(max_dim).max(1) as usize).min(n);
+        let out_entries = (rows_per * cols_per) as u64;
+        let mk = |label, size: u64| {
+            ctx.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: size.max(16),
+                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+                mapped_at_creation: false,
+            })
+        };
+        let (out_raw, out_norm) = (
+            mk("raw", out_entries * 8),
+            mk("normalized", out_entries * 4),
+        );
+        for c0 in (0..m).step_by(cols_per) {
+            let cols = cols_per.min(m - c0);
+            for r0 in (0..n).step_by(rows_per) {
+                let r = rows_per.min(n - r0);
+                let ub = ctx.uniform("kernel params", &params(r, cols, base, rows.start + r0, c0));
                 let res = [
-                    &ub, &ba[0], &ba[1], &ba[2], &bb[0], &bb[1], &bb[2], &bb[3], &out_raw,
-                    &out_norm,
+                    &ub, &a.ranges, &a.labels, &a.counts, &b.ranges, &b.labels, &b.counts, a_self,
+                    b_self, &out_raw, &out_norm,
                 ];
-                let bg = self.ctx.bind_buffers("kernel", &self.layout, &res);
-                let mut enc = self.ctx.device.create_command_encoder(&Default::default());
+                let bg = ctx.bind_buffers("kernel", &self.layout, &res);
+                let mut enc = ctx.device.create_command_encoder(&Default::default());
                 {
                     let mut pass = enc.begin_compute_pass(&Default::default());
                     pass.set_pipeline(&self.pipeline);
                     pass.set_bind_group(0, &bg, &[]);
                     pass.dispatch_workgroups(
                         (cols as u32).div_ceil(TILE),
-                        (rows as u32).div_ceil(TILE),
+                        (r as u32).div_ceil(TILE),
                         1,
                     );
                 }
-                self.ctx.queue.submit([enc.finish()]);
-                let rb = self
-                    .ctx
-                    .read_back(&out_raw, (rows * cols) as u64 * 8)
-                    .map_err(gpu_err)?;
-                let nb = self
-                    .ctx
-                    .read_back(&out_norm, (rows * cols) as u64 * 4)
-                    .map_err(gpu_err)?;
-                let rv: Vec<u64> = bytemuck::pod_collect_to_vec(&rb);
-                let nv: Vec<f32> = bytemuck::pod_collect_to_vec(&nb);
-                for r in 0..rows {
-                    let dst = (r0 + r) * m + c0;
-                    raw[dst..dst + cols].copy_from_slice(&rv[r * cols..(r + 1) * cols]);
-                    norm[dst..dst + cols].copy_from_slice(&nv[r * cols..(r + 1) * cols]);
+                ctx.queue.submit([enc.finish()]);
+                let rv: Vec<u64> = bytemuck::pod_collect_to_vec(
+                    &ctx.read_back(&out_raw, (r * cols) as u64 * 8)
+                        .map_err(gpu_err)?,
+                );
+                let nv: Vec<f32> = bytemuck::pod_collect_to_vec(
+                    &ctx.read_back(&out_norm, (r * cols) as u64 * 4)
+                        .map_err(gpu_err)?,
+                );
+                for i in 0..r {
+                    let at = (dest.row + r0 + i) * dest.width + dest.col + c0;
+                    dest.raw[at..at + cols].copy_from_slice(&rv[i * cols..(i + 1) * cols]);
+                    dest.norm[at..at + cols].copy_from_slice(&nv[i * cols..(i + 1) * cols]);
                 }
             }
         }
-        Ok((raw, norm))
+        Ok(())
+    }
+}
+
+fn base_code(base: BaseKernel) -> u32 {
+    match base {
+        BaseKernel::Dot => 0,
+        BaseKernel::OptimalAssignment => 1,
+    }
+}
+
+fn params(
+    rows: usize,
+    cols: usize,
+    base: BaseKernel,
+    row_offset: usize,
+    col_offset: usize,
+) -> Params {
+    Params {
+        rows: rows as u32,
+        cols: cols as u32,
+        base: base_code(base),
+        row_offset: row_offset as u32,
+        col_offset: col_offset as u32,
+        pad: [0; 3],
     }
 }

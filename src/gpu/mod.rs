@@ -2,12 +2,14 @@
 //! bit equal to the CPU reference, with the CPU path as the fallback when no adapter exists.
 
 mod context;
+mod features;
 mod kernel;
 mod pipeline;
 mod score;
 mod wl;
 
 pub use context::{adapter_report, GpuContext};
+pub use features::DeviceFeatures;
 pub use kernel::GpuKernel;
 pub use pipeline::{
     DeviceHit, DevicePipeline, DeviceQuery, DeviceStream, EmittedCell, DEVICE_MAX_H,
@@ -141,6 +143,68 @@ impl Engine {
                 .compute(a, b, base)
                 .map(|(raw, _)| raw),
         }
+    }
+
+    /// The kernel matrix of graphs: their WL features with `cfg`, then raw and normalised
+    /// entries `k(a_i, b_j)` (`b` = `a` when `None`), row-major. On the GPU the features
+    /// are hashed and counted on the device and stay there: only the entries come back.
+    pub fn graph_kernel(
+        &self,
+        a: &[Arch],
+        b: Option<&[Arch]>,
+        cfg: &WlConfig,
+        base: BaseKernel,
+    ) -> Result<(Vec<u64>, Vec<f64>)> {
+        match self {
+            Engine::Cpu => {
+                let fa = self.features(a, cfg)?;
+                match b {
+                    None => self.kernel(&fa, &fa, base),
+                    Some(b) => self.kernel(&fa, &self.features(b, cfg)?, base),
+                }
+            }
+            Engine::Gpu { wl, kernel, .. } => {
+                let mut wl = wl.lock().map_err(|_| poisoned())?;
+                let da = wl.resident(a, cfg)?;
+                let db = b.map(|b| wl.resident(b, cfg)).transpose()?;
+                let mut kernel = kernel.lock().map_err(|_| poisoned())?;
+                let (raw, norm) =
+                    kernel.matrix(&da, 0..a.len(), db.as_deref().unwrap_or(&da), base)?;
+                Ok((raw, norm.into_iter().map(f64::from).collect()))
+            }
+        }
+    }
+
+    /// The normalised kernel of `xs` with itself in blocks of `rows_per` rows, handed to
+    /// `each(first_row, block)` row-major: on the GPU the features are uploaded once and
+    /// every block reads them there, so memory stays bounded whatever `xs.len()`.
+    pub fn kernel_rows(
+        &self,
+        xs: &[Features],
+        base: BaseKernel,
+        rows_per: usize,
+        mut each: impl FnMut(usize, &[f64]),
+    ) -> Result<()> {
+        let rows_per = rows_per.max(1);
+        match self {
+            Engine::Cpu => {
+                for r0 in (0..xs.len()).step_by(rows_per) {
+                    let r1 = (r0 + rows_per).min(xs.len());
+                    each(r0, &self.kernel(&xs[r0..r1], xs, base)?.1);
+                }
+            }
+            Engine::Gpu { ctx, kernel, .. } => {
+                let limit = ctx.max_binding().min(256 << 20);
+                let resident = DeviceFeatures::upload_batches(ctx, xs, limit)?;
+                let mut kernel = kernel.lock().map_err(|_| poisoned())?;
+                for r0 in (0..xs.len()).step_by(rows_per) {
+                    let r1 = (r0 + rows_per).min(xs.len());
+                    let (_, norm) = kernel.matrix(&resident, r0..r1, &resident, base)?;
+                    each(r0, &norm.into_iter().map(f64::from).collect::<Vec<_>>());
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Raw and normalised kernel entries, row-major (normalised in f32 on the GPU, f64 on

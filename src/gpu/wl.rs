@@ -1,8 +1,10 @@
 //! Batched WL hashing on the GPU (`shaders/wl_hash.wgsl`): one dispatch per iteration over
-//! every node of a batch packed as CSR. The per-graph counting (sort and run-length) stays
-//! on the CPU, which reads the labels back: a documented split (see README, Performance).
+//! every node of a batch packed as CSR, then per-graph counting (`shaders/wl_count.wgsl`,
+//! one thread per graph), so that features stay on the device ([`DeviceFeatures`]) for a
+//! kernel, or come back as distinct labels and counts: node labels never cross to the host.
 
 use super::context::GpuContext;
+use super::features::DeviceFeatures;
 use crate::error::{Error, Result};
 use crate::graph::Arch;
 use crate::wl::{initial_label, Direction, Features, WlConfig, MAX_H};
@@ -20,12 +22,26 @@ struct Params {
     next_offset: u32,
 }
 
+/// Parameters of `wl_count`, as its `Params`.
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct CountParams {
+    graphs: u32,
+    nodes: u32,
+    levels: u32,
+    pad: u32,
+}
+
 /// The WL pipeline, compiled once, with buffers kept between calls.
 pub struct GpuWl {
     ctx: Arc<GpuContext>,
     mix: wgpu::ComputePipeline,
     step: wgpu::ComputePipeline,
     layout: wgpu::BindGroupLayout,
+    count: wgpu::ComputePipeline,
+    count_layout: wgpu::BindGroupLayout,
+    /// Whether `features` counts labels on the host (see `set_host_counting`).
+    host_counting: bool,
     buffers: Option<(u64, [wgpu::Buffer; 4])>,
     /// Largest batch in nodes x (h + 1) labels, from the device's limits.
     max_labels: u64,
@@ -79,6 +95,11 @@ impl GpuWl {
                 })
         };
         let (mix, step) = (make("wl_mix"), make("wl_step"));
+        let (count, count_layout) = ctx.pipeline(
+            "wl_count",
+            include_str!("../../shaders/wl_count.wgsl"),
+            "wl_count",
+        );
         // Keep one batch's labels under 256 MiB (and the binding limit) so memory stays bounded.
         let max_labels = (ctx.max_binding().min(256 << 20)) / 8;
         GpuWl {
@@ -86,6 +107,9 @@ impl GpuWl {
             mix,
             step,
             layout,
+            count,
+            count_layout,
+            host_counting: ctx.is_software(),
             buffers: None,
             max_labels,
             max_groups_x: ctx.limits.max_compute_workgroups_per_dimension.max(1),
@@ -100,16 +124,49 @@ impl GpuWl {
         self.max_groups_x = max_groups_x.max(1);
     }
 
+    /// Where [`GpuWl::features`] counts labels: on the device (the default on hardware
+    /// adapters), or on the host from the labels read back (the default on software
+    /// adapters such as lavapipe, where "device memory" is host memory and the CPU's
+    /// parallel sort counts 2-3x faster than one shader thread per graph).
+    pub fn set_host_counting(&mut self, host: bool) {
+        self.host_counting = host;
+    }
+
     /// WL features of many graphs, equal to the CPU's bit for bit.
     pub fn features(&mut self, archs: &[Arch], cfg: &WlConfig) -> Result<Vec<Features>> {
+        let mut out = Vec::with_capacity(archs.len());
+        for range in self.batches(archs, cfg)? {
+            let batch = &archs[range];
+            let first = self.hash(batch, cfg);
+            if self.host_counting {
+                out.extend(self.count_on_host(&first, cfg)?);
+            } else {
+                out.extend(self.count_on_device(&first, cfg).read(&self.ctx)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// WL features of many graphs, hashed and counted on the device and left there: one
+    /// [`DeviceFeatures`] per batch that fits the buffer limits, in order.
+    pub fn resident(&mut self, archs: &[Arch], cfg: &WlConfig) -> Result<Vec<DeviceFeatures>> {
+        let mut out = Vec::new();
+        for range in self.batches(archs, cfg)? {
+            let first = self.hash(&archs[range], cfg);
+            out.push(self.count_on_device(&first, cfg));
+        }
+        Ok(out)
+    }
+
+    /// Splits `archs` into batches whose labels (nodes x (h + 1)) fit the buffer limits.
+    fn batches(&self, archs: &[Arch], cfg: &WlConfig) -> Result<Vec<std::ops::Range<usize>>> {
         if cfg.h > MAX_H {
             return Err(Error::Config(format!("WL depth {} above {MAX_H}", cfg.h)));
         }
         let per_label = cfg.h as u64 + 1;
-        let mut out = Vec::with_capacity(archs.len());
+        let mut out = Vec::new();
         let mut start = 0;
         while start < archs.len() {
-            // Grow the batch while its labels fit.
             let mut nodes = 0u64;
             let mut end = start;
             while end < archs.len()
@@ -124,7 +181,7 @@ impl GpuWl {
                     archs[start].node_count()
                 )));
             }
-            out.extend(self.batch(&archs[start..end], cfg)?);
+            out.push(start..end);
             start = end;
         }
         Ok(out)
@@ -154,7 +211,9 @@ impl GpuWl {
         self.buffers.as_ref().expect("just made").1.clone()
     }
 
-    fn batch(&mut self, archs: &[Arch], cfg: &WlConfig) -> Result<Vec<Features>> {
+    /// Hashes one batch on the device, leaving every node's labels of every iteration in
+    /// the labels buffer; returns each graph's first node (plus the total).
+    fn hash(&mut self, archs: &[Arch], cfg: &WlConfig) -> Vec<usize> {
         let Packed {
             first,
             offsets,
@@ -204,18 +263,77 @@ impl GpuWl {
             uniforms.push(ub);
         }
         ctx.queue.submit([enc.finish()]);
-        let bytes = ctx.read_back(&bufs[2], n * levels * 8).map_err(gpu_err)?;
+        first
+    }
+
+    /// Counts the hashed batch on the device (`wl_count.wgsl`), into fresh buffers.
+    fn count_on_device(&self, first: &[usize], cfg: &WlConfig) -> DeviceFeatures {
+        let ctx = &self.ctx;
+        let bufs = &self.buffers.as_ref().expect("hashed first").1;
+        let graphs = first.len() - 1;
+        let n = first[graphs] as u64;
+        let levels = cfg.h as u64 + 1;
+        let slots = (n * levels) as usize;
+        let mk = |label, bytes: u64| {
+            ctx.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: bytes.max(16),
+                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+                mapped_at_creation: false,
+            })
+        };
+        let out = DeviceFeatures {
+            ranges: mk("feature ranges", graphs as u64 * 8),
+            labels: mk("feature labels", slots as u64 * 8),
+            counts: mk("feature counts", slots as u64 * 4),
+            len: graphs,
+            slots,
+            self_k: Default::default(),
+        };
+        let first: Vec<u32> = first.iter().map(|&f| f as u32).collect();
+        let first = ctx.storage("first node", bytemuck::cast_slice(&first));
+        let cp = CountParams {
+            graphs: graphs as u32,
+            nodes: n as u32,
+            levels: levels as u32,
+            pad: 0,
+        };
+        let ub = ctx.uniform("wl_count params", &cp);
+        let bg = ctx.bind_buffers(
+            "wl_count",
+            &self.count_layout,
+            &[&ub, &bufs[2], &first, &out.labels, &out.counts, &out.ranges],
+        );
+        let mut enc = ctx.device.create_command_encoder(&Default::default());
+        {
+            let (gx, gy) = super::grid((graphs as u32).div_ceil(WORKGROUP), self.max_groups_x);
+            let mut pass = enc.begin_compute_pass(&Default::default());
+            pass.set_pipeline(&self.count);
+            pass.set_bind_group(0, &bg, &[]);
+            pass.dispatch_workgroups(gx, gy, 1);
+        }
+        ctx.queue.submit([enc.finish()]);
+        out
+    }
+
+    /// Reads the hashed batch's labels back and counts each graph's on the host, in
+    /// parallel (sort and run-length encoding, as the CPU path).
+    fn count_on_host(&self, first: &[usize], cfg: &WlConfig) -> Result<Vec<Features>> {
+        let bufs = &self.buffers.as_ref().expect("hashed first").1;
+        let graphs = first.len() - 1;
+        let n = first[graphs];
+        let levels = cfg.h + 1;
+        let bytes = self
+            .ctx
+            .read_back(&bufs[2], (n * levels * 8) as u64)
+            .map_err(gpu_err)?;
         let labels: Vec<u64> = bytemuck::pod_collect_to_vec(&bytes);
-        Ok((0..archs.len())
+        Ok((0..graphs)
             .into_par_iter()
             .map(|g| {
                 let (s, e) = (first[g], first[g + 1]);
-                let mut all: Vec<u64> = (0..levels as usize)
-                    .flat_map(|it| {
-                        labels[it * n as usize + s..it * n as usize + e]
-                            .iter()
-                            .copied()
-                    })
+                let mut all: Vec<u64> = (0..levels)
+                    .flat_map(|it| labels[it * n + s..it * n + e].iter().copied())
                     .collect();
                 Features::from_labels(&mut all)
             })

@@ -23,6 +23,9 @@ pub(crate) struct BenchArgs {
     /// Candidate columns of the kernel matrix.
     #[arg(long, default_value_t = 10_000)]
     candidates: usize,
+    /// Graphs of the graph-kernel rows (hashed, counted and multiplied: an n x n matrix).
+    #[arg(long, default_value_t = 2_000)]
+    kernel_graphs: usize,
     /// WL depth.
     #[arg(long, default_value_t = 3)]
     h: usize,
@@ -148,6 +151,26 @@ pub(crate) fn bench(a: &BenchArgs, device: DeviceChoice) -> Result<()> {
             let n = (train.len() * cands.len()) as u64;
             rows.push(Row {
                 task: format!("kernel {}x{}", train.len(), cands.len()),
+                space,
+                engine: name.clone(),
+                items: n,
+                seconds: s,
+                per_second: n as f64 / s,
+                unit: "entries/s",
+            });
+            let few = &archs[..a.kernel_graphs.min(archs.len())];
+            let run = || {
+                let go = || e.graph_kernel(few, None, &cfg, BaseKernel::Dot);
+                if *one {
+                    single.install(go)
+                } else {
+                    go()
+                }
+            };
+            let s = best_of(a.repeats, run)?;
+            let n = (few.len() * few.len()) as u64;
+            rows.push(Row {
+                task: format!("graph kernel {0}x{0} (WL, counts, entries)", few.len()),
                 space,
                 engine: name.clone(),
                 items: n,

@@ -63,19 +63,16 @@ fn run<S: Space>(space: &S, a: &KernelArgs, text: &str, device: DeviceChoice) ->
     let archs = parse_lines(space, text)?;
     // Input is checked before any GPU work starts.
     let engine = Engine::new(device)?;
-    let feats = engine.features(
-        &archs,
-        &WlConfig {
-            h: a.h,
-            direction: a.direction,
-        },
-    )?;
-    let n = feats.len();
+    let cfg = WlConfig {
+        h: a.h,
+        direction: a.direction,
+    };
+    // Hashed, counted and multiplied on one device: on the GPU only the entries come back.
+    let (raw, norm) = engine.graph_kernel(&archs, None, &cfg, a.base_kernel)?;
+    let n = archs.len();
     let cells: Vec<String> = if a.normalize {
-        let (_, norm) = engine.kernel(&feats, &feats, a.base_kernel)?;
         norm.iter().map(|v| v.to_string()).collect()
     } else {
-        let raw = engine.kernel_raw(&feats, &feats, a.base_kernel)?;
         raw.iter().map(|v| v.to_string()).collect()
     };
     let mut s = String::with_capacity(cells.len() * 4);

@@ -139,7 +139,13 @@ fn kernel_matrices_equal_the_cpu() {
     );
     let (a, b) = (&f[..70], &f[50..]);
     let mut gpu = GpuKernel::new(&ctx);
-    for base in [BaseKernel::Dot, BaseKernel::OptimalAssignment] {
+    // Dot kernels by the index and by merging; optimal assignment by merging.
+    for (base, index) in [
+        (BaseKernel::Dot, true),
+        (BaseKernel::Dot, false),
+        (BaseKernel::OptimalAssignment, true),
+    ] {
+        gpu.set_index(index);
         for budget in [u64::MAX, 1_000, 37] {
             gpu.set_budget(budget);
             let (raw, norm) = gpu.compute(a, b, base).unwrap();
@@ -163,6 +169,49 @@ fn kernel_matrices_equal_the_cpu() {
                         want[(i, j)]
                     );
                 }
+            }
+        }
+    }
+}
+
+/// The indexed dot kernel (`kernel_indexed.wgsl`) with its columns split into chunks and
+/// rows into dispatches: raw entries equal the CPU's exactly, normalised within 1e-6.
+#[test]
+fn indexed_dot_kernel_equals_the_cpu_in_chunks() {
+    use wlgp::gpu::Indexed;
+    let Some(ctx) = ctx() else { return };
+    let mut archs = mixed_batch();
+    // More columns than one workgroup's block (2,048), so blocks split too.
+    archs.extend(sample(&Nb201Space::default(), 2_500, 21));
+    let cfg = WlConfig {
+        h: 2,
+        direction: Direction::In,
+    };
+    let f = wl::features_batch(&archs, &cfg);
+    let (a, b) = (&f[..60], &f[40..]);
+    let want = kernel::cross(
+        a,
+        b,
+        kernel::KernelConfig {
+            base: BaseKernel::Dot,
+            normalize: true,
+        },
+    );
+    let mut gpu = GpuKernel::new(&ctx);
+    for (max_bytes, budget) in [(u64::MAX, u64::MAX), (4_000, 1_000)] {
+        let k = Indexed::new(&ctx, a, b, max_bytes).expect("small counts are exact in u32");
+        gpu.set_budget(budget);
+        let rows = 3..57;
+        let (raw, norm) = gpu.run_prepared(&k, rows.clone()).unwrap();
+        for (r, i) in rows.clone().enumerate() {
+            for j in 0..b.len() {
+                let e = r * b.len() + j;
+                assert_eq!(
+                    raw[e],
+                    kernel::raw(&a[i], &b[j], BaseKernel::Dot),
+                    "({i},{j})"
+                );
+                assert!((norm[e] as f64 - want[(i, j)]).abs() < 1e-6, "({i},{j})");
             }
         }
     }
@@ -231,33 +280,34 @@ fn engine_graph_kernels_and_kernel_rows_equal_the_cpus() {
         h: 2,
         direction: Direction::In,
     };
-    for other in [None, Some(&archs[20..45])] {
-        let (raw, norm) = gpu
-            .graph_kernel(&archs, other, &cfg, BaseKernel::Dot)
-            .unwrap();
-        let (want_raw, want_norm) = cpu
-            .graph_kernel(&archs, other, &cfg, BaseKernel::Dot)
-            .unwrap();
-        assert_eq!(raw, want_raw);
-        assert!(norm
-            .iter()
-            .zip(&want_norm)
-            .all(|(a, b)| (a - b).abs() < 1e-6));
+    // Dot: counts read back and indexed; optimal assignment: features kept on the device.
+    for base in [BaseKernel::Dot, BaseKernel::OptimalAssignment] {
+        for other in [None, Some(&archs[20..45])] {
+            let (raw, norm) = gpu.graph_kernel(&archs, other, &cfg, base).unwrap();
+            let (want_raw, want_norm) = cpu.graph_kernel(&archs, other, &cfg, base).unwrap();
+            assert_eq!(raw, want_raw, "{base:?}");
+            assert!(norm
+                .iter()
+                .zip(&want_norm)
+                .all(|(a, b)| (a - b).abs() < 1e-6));
+        }
     }
     let f = wl::features_batch(&archs, &cfg);
-    let mut rows = vec![Vec::new(); 2];
-    for (e, out) in [&gpu, &cpu].into_iter().zip(&mut rows) {
-        e.kernel_rows(&f, BaseKernel::OptimalAssignment, 9, |r0, block| {
-            assert_eq!(r0 * f.len(), out.len(), "blocks in order");
-            out.extend_from_slice(block);
-        })
-        .unwrap();
+    for base in [BaseKernel::Dot, BaseKernel::OptimalAssignment] {
+        let mut rows = vec![Vec::new(); 2];
+        for (e, out) in [&gpu, &cpu].into_iter().zip(&mut rows) {
+            e.kernel_rows(&f, base, 9, |r0, block| {
+                assert_eq!(r0 * f.len(), out.len(), "blocks in order");
+                out.extend_from_slice(block);
+            })
+            .unwrap();
+        }
+        assert_eq!(rows[0].len(), f.len() * f.len());
+        assert!(rows[0]
+            .iter()
+            .zip(&rows[1])
+            .all(|(a, b)| (a - b).abs() < 1e-6));
     }
-    assert_eq!(rows[0].len(), f.len() * f.len());
-    assert!(rows[0]
-        .iter()
-        .zip(&rows[1])
-        .all(|(a, b)| (a - b).abs() < 1e-6));
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 use super::context::GpuContext;
 use super::features::DeviceFeatures;
+use super::indexed::{Indexed, IndexedKernel};
 use super::wl::gpu_err;
 use crate::error::Result;
 use crate::kernel::BaseKernel;
@@ -30,6 +31,10 @@ pub struct GpuKernel {
     layout: wgpu::BindGroupLayout,
     self_pipeline: wgpu::ComputePipeline,
     self_layout: wgpu::BindGroupLayout,
+    /// The dot kernel by dense columns and an inverted index.
+    indexed: IndexedKernel,
+    /// Whether `compute` may use `indexed` (tests turn it off to reach the merge join).
+    use_index: bool,
     /// Most output entries per dispatch.
     budget: u64,
 }
@@ -61,6 +66,8 @@ impl GpuKernel {
             layout,
             self_pipeline,
             self_layout,
+            indexed: IndexedKernel::new(ctx),
+            use_index: true,
             // Output per dispatch within the binding limit and 256 MiB, so memory stays bounded.
             budget: ctx.max_binding().min(256 << 20) / 8,
         }
@@ -72,13 +79,40 @@ impl GpuKernel {
         self.budget = entries.max(1);
     }
 
-    /// Raw (exact) and normalised (f32) entries `k(a_i, b_j)`, row-major, from host features.
+    /// Whether [`GpuKernel::compute`] may take the indexed dot kernel (on by default; tests
+    /// turn it off to exercise the merge join on dot kernels too).
+    #[doc(hidden)]
+    pub fn set_index(&mut self, on: bool) {
+        self.use_index = on;
+    }
+
+    /// The dot kernel `a x b` prepared for [`GpuKernel::run_prepared`], or `None` when
+    /// values could exceed u32 sums (or the index is off).
+    pub fn prepare(&self, a: &[Features], b: &[Features]) -> Option<Indexed> {
+        let limit = self.ctx.max_binding().min(256 << 20);
+        self.use_index
+            .then(|| Indexed::new(&self.ctx, a, b, limit))
+            .flatten()
+    }
+
+    /// Rows `rows` of a prepared dot kernel, raw (exact) and normalised (f32), row-major.
+    pub fn run_prepared(&self, k: &Indexed, rows: Range<usize>) -> Result<(Vec<u64>, Vec<f32>)> {
+        self.indexed.run(&self.ctx, k, rows, self.budget)
+    }
+
+    /// Raw (exact) and normalised (f32) entries `k(a_i, b_j)`, row-major, from host
+    /// features: the dot kernel by the index when it is exact in u32, else by merging.
     pub fn compute(
         &mut self,
         a: &[Features],
         b: &[Features],
         base: BaseKernel,
     ) -> Result<(Vec<u64>, Vec<f32>)> {
+        if base == BaseKernel::Dot {
+            if let Some(k) = self.prepare(a, b) {
+                return self.run_prepared(&k, 0..a.len());
+            }
+        }
         let limit = self.ctx.max_binding().min(256 << 20);
         let da = DeviceFeatures::upload_batches(&self.ctx, a, limit)?;
         if std::ptr::eq(a, b) {

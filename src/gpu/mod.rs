@@ -3,6 +3,7 @@
 
 mod context;
 mod features;
+mod indexed;
 mod kernel;
 mod pipeline;
 mod score;
@@ -10,6 +11,7 @@ mod wl;
 
 pub use context::{adapter_report, GpuContext};
 pub use features::DeviceFeatures;
+pub use indexed::Indexed;
 pub use kernel::GpuKernel;
 pub use pipeline::{
     DeviceHit, DevicePipeline, DeviceQuery, DeviceStream, EmittedCell, DEVICE_MAX_H,
@@ -146,8 +148,9 @@ impl Engine {
     }
 
     /// The kernel matrix of graphs: their WL features with `cfg`, then raw and normalised
-    /// entries `k(a_i, b_j)` (`b` = `a` when `None`), row-major. On the GPU the features
-    /// are hashed and counted on the device and stay there: only the entries come back.
+    /// entries `k(a_i, b_j)` (`b` = `a` when `None`), row-major. On the GPU node labels
+    /// never come back: the dot kernel reads the counts back to index them by label
+    /// frequency; other base kernels keep the features on the device and merge there.
     pub fn graph_kernel(
         &self,
         a: &[Arch],
@@ -162,6 +165,16 @@ impl Engine {
                     None => self.kernel(&fa, &fa, base),
                     Some(b) => self.kernel(&fa, &self.features(b, cfg)?, base),
                 }
+            }
+            Engine::Gpu { wl, kernel, .. } if base == BaseKernel::Dot => {
+                // Counts come back (not node labels) to index the dot kernel by label
+                // frequency, which beats merging lists entry by entry (docs/performance.md).
+                let mut wl = wl.lock().map_err(|_| poisoned())?;
+                let fa = wl.features(a, cfg)?;
+                let fb = b.map(|b| wl.features(b, cfg)).transpose()?;
+                let mut kernel = kernel.lock().map_err(|_| poisoned())?;
+                let (raw, norm) = kernel.compute(&fa, fb.as_deref().unwrap_or(&fa), base)?;
+                Ok((raw, norm.into_iter().map(f64::from).collect()))
             }
             Engine::Gpu { wl, kernel, .. } => {
                 let mut wl = wl.lock().map_err(|_| poisoned())?;
@@ -194,9 +207,20 @@ impl Engine {
                 }
             }
             Engine::Gpu { ctx, kernel, .. } => {
+                let mut kernel = kernel.lock().map_err(|_| poisoned())?;
+                if let Some(k) = (base == BaseKernel::Dot)
+                    .then(|| kernel.prepare(xs, xs))
+                    .flatten()
+                {
+                    for r0 in (0..xs.len()).step_by(rows_per) {
+                        let r1 = (r0 + rows_per).min(xs.len());
+                        let (_, norm) = kernel.run_prepared(&k, r0..r1)?;
+                        each(r0, &norm.into_iter().map(f64::from).collect::<Vec<_>>());
+                    }
+                    return Ok(());
+                }
                 let limit = ctx.max_binding().min(256 << 20);
                 let resident = DeviceFeatures::upload_batches(ctx, xs, limit)?;
-                let mut kernel = kernel.lock().map_err(|_| poisoned())?;
                 for r0 in (0..xs.len()).step_by(rows_per) {
                     let r1 = (r0 + rows_per).min(xs.len());
                     let (_, norm) = kernel.matrix(&resident, r0..r1, &resident, base)?;

@@ -38,13 +38,16 @@ const DENSE_SHARE: f64 = 1.0 / 32.0;
 
 /// The labels both sides share, split into dense columns and sparse ones, and a bound on
 /// any kernel value (the sum over shared labels of the largest counts' product).
-struct Split {
-    dense: IntMap<u64, usize>,
-    sparse: IntMap<u64, usize>,
-    bound: u64,
+pub(crate) struct Split {
+    /// Dense labels and their column.
+    pub(crate) dense: IntMap<u64, usize>,
+    /// Sparse labels and their inverted-index list.
+    pub(crate) sparse: IntMap<u64, usize>,
+    /// No kernel value exceeds this.
+    pub(crate) bound: u64,
 }
 
-fn split(a: &[Features], b: &[Features]) -> Split {
+pub(crate) fn split(a: &[Features], b: &[Features]) -> Split {
     let (m, n) = (a.len(), b.len());
     let (sa, sb) = (stats(a), stats(b));
     let mut out = Split {

@@ -3,6 +3,7 @@
 mod dot;
 
 pub use dot::{dot_matrix, dot_matrix_f64, dot_matrix_normalized};
+pub(crate) use dot::{split, Split};
 
 use crate::wl::Features;
 use nalgebra::DMatrix;

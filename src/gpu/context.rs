@@ -167,6 +167,34 @@ impl GpuContext {
         b
     }
 
+    /// A storage buffer of `size` bytes (at least 16) that shaders write and the host
+    /// reads back.
+    pub(crate) fn output(&self, label: &str, size: u64) -> wgpu::Buffer {
+        self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: size.max(16),
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: false,
+        })
+    }
+
+    /// Submits one dispatch of `pipeline` over `(x, y)` workgroups, `bind_group` at group 0.
+    pub(crate) fn dispatch(
+        &self,
+        pipeline: &wgpu::ComputePipeline,
+        bind_group: &wgpu::BindGroup,
+        (x, y): (u32, u32),
+    ) {
+        let mut enc = self.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = enc.begin_compute_pass(&Default::default());
+            pass.set_pipeline(pipeline);
+            pass.set_bind_group(0, bind_group, &[]);
+            pass.dispatch_workgroups(x, y, 1);
+        }
+        self.queue.submit([enc.finish()]);
+    }
+
     /// A uniform buffer holding `value`.
     pub(crate) fn uniform<T: bytemuck::Pod>(&self, label: &str, value: &T) -> wgpu::Buffer {
         let b = self.device.create_buffer(&wgpu::BufferDescriptor {

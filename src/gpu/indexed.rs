@@ -217,15 +217,10 @@ impl IndexedKernel {
         p: &Params,
     ) -> Result<(Vec<u64>, Vec<f32>)> {
         let entries = p.rows as u64 * p.cols as u64;
-        let mk = |label, size: u64| {
-            ctx.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some(label),
-                size: size.max(16),
-                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-                mapped_at_creation: false,
-            })
-        };
-        let (out_raw, out_norm) = (mk("raw", entries * 8), mk("normalized", entries * 4));
+        let (out_raw, out_norm) = (
+            ctx.output("raw", entries * 8),
+            ctx.output("normalized", entries * 4),
+        );
         let ub = ctx.uniform("indexed params", p);
         let res = [
             &ub,
@@ -241,14 +236,8 @@ impl IndexedKernel {
             &out_norm,
         ];
         let bg = ctx.bind_buffers("kernel indexed", &self.layout, &res);
-        let mut enc = ctx.device.create_command_encoder(&Default::default());
-        {
-            let mut pass = enc.begin_compute_pass(&Default::default());
-            pass.set_pipeline(&self.pipeline);
-            pass.set_bind_group(0, &bg, &[]);
-            pass.dispatch_workgroups((p.cols as usize).div_ceil(BLOCK) as u32, p.rows, 1);
-        }
-        ctx.queue.submit([enc.finish()]);
+        let groups = ((p.cols as usize).div_ceil(BLOCK) as u32, p.rows);
+        ctx.dispatch(&self.pipeline, &bg, groups);
         let rv =
             bytemuck::pod_collect_to_vec(&ctx.read_back(&out_raw, entries * 8).map_err(gpu_err)?);
         let nv =

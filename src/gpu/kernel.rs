@@ -172,15 +172,8 @@ impl GpuKernel {
                 &[(0, &ub), (1, &d.ranges), (3, &d.counts), (11, &out)],
             );
             let max = ctx.limits.max_compute_workgroups_per_dimension;
-            let (gx, gy) = super::grid((d.len() as u32).div_ceil(SELF_WORKGROUP), max);
-            let mut enc = ctx.device.create_command_encoder(&Default::default());
-            {
-                let mut pass = enc.begin_compute_pass(&Default::default());
-                pass.set_pipeline(&self.self_pipeline);
-                pass.set_bind_group(0, &bg, &[]);
-                pass.dispatch_workgroups(gx, gy, 1);
-            }
-            ctx.queue.submit([enc.finish()]);
+            let groups = super::grid((d.len() as u32).div_ceil(SELF_WORKGROUP), max);
+            ctx.dispatch(&self.self_pipeline, &bg, groups);
             out
         })
     }
@@ -204,17 +197,9 @@ impl GpuKernel {
         let cols_per = (m as u64).min(self.budget).min(max_dim).max(1) as usize;
         let rows_per = ((self.budget / cols_per as u64).min(max_dim).max(1) as usize).min(n);
         let out_entries = (rows_per * cols_per) as u64;
-        let mk = |label, size: u64| {
-            ctx.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some(label),
-                size: size.max(16),
-                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-                mapped_at_creation: false,
-            })
-        };
         let (out_raw, out_norm) = (
-            mk("raw", out_entries * 8),
-            mk("normalized", out_entries * 4),
+            ctx.output("raw", out_entries * 8),
+            ctx.output("normalized", out_entries * 4),
         );
         for c0 in (0..m).step_by(cols_per) {
             let cols = cols_per.min(m - c0);
@@ -226,18 +211,8 @@ impl GpuKernel {
                     b_self, &out_raw, &out_norm,
                 ];
                 let bg = ctx.bind_buffers("kernel", &self.layout, &res);
-                let mut enc = ctx.device.create_command_encoder(&Default::default());
-                {
-                    let mut pass = enc.begin_compute_pass(&Default::default());
-                    pass.set_pipeline(&self.pipeline);
-                    pass.set_bind_group(0, &bg, &[]);
-                    pass.dispatch_workgroups(
-                        (cols as u32).div_ceil(TILE),
-                        (r as u32).div_ceil(TILE),
-                        1,
-                    );
-                }
-                ctx.queue.submit([enc.finish()]);
+                let groups = ((cols as u32).div_ceil(TILE), (r as u32).div_ceil(TILE));
+                ctx.dispatch(&self.pipeline, &bg, groups);
                 let rv: Vec<u64> = bytemuck::pod_collect_to_vec(
                     &ctx.read_back(&out_raw, (r * cols) as u64 * 8)
                         .map_err(gpu_err)?,

@@ -412,15 +412,8 @@ impl DevicePipeline {
     }
 
     fn dispatch(&self, pipeline: &wgpu::ComputePipeline, bg: &wgpu::BindGroup, groups: u32) {
-        let (gx, gy) = grid(groups, self.ctx.limits.max_compute_workgroups_per_dimension);
-        let mut enc = self.ctx.device.create_command_encoder(&Default::default());
-        {
-            let mut pass = enc.begin_compute_pass(&Default::default());
-            pass.set_pipeline(pipeline);
-            pass.set_bind_group(0, bg, &[]);
-            pass.dispatch_workgroups(gx, gy, 1);
-        }
-        self.ctx.queue.submit([enc.finish()]);
+        let max = self.ctx.limits.max_compute_workgroups_per_dimension;
+        self.ctx.dispatch(pipeline, bg, grid(groups, max));
     }
 }
 

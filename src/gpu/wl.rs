@@ -274,18 +274,10 @@ impl GpuWl {
         let n = first[graphs] as u64;
         let levels = cfg.h as u64 + 1;
         let slots = (n * levels) as usize;
-        let mk = |label, bytes: u64| {
-            ctx.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some(label),
-                size: bytes.max(16),
-                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-                mapped_at_creation: false,
-            })
-        };
         let out = DeviceFeatures {
-            ranges: mk("feature ranges", graphs as u64 * 8),
-            labels: mk("feature labels", slots as u64 * 8),
-            counts: mk("feature counts", slots as u64 * 4),
+            ranges: ctx.output("feature ranges", graphs as u64 * 8),
+            labels: ctx.output("feature labels", slots as u64 * 8),
+            counts: ctx.output("feature counts", slots as u64 * 4),
             len: graphs,
             slots,
             self_k: Default::default(),
@@ -304,15 +296,8 @@ impl GpuWl {
             &self.count_layout,
             &[&ub, &bufs[2], &first, &out.labels, &out.counts, &out.ranges],
         );
-        let mut enc = ctx.device.create_command_encoder(&Default::default());
-        {
-            let (gx, gy) = super::grid((graphs as u32).div_ceil(WORKGROUP), self.max_groups_x);
-            let mut pass = enc.begin_compute_pass(&Default::default());
-            pass.set_pipeline(&self.count);
-            pass.set_bind_group(0, &bg, &[]);
-            pass.dispatch_workgroups(gx, gy, 1);
-        }
-        ctx.queue.submit([enc.finish()]);
+        let groups = super::grid((graphs as u32).div_ceil(WORKGROUP), self.max_groups_x);
+        ctx.dispatch(&self.count, &bg, groups);
         out
     }
 

@@ -122,62 +122,45 @@ pub(crate) fn bench(a: &BenchArgs, device: DeviceChoice) -> Result<()> {
         let feats = cpu.features(archs, &cfg)?;
         let train = &feats[..a.train.min(feats.len())];
         let cands = &feats[..a.candidates.min(feats.len())];
+        let few = &archs[..a.kernel_graphs.min(archs.len())];
+        let (nk, ng) = (
+            (train.len() * cands.len()) as u64,
+            (few.len() * few.len()) as u64,
+        );
         for (name, e, one) in &engines {
-            let run = || {
-                if *one {
-                    single.install(|| e.features(archs, &cfg))
-                } else {
-                    e.features(archs, &cfg)
-                }
-            };
-            let s = best_of(a.repeats, run)?;
-            rows.push(Row {
-                task: format!("WL features h={}", a.h),
-                space,
-                engine: name.clone(),
-                items: archs.len() as u64,
-                seconds: s,
-                per_second: archs.len() as f64 / s,
-                unit: "graphs/s",
-            });
-            let run = || {
-                if *one {
-                    single.install(|| e.kernel_raw(train, cands, BaseKernel::Dot))
-                } else {
-                    e.kernel_raw(train, cands, BaseKernel::Dot)
-                }
-            };
-            let s = best_of(a.repeats, run)?;
-            let n = (train.len() * cands.len()) as u64;
-            rows.push(Row {
-                task: format!("kernel {}x{}", train.len(), cands.len()),
-                space,
-                engine: name.clone(),
-                items: n,
-                seconds: s,
-                per_second: n as f64 / s,
-                unit: "entries/s",
-            });
-            let few = &archs[..a.kernel_graphs.min(archs.len())];
-            let run = || {
-                let go = || e.graph_kernel(few, None, &cfg, BaseKernel::Dot);
-                if *one {
-                    single.install(go)
-                } else {
-                    go()
-                }
-            };
-            let s = best_of(a.repeats, run)?;
-            let n = (few.len() * few.len()) as u64;
-            rows.push(Row {
-                task: format!("graph kernel {0}x{0} (WL, counts, entries)", few.len()),
-                space,
-                engine: name.clone(),
-                items: n,
-                seconds: s,
-                per_second: n as f64 / s,
-                unit: "entries/s",
-            });
+            // Times `job` on this engine (on one thread for the single-thread rows).
+            let mut measure =
+                |task: String, items: u64, unit, job: &(dyn Fn() -> Result<()> + Sync)| {
+                    let s = best_of(a.repeats, || if *one { single.install(job) } else { job() })?;
+                    rows.push(Row {
+                        task,
+                        space,
+                        engine: name.clone(),
+                        items,
+                        seconds: s,
+                        per_second: items as f64 / s,
+                        unit,
+                    });
+                    Ok::<(), Error>(())
+                };
+            measure(
+                format!("WL features h={}", a.h),
+                archs.len() as u64,
+                "graphs/s",
+                &|| e.features(archs, &cfg).map(drop),
+            )?;
+            measure(
+                format!("kernel {}x{}", train.len(), cands.len()),
+                nk,
+                "entries/s",
+                &|| e.kernel_raw(train, cands, BaseKernel::Dot).map(drop),
+            )?;
+            measure(
+                format!("graph kernel {0}x{0} (WL, counts, entries)", few.len()),
+                ng,
+                "entries/s",
+                &|| e.graph_kernel(few, None, &cfg, BaseKernel::Dot).map(drop),
+            )?;
         }
     }
     if !a.no_score {

@@ -454,6 +454,7 @@ pub fn score<S: Sampler>(
             });
         }
         // The f32 ranking could not certify the top-k: the exact CPU path decides.
+        gpu.fallbacks().note();
         (posterior, scored, start) = (Posterior::WeightSpace(ws), 0, first);
     }
     let mut top = TopK::new(cfg.top);
@@ -544,7 +545,7 @@ fn score_on_device<S: Sampler>(
     let (hits, scored) = dev.shortlist(&query, progress)?;
     let values: Vec<f64> = hits.iter().map(|h| h.value as f64).collect();
     if !certified(&values, cfg.top, query.keep, ws.signal()) {
-        dev.note_fallback();
+        dev.fallbacks().note();
         return Ok(None);
     }
     let cells = hits.into_iter().map(|h| {

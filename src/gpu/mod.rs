@@ -32,6 +32,23 @@ pub fn f32_tolerance(value: f64, signal: f64) -> f64 {
     1e-3 * value.abs() + 1e-4 * signal.sqrt()
 }
 
+/// How many scoring runs of a GPU scorer handed their pool to the exact CPU path because
+/// the f32 shortlist could not certify the top-k (reported by `wlgp score --json`).
+#[derive(Debug, Default)]
+pub struct Fallbacks(std::sync::atomic::AtomicUsize);
+
+impl Fallbacks {
+    /// Records one fallback.
+    pub fn note(&self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The fallbacks so far.
+    pub fn count(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
 /// Workgroup counts `(x, y)` for `groups` workgroups when one dimension holds at most
 /// `max`: 2-D once `groups` exceeds it (shaders fold `y` back into one index).
 pub(crate) fn grid(groups: u32, max: u32) -> (u32, u32) {

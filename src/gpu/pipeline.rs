@@ -127,7 +127,7 @@ pub struct DevicePipeline {
     base: Params,
     space: DeviceSpace,
     signal: f64,
-    fallbacks: std::sync::atomic::AtomicUsize,
+    fallbacks: super::Fallbacks,
 }
 
 impl DevicePipeline {
@@ -191,16 +191,9 @@ impl DevicePipeline {
         })
     }
 
-    /// Records that a shortlist could not certify its top-k (the caller scored on the CPU).
-    pub fn note_fallback(&self) {
-        self.fallbacks
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    /// How many scoring runs fell back to the CPU because their f32 shortlist could not
-    /// certify the top-k.
-    pub fn fallbacks(&self) -> usize {
-        self.fallbacks.load(std::sync::atomic::Ordering::Relaxed)
+    /// The runs whose shortlist could not certify its top-k (the caller scored on the CPU).
+    pub fn fallbacks(&self) -> &super::Fallbacks {
+        &self.fallbacks
     }
 
     /// The space this pipeline builds cells of.

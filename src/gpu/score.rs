@@ -76,6 +76,7 @@ pub struct GpuScore {
     form: u32,
     dim: u32,
     signal: f32,
+    fallbacks: super::Fallbacks,
 }
 
 /// A fit's variance quadratic form (`WeightSpace::quadratic_f32`'s data) on the device,
@@ -112,12 +113,18 @@ impl GpuScore {
             form: factor as u32,
             dim: dim as u32,
             signal: ws.signal() as f32,
+            fallbacks: Default::default(),
         })
     }
 
     /// The device's description, for reports.
     pub fn device_name(&self) -> String {
         self.ctx.describe()
+    }
+
+    /// The runs whose shortlist could not certify its top-k (the caller scored on the CPU).
+    pub fn fallbacks(&self) -> &super::Fallbacks {
+        &self.fallbacks
     }
 
     /// Starts scoring a batch; the GPU works while the caller prepares the next one.

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The device check, for a machine with a real GPU (the `device` tool's NVIDIA machine):
 # builds wlgp, runs the GPU tests against the CPU reference, then every GPU row of
-# `wlgp bench` (WL features, kernel matrices, end-to-end scoring of NB201 and DARTS at
-# n = 100, 1,000 and 4,000, the kNN graph), and prints one table headed by the machine
+# `wlgp bench` (WL features, kernel matrices, graph kernels hashed, counted and multiplied
+# on the device, end-to-end scoring of NB201 and DARTS at n = 100, 1,000 and 4,000, the
+# kNN graph), and prints one table headed by the machine
 # and the adapter's name. About 5 minutes on 16 cores. The table, the JSON and the test
 # log also go to $OUT (or target/device_bench).
 #

@@ -4,9 +4,10 @@
 // src/space/edge_cell.rs does, hashes its WL labels (wl::refine), counts them, looks the
 // labels up in a hash table of the labels seen in training, and computes the posterior
 // mean, the variance (dense form, or factor form with the staged bound) and the
-// acquisition in f32. Only candidates that reach the host's running shortlist threshold
-// are written back (through an atomic counter), with a count of those scored; the CPU
-// keeps the best distinct ones and re-scores them in f64.
+// an upper bound of the acquisition in f32 (acquire_bound, with bounds on every rounding
+// error). Only candidates whose bound reaches the exact k-th value the host has so far
+// are written back (through an atomic counter), with a count of those scored; the host
+// re-scores them in f64, so the top-k is the CPU's exactly, with no f32 ranking to trust.
 // Prepended with u64.wgsl and acquisition.wgsl.
 
 struct Params {
@@ -49,7 +50,7 @@ struct Params {
     beta: f32,
     best: f32,
     signal: f32,
-    // The host's shortlist threshold, already lowered by the f32 margin.
+    // The host's exact k-th value on acquire_bound's scale, rounded down to f32.
     threshold: f32,
     pad0: u32,
     pad1: u32,
@@ -363,8 +364,12 @@ struct Scored {
     kept: bool,
 }
 
-// Posterior and acquisition of the featurised candidate; not kept as soon as an upper
-// bound of its acquisition falls below `thr` (when `has_thr`).
+// An upper bound of the featurised candidate's exact (f64) acquisition on the comparison
+// scale of acquire_bound: the mean and the std carry bounds on their f32 rounding errors
+// (a sum of m rounded products is within (m + 2) EPS of the sum of their magnitudes; the
+// weights and the quadratic form were rounded to f32 once, the scaled counts a few
+// times). Not kept as soon as a bound falls below `thr` (when `has_thr`): first with the
+// prior std, then, in the factor form, with the std bounded by a growing prefix of rows.
 fn score_candidate(has_thr: bool, thr: f32) -> Scored {
     var total = count_labels();
     var scale = 1.0;
@@ -372,50 +377,80 @@ fn score_candidate(has_thr: bool, thr: f32) -> Scored {
         scale = inverseSqrt(total);
         total = total * scale * scale;
     }
+    // Relative error of one seen label's rounded product summed over nseen terms.
+    let rel = f32(nseen + 8u) * EPS;
     var mean = 0.0;
+    var mabs = 0.0;
     for (var a = 0u; a < nseen; a++) {
         vals[a] = vals[a] * scale;
-        mean += weights[cols[a]] * vals[a];
+        let p = weights[cols[a]] * vals[a];
+        mean += p;
+        mabs += abs(p);
     }
+    let mean_hi = mean + 2.0 * (rel * mabs + EPS * abs(params.best)) + 4.0 * EPS * abs(mean);
+    let e_total = 8.0 * EPS * total;
+    let kind = params.acquisition;
     let prune = has_thr && params.prune == 1u;
-    let prior = acquire(params.acquisition, mean, sqrt(max(params.signal * total, 0.0)), params.best, params.beta);
+    let prior = acquire_bound(kind, mean_hi, 0.0, sd_bounds(params.signal, total, 0.0, e_total).y, params.best, params.beta);
     if (prune && prior < thr) { return Scored(prior, false); }
     var q = 0.0;
+    var e = e_total;
     if (params.form == 0u) {
         for (var a = 0u; a < nseen; a++) {
             let col = cols[a] * params.dim;
             var t = 0.0;
-            for (var b = 0u; b < nseen; b++) { t += quad[col + cols[b]] * vals[b]; }
+            var tabs = 0.0;
+            for (var b = 0u; b < nseen; b++) {
+                let p = quad[col + cols[b]] * vals[b];
+                t += p;
+                tabs += abs(p);
+            }
             q += vals[a] * t;
+            e += 4.0 * rel * abs(vals[a]) * tabs;
         }
     } else {
         let dim = params.dim;
         // Stage 1 from the packed head: one contiguous run of 16 rows per seen label.
         var acc: array<f32, 16>;
+        var accabs: array<f32, 16>;
         for (var a = 0u; a < nseen; a++) {
             let base = cols[a] * 16u;
             let v = vals[a];
-            for (var r = 0u; r < 16u; r++) { acc[r] += head[base + r] * v; }
+            for (var r = 0u; r < 16u; r++) {
+                let p = head[base + r] * v;
+                acc[r] += p;
+                accabs[r] += abs(p);
+            }
         }
-        for (var r = 0u; r < 16u; r++) { q += acc[r] * acc[r]; }
+        for (var r = 0u; r < 16u; r++) {
+            q += acc[r] * acc[r];
+            let er = 2.0 * rel * accabs[r];
+            e += er * (2.0 * abs(acc[r]) + er);
+        }
         var lo = min(16u, dim);
         var hi = lo;
         loop {
             for (var r = lo; r < hi; r++) {
                 var t = 0.0;
-                for (var a = 0u; a < nseen; a++) { t += quad[cols[a] * dim + r] * vals[a]; }
+                var tabs = 0.0;
+                for (var a = 0u; a < nseen; a++) {
+                    let p = quad[cols[a] * dim + r] * vals[a];
+                    t += p;
+                    tabs += abs(p);
+                }
                 q += t * t;
+                let er = 2.0 * rel * tabs;
+                e += er * (2.0 * abs(t) + er);
             }
             if (hi == dim) { break; }
-            let sd = sqrt(max(params.signal * (total - q), 0.0));
-            let bound = acquire(params.acquisition, mean, sd, params.best, params.beta);
+            let bound = acquire_bound(kind, mean_hi, 0.0, sd_bounds(params.signal, total, q, e + f32(hi) * EPS * q).y, params.best, params.beta);
             if (prune && bound < thr) { return Scored(bound, false); }
             lo = hi;
             hi = min(hi * 4u, dim);
         }
     }
-    let sd = sqrt(max(params.signal * (total - q), 0.0));
-    let v = acquire(params.acquisition, mean, sd, params.best, params.beta);
+    let sd = sd_bounds(params.signal, total, q, e + f32(params.dim) * EPS * q);
+    let v = acquire_bound(kind, mean_hi, sd.x, sd.y, params.best, params.beta);
     return Scored(v, !(params.has_threshold == 1u && v < params.threshold));
 }
 

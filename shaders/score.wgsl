@@ -1,8 +1,9 @@
 // Candidate scoring in weight space (DESIGN.md §4), one thread per candidate: the
 // posterior variance's quadratic form over the candidate's seen features, then the
-// acquisition value. The exact mean, the candidate's self-kernel and its seen-feature
-// list are prepared on the CPU (a hash lookup per label); everything here is f32, and the
-// CPU re-scores the shortlist it keeps in f64. Prepended with u64.wgsl and acquisition.wgsl.
+// acquisition's upper bound (acquire_bound). The exact mean, the candidate's self-kernel
+// and its seen-feature list are prepared on the CPU (a hash lookup per label); everything
+// here is f32 with a bound on its rounding error, and the CPU re-scores in f64 the
+// candidates whose bound reaches its exact k-th value. Prepended with u64.wgsl and acquisition.wgsl.
 
 struct Params {
     // Candidates in this dispatch.
@@ -34,7 +35,8 @@ struct Params {
 @group(0) @binding(4) var<storage, read> moments: array<vec2<f32>>;
 // binding 5: the quadratic form, column-major: M (dim x dim) or B (dim x |S|).
 @group(0) @binding(5) var<storage, read> quad: array<f32>;
-// binding 6: per candidate (posterior std, acquisition value).
+// binding 6: per candidate (upper bound of the posterior std, upper bound of the
+// acquisition on acquire_bound's scale: ln for EI and PI).
 @group(0) @binding(6) var<storage, read_write> scores: array<vec2<f32>>;
 
 @compute @workgroup_size(64)
@@ -46,26 +48,39 @@ fn score_entry(@builtin(global_invocation_id) gid: vec3<u32>,
     let lo = offsets[c];
     let hi = offsets[c + 1u];
     let dim = params.dim;
+    // Relative error of a sum of the candidate's rounded products (see pipeline.wgsl).
+    let rel = f32(hi - lo + 8u) * EPS;
     var q = 0.0;
+    var e = 0.0;
     if (params.form == 0u) {
         for (var a = lo; a < hi; a++) {
             let col = index[a] * dim;
             var t = 0.0;
+            var tabs = 0.0;
             for (var b = lo; b < hi; b++) {
-                t += quad[col + index[b]] * value[b];
+                let p = quad[col + index[b]] * value[b];
+                t += p;
+                tabs += abs(p);
             }
             q += value[a] * t;
+            e += 4.0 * rel * abs(value[a]) * tabs;
         }
     } else {
         for (var i = 0u; i < dim; i++) {
             var t = 0.0;
+            var tabs = 0.0;
             for (var a = lo; a < hi; a++) {
-                t += quad[index[a] * dim + i] * value[a];
+                let p = quad[index[a] * dim + i] * value[a];
+                t += p;
+                tabs += abs(p);
             }
             q += t * t;
+            let er = 2.0 * rel * tabs;
+            e += er * (2.0 * abs(t) + er);
         }
     }
     let m = moments[c];
-    let sd = sqrt(max(params.signal * (m.y - q), 0.0));
-    scores[c] = vec2<f32>(sd, acquire(params.acquisition, m.x, sd, params.best, params.beta));
+    let sd = sd_bounds(params.signal, m.y, q, e + f32(dim) * EPS * q + 8.0 * EPS * m.y);
+    let mean_hi = m.x + 4.0 * EPS * (abs(m.x) + abs(params.best));
+    scores[c] = vec2<f32>(sd.y, acquire_bound(params.acquisition, mean_hi, sd.x, sd.y, params.best, params.beta));
 }

@@ -6,7 +6,7 @@ use crate::acquisition::Acquisition;
 use crate::error::{Error, Result};
 use crate::gp::{Gp, Prediction, WeightSpace};
 use crate::gpu::{
-    f32_tolerance, Batch, DevicePipeline, DeviceQuery, DeviceStream, GpuScore, Pending,
+    device_threshold, Batch, DevicePipeline, DeviceQuery, DeviceStream, GpuScore, Pending,
 };
 use crate::graph::FlatGraph;
 use crate::space::{Sampler, Space};
@@ -199,11 +199,6 @@ pub enum Posterior<'a> {
     Device(&'a WeightSpace, &'a DevicePipeline),
 }
 
-/// Depth of the f32 shortlist that the GPU paths keep for exact re-scoring.
-fn shortlist_depth(top: usize) -> usize {
-    4 * top + 64
-}
-
 /// A candidate stream: where candidates come from, which to skip, how to featurise them.
 struct Stream<'a, S: Sampler> {
     space: &'a S,
@@ -331,7 +326,7 @@ pub fn score<S: Sampler>(
     gp: &Gp,
     source: &Candidates<S::Cell>,
     exclude: &HashSet<S::Cell>,
-    mut posterior: Posterior,
+    posterior: Posterior,
     cfg: &ScoreConfig,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<ScoreResult<S::Cell>> {
@@ -370,93 +365,22 @@ pub fn score<S: Sampler>(
     // rather than after a whole chunk scored in full.
     let chunk_of = |start: u64| (total - start).min(if start == first { BLOCK } else { chunk });
     if let Posterior::Device(ws, dev) = posterior {
-        if let Some(r) = score_on_device(&stream, ws, dev, (first, total), cfg, best, progress)? {
-            return Ok(r);
-        }
-        // The f32 ranking could not certify the top-k: the exact CPU path decides.
-        posterior = Posterior::WeightSpace(ws);
+        return score_on_device(&stream, ws, dev, (first, total), cfg, best, progress);
+    }
+    if let Posterior::Gpu(ws, gpu) = posterior {
+        return score_host_prepared(
+            &stream,
+            ws,
+            gpu,
+            (first, total),
+            chunk_of,
+            cfg,
+            best,
+            progress,
+        );
     }
     let mut scored = 0u64;
     let mut start = first;
-    if let Posterior::Gpu(ws, gpu) = posterior {
-        // The GPU scores chunk i while the CPU prepares chunk i + 1; a shortlist by the
-        // GPU's f32 values is then re-scored exactly, so near-ties cannot flip the result.
-        type Meta<C> = Vec<(u64, C, f64)>;
-        let mut shortlist = TopK::new(shortlist_depth(cfg.top));
-        let mut pending: Option<(Pending, Meta<S::Cell>)> = None;
-        let drain = |pending: Option<(Pending, Meta<S::Cell>)>,
-                     shortlist: &mut TopK<S::Cell>|
-         -> Result<()> {
-            if let Some((p, meta)) = pending {
-                let res = gpu.finish(p)?;
-                shortlist.extend(meta.into_iter().zip(res).map(|((index, cell, mean), r)| {
-                    Scored {
-                        cell,
-                        index,
-                        prediction: Prediction {
-                            mean,
-                            std: r[0] as f64,
-                        },
-                        value: r[1] as f64,
-                    }
-                }));
-            }
-            Ok(())
-        };
-        while start < total {
-            let len = chunk_of(start);
-            // As on the CPU, a candidate whose exact bound cannot reach the shortlist is not
-            // sent. The shortlist runs 4k + 64 deep in f32; a margin of 1e-3 relative plus
-            // 1e-4 prior std (the test's f32 tolerance) keeps all the exact top-k could hold.
-            // Until the shortlist is full, the previous chunk is read back first (no
-            // overlap), so that only the first chunk goes unpruned.
-            if acq.grows_with_std() && shortlist.threshold().is_none() {
-                drain(pending.take(), &mut shortlist)?;
-            }
-            let threshold = if acq.grows_with_std() {
-                shortlist
-                    .threshold()
-                    .map(|t| t - f32_tolerance(t, ws.signal()))
-            } else {
-                None
-            };
-            let keep = |bound: Prediction| threshold.is_none_or(|t| acq.value(bound, best) >= t);
-            let (n, prepared) = stream.chunk(start, len, |s, i, c| {
-                let (seen, mean, total) = ws.seen(&s.features);
-                let bound = Prediction {
-                    mean,
-                    std: (ws.signal() * total).sqrt(),
-                };
-                keep(bound).then_some((i, c, (seen, mean, total)))
-            });
-            let mut batch = Batch::default();
-            let mut meta = Vec::with_capacity(prepared.len());
-            for (i, c, (seen, mean, total)) in prepared {
-                batch.push(&seen, mean, total);
-                meta.push((i, c, mean));
-            }
-            drain(pending.take(), &mut shortlist)?;
-            if !batch.is_empty() {
-                pending = Some((gpu.submit(&batch, acq, best)?, meta));
-            }
-            scored += n;
-            start += len;
-            progress(start);
-        }
-        drain(pending.take(), &mut shortlist)?;
-        let list = shortlist.into_sorted();
-        let values: Vec<f64> = list.iter().map(|s| s.value).collect();
-        if certified(&values, cfg.top, shortlist_depth(cfg.top), ws.signal()) {
-            let cells = list.into_iter().map(|s| (s.cell, s.index));
-            return Ok(ScoreResult {
-                top: rescore(&stream, ws, cfg, best, cells),
-                scored,
-            });
-        }
-        // The f32 ranking could not certify the top-k: the exact CPU path decides.
-        gpu.fallbacks().note();
-        (posterior, scored, start) = (Posterior::WeightSpace(ws), 0, first);
-    }
     let mut top = TopK::new(cfg.top);
     while start < total {
         let len = chunk_of(start);
@@ -497,13 +421,85 @@ pub fn score<S: Sampler>(
     })
 }
 
-/// The device-resident path: the device draws, builds and scores positions `range`
-/// and keeps a shortlist by its f32 values, which is re-scored here exactly (cells
-/// regenerated by their CPU twins), so near-ties cannot flip the result. `None` when the
-/// shortlist cannot certify the top-k: its k-th and last f32 values are within the f32
-/// tolerance of each other (a plateau, such as EI underflowing to 0 for most of a pool),
-/// so a candidate left out could belong to the exact top-k; the caller then scores on
-/// the CPU.
+/// The host-prepared GPU path: the CPU builds each candidate's seen features and exact
+/// mean, skipping those whose exact bound (prior std) cannot reach the k-th value so far;
+/// the GPU bounds the rest's acquisition from above while the CPU prepares the next
+/// chunk, and the candidates whose bound reaches the k-th value are re-scored in f64. The
+/// top-k is the CPU's exactly.
+#[allow(clippy::too_many_arguments)]
+fn score_host_prepared<S: Sampler>(
+    stream: &Stream<'_, S>,
+    ws: &WeightSpace,
+    gpu: &GpuScore,
+    (first, total): (u64, u64),
+    chunk_of: impl Fn(u64) -> u64,
+    cfg: &ScoreConfig,
+    best: f64,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<ScoreResult<S::Cell>> {
+    let acq = cfg.acquisition;
+    let mut top = TopK::new(cfg.top);
+    // A submitted chunk and its `(cell, stream position)` pairs.
+    type InFlight<C> = Option<(Pending, Vec<(C, u64)>)>;
+    let mut pending: InFlight<S::Cell> = None;
+    let drain = |pending: InFlight<S::Cell>, top: &mut TopK<S::Cell>| {
+        let Some((p, cells)) = pending else {
+            return Ok(());
+        };
+        let bounds = gpu.finish(p)?;
+        let threshold = top.threshold().and_then(|t| device_threshold(acq, t));
+        let kept = cells
+            .into_iter()
+            .zip(bounds)
+            .filter(|(_, b)| threshold.is_none_or(|t| b[1] >= t))
+            .map(|(c, _)| c)
+            .collect();
+        top.extend(rescore(stream, ws, cfg, best, kept));
+        Ok::<(), Error>(())
+    };
+    let (mut scored, mut start) = (0u64, first);
+    while start < total {
+        let len = chunk_of(start);
+        // Until k are held, the previous chunk is read back first (no overlap), so that
+        // only the first chunk goes unpruned.
+        if acq.grows_with_std() && top.threshold().is_none() {
+            drain(pending.take(), &mut top)?;
+        }
+        let threshold = acq.grows_with_std().then(|| top.threshold()).flatten();
+        let (n, prepared) = stream.chunk(start, len, |s, i, c| {
+            let (seen, mean, total) = ws.seen(&s.features);
+            let prior = Prediction {
+                mean,
+                std: (ws.signal() * total).sqrt(),
+            };
+            let keep = threshold.is_none_or(|t| acq.value(prior, best) >= t);
+            keep.then_some((i, c, (seen, mean, total)))
+        });
+        let mut batch = Batch::default();
+        let mut cells = Vec::with_capacity(prepared.len());
+        for (i, c, (seen, mean, total)) in prepared {
+            batch.push(&seen, mean, total);
+            cells.push((c, i));
+        }
+        drain(pending.take(), &mut top)?;
+        if !batch.is_empty() {
+            pending = Some((gpu.submit(&batch, acq, best)?, cells));
+        }
+        scored += n;
+        start += len;
+        progress(start);
+    }
+    drain(pending.take(), &mut top)?;
+    Ok(ScoreResult {
+        top: top.into_sorted(),
+        scored,
+    })
+}
+
+/// The device-resident path: the device draws, builds and scores positions `range`,
+/// bounding each acquisition from above; the candidates whose bound reaches the exact
+/// k-th value so far are re-scored here in f64 (cells regenerated by their CPU twins),
+/// and that value is the next chunk's threshold. The top-k is the CPU's exactly.
 fn score_on_device<S: Sampler>(
     stream: &Stream<'_, S>,
     ws: &WeightSpace,
@@ -512,7 +508,7 @@ fn score_on_device<S: Sampler>(
     cfg: &ScoreConfig,
     best: f64,
     progress: &(dyn Fn(u64) + Sync),
-) -> Result<Option<ScoreResult<S::Cell>>> {
+) -> Result<ScoreResult<S::Cell>> {
     let space = stream.space;
     if space.device_space().as_ref() != Some(dev.space()) {
         return Err(Error::Config(format!(
@@ -540,78 +536,62 @@ fn score_on_device<S: Sampler>(
         exclude: &exclude,
         acquisition: cfg.acquisition,
         best,
-        keep: shortlist_depth(cfg.top),
     };
-    let (hits, scored) = dev.shortlist(&query, progress)?;
-    let values: Vec<f64> = hits.iter().map(|h| h.value as f64).collect();
-    if !certified(&values, cfg.top, query.keep, ws.signal()) {
-        dev.fallbacks().note();
-        return Ok(None);
-    }
-    let cells = hits.into_iter().map(|h| {
-        let cell = match device_stream {
-            DeviceStream::Enumerate => stream.all[h.position as usize].clone(),
-            DeviceStream::Counter { seed } => space
-                .sample_at(seed, h.position)
-                .expect("spaces with a device pipeline sample by counter"),
-        };
-        (cell, h.position)
-    });
-    Ok(Some(ScoreResult {
-        top: rescore(stream, ws, cfg, best, cells),
+    let cell_at = |position: u64| match device_stream {
+        DeviceStream::Enumerate => stream.all[position as usize].clone(),
+        DeviceStream::Counter { seed } => space
+            .sample_at(seed, position)
+            .expect("spaces with a device pipeline sample by counter"),
+    };
+    let mut top = TopK::new(cfg.top);
+    let scored = dev.shortlist(
+        &query,
+        &mut |hits| {
+            let cells: Vec<(S::Cell, u64)> = hits
+                .par_iter()
+                .map(|h| (cell_at(h.position), h.position))
+                .collect();
+            top.extend(rescore(stream, ws, cfg, best, cells));
+            top.threshold()
+        },
+        progress,
+    )?;
+    Ok(ScoreResult {
+        top: top.into_sorted(),
         scored,
-    }))
+    })
 }
 
 /// The best `cfg.top` of a GPU shortlist, `(cell, stream position)` pairs, re-scored
-/// exactly in f64 on the CPU.
+/// exactly in f64 on the CPU (in parallel: a device chunk can hand over thousands).
 fn rescore<S: Sampler>(
     stream: &Stream<'_, S>,
     ws: &WeightSpace,
     cfg: &ScoreConfig,
     best: f64,
-    cells: impl Iterator<Item = (S::Cell, u64)>,
+    cells: Vec<(S::Cell, u64)>,
 ) -> Vec<Scored<S::Cell>> {
+    let scored: Vec<Scored<S::Cell>> = cells
+        .into_par_iter()
+        .map_init(Scratch::default, |scratch, (cell, index)| {
+            scratch.features(stream.space, &cell, &stream.wl_cfg);
+            let p = ws.predict(&scratch.features);
+            Scored {
+                cell,
+                index,
+                value: cfg.acquisition.value(p, best),
+                prediction: p,
+            }
+        })
+        .collect();
     let mut top = TopK::new(cfg.top);
-    let mut scratch = Scratch::default();
-    top.extend(cells.map(|(cell, index)| {
-        scratch.features(stream.space, &cell, &stream.wl_cfg);
-        let p = ws.predict(&scratch.features);
-        Scored {
-            cell,
-            index,
-            value: cfg.acquisition.value(p, best),
-            prediction: p,
-        }
-    }));
+    top.extend(scored);
     top.into_sorted()
-}
-
-/// Whether an f32 shortlist (its values best first, `keep` deep when full) surely holds
-/// the exact top `k`: every candidate outside it scored at most its last value in f32, so
-/// it is enough that the k-th value exceeds the last by twice the [`f32_tolerance`].
-fn certified(values: &[f64], k: usize, keep: usize, signal: f64) -> bool {
-    if values.len() < keep || k >= values.len() {
-        return true;
-    }
-    let (vk, last) = (values[k - 1], values[values.len() - 1]);
-    vk - f32_tolerance(vk, signal) > last + f32_tolerance(last, signal)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn an_f32_plateau_is_not_certified() {
-        // Two clear winners above a plateau of zeros (EI underflowing in f32).
-        let plateau = [0.5, 0.4, 0.0, 0.0, 0.0, 0.0];
-        assert!(certified(&plateau, 2, 6, 1.0));
-        assert!(!certified(&plateau, 3, 6, 1.0));
-        // Values apart by more than twice the tolerance, and a stream shorter than the list.
-        assert!(certified(&[0.9, 0.8, 0.7, 0.1], 3, 4, 1.0));
-        assert!(certified(&[0.0, 0.0], 2, 6, 1.0));
-    }
 
     #[test]
     fn top_k_equals_a_full_sort() {

@@ -312,4 +312,21 @@ impl GpuContext {
         let s = bytemuck::pod_collect_to_vec(&self.read_back(&sums, n)?);
         Ok((m, s))
     }
+
+    /// Runs `shaders/acquisition_check.wgsl` on `(u, mean, sd, best)` inputs: returns
+    /// `(ln_tau(u), ln_norm_cdf(u), EI bound, PI bound)` as the GPU computes them in f32,
+    /// for checking against the f64 reference.
+    pub fn check_acquisition(&self, inputs: &[[f32; 4]]) -> Result<Vec<[f32; 4]>, String> {
+        let (pipeline, layout) = self.pipeline(
+            "acquisition_check",
+            include_str!("../../shaders/acquisition_check.wgsl"),
+            "check",
+        );
+        let bytes = inputs.len() as u64 * 16;
+        let inp = self.storage("acquisition inputs", bytemuck::cast_slice(inputs));
+        let out = self.output("acquisition outputs", bytes);
+        let bg = self.bind_buffers("acquisition_check", &layout, &[&inp, &out]);
+        self.dispatch(&pipeline, &bg, ((inputs.len() as u32).div_ceil(64), 1));
+        Ok(bytemuck::pod_collect_to_vec(&self.read_back(&out, bytes)?))
+    }
 }

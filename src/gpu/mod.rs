@@ -14,7 +14,8 @@ pub use features::DeviceFeatures;
 pub use indexed::Indexed;
 pub use kernel::GpuKernel;
 pub use pipeline::{
-    DeviceHit, DevicePipeline, DeviceQuery, DeviceStream, EmittedCell, DEVICE_MAX_H,
+    device_threshold, DeviceHit, DevicePipeline, DeviceQuery, DeviceStream, EmittedCell,
+    DEVICE_MAX_H,
 };
 pub use score::{Batch, GpuScore, Pending};
 pub use wl::GpuWl;
@@ -24,30 +25,6 @@ use crate::graph::Arch;
 use crate::kernel::{self as cpu_kernel, BaseKernel};
 use crate::wl::{self as cpu_wl, Features, WlConfig};
 use std::sync::{Arc, Mutex, Once, OnceLock};
-
-/// How far an f32 acquisition value computed by a shader may be from the f64 one: 1e-3
-/// relative plus 1e-4 of the prior std `sqrt(signal)` (what `tests/gpu.rs` states for
-/// the shaders). Pruning thresholds are lowered by it, and shortlists are certified with it.
-pub fn f32_tolerance(value: f64, signal: f64) -> f64 {
-    1e-3 * value.abs() + 1e-4 * signal.sqrt()
-}
-
-/// How many scoring runs of a GPU scorer handed their pool to the exact CPU path because
-/// the f32 shortlist could not certify the top-k (reported by `wlgp score --json`).
-#[derive(Debug, Default)]
-pub struct Fallbacks(std::sync::atomic::AtomicUsize);
-
-impl Fallbacks {
-    /// Records one fallback.
-    pub fn note(&self) {
-        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    /// The fallbacks so far.
-    pub fn count(&self) -> usize {
-        self.0.load(std::sync::atomic::Ordering::Relaxed)
-    }
-}
 
 /// Workgroup counts `(x, y)` for `groups` workgroups when one dimension holds at most
 /// `max`: 2-D once `groups` exceeds it (shaders fold `y` back into one index).

@@ -1,20 +1,20 @@
 //! The device-resident scorer (`shaders/pipeline.wgsl`): for the edge-cell spaces the GPU
 //! builds every candidate itself (NB201 enumeration, or the counter-based sampler of
 //! [`crate::space::device`]), lowers and hashes it, looks its labels up in a table of the
-//! posterior's seen labels, scores it and keeps a per-workgroup top list. What crosses
-//! the bus per chunk is a few counters and the entries above the running threshold, not
-//! a byte per candidate; the caller re-scores the shortlist exactly in f64.
+//! posterior's seen labels and bounds its acquisition from above, with every f32 rounding
+//! error accounted for. What crosses the bus per chunk is a few counters and the
+//! candidates whose bound reaches the exact k-th value so far, not a byte per candidate;
+//! the caller re-scores those in f64, so its top-k is the CPU's exactly.
 
 use super::context::GpuContext;
+use super::grid;
 use super::wl::gpu_err;
-use super::{f32_tolerance, grid};
 use crate::acquisition::Acquisition;
 use crate::error::{Error, Result};
 use crate::gp::WeightSpace;
 use crate::space::device::{code_table, DeviceKind, DeviceSpace};
 use crate::wl::{mix64, Direction, WlConfig};
 use bytemuck::{Pod, Zeroable};
-use std::collections::HashSet;
 use std::sync::Arc;
 
 #[repr(C)]
@@ -86,17 +86,16 @@ pub struct DeviceQuery<'a> {
     pub acquisition: Acquisition,
     /// The incumbent in the latent scale.
     pub best: f64,
-    /// How many of the best distinct cells to return.
-    pub keep: usize,
 }
 
-/// One candidate the device kept: its stream position, f32 acquisition value and code.
+/// One candidate the device kept: its stream position, the bound and its code.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DeviceHit {
     /// Position in the candidate stream.
     pub position: u64,
-    /// The acquisition value in f32 (the caller re-scores in f64).
-    pub value: f32,
+    /// An upper bound of the acquisition value, on the device's scale (ln for EI and PI;
+    /// the caller re-scores in f64).
+    pub bound: f32,
     /// The cell's code (`crate::space::device`).
     pub code: [u32; 4],
 }
@@ -126,8 +125,6 @@ pub struct DevicePipeline {
     head: wgpu::Buffer,
     base: Params,
     space: DeviceSpace,
-    signal: f64,
-    fallbacks: super::Fallbacks,
 }
 
 impl DevicePipeline {
@@ -186,14 +183,7 @@ impl DevicePipeline {
             head,
             base,
             space,
-            signal: ws.signal(),
-            fallbacks: Default::default(),
         })
-    }
-
-    /// The runs whose shortlist could not certify its top-k (the caller scored on the CPU).
-    pub fn fallbacks(&self) -> &super::Fallbacks {
-        &self.fallbacks
     }
 
     /// The space this pipeline builds cells of.
@@ -207,27 +197,25 @@ impl DevicePipeline {
     }
 
     /// Scores stream positions `range.0..range.1`, skipping the cells whose codes are in
-    /// `exclude`: the `keep` best distinct cells by the f32 acquisition value (ties by
-    /// position), and how many candidates were scored. Chunks grow from 4,096 to 2^21
-    /// positions; in each, the device returns only the candidates that reach the
-    /// `keep`-th value so far, lowered by the [`f32_tolerance`] (as the CPU-prepared GPU
-    /// path does), and prunes the rest by the staged std bound.
+    /// `exclude`, and returns how many were scored. Chunks grow from 4,096 to 2^21
+    /// positions; each chunk's candidates whose acquisition bound reaches the threshold
+    /// go to `take`, which re-scores them exactly and returns the exact value a candidate
+    /// must reach from then on (its k-th best so far), or `None` while it has fewer than
+    /// k. A candidate whose bound falls short cannot enter the exact top-k, so nothing
+    /// rests on the f32 ranking.
     pub fn shortlist(
         &self,
         q: &DeviceQuery,
+        take: &mut dyn FnMut(Vec<DeviceHit>) -> Option<f64>,
         progress: &(dyn Fn(u64) + Sync),
-    ) -> Result<(Vec<DeviceHit>, u64)> {
+    ) -> Result<u64> {
         let DeviceQuery {
             stream,
             range,
             exclude,
             acquisition: acq,
             best,
-            keep,
         } = *q;
-        if keep == 0 {
-            return Err(Error::Config("the device pipeline keeps at least 1".into()));
-        }
         self.check_stream(stream, range)?;
         let (acquisition, beta) = acquisition_code(acq);
         let mut params = Params {
@@ -241,13 +229,7 @@ impl DevicePipeline {
         let (excl, excl_mask) = code_table(exclude);
         params.excl_mask = excl_mask;
         let excl = ctx.storage("excluded cells", bytemuck::cast_slice(&excl));
-        let hits_bytes = MAX_CHUNK.min(range.1 - range.0).max(1) * 32;
-        let hits = ctx.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("kept entries"),
-            size: hits_bytes,
-            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-            mapped_at_creation: false,
-        });
+        let hits = ctx.output("kept entries", MAX_CHUNK.min(range.1 - range.0).max(1) * 32);
         let counters = self.counters();
         let uniform = ctx.uniform("pipeline params", &params);
         let bg = ctx.bind_buffers(
@@ -265,16 +247,10 @@ impl DevicePipeline {
                 &self.head,
             ],
         );
-        let mut list: Vec<DeviceHit> = Vec::new();
         let mut scored = 0u64;
         let (mut start, mut chunk) = (range.0, FIRST_CHUNK);
         while start < range.1 {
             let len = chunk.min(range.1 - start);
-            if list.len() == keep {
-                let t = list[keep - 1].value as f64;
-                params.has_threshold = 1;
-                params.threshold = (t - f32_tolerance(t, self.signal)) as f32;
-            }
             params.count = len as u32;
             (params.base_lo, params.base_hi) = (start as u32, (start >> 32) as u32);
             ctx.queue
@@ -288,17 +264,21 @@ impl DevicePipeline {
             let entries: Vec<[u32; 4]> = bytemuck::pod_collect_to_vec(
                 &ctx.read_back(&hits, c[1] as u64 * 32).map_err(gpu_err)?,
             );
-            list.extend(entries.chunks_exact(2).map(|e| DeviceHit {
+            let chunk_hits = entries.chunks_exact(2).map(|e| DeviceHit {
                 position: start + e[0][1] as u64,
-                value: f32::from_bits(e[0][0]),
+                bound: f32::from_bits(e[0][0]),
                 code: e[1],
-            }));
-            best_distinct(&mut list, keep);
+            });
+            let threshold = take(chunk_hits.collect()).and_then(|t| device_threshold(acq, t));
+            (params.has_threshold, params.threshold) = match threshold {
+                Some(t) => (1, t),
+                None => (0, 0.0),
+            };
             start += len;
             progress(start);
             chunk = (chunk * 4).min(MAX_CHUNK);
         }
-        Ok((list, scored))
+        Ok(scored)
     }
 
     /// What the shader computes for positions `start..start + count` (codes, exclusion,
@@ -410,6 +390,21 @@ impl DevicePipeline {
     }
 }
 
+/// An exact acquisition value on the scale of the shader's `acquire_bound` (ln for EI
+/// and PI), rounded down to f32 so that a bound equal to it still passes; `None` when it
+/// cannot prune (ln 0, or beyond f32's range).
+pub fn device_threshold(acq: Acquisition, value: f64) -> Option<f32> {
+    let v = match acq {
+        Acquisition::Ei | Acquisition::Pi => value.ln(),
+        _ => value,
+    };
+    let f = v as f32;
+    if !f.is_finite() || v.is_nan() {
+        return None;
+    }
+    Some(if f as f64 > v { f.next_down() } else { f })
+}
+
 /// The shader's acquisition code and UCB weight.
 pub(super) fn acquisition_code(acq: Acquisition) -> (u32, f32) {
     match acq {
@@ -451,17 +446,4 @@ fn seen_table(ws: &WeightSpace) -> (Vec<[u32; 4]>, u32) {
         t[s as usize] = [lo, hi, j as u32, 1];
     }
     (t, mask)
-}
-
-/// Sorts best first (value descending, then position), keeps each code's first entry and
-/// the first `keep`.
-fn best_distinct(list: &mut Vec<DeviceHit>, keep: usize) {
-    list.sort_by(|a, b| {
-        b.value
-            .total_cmp(&a.value)
-            .then(a.position.cmp(&b.position))
-    });
-    let mut seen = HashSet::new();
-    list.retain(|h| seen.insert(h.code));
-    list.truncate(keep);
 }

@@ -76,7 +76,6 @@ pub struct GpuScore {
     form: u32,
     dim: u32,
     signal: f32,
-    fallbacks: super::Fallbacks,
 }
 
 /// A fit's variance quadratic form (`WeightSpace::quadratic_f32`'s data) on the device,
@@ -113,18 +112,12 @@ impl GpuScore {
             form: factor as u32,
             dim: dim as u32,
             signal: ws.signal() as f32,
-            fallbacks: Default::default(),
         })
     }
 
     /// The device's description, for reports.
     pub fn device_name(&self) -> String {
         self.ctx.describe()
-    }
-
-    /// The runs whose shortlist could not certify its top-k (the caller scored on the CPU).
-    pub fn fallbacks(&self) -> &super::Fallbacks {
-        &self.fallbacks
     }
 
     /// Starts scoring a batch; the GPU works while the caller prepares the next one.
@@ -192,7 +185,8 @@ impl GpuScore {
         Ok(Pending { staging, count, rx })
     }
 
-    /// Waits for a submitted batch: `(std, acquisition)` per candidate, f32.
+    /// Waits for a submitted batch: per candidate, upper bounds of the std and of the
+    /// acquisition (on the scale of [`super::device_threshold`]: ln for EI and PI).
     pub fn finish(&self, p: Pending) -> Result<Vec<[f32; 2]>> {
         self.ctx.wait().map_err(gpu_err)?;
         p.rx.recv()

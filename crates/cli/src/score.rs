@@ -206,13 +206,7 @@ fn run<S: Sampler>(
             None => "cpu".into(),
         },
         pipeline: match &gpu {
-            Some(GpuScorer::Prepared(p)) if p.fallbacks().count() > 0 => {
-                "host-prepared, then the CPU (the f32 shortlist could not certify the top-k)"
-            }
             Some(GpuScorer::Prepared(_)) => "host-prepared",
-            Some(GpuScorer::Resident(p)) if p.fallbacks().count() > 0 => {
-                "device-resident, then the CPU (the f32 shortlist could not certify the top-k)"
-            }
             Some(GpuScorer::Resident(_)) => "device-resident",
             None => "cpu",
         },

@@ -49,6 +49,22 @@ fn bench(c: &mut Criterion) {
             |b, _| b.iter(|| kernel::gram(train, cfg)),
         );
     }
+    // The case of scripts/grakel_bench.py without Python: the raw f64 matrix of 4,000
+    // NB201 cells at h = 2 from their WL features.
+    let (_, archs) = &common::spaces(4_000)[0];
+    let f = wl::features_batch(
+        archs,
+        &WlConfig {
+            h: 2,
+            direction: Direction::Both,
+        },
+    );
+    g.throughput(Throughput::Elements((f.len() * f.len()) as u64));
+    g.bench_with_input(
+        BenchmarkId::new("nb201/raw-f64-h2-cpu-all-threads", "4000x4000"),
+        &f,
+        |b, f| b.iter(|| kernel::dot_matrix_f64(f, f)),
+    );
     g.finish();
 }
 

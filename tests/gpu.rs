@@ -425,6 +425,46 @@ fn engine_uses_the_gpu_and_reports_it() {
     assert_eq!(raw, cpu.kernel_raw(&f, &f, BaseKernel::Dot).unwrap());
 }
 
+/// The four acquisitions every GPU scorer is checked with.
+const ACQUISITIONS: [wlgp::acquisition::Acquisition; 4] = [
+    wlgp::acquisition::Acquisition::Ei,
+    wlgp::acquisition::Acquisition::Ucb { beta: 2.0 },
+    wlgp::acquisition::Acquisition::Pi,
+    wlgp::acquisition::Acquisition::Mean,
+];
+
+/// For every acquisition, a GPU posterior's top `top` (cells and stream positions) and
+/// count of scored candidates equal the CPU weight-space posterior's.
+fn assert_same_top_k<S: Sampler>(
+    space: &S,
+    gp: &wlgp::gp::Gp,
+    source: &wlgp::score::Candidates<S::Cell>,
+    exclude: &std::collections::HashSet<S::Cell>,
+    gpu: wlgp::score::Posterior,
+    (top, chunk): (usize, usize),
+    what: &str,
+) {
+    use wlgp::score::{score, Posterior, ScoreConfig};
+    let (Posterior::Gpu(ws, _) | Posterior::Device(ws, _)) = gpu else {
+        panic!("{what}: not a GPU posterior")
+    };
+    for acq in ACQUISITIONS {
+        let sc = ScoreConfig {
+            acquisition: acq,
+            top,
+            chunk,
+            range: None,
+        };
+        let run = |p| score(space, gp, source, exclude, p, &sc, &|_| {}).unwrap();
+        let (a, b) = (run(gpu), run(Posterior::WeightSpace(ws)));
+        assert_eq!(a.scored, b.scored, "{what} {acq:?}");
+        let cells = |r: &wlgp::score::ScoreResult<S::Cell>| -> Vec<(S::Cell, u64)> {
+            r.top.iter().map(|t| (t.cell.clone(), t.index)).collect()
+        };
+        assert_eq!(cells(&a), cells(&b), "{what} {acq:?}");
+    }
+}
+
 /// `shaders/score.wgsl` against the f64 weight-space posterior: its std and acquisition
 /// are upper bounds within f32 tolerance (stated below) for both variance forms and every
 /// acquisition, and the GPU pipeline's top-k (re-scored in f64) equals the CPU's.
@@ -435,7 +475,7 @@ fn score_shader_matches_cpu_posterior() {
     use wlgp::bench_data::dataset;
     use wlgp::gp::{Gp, GpConfig, Transform, WeightSpace};
     use wlgp::gpu::{Batch, GpuScore};
-    use wlgp::score::{score, Candidates, Posterior, ScoreConfig};
+    use wlgp::score::{Candidates, Posterior};
     use wlgp::search::{Objective, TableObjective};
     let Some(ctx) = ctx() else { return };
     let s = Nb201Space::default();
@@ -460,12 +500,7 @@ fn score_shader_matches_cpu_posterior() {
             let (seen, mean, total) = ws.seen(f);
             batch.push(&seen, mean, total);
         }
-        for acq in [
-            Acquisition::Ei,
-            Acquisition::Ucb { beta: 2.0 },
-            Acquisition::Pi,
-            Acquisition::Mean,
-        ] {
+        for acq in ACQUISITIONS {
             let got = gpu.finish(gpu.submit(&batch, acq, best).unwrap()).unwrap();
             assert_eq!(got.len(), feats.len());
             // Upper bounds, and tight ones: the std's square within 1e-4 of the prior
@@ -500,29 +535,16 @@ fn score_shader_matches_cpu_posterior() {
             }
         }
         let exclude: HashSet<_> = train.iter().cloned().collect();
-        for acq in [
-            Acquisition::Ei,
-            Acquisition::Ucb { beta: 2.0 },
-            Acquisition::Pi,
-            Acquisition::Mean,
-        ] {
-            let sc = ScoreConfig {
-                acquisition: acq,
-                top: 25,
-                chunk: 5_000,
-                range: None,
-            };
-            let run = |p| score(&s, &gp, &Candidates::All, &exclude, p, &sc, &|_| {}).unwrap();
-            let (a, b) = (
-                run(Posterior::Gpu(&ws, &gpu)),
-                run(Posterior::WeightSpace(&ws)),
-            );
-            assert_eq!(a.scored, b.scored);
-            let cells = |r: &wlgp::score::ScoreResult<[u8; 6]>| -> Vec<[u8; 6]> {
-                r.top.iter().map(|t| t.cell).collect()
-            };
-            assert_eq!(cells(&a), cells(&b), "dense={dense} {acq:?}");
-        }
+        let gpu = Posterior::Gpu(&ws, &gpu);
+        assert_same_top_k(
+            &s,
+            &gp,
+            &Candidates::All,
+            &exclude,
+            gpu,
+            (25, 5_000),
+            &format!("dense={dense}"),
+        );
     }
 }
 
@@ -662,10 +684,9 @@ fn device_pipeline_builds_the_cpu_cells_and_features() {
 /// DARTS sampled, both skip lowerings, both variance forms, every acquisition.
 fn check_device_top_k<S: Sampler>(space: &S, source: wlgp::score::Candidates<S::Cell>, n: usize) {
     use std::collections::HashSet;
-    use wlgp::acquisition::Acquisition;
     use wlgp::gp::WeightSpace;
     use wlgp::gpu::DevicePipeline;
-    use wlgp::score::{score, Posterior, ScoreConfig};
+    use wlgp::score::Posterior;
     let Some(ctx) = ctx() else { return };
     let (gp, train) = device_fit(space, n, 8);
     let exclude: HashSet<S::Cell> = train.iter().cloned().collect();
@@ -673,29 +694,16 @@ fn check_device_top_k<S: Sampler>(space: &S, source: wlgp::score::Candidates<S::
         let ws = WeightSpace::with_form(&gp, dense).unwrap();
         let dev =
             DevicePipeline::new(&ctx, &ws, space.device_space().unwrap(), gp.wl_config()).unwrap();
-        for acq in [
-            Acquisition::Ei,
-            Acquisition::Ucb { beta: 2.0 },
-            Acquisition::Pi,
-            Acquisition::Mean,
-        ] {
-            let sc = ScoreConfig {
-                acquisition: acq,
-                top: 20,
-                chunk: 8_192,
-                range: None,
-            };
-            let run = |p| score(space, &gp, &source, &exclude, p, &sc, &|_| {}).unwrap();
-            let (a, b) = (
-                run(Posterior::Device(&ws, &dev)),
-                run(Posterior::WeightSpace(&ws)),
-            );
-            assert_eq!(a.scored, b.scored, "dense={dense} {acq:?}");
-            let cells = |r: &wlgp::score::ScoreResult<S::Cell>| -> Vec<(S::Cell, u64)> {
-                r.top.iter().map(|t| (t.cell.clone(), t.index)).collect()
-            };
-            assert_eq!(cells(&a), cells(&b), "dense={dense} {acq:?}");
-        }
+        let what = format!("{} dense={dense}", space.name());
+        assert_same_top_k(
+            space,
+            &gp,
+            &source,
+            &exclude,
+            Posterior::Device(&ws, &dev),
+            (20, 8_192),
+            &what,
+        );
     }
 }
 

@@ -141,7 +141,7 @@ fn by_parts(a: &[Features], b: &[Features], parts: &Split) -> Vec<f64> {
 /// its buffer and conversion cost more than they save.
 fn dense_part(a: &[Features], b: &[Features], dense: &IntMap<u64, usize>) -> Vec<f64> {
     let (m, n, d) = (a.len(), b.len(), dense.len());
-    let mut out = vec![0.0; m * n];
+    let mut out = zeroed_output(m * n);
     if d == 0 {
         return out;
     }
@@ -166,6 +166,30 @@ fn dense_part(a: &[Features], b: &[Features], dense: &IntMap<u64, usize>) -> Vec
         1.0,
         Par::rayon(0),
     );
+    out
+}
+
+/// A zeroed matrix of `len` floats. On Linux one of 8 MiB or more asks for transparent huge
+/// pages before its first touch: writing a fresh 4,000 x 4,000 Gram matrix then faults
+/// 64 pages instead of 32,768, and those faults were most of its cost on a 2-core VM.
+fn zeroed_output(len: usize) -> Vec<f64> {
+    let out = vec![0.0; len];
+    #[cfg(target_os = "linux")]
+    if len >= 1 << 20 {
+        const HUGE: usize = 2 << 20;
+        let first = out.as_ptr() as usize;
+        let (start, end) = (
+            first.next_multiple_of(HUGE),
+            (first + len * 8) / HUGE * HUGE,
+        );
+        if end > start {
+            // SAFETY: the range lies inside `out`'s allocation, and the advice changes no
+            // contents (a failure only leaves the pages small).
+            unsafe {
+                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
+            }
+        }
+    }
     out
 }
 

@@ -191,11 +191,12 @@ pub enum Posterior<'a> {
     FunctionSpace,
     /// The weight-space form on the CPU, with bound pruning: exact.
     WeightSpace(&'a WeightSpace),
-    /// The weight-space form on the GPU (f32), its shortlist re-scored exactly on the CPU.
+    /// The weight-space form on the GPU: f32 upper bounds of the acquisition, and the
+    /// candidates whose bound reaches the exact k-th value re-scored in f64: exact.
     Gpu(&'a WeightSpace, &'a GpuScore),
     /// The device-resident pipeline: the GPU also draws, lowers and hashes the candidates
-    /// (edge-cell spaces, whole NB201 or sampled streams); its shortlist is re-scored
-    /// exactly on the CPU.
+    /// (edge-cell spaces, whole NB201 or sampled streams); pruned by bounds and re-scored
+    /// in f64 as with `Gpu`: exact.
     Device(&'a WeightSpace, &'a DevicePipeline),
 }
 

@@ -31,10 +31,15 @@ pub fn norm_cdf(x: f64) -> f64 {
 }
 
 impl Acquisition {
-    /// Whether the value never decreases as the standard deviation grows (EI, UCB, mean),
-    /// so that the prior standard deviation gives an upper bound.
+    /// Whether the value never decreases as the standard deviation grows (EI, UCB with a
+    /// weight of at least 0, mean), so that the prior standard deviation gives an upper
+    /// bound.
     pub fn grows_with_std(&self) -> bool {
-        !matches!(self, Acquisition::Pi)
+        match *self {
+            Acquisition::Pi => false,
+            Acquisition::Ucb { beta } => beta >= 0.0,
+            Acquisition::Ei | Acquisition::Mean => true,
+        }
     }
 
     /// The acquisition value of one prediction given the incumbent `best`.
@@ -83,5 +88,8 @@ mod tests {
         assert!(norm_cdf(-40.0) >= 0.0 && norm_cdf(-8.0) > 0.0);
         assert!(Acquisition::Pi.value(p, best) < 0.5);
         assert_eq!(Acquisition::Ucb { beta: 2.0 }.value(p, best), 0.3 + 1.4);
+        // A negative UCB weight shrinks with the std: the prior std bounds nothing.
+        assert!(Acquisition::Ucb { beta: 2.0 }.grows_with_std());
+        assert!(!Acquisition::Ucb { beta: -1.0 }.grows_with_std());
     }
 }

@@ -69,6 +69,13 @@ fn ln_tau(u: f32) -> f32 {
     return log(w) - 0.5 * a * a - 0.91893853;
 }
 
+// A bound on the rounding error of t², for t a sum of rounded products whose magnitudes
+// sum to `tabs`, each within relative error `rel` (doubled for safety).
+fn square_error(t: f32, tabs: f32, rel: f32) -> f32 {
+    let er = 2.0 * rel * tabs;
+    return er * (2.0 * abs(t) + er);
+}
+
 // Lower and upper bounds of the std sqrt(signal (total - q)) from the f32 self-kernel
 // `total`, the f32 quadratic form `q` and a bound `e` on their rounding errors.
 fn sd_bounds(signal: f32, total: f32, q: f32, e: f32) -> vec2<f32> {

@@ -3,8 +3,8 @@
 // counter-based sampler of src/space/device.rs), lowers it to a graph exactly as
 // src/space/edge_cell.rs does, hashes its WL labels (wl::refine), counts them, looks the
 // labels up in a hash table of the labels seen in training, and computes the posterior
-// mean, the variance (dense form, or factor form with the staged bound) and the
-// an upper bound of the acquisition in f32 (acquire_bound, with bounds on every rounding
+// mean, the variance (dense form, or factor form with the staged bound) and an upper
+// bound of the acquisition in f32 (acquire_bound, with bounds on every rounding
 // error). Only candidates whose bound reaches the exact k-th value the host has so far
 // are written back (through an atomic counter), with a count of those scored; the host
 // re-scores them in f64, so the top-k is the CPU's exactly, with no f32 ranking to trust.
@@ -424,8 +424,7 @@ fn score_candidate(has_thr: bool, thr: f32) -> Scored {
         }
         for (var r = 0u; r < 16u; r++) {
             q += acc[r] * acc[r];
-            let er = 2.0 * rel * accabs[r];
-            e += er * (2.0 * abs(acc[r]) + er);
+            e += square_error(acc[r], accabs[r], rel);
         }
         var lo = min(16u, dim);
         var hi = lo;
@@ -439,8 +438,7 @@ fn score_candidate(has_thr: bool, thr: f32) -> Scored {
                     tabs += abs(p);
                 }
                 q += t * t;
-                let er = 2.0 * rel * tabs;
-                e += er * (2.0 * abs(t) + er);
+                e += square_error(t, tabs, rel);
             }
             if (hi == dim) { break; }
             let bound = acquire_bound(kind, mean_hi, 0.0, sd_bounds(params.signal, total, q, e + f32(hi) * EPS * q).y, params.best, params.beta);

@@ -75,8 +75,7 @@ fn score_entry(@builtin(global_invocation_id) gid: vec3<u32>,
                 tabs += abs(p);
             }
             q += t * t;
-            let er = 2.0 * rel * tabs;
-            e += er * (2.0 * abs(t) + er);
+            e += square_error(t, tabs, rel);
         }
     }
     let m = moments[c];

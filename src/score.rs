@@ -563,8 +563,8 @@ fn score_on_device<S: Sampler>(
     })
 }
 
-/// The best `cfg.top` of a GPU shortlist, `(cell, stream position)` pairs, re-scored
-/// exactly in f64 on the CPU (in parallel: a device chunk can hand over thousands).
+/// `(cell, stream position)` pairs re-scored exactly in f64 on the CPU (in parallel: a
+/// device chunk can hand over thousands); the caller's [`TopK`] keeps the best.
 fn rescore<S: Sampler>(
     stream: &Stream<'_, S>,
     ws: &WeightSpace,
@@ -572,7 +572,7 @@ fn rescore<S: Sampler>(
     best: f64,
     cells: Vec<(S::Cell, u64)>,
 ) -> Vec<Scored<S::Cell>> {
-    let scored: Vec<Scored<S::Cell>> = cells
+    cells
         .into_par_iter()
         .map_init(Scratch::default, |scratch, (cell, index)| {
             scratch.features(stream.space, &cell, &stream.wl_cfg);
@@ -584,10 +584,7 @@ fn rescore<S: Sampler>(
                 prediction: p,
             }
         })
-        .collect();
-    let mut top = TopK::new(cfg.top);
-    top.extend(scored);
-    top.into_sorted()
+        .collect()
 }
 
 #[cfg(test)]

@@ -399,7 +399,7 @@ pub fn device_threshold(acq: Acquisition, value: f64) -> Option<f32> {
         _ => value,
     };
     let f = v as f32;
-    if !f.is_finite() || v.is_nan() {
+    if !f.is_finite() {
         return None;
     }
     Some(if f as f64 > v { f.next_down() } else { f })

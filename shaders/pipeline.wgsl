@@ -61,8 +61,9 @@ struct Params {
 // binding 0: the dispatch's parameters.
 @group(0) @binding(0) var<uniform> params: Params;
 // binding 1: iteration-0 labels (DeviceSpace::labels): operations of each half at 0 and 8,
-// inputs of each half at 16 and 18, the output at 20, a dead input at 21.
-@group(0) @binding(1) var<storage, read> labels_tab: array<vec2<u32>, 22>;
+// inputs of each half at 16 and 18, the output at 20, a dead input at 21; each entry is
+// (label low, label high, seen column or NONE, the first entry holding the same label).
+@group(0) @binding(1) var<storage, read> labels_tab: array<vec4<u32>, 22>;
 // binding 2: labels seen in training, open addressing by the label's low word:
 // (low, high, column, 1), or w = 0 for an empty slot.
 @group(0) @binding(2) var<storage, read> seen: array<vec4<u32>>;
@@ -88,11 +89,13 @@ struct Params {
 const MAX_NODES: u32 = 32u;
 const MAX_H: u32 = 3u;
 const MAX_LABELS: u32 = 128u;
+const ENTRIES: u32 = 22u;
 const NONE: u32 = 0xffffffffu;
 const GOLDEN: vec2<u32> = vec2<u32>(0x7f4a7c15u, 0x9e3779b9u);
 
 // One candidate's state.
-var<private> lab: array<vec2<u32>, 128>;  // labels, iteration-major, then sorted
+var<private> lab: array<vec2<u32>, 128>;  // labels, iteration-major
+var<private> entry: array<u32, 32>;       // each node's labels_tab entry (its .w)
 var<private> pred: array<u32, 32>;        // predecessor bitmask of each node
 var<private> nn: u32;                     // nodes
 var<private> e_from: array<u32, 8>;       // the cell's edges (cell numbering)
@@ -101,6 +104,7 @@ var<private> e_op: array<u32, 8>;
 var<private> cols: array<u32, 128>;       // seen labels: column and (scaled) count
 var<private> vals: array<f32, 128>;
 var<private> nseen: u32;
+var<private> ndistinct: u32;
 var<private> d_base: vec2<u32>;           // counter-based draws
 var<private> d_ctr: vec2<u32>;
 
@@ -143,6 +147,13 @@ fn cell_code(pos: vec2<u32>) -> vec4<u32> {
     let n = draw_darts_half();
     let r = draw_darts_half();
     return vec4<u32>(n, r);
+}
+
+// Node v's iteration-0 label is labels_tab entry t.
+fn set_label(v: u32, t: u32) {
+    let e = labels_tab[t];
+    lab[v] = e.xy;
+    entry[v] = e.w;
 }
 
 // Appends one half-cell lowered as EdgeCell::new: inputs, operations in edge order (the
@@ -192,11 +203,11 @@ fn lower_half(n_edges: u32, n_inputs: u32, outs: u32, op_base: u32, in_base: u32
     if (keep == 0u) {
         // No input-to-output path: dead inputs and an output, unconnected.
         for (var k = 0u; k < n_inputs; k++) {
-            lab[nn] = labels_tab[21];
+            set_label(nn, 21u);
             pred[nn] = 0u;
             nn++;
         }
-        lab[nn] = labels_tab[20];
+        set_label(nn, 20u);
         pred[nn] = 0u;
         nn++;
         return;
@@ -210,7 +221,7 @@ fn lower_half(n_edges: u32, n_inputs: u32, outs: u32, op_base: u32, in_base: u32
             p &= p - 1u;
             m |= 1u << countOneBits(keep & ((1u << u) - 1u));
         }
-        lab[nn] = labels_tab[nl[v]];
+        set_label(nn, nl[v]);
         pred[nn] = m << base;
         nn++;
     }
@@ -310,53 +321,68 @@ fn is_excluded(c: vec4<u32>) -> bool {
     return false;
 }
 
-// The candidate at stream position `pos`: its code, with its WL labels sorted in
+// The candidate at stream position `pos`: its code, with its WL labels in
 // lab[0..nn * (h + 1)].
 fn featurize(pos: vec2<u32>) -> vec4<u32> {
     let code = cell_code(pos);
     lower(code);
     refine_labels();
-    let n = nn * (params.h + 1u);
-    for (var i = 1u; i < n; i++) {
-        let x = lab[i];
-        var j = i;
-        while (j > 0u && less64(x, lab[j - 1u])) {
-            lab[j] = lab[j - 1u];
-            j--;
-        }
-        lab[j] = x;
-    }
     return code;
 }
 
-// The end of the run of labels equal to lab[i] in the sorted lab[0..n].
-fn run_end(i: u32, n: u32) -> u32 {
-    var j = i + 1u;
-    while (j < n && all(lab[j] == lab[i])) { j++; }
-    return j;
+// One distinct label l counted c times: into cols/vals when seen (column col), and into
+// binding 7 at emit + ndistinct when emit is not NONE.
+fn record(l: vec2<u32>, c: u32, col: u32, emit: u32) {
+    if (col != NONE) {
+        cols[nseen] = col;
+        vals[nseen] = f32(c);
+        nseen++;
+    }
+    if (emit != NONE) {
+        out[emit + ndistinct] = vec4<u32>(l.x, l.y, c, col);
+    }
+    ndistinct++;
 }
 
-// Counts the sorted labels: k(x, x) = sum of squared counts, and the seen ones into
-// cols/vals.
-fn count_labels() -> f32 {
-    let n = nn * (params.h + 1u);
-    var total = 0.0;
+// Counts the featurised candidate's labels without sorting them: k(x, x), the sum of
+// squared counts, is returned and each distinct label goes to record(). Iteration 0 is a
+// histogram over labels_tab entries (the host merged entries with equal labels); a deeper
+// iteration compares its nn labels pairwise. Labels of different iterations are counted
+// apart: they are equal only by a 64-bit hash collision, where wl::features would merge
+// them.
+fn count_labels(emit: u32) -> f32 {
     nseen = 0u;
-    var i = 0u;
-    while (i < n) {
-        let l = lab[i];
-        let j = run_end(i, n);
-        let c = f32(j - i);
-        total += c * c;
-        let col = seen_column(l);
-        if (col != NONE) {
-            cols[nseen] = col;
-            vals[nseen] = c;
-            nseen++;
+    ndistinct = 0u;
+    var hist: array<u32, 22>;
+    for (var v = 0u; v < nn; v++) { hist[entry[v]] += 1u; }
+    var total = 0u;
+    for (var t = 0u; t < ENTRIES; t++) {
+        let c = hist[t];
+        if (c != 0u) {
+            total += c * c;
+            let e = labels_tab[t];
+            record(e.xy, c, e.z, emit);
         }
-        i = j;
     }
-    return total;
+    for (var it = 1u; it <= params.h; it++) {
+        let lo = it * nn;
+        // Nodes (bit v) whose label equals an earlier node's.
+        var dup = 0u;
+        for (var i = 0u; i < nn; i++) {
+            if (((dup >> i) & 1u) == 1u) { continue; }
+            let l = lab[lo + i];
+            var c = 1u;
+            for (var j = i + 1u; j < nn; j++) {
+                if (all(lab[lo + j] == l)) {
+                    c++;
+                    dup |= 1u << j;
+                }
+            }
+            total += c * c;
+            record(l, c, seen_column(l), emit);
+        }
+    }
+    return f32(total);
 }
 
 struct Scored {
@@ -371,7 +397,7 @@ struct Scored {
 // times). Not kept as soon as a bound falls below `thr` (when `has_thr`): first with the
 // prior std, then, in the factor form, with the std bounded by a growing prefix of rows.
 fn score_candidate(has_thr: bool, thr: f32) -> Scored {
-    var total = count_labels();
+    var total = count_labels(NONE);
     var scale = 1.0;
     if (params.normalize == 1u && total > 0.0) {
         scale = inverseSqrt(total);
@@ -477,17 +503,8 @@ fn emit_cells(@builtin(global_invocation_id) gid: vec3<u32>,
     let c = gid.x + gid.y * nwg.x * 64u;
     if (c >= params.count) { return; }
     let code = featurize(add64(vec2<u32>(params.base_lo, params.base_hi), vec2<u32>(c, 0u)));
-    let n = nn * (params.h + 1u);
     let o = c * (2u + MAX_LABELS);
     out[o] = code;
-    var d = 0u;
-    var i = 0u;
-    while (i < n) {
-        let l = lab[i];
-        let j = run_end(i, n);
-        out[o + 2u + d] = vec4<u32>(l.x, l.y, j - i, seen_column(l));
-        d++;
-        i = j;
-    }
-    out[o + 1u] = vec4<u32>(d, nn, u32(is_excluded(code)), 0u);
+    count_labels(o + 2u);
+    out[o + 1u] = vec4<u32>(ndistinct, nn, u32(is_excluded(code)), 0u);
 }

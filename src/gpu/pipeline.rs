@@ -153,7 +153,7 @@ impl DevicePipeline {
         let weights: Vec<f32> = (0..ws.seen_features())
             .map(|j| ws.weight(j) as f32)
             .collect();
-        let labels: Vec<[u32; 2]> = space.labels.iter().map(|&l| split(l)).collect();
+        let labels = label_entries(&space.labels, ws);
         let base = Params {
             space: space.kind as u32,
             skip_wire: space.skip_as_wire as u32,
@@ -331,13 +331,7 @@ impl DevicePipeline {
                 code: c[0],
                 excluded: c[1][2] == 1,
                 nodes: c[1][1],
-                features: c[2..2 + c[1][0] as usize]
-                    .iter()
-                    .map(|e| {
-                        let label = e[0] as u64 | (e[1] as u64) << 32;
-                        (label, e[2], (e[3] != u32::MAX).then_some(e[3]))
-                    })
-                    .collect(),
+                features: sorted_features(&c[2..2 + c[1][0] as usize]),
             })
             .collect())
     }
@@ -413,6 +407,33 @@ pub(super) fn acquisition_code(acq: Acquisition) -> (u32, f32) {
         Acquisition::Pi => (2, 0.0),
         Acquisition::Mean => (3, 0.0),
     }
+}
+
+/// Emitted `(low, high, count, column)` entries by ascending label.
+fn sorted_features(entries: &[[u32; 4]]) -> Vec<(u64, u32, Option<u32>)> {
+    let mut f: Vec<_> = entries
+        .iter()
+        .map(|e| {
+            let label = e[0] as u64 | (e[1] as u64) << 32;
+            (label, e[2], (e[3] != u32::MAX).then_some(e[3]))
+        })
+        .collect();
+    f.sort_unstable_by_key(|e| e.0);
+    f
+}
+
+/// The shader's iteration-0 table: `(low, high, seen column or NONE, first entry with
+/// the same label)`, so that its histogram over entries counts equal labels together.
+fn label_entries(labels: &[u64; 22], ws: &WeightSpace) -> Vec<[u32; 4]> {
+    labels
+        .iter()
+        .map(|&l| {
+            let [lo, hi] = split(l);
+            let col = ws.column(l).map_or(u32::MAX, |j| j as u32);
+            let first = labels.iter().position(|&m| m == l).unwrap_or(0) as u32;
+            [lo, hi, col, first]
+        })
+        .collect()
 }
 
 fn split(l: u64) -> [u32; 2] {

@@ -112,61 +112,97 @@ pub fn dot_matrix_f64(a: &[Features], b: &[Features]) -> Vec<f64> {
 /// [`dot_matrix_f64`] divided by `sqrt(k(a,a) k(b,b))` (0 for an empty graph): every
 /// graph has unit prior variance.
 pub fn dot_matrix_normalized(a: &[Features], b: &[Features]) -> Vec<f64> {
+    if a.is_empty() || b.is_empty() {
+        return Vec::new();
+    }
     let norm = |xs: &[Features]| -> Vec<f64> {
         xs.iter()
             .map(|x| (super::self_kernel(x, super::BaseKernel::Dot) as f64).sqrt())
             .collect()
     };
     let (na, nb) = (norm(a), norm(b));
-    let mut k = dot_matrix_f64(a, b);
-    if b.is_empty() {
-        return k;
-    }
-    k.par_chunks_mut(b.len()).zip(&na).for_each(|(row, &x)| {
+    let scale = |i: usize, row: &mut [f64]| {
+        let x = na[i];
         for (v, &y) in row.iter_mut().zip(&nb) {
             *v = if x * y > 0.0 { *v / (x * y) } else { 0.0 };
         }
-    });
-    k
+    };
+    let parts = split(a, b);
+    if parts.bound >= F64_EXACT {
+        let mut k: Vec<f64> = pairwise(a, b).into_iter().map(|v| v as f64).collect();
+        k.par_chunks_mut(b.len())
+            .enumerate()
+            .for_each(|(i, row)| scale(i, row));
+        return k;
+    }
+    by_parts_then(a, b, &parts, &scale)
 }
 
 fn by_parts(a: &[Features], b: &[Features], parts: &Split) -> Vec<f64> {
-    let mut out = dense_part(a, b, &parts.dense);
-    sparse_part(a, b, &parts.sparse, &mut out);
+    by_parts_then(a, b, parts, &|_, _| {})
+}
+
+/// Output bytes one task fills at a time: the dense product, the sparse labels and
+/// `finish` then each pass over rows still in cache, not over the whole matrix.
+const BLOCK_BYTES: usize = 1 << 20;
+
+/// The dense labels' product and the sparse labels' inverted index into the row-major
+/// output (`a.len() x b.len()`), block of rows by block of rows; `finish(i, row)` then
+/// sees each finished row `i` while it is in cache. An f32 product (exact below 2^24)
+/// multiplies faster, but its buffer and conversion cost more than they save.
+fn by_parts_then(
+    a: &[Features],
+    b: &[Features],
+    parts: &Split,
+    finish: &(dyn Fn(usize, &mut [f64]) + Sync),
+) -> Vec<f64> {
+    let (m, n) = (a.len(), b.len());
+    let mut out = zeroed_output(m * n);
+    let (da, db) = (
+        dense_columns(a, &parts.dense),
+        dense_columns(b, &parts.dense),
+    );
+    let postings = postings(b, &parts.sparse);
+    let rows = (BLOCK_BYTES / (8 * n)).clamp(1, m);
+    out.par_chunks_mut(rows * n)
+        .zip(a.par_chunks(rows))
+        .enumerate()
+        .for_each(|(blk, (block, xs))| {
+            let first = blk * rows;
+            if !parts.dense.is_empty() {
+                // The column-major n x r product db * da' lies in memory as the row-major
+                // r x n block.
+                matmul(
+                    MatMut::from_column_major_slice_mut(block, n, xs.len()),
+                    Accum::Replace,
+                    db.as_ref(),
+                    da.as_ref().subrows(first, xs.len()).transpose(),
+                    1.0,
+                    Par::Seq,
+                );
+            }
+            for (i, (row, x)) in block.chunks_mut(n).zip(xs).enumerate() {
+                sparse_row(x, &parts.sparse, &postings, row);
+                finish(first + i, row);
+            }
+        });
     out
 }
 
-/// The dense labels' contribution by one f64 matrix product straight into the row-major
-/// output (`a.len() x b.len()`); an f32 product (exact below 2^24) multiplies faster, but
-/// its buffer and conversion cost more than they save.
-fn dense_part(a: &[Features], b: &[Features], dense: &IntMap<u64, usize>) -> Vec<f64> {
-    let (m, n, d) = (a.len(), b.len(), dense.len());
-    let mut out = zeroed_output(m * n);
-    if d == 0 {
-        return out;
+/// Each graph's counts of the dense labels, one row per graph.
+fn dense_columns(xs: &[Features], dense: &IntMap<u64, usize>) -> Mat<f64> {
+    let mut mat = Mat::<f64>::zeros(xs.len(), dense.len());
+    if dense.is_empty() {
+        return mat;
     }
-    let fill = |xs: &[Features]| {
-        let mut mat = Mat::<f64>::zeros(xs.len(), d);
-        for (i, x) in xs.iter().enumerate() {
-            for (l, c) in x.iter() {
-                if let Some(&k) = dense.get(&l) {
-                    mat[(i, k)] = c as f64;
-                }
+    for (i, x) in xs.iter().enumerate() {
+        for (l, c) in x.iter() {
+            if let Some(&k) = dense.get(&l) {
+                mat[(i, k)] = c as f64;
             }
         }
-        mat
-    };
-    let (da, db) = (fill(a), fill(b));
-    // The column-major n x m product db * da' lies in memory as the row-major m x n one.
-    matmul(
-        MatMut::from_column_major_slice_mut(&mut out, n, m),
-        Accum::Replace,
-        db.as_ref(),
-        da.as_ref().transpose(),
-        1.0,
-        Par::rayon(0),
-    );
-    out
+    }
+    mat
 }
 
 /// A zeroed matrix of `len` floats. On Linux one of 8 MiB or more asks for transparent huge
@@ -193,13 +229,12 @@ fn zeroed_output(len: usize) -> Vec<f64> {
     out
 }
 
-/// Adds the sparse labels' contribution through an inverted index of `b`.
-fn sparse_part(a: &[Features], b: &[Features], sparse: &IntMap<u64, usize>, out: &mut [f64]) {
-    if sparse.is_empty() {
-        return;
-    }
-    let n = b.len();
+/// The inverted index of `b` over the sparse labels: `(graph, count)` lists by column.
+fn postings(b: &[Features], sparse: &IntMap<u64, usize>) -> Vec<Vec<(u32, u32)>> {
     let mut postings: Vec<Vec<(u32, u32)>> = vec![Vec::new(); sparse.len()];
+    if sparse.is_empty() {
+        return postings;
+    }
     for (j, y) in b.iter().enumerate() {
         for (l, c) in y.iter() {
             if let Some(&k) = sparse.get(&l) {
@@ -207,15 +242,26 @@ fn sparse_part(a: &[Features], b: &[Features], sparse: &IntMap<u64, usize>, out:
             }
         }
     }
-    out.par_chunks_mut(n).zip(a).for_each(|(row, x)| {
-        for (l, c) in x.iter() {
-            if let Some(&k) = sparse.get(&l) {
-                for &(j, cb) in &postings[k] {
-                    row[j as usize] += (c as u64 * cb as u64) as f64;
-                }
+    postings
+}
+
+/// Adds the sparse labels' contribution to one row of the output.
+fn sparse_row(
+    x: &Features,
+    sparse: &IntMap<u64, usize>,
+    postings: &[Vec<(u32, u32)>],
+    row: &mut [f64],
+) {
+    if sparse.is_empty() {
+        return;
+    }
+    for (l, c) in x.iter() {
+        if let Some(&k) = sparse.get(&l) {
+            for &(j, cb) in &postings[k] {
+                row[j as usize] += (c as u64 * cb as u64) as f64;
             }
         }
-    });
+    }
 }
 
 #[cfg(test)]
@@ -254,6 +300,8 @@ mod tests {
             (37, 120, false),
             (200, 150, false),
             (60, 80, true),
+            // Rows of 3,000 columns: blocks of 43 rows, the last one short.
+            (100, 3_000, false),
         ] {
             let a = random(m, big, &mut rng);
             let b = random(n, big, &mut rng);
@@ -262,6 +310,32 @@ mod tests {
             for i in 0..m {
                 for j in 0..n {
                     assert_eq!(k[i * n + j], raw(&a[i], &b[j], BaseKernel::Dot), "{i} {j}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn normalized_divides_by_both_norms_in_every_block() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2);
+        for big in [false, true] {
+            let mut a = random(90, big, &mut rng);
+            a.push(Features::default());
+            let b = random(3_000, big, &mut rng);
+            let k = dot_matrix_normalized(&a, &b);
+            let n = b.len();
+            for (i, x) in a.iter().enumerate() {
+                for (j, y) in b.iter().enumerate() {
+                    let d = raw(x, x, BaseKernel::Dot) as f64 * raw(y, y, BaseKernel::Dot) as f64;
+                    let want = if d > 0.0 {
+                        raw(x, y, BaseKernel::Dot) as f64 / d.sqrt()
+                    } else {
+                        0.0
+                    };
+                    assert!(
+                        (k[i * n + j] - want).abs() <= 1e-12 * want.abs().max(1.0),
+                        "{i} {j}"
+                    );
                 }
             }
         }

@@ -2,6 +2,10 @@
 //! acquisition and a top-k selection over fixed-size chunks, so memory stays flat however
 //! many candidates are scored.
 
+mod gpu_choice;
+
+pub use gpu_choice::{posterior, GpuScorer};
+
 use crate::acquisition::Acquisition;
 use crate::error::{Error, Result};
 use crate::gp::{Gp, Prediction, WeightSpace};

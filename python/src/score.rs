@@ -8,7 +8,8 @@ use pyo3::types::PyDict;
 use std::collections::HashSet;
 use wlgp::error::{Error, Result};
 use wlgp::gp::{Gp, WeightSpace};
-use wlgp::score::{score, Candidates, Posterior, ScoreConfig};
+use wlgp::gpu::DeviceChoice;
+use wlgp::score::{posterior, score, Candidates, GpuScorer, ScoreConfig};
 use wlgp::space::AnySpace;
 use wlgp::space::Sampler;
 use wlgp::with_sampler;
@@ -23,12 +24,20 @@ struct Top {
     mean: Vec<f64>,
     std: Vec<f64>,
     scored: u64,
+    /// The GPU's description, or `cpu`.
+    device: String,
+    /// `cpu`, `host-prepared` or `device-resident`.
+    pipeline: &'static str,
 }
 
 /// What candidates to score: `"all"`, a number of uniform samples, or a list.
 pub(crate) enum Source {
     All,
-    Sample(u64),
+    /// `n` uniform samples from `seed`'s stream.
+    Sample {
+        n: u64,
+        seed: u64,
+    },
     List(Vec<String>),
 }
 
@@ -37,13 +46,13 @@ fn run<S: Sampler>(
     gp: &Gp,
     training: &[String],
     source: &Source,
-    seed: u64,
     exclude_training: bool,
     cfg: &ScoreConfig,
+    device: DeviceChoice,
 ) -> Result<Top> {
     let candidates = match source {
         Source::All => Candidates::All,
-        Source::Sample(n) => Candidates::Sample { n: *n, seed },
+        Source::Sample { n, seed } => Candidates::Sample { n: *n, seed: *seed },
         Source::List(archs) => Candidates::List(
             archs
                 .iter()
@@ -61,12 +70,13 @@ fn run<S: Sampler>(
         HashSet::new()
     };
     let ws = WeightSpace::new(gp);
-    let posterior = ws
-        .as_ref()
-        .map_or(Posterior::FunctionSpace, Posterior::WeightSpace);
-    let r = score(space, gp, &candidates, &exclude, posterior, cfg, &|_| {})?;
+    let gpu = GpuScorer::choose(device, ws.as_ref(), space, gp, &candidates)?;
+    let post = posterior(ws.as_ref(), gpu.as_ref());
+    let r = score(space, gp, &candidates, &exclude, post, cfg, &|_| {})?;
     let mut top = Top {
         scored: r.scored,
+        device: gpu.as_ref().map_or("cpu".into(), GpuScorer::device_name),
+        pipeline: gpu.as_ref().map_or("cpu", GpuScorer::pipeline),
         ..Default::default()
     };
     for s in r.top {
@@ -82,10 +92,12 @@ fn run<S: Sampler>(
 
 /// Scores candidates by an acquisition function of the fitted model and returns the best
 /// `top_k`: a dict of `archs` (list), `index` (stream positions, uint64), `acquisition`,
-/// `mean`, `std` (float64, in the values' units) and `scored` (how many were scored).
-/// `shard=(start, end)` scores only those stream positions (see `wlgp.ray.score_sharded`).
+/// `mean`, `std` (float64, in the values' units), `scored` (how many were scored),
+/// `device` and `pipeline` (where they were scored). `shard=(start, end)` scores only
+/// those stream positions (see `wlgp.ray.score_sharded`); `device` is `cpu`, `gpu` or
+/// `auto` (a hardware GPU if there is one), as the CLI's `--device`.
 #[pyfunction]
-#[pyo3(signature = (model, candidates, acquisition = "ei", top_k = 10, seed = 0, exclude_training = true, shard = None, chunk = 65536))]
+#[pyo3(signature = (model, candidates, acquisition = "ei", top_k = 10, seed = 0, exclude_training = true, shard = None, chunk = 65536, device = "cpu"))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn score_candidates<'py>(
     py: Python<'py>,
@@ -97,7 +109,9 @@ pub(crate) fn score_candidates<'py>(
     exclude_training: bool,
     shard: Option<(u64, u64)>,
     chunk: usize,
+    device: &str,
 ) -> PyResult<Bound<'py, PyDict>> {
+    let device = parse_enum::<DeviceChoice>("device", device).map_err(to_py)?;
     let source = if let Ok(s) = candidates.extract::<String>() {
         if s != "all" {
             return Err(to_py(Error::Config(format!(
@@ -106,7 +120,7 @@ pub(crate) fn score_candidates<'py>(
         }
         Source::All
     } else if let Ok(n) = candidates.extract::<u64>() {
-        Source::Sample(n)
+        Source::Sample { n, seed }
     } else {
         Source::List(candidates.extract::<Vec<String>>().map_err(|_| {
             to_py(Error::Config(
@@ -130,7 +144,7 @@ pub(crate) fn score_candidates<'py>(
     let space: &AnySpace = &model.space;
     let top = py
         .detach(|| {
-            with_sampler!(space, s => run(s, &f.gp, &f.archs, &source, seed, exclude_training, &cfg))
+            with_sampler!(space, s => run(s, &f.gp, &f.archs, &source, exclude_training, &cfg, device))
         })
         .map_err(to_py)?;
     let d = PyDict::new(py);
@@ -140,6 +154,8 @@ pub(crate) fn score_candidates<'py>(
     d.set_item("mean", top.mean.into_pyarray(py))?;
     d.set_item("std", top.std.into_pyarray(py))?;
     d.set_item("scored", top.scored)?;
+    d.set_item("device", top.device)?;
+    d.set_item("pipeline", top.pipeline)?;
     Ok(d)
 }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import pickle
 
 import numpy as np
@@ -99,6 +100,30 @@ def test_score_of_a_sample_is_reproducible(nb201):
     assert sorted(listed.archs) == sorted(a.archs)
 
 
+def test_score_on_the_gpu_returns_the_cpus_top(nb201):
+    archs, y = training(nb201, 60, seed=5)
+    model = wlgp.WLGP(space="nb201", values="accuracy-percent").fit(archs, y)
+    try:
+        gpu = wlgp.score(model, candidates="all", top_k=10, device="gpu")
+    except ValueError as e:
+        if "no GPU adapter" not in str(e) or os.environ.get("WLGP_REQUIRE_GPU") == "1":
+            raise
+        pytest.skip(f"no GPU adapter: {e}")
+    cpu = wlgp.score(model, candidates="all", top_k=10)
+    assert (cpu.device, cpu.pipeline) == ("cpu", "cpu")
+    assert gpu.device != "cpu" and gpu.pipeline == "device-resident"
+    assert gpu.archs == cpu.archs and gpu.scored == cpu.scored
+    np.testing.assert_allclose(gpu.acquisition, cpu.acquisition, rtol=1e-12)
+    darts = wlgp.Space("darts")
+    d_archs = darts.sample(40, seed=1)
+    d_model = wlgp.WLGP(space="darts", values="score").fit(d_archs, np.arange(40.0))
+    a = wlgp.score(d_model, candidates=20_000, top_k=5, seed=2, device="gpu")
+    b = wlgp.score(d_model, candidates=20_000, top_k=5, seed=2)
+    assert a.archs == b.archs and a.pipeline == "device-resident"
+    listed = wlgp.score(model, candidates=cpu.archs, top_k=10, device="gpu")
+    assert listed.pipeline == "host-prepared" and sorted(listed.archs) == sorted(cpu.archs)
+
+
 def test_features_and_kernel_agree(nb201):
     space = wlgp.Space("nb201")
     archs = space.sample(30, seed=2)
@@ -190,6 +215,8 @@ def test_bad_training_data_raises_value_error(nb201):
         wlgp.score(model, candidates=10, top_k=0)
     with pytest.raises(ValueError, match="acquisition `best`"):
         wlgp.score(model, candidates=10, acquisition="best")
+    with pytest.raises(ValueError, match="device `tpu`"):
+        wlgp.score(model, candidates=10, device="tpu")
     with pytest.raises(ValueError, match="too large to enumerate"):
         wlgp.score(
             wlgp.WLGP(space="darts").fit(wlgp.Space("darts").sample(3), [1, 2, 3]),

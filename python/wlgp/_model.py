@@ -138,6 +138,11 @@ class ScoreResult:
     """Posterior standard deviations, in the values' units."""
     scored: int
     """How many candidates were scored (training architectures excluded)."""
+    device: str = "cpu"
+    """Where they were scored: ``cpu`` or the GPU's description."""
+    pipeline: str = "cpu"
+    """``cpu``, ``host-prepared`` (the CPU builds candidates, the GPU scores them) or
+    ``device-resident`` (the GPU does everything)."""
 
     def __len__(self) -> int:
         return len(self.archs)
@@ -151,6 +156,7 @@ def score(
     seed: int = 0,
     exclude_training: bool = True,
     shard: tuple[int, int] | None = None,
+    device: str = "cpu",
 ) -> ScoreResult:
     """Scores candidates with a fitted model in constant memory and returns the ``top_k``
     best by ``acquisition`` (``ei``, ``ucb``, ``pi``, ``mean``).
@@ -158,6 +164,9 @@ def score(
     ``candidates`` is ``"all"`` (every architecture of a finite space), a number of
     uniform samples drawn from ``seed``, or a list of architectures. ``shard=(start,
     end)`` scores only those positions of the stream (``wlgp.ray.score_sharded``).
+    ``device="gpu"`` scores on the GPU (NAS-Bench-201 and DARTS streams entirely on the
+    device), ``"auto"`` on a hardware GPU when there is one; the top-k is the CPU's
+    either way.
     """
     if isinstance(candidates, (np.integer,)):
         candidates = int(candidates)
@@ -171,5 +180,6 @@ def score(
         seed=seed,
         exclude_training=exclude_training,
         shard=shard,
+        device=device,
     )
     return ScoreResult(**r)

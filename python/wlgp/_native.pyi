@@ -85,6 +85,7 @@ def score_candidates(
     exclude_training: bool = True,
     shard: tuple[int, int] | None = None,
     chunk: int = 65536,
+    device: str = "cpu",
 ) -> dict[str, Any]: ...
 def shard_ranges(total: int, shards: int) -> list[tuple[int, int]]: ...
 def resolve_values(

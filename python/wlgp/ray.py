@@ -177,11 +177,12 @@ def score_sharded(
     acquisition: str = "ei",
     seed: int = 0,
     exclude_training: bool = True,
+    device: str = "cpu",
 ) -> ScoreResult:
     """Scores ``candidates`` (a number of samples, or ``"all"``) with Ray tasks, one per
     shard of the candidate stream, and merges the top-k as results arrive: exactly the
     top-k of ``wlgp.score`` in one process. The fitted model is shared once with
-    ``ray.put``."""
+    ``ray.put``; ``device`` is each task's, as in ``wlgp.score``."""
     if isinstance(candidates, str):
         if candidates != "all":
             raise ValueError(f'candidates `{candidates}`: expected "all" or a number')
@@ -203,6 +204,7 @@ def score_sharded(
         "acquisition": acquisition,
         "seed": seed,
         "exclude_training": exclude_training,
+        "device": device,
     }
     pending = [task.remote(ref, r, kwargs) for r in shard_ranges(total, shards) if r[0] < r[1]]
     merged: ScoreResult | None = None
@@ -237,4 +239,11 @@ def _merge(a: ScoreResult, b: ScoreResult, k: int) -> ScoreResult:
         mean=pick("mean"),
         std=pick("std"),
         scored=0,
+        device=_joined(a.device, b.device),
+        pipeline=_joined(a.pipeline, b.pipeline),
     )
+
+
+def _joined(a: str, b: str) -> str:
+    """The distinct places two merged results were scored, as one string."""
+    return "; ".join(sorted(set(a.split("; ")) | set(b.split("; "))))

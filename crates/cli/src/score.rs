@@ -10,8 +10,8 @@ use std::collections::HashSet;
 use std::time::Instant;
 use wlgp::error::{Error, Result};
 use wlgp::gp::{Gp, WeightSpace};
-use wlgp::gpu::{shared_context, DeviceChoice, DevicePipeline, GpuScore, DEVICE_MAX_H};
-use wlgp::score::{self, Candidates, Posterior, ScoreConfig};
+use wlgp::gpu::DeviceChoice;
+use wlgp::score::{self, Candidates, GpuScorer, ScoreConfig};
 use wlgp::space::{DartsSpace, Nb101Space, Nb201Space, NbGraphSpace, Sampler, SpaceKind};
 
 #[derive(Args, Debug)]
@@ -70,69 +70,6 @@ struct Report {
     top: Vec<TopRow>,
 }
 
-/// How the GPU takes part in scoring.
-enum GpuScorer {
-    /// The CPU draws, lowers and hashes candidates; the GPU computes their posteriors.
-    Prepared(GpuScore),
-    /// The GPU does the whole pipeline (edge-cell spaces, whole space or samples).
-    Resident(Box<DevicePipeline>),
-}
-
-impl GpuScorer {
-    fn device_name(&self) -> String {
-        match self {
-            GpuScorer::Prepared(g) => g.device_name(),
-            GpuScorer::Resident(p) => p.device_name(),
-        }
-    }
-}
-
-/// The GPU scorer for `device`, or `None` for the CPU: `auto` takes the GPU only when it
-/// is a real one (a software rasteriser such as lavapipe scores slower than the CPU path).
-/// The device-resident pipeline is used wherever it applies (NB201 and DARTS, the whole
-/// space or a sampled stream, WL depth at most 3).
-fn gpu_scorer<S: Sampler>(
-    device: DeviceChoice,
-    ws: Option<&WeightSpace>,
-    space: &S,
-    gp: &Gp,
-    source: &Candidates<S::Cell>,
-) -> Result<Option<GpuScorer>> {
-    let ctx = match device {
-        DeviceChoice::Cpu => return Ok(None),
-        DeviceChoice::Auto => match shared_context() {
-            Ok(c) if !c.is_software() => c,
-            _ => return Ok(None),
-        },
-        DeviceChoice::Gpu => shared_context()
-            .map_err(|e| Error::Config(format!("--device gpu: no GPU adapter ({e})")))?,
-    };
-    let Some(ws) = ws else {
-        return match device {
-            DeviceChoice::Gpu => Err(Error::Config(
-                "--device gpu scores in weight space, which needs the dot base kernel".into(),
-            )),
-            _ => Ok(None),
-        };
-    };
-    let streamable = matches!(source, Candidates::All | Candidates::Sample { .. });
-    let scorer = match space.device_space() {
-        Some(ds) if streamable && gp.wl_config().h <= DEVICE_MAX_H => {
-            DevicePipeline::new(&ctx, ws, ds, gp.wl_config())
-                .map(|p| GpuScorer::Resident(Box::new(p)))
-        }
-        _ => GpuScore::new(&ctx, ws).map(GpuScorer::Prepared),
-    };
-    match scorer {
-        Ok(g) => Ok(Some(g)),
-        Err(e) if device == DeviceChoice::Gpu => Err(e),
-        Err(e) => {
-            eprintln!("wlgp: {e}; scoring on the CPU");
-            Ok(None)
-        }
-    }
-}
-
 fn run<S: Sampler>(
     space: &S,
     t: Training<S::Cell>,
@@ -166,14 +103,9 @@ fn run<S: Sampler>(
     );
     let t0 = Instant::now();
     let ws = WeightSpace::new(&gp);
-    let gpu = gpu_scorer(device, ws.as_ref(), space, &gp, &source)?;
+    let gpu = GpuScorer::choose(device, ws.as_ref(), space, &gp, &source)?;
     let build = t0.elapsed().as_secs_f64();
-    let posterior = match (&ws, &gpu) {
-        (Some(w), Some(GpuScorer::Prepared(g))) => Posterior::Gpu(w, g),
-        (Some(w), Some(GpuScorer::Resident(p))) => Posterior::Device(w, p),
-        (Some(w), None) => Posterior::WeightSpace(w),
-        (None, _) => Posterior::FunctionSpace,
-    };
+    let posterior = score::posterior(ws.as_ref(), gpu.as_ref());
     let t0 = Instant::now();
     let res = score::score(
         space,
@@ -205,11 +137,7 @@ fn run<S: Sampler>(
             Some(g) => g.device_name(),
             None => "cpu".into(),
         },
-        pipeline: match &gpu {
-            Some(GpuScorer::Prepared(_)) => "host-prepared",
-            Some(GpuScorer::Resident(_)) => "device-resident",
-            None => "cpu",
-        },
+        pipeline: gpu.as_ref().map_or("cpu", GpuScorer::pipeline),
         posterior: match &ws {
             Some(w) if w.is_dense() => "weight-space (dense |S|x|S|)",
             Some(_) => "weight-space (n x |S| factor)",

@@ -186,14 +186,19 @@ impl PySpace {
                 if base == BaseKernel::Dot && device == DeviceChoice::Cpu {
                     // The CPU's dot kernel straight into the floats numpy gets.
                     let fa = wlgp::wl::features_batch(&a, &cfg);
+                    let own;
+                    // One slice for both sides of a Gram matrix: the kernel sees it is one.
                     let fb = match other {
-                        Some(_) => wlgp::wl::features_batch(&b, &cfg),
-                        None => fa.clone(),
+                        Some(_) => {
+                            own = wlgp::wl::features_batch(&b, &cfg);
+                            &own
+                        }
+                        None => &fa,
                     };
                     let k = if normalize {
-                        wlgp::kernel::dot_matrix_normalized(&fa, &fb)
+                        wlgp::kernel::dot_matrix_normalized(&fa, fb)
                     } else {
-                        wlgp::kernel::dot_matrix_f64(&fa, &fb)
+                        wlgp::kernel::dot_matrix_f64(&fa, fb)
                     };
                     return Ok((fa.len(), fb.len(), k));
                 }

@@ -49,7 +49,14 @@ pub(crate) struct Split {
 
 pub(crate) fn split(a: &[Features], b: &[Features]) -> Split {
     let (m, n) = (a.len(), b.len());
-    let (sa, sb) = (stats(a), stats(b));
+    let sa = stats(a);
+    let own;
+    let sb = if same(a, b) {
+        &sa
+    } else {
+        own = stats(b);
+        &own
+    };
     let mut out = Split {
         dense: IntMap::default(),
         sparse: IntMap::default(),
@@ -68,6 +75,12 @@ pub(crate) fn split(a: &[Features], b: &[Features]) -> Split {
         side.insert(*l, k);
     }
     out
+}
+
+/// Whether both sides are one slice (a Gram matrix), whose statistics and dense columns
+/// are then computed once.
+fn same(a: &[Features], b: &[Features]) -> bool {
+    std::ptr::eq(a, b)
 }
 
 /// Below this every kernel value is an integer an f64 holds exactly.
@@ -158,10 +171,14 @@ fn by_parts_then(
 ) -> Vec<f64> {
     let (m, n) = (a.len(), b.len());
     let mut out = zeroed_output(m * n);
-    let (da, db) = (
-        dense_columns(a, &parts.dense),
-        dense_columns(b, &parts.dense),
-    );
+    let da = dense_columns(a, &parts.dense);
+    let own;
+    let db = if same(a, b) {
+        &da
+    } else {
+        own = dense_columns(b, &parts.dense);
+        &own
+    };
     let postings = postings(b, &parts.sparse);
     let rows = (BLOCK_BYTES / (8 * n)).clamp(1, m);
     out.par_chunks_mut(rows * n)

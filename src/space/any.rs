@@ -5,6 +5,7 @@
 use super::{DartsSpace, JsonSpace, Nb101Space, Nb201Space, NbGraphSpace, Space, SpaceKind};
 use crate::error::{Error, Result};
 use crate::graph::Arch;
+use rayon::prelude::*;
 
 /// One of the spaces, chosen at run time.
 #[derive(Clone, Debug)]
@@ -79,11 +80,13 @@ impl AnySpace {
 
     /// Parses every architecture to its graph, naming the index of the first bad one.
     pub fn lower_all(&self, archs: &[String]) -> Result<Vec<Arch>> {
-        crate::with_space!(self, s => archs
-            .iter()
+        // In parallel, then in order, so that the error names the first bad one.
+        let lowered: Vec<Result<Arch>> = crate::with_space!(self, s => archs
+            .par_iter()
             .enumerate()
             .map(|(i, a)| s.parse(a).map(|c| s.lower(&c)).map_err(|e| at(i, e)))
-            .collect())
+            .collect());
+        lowered.into_iter().collect()
     }
 
     /// The canonical string of every architecture, naming the index of the first bad one.

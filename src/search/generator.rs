@@ -111,7 +111,10 @@ struct Inputs {
     embedding: Vec<Embedding>,
 }
 
-/// Computes and keeps the WL embeddings of generators.
+/// Computes the WL embeddings of generators, keeping those of evaluated ones: they are
+/// the training inputs of every later round, while a round's candidates (a Halton pool
+/// that moves on each round) rarely come back, and keeping theirs grew memory by a pool
+/// a round.
 struct Embedder {
     engine: Engine,
     cfg: WlConfig,
@@ -121,7 +124,8 @@ struct Embedder {
 }
 
 impl Embedder {
-    fn inputs(&mut self, gs: &[Generator], wl: bool) -> Result<Inputs> {
+    /// The inputs of `gs`, with WL embeddings when `wl`; `keep` caches those computed.
+    fn inputs(&mut self, gs: &[Generator], wl: bool, keep: bool) -> Result<Inputs> {
         let unit = gs.iter().map(Generator::unit).collect();
         if !wl {
             return Ok(Inputs {
@@ -135,16 +139,29 @@ impl Embedder {
             .cloned()
             .collect();
         let thetas: Vec<_> = missing.iter().map(Generator::theta).collect();
-        for (g, e) in missing.into_iter().zip(embed::embed_all_on(
-            &self.engine,
-            &thetas,
-            self.networks,
-            self.seed,
-            &self.cfg,
-        )?) {
-            self.cache.insert(g, e);
+        let fresh: HashMap<Generator, Embedding> = missing
+            .into_iter()
+            .zip(embed::embed_all_on(
+                &self.engine,
+                &thetas,
+                self.networks,
+                self.seed,
+                &self.cfg,
+            )?)
+            .collect();
+        let embedding = gs
+            .iter()
+            .map(|g| {
+                self.cache
+                    .get(g)
+                    .or_else(|| fresh.get(g))
+                    .cloned()
+                    .expect("every generator is cached or embedded above")
+            })
+            .collect();
+        if keep {
+            self.cache.extend(fresh);
         }
-        let embedding = gs.iter().map(|g| self.cache[g].clone()).collect();
         Ok(Inputs { unit, embedding })
     }
 }
@@ -372,7 +389,7 @@ fn propose(r: &Round, embedder: &mut Embedder, rng: &mut ChaCha8Rng) -> Result<G
     let (cfg, done, wl) = (r.cfg, r.done, r.wl);
     let gs: Vec<Generator> = done.iter().map(|(g, _)| g.clone()).collect();
     let y: Vec<f64> = done.iter().map(|(_, v)| *v).collect();
-    let x = embedder.inputs(&gs, wl)?;
+    let x = embedder.inputs(&gs, wl, true)?;
     let wl_xx = if wl {
         embed::normalized_cross(&x.embedding, &x.embedding)
     } else {
@@ -386,7 +403,7 @@ fn propose(r: &Round, embedder: &mut Embedder, rng: &mut ChaCha8Rng) -> Result<G
     let score = r.scorer()?;
     let mut top: Option<(f64, Generator)> = None;
     for block in pool.chunks(BLOCK) {
-        let c = embedder.inputs(block, wl && h.weight > 0.0)?;
+        let c = embedder.inputs(block, wl && h.weight > 0.0, false)?;
         let wl_cx = if wl && h.weight > 0.0 {
             embed::normalized_cross(&c.embedding, &x.embedding)
         } else {

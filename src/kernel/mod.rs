@@ -108,10 +108,20 @@ pub fn gram(xs: &[Features], cfg: KernelConfig) -> DMatrix<f64> {
     let n = xs.len();
     let kx: Vec<u64> = xs.iter().map(|x| self_kernel(x, cfg.base)).collect();
     if cfg.base == BaseKernel::Dot {
-        let k = dot_matrix_f64(xs, xs);
-        return DMatrix::from_fn(n, n, |i, j| {
-            scale_f64(k[i * n + j], kx[i], kx[j], cfg.normalize)
-        });
+        let mut k = dot_matrix_f64(xs, xs);
+        if n == 0 {
+            return DMatrix::zeros(0, 0);
+        }
+        if cfg.normalize {
+            k.par_chunks_mut(n).enumerate().for_each(|(i, row)| {
+                for (v, &kj) in row.iter_mut().zip(&kx) {
+                    *v = scale_f64(*v, kx[i], kj, true);
+                }
+            });
+        }
+        // Row-major and column-major are one layout for a symmetric matrix (the dot
+        // products are exact, and scaling is symmetric in its two self-kernels).
+        return DMatrix::from_vec(n, n, k);
     }
     let rows: Vec<Vec<f64>> = (0..n)
         .into_par_iter()

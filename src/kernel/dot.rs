@@ -112,43 +112,45 @@ fn pairwise(a: &[Features], b: &[Features]) -> Vec<u64> {
 /// [`dot_matrix`] as floats, for kernels that are scaled next: exact while every value is
 /// below 2^53 (always, short of counts in the millions).
 pub fn dot_matrix_f64(a: &[Features], b: &[Features]) -> Vec<f64> {
-    if a.is_empty() || b.is_empty() {
-        return Vec::new();
-    }
-    let parts = split(a, b);
-    if parts.bound >= F64_EXACT {
-        return pairwise(a, b).into_iter().map(|v| v as f64).collect();
-    }
-    by_parts(a, b, &parts)
+    dot_matrix_f64_then(a, b, &|_, _| {})
 }
 
 /// [`dot_matrix_f64`] divided by `sqrt(k(a,a) k(b,b))` (0 for an empty graph): every
 /// graph has unit prior variance.
 pub fn dot_matrix_normalized(a: &[Features], b: &[Features]) -> Vec<f64> {
-    if a.is_empty() || b.is_empty() {
-        return Vec::new();
-    }
     let norm = |xs: &[Features]| -> Vec<f64> {
         xs.iter()
             .map(|x| (super::self_kernel(x, super::BaseKernel::Dot) as f64).sqrt())
             .collect()
     };
     let (na, nb) = (norm(a), norm(b));
-    let scale = |i: usize, row: &mut [f64]| {
+    dot_matrix_f64_then(a, b, &|i, row| {
         let x = na[i];
         for (v, &y) in row.iter_mut().zip(&nb) {
             *v = if x * y > 0.0 { *v / (x * y) } else { 0.0 };
         }
-    };
+    })
+}
+
+/// [`dot_matrix_f64`] with `finish(i, row)` applied to each row `i` as soon as it is
+/// computed (while it is in cache), for kernels scaled row by row.
+pub(crate) fn dot_matrix_f64_then(
+    a: &[Features],
+    b: &[Features],
+    finish: &(dyn Fn(usize, &mut [f64]) + Sync),
+) -> Vec<f64> {
+    if a.is_empty() || b.is_empty() {
+        return Vec::new();
+    }
     let parts = split(a, b);
     if parts.bound >= F64_EXACT {
         let mut k: Vec<f64> = pairwise(a, b).into_iter().map(|v| v as f64).collect();
         k.par_chunks_mut(b.len())
             .enumerate()
-            .for_each(|(i, row)| scale(i, row));
+            .for_each(|(i, row)| finish(i, row));
         return k;
     }
-    by_parts_then(a, b, &parts, &scale)
+    by_parts_then(a, b, &parts, finish)
 }
 
 fn by_parts(a: &[Features], b: &[Features], parts: &Split) -> Vec<f64> {

@@ -108,17 +108,14 @@ pub fn gram(xs: &[Features], cfg: KernelConfig) -> DMatrix<f64> {
     let n = xs.len();
     let kx: Vec<u64> = xs.iter().map(|x| self_kernel(x, cfg.base)).collect();
     if cfg.base == BaseKernel::Dot {
-        let mut k = dot_matrix_f64(xs, xs);
         if n == 0 {
             return DMatrix::zeros(0, 0);
         }
-        if cfg.normalize {
-            k.par_chunks_mut(n).enumerate().for_each(|(i, row)| {
-                for (v, &kj) in row.iter_mut().zip(&kx) {
-                    *v = scale_f64(*v, kx[i], kj, true);
-                }
-            });
-        }
+        let k = dot::dot_matrix_f64_then(xs, xs, &|i, row| {
+            for (v, &kj) in row.iter_mut().zip(&kx) {
+                *v = scale_f64(*v, kx[i], kj, cfg.normalize);
+            }
+        });
         // Row-major and column-major are one layout for a symmetric matrix (the dot
         // products are exact, and scaling is symmetric in its two self-kernels).
         return DMatrix::from_vec(n, n, k);

@@ -70,6 +70,31 @@ pub(crate) struct Row {
     pub(crate) unit: &'static str,
 }
 
+impl Row {
+    /// A measured throughput, said at once on stderr: a bench cut short (a device
+    /// machine's time limit) still reports every row it measured.
+    pub(crate) fn new(
+        task: String,
+        space: &'static str,
+        engine: String,
+        items: u64,
+        seconds: f64,
+        unit: &'static str,
+    ) -> Row {
+        let per_second = items as f64 / seconds;
+        eprintln!("bench: {task} | {space} | {engine} | {seconds:.4} s | {per_second:.3e} {unit}");
+        Row {
+            task,
+            space,
+            engine,
+            items,
+            seconds,
+            per_second,
+            unit,
+        }
+    }
+}
+
 /// The best time of `repeats` runs after one warm-up run.
 pub(crate) fn best_of<T>(repeats: usize, mut f: impl FnMut() -> Result<T>) -> Result<f64> {
     f()?; // warm-up: pipelines, buffers, caches
@@ -132,15 +157,7 @@ pub(crate) fn bench(a: &BenchArgs, device: DeviceChoice) -> Result<()> {
             let mut measure =
                 |task: String, items: u64, unit, job: &(dyn Fn() -> Result<()> + Sync)| {
                     let s = best_of(a.repeats, || if *one { single.install(job) } else { job() })?;
-                    rows.push(Row {
-                        task,
-                        space,
-                        engine: name.clone(),
-                        items,
-                        seconds: s,
-                        per_second: items as f64 / s,
-                        unit,
-                    });
+                    rows.push(Row::new(task, space, name.clone(), items, s, unit));
                     Ok::<(), Error>(())
                 };
             measure(

@@ -36,15 +36,14 @@ pub(crate) fn rows(repeats: usize, gpu: Option<&Engine>) -> Result<Vec<Row>> {
             SimilarityGraph::knn(&xs, BaseKernel::Dot, cfg.k, e)
         })?;
         let entries = (n * n) as u64;
-        out.push(Row {
-            task: format!("kNN graph, k={}, {n} nodes", cfg.k),
-            space: "nb201",
-            engine: name,
-            items: entries,
-            seconds: s,
-            per_second: entries as f64 / s,
-            unit: "kernel entries/s",
-        });
+        out.push(Row::new(
+            format!("kNN graph, k={}, {n} nodes", cfg.k),
+            "nb201",
+            name,
+            entries,
+            s,
+            "kernel entries/s",
+        ));
     }
     let pool = Pool::from_features(xs, &cfg, &Engine::Cpu)?;
     let labelled: Vec<usize> = (0..n).step_by(n / LABELS).take(LABELS).collect();
@@ -61,18 +60,17 @@ pub(crate) fn rows(repeats: usize, gpu: Option<&Engine>) -> Result<Vec<Row>> {
         let s = best_of(repeats, || {
             assess::assess(&pool.inputs, &labelled, &z, None, &a)
         })?;
-        out.push(Row {
-            task: format!(
+        out.push(Row::new(
+            format!(
                 "assessor fit, {} members, {LABELS} labels, {n} nodes",
                 a.members
             ),
-            space: "nb201",
-            engine: engine.into(),
-            items: 1,
-            seconds: s,
-            per_second: 1.0 / s,
-            unit: "fits/s",
-        });
+            "nb201",
+            engine.into(),
+            1,
+            s,
+            "fits/s",
+        ));
     }
     Ok(out)
 }

@@ -48,15 +48,14 @@ pub(crate) fn rows(
                 })?,
             ),
         ] {
-            rows.push(Row {
-                task: format!("posterior, n = {n}"),
-                space: "nb201",
-                engine: engine.into(),
-                items: items as u64,
-                seconds: secs,
-                per_second: items as f64 / secs,
-                unit: "candidates/s",
-            });
+            rows.push(Row::new(
+                format!("posterior, n = {n}"),
+                "nb201",
+                engine.into(),
+                items as u64,
+                secs,
+                "candidates/s",
+            ));
         }
     }
     for &n in end_sizes {
@@ -126,15 +125,14 @@ fn end_to_end<S: Sampler>(
             scored = score(space, gp, &src, &exclude, post, &cfg, &|_| {})?.scored;
             Ok(())
         })?;
-        rows.push(Row {
-            task: format!("end to end, n = {}, EI, top 10", train.len()),
-            space: name,
+        rows.push(Row::new(
+            format!("end to end, n = {}, EI, top 10", train.len()),
+            name,
             engine,
-            items: scored,
-            seconds: secs,
-            per_second: scored as f64 / secs,
-            unit: "candidates/s",
-        });
+            scored,
+            secs,
+            "candidates/s",
+        ));
     }
     Ok(rows)
 }
@@ -199,13 +197,12 @@ fn ehvi_row(space: &Nb201Space, train: &[[u8; 6]], candidates: u64, repeats: usi
         Ok(())
     })?;
     let threads = rayon::current_num_threads();
-    Ok(Row {
-        task: format!("end to end, n = {}, EHVI of 2 GPs, top 10", train.len()),
-        space: "nb201",
-        engine: format!("cpu, {threads} threads"),
-        items: scored,
-        seconds: secs,
-        per_second: scored as f64 / secs,
-        unit: "candidates/s",
-    })
+    Ok(Row::new(
+        format!("end to end, n = {}, EHVI of 2 GPs, top 10", train.len()),
+        "nb201",
+        format!("cpu, {threads} threads"),
+        scored,
+        secs,
+        "candidates/s",
+    ))
 }

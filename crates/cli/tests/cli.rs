@@ -1047,3 +1047,55 @@ fn score_on_the_device_prints_the_cpus_answer() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `wlgp bench` at toy sizes on the CPU: every row a finite, positive throughput in the
+/// JSON, and each row said on stderr as it is measured (a bench cut short by a device
+/// machine's time limit still reports what it measured).
+#[test]
+fn bench_reports_every_row_as_it_goes() {
+    let o = wlgp(
+        &[
+            "--device",
+            "cpu",
+            "bench",
+            "--graphs",
+            "200",
+            "--train",
+            "20",
+            "--candidates",
+            "50",
+            "--kernel-graphs",
+            "30",
+            "--score-sizes",
+            "20",
+            "--end-to-end-sizes",
+            "20",
+            "--score-candidates",
+            "2000",
+            "--repeats",
+            "1",
+            "--no-assessor",
+            "--no-single-thread",
+            "--json",
+        ],
+        "",
+    );
+    let err = text(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["gpu"], serde_json::Value::Null);
+    let rows = v["rows"].as_array().unwrap();
+    // WL features, kernel and graph kernel for two spaces; two posteriors; two end to end.
+    assert_eq!(rows.len(), 10, "{rows:?}");
+    for r in rows {
+        let rate = r["per_second"].as_f64().unwrap();
+        assert!(rate.is_finite() && rate > 0.0, "{r}");
+        let line = format!(
+            "bench: {} | {} | {} |",
+            r["task"].as_str().unwrap(),
+            r["space"].as_str().unwrap(),
+            r["engine"].as_str().unwrap()
+        );
+        assert!(err.contains(&line), "`{line}` not in {err}");
+    }
+}

@@ -23,11 +23,23 @@ pub fn read_csv<S: Space>(
     input: impl std::io::Read,
     origin: &str,
 ) -> Result<Rows<S::Cell>> {
+    read_csv_column(space, input, origin, None)
+}
+
+/// [`read_csv`] with the value column named: a benchmark's export holds several metrics
+/// (`arch,val_acc,test_acc,params`), and the user says which one to model.
+pub fn read_csv_column<S: Space>(
+    space: &S,
+    input: impl std::io::Read,
+    origin: &str,
+    column: Option<&str>,
+) -> Result<Rows<S::Cell>> {
     let mut rdr = csv::Reader::from_reader(input);
     let headers = rdr
         .headers()
         .map_err(|e| Error::Config(format!("reading {origin}: {e}")))?
         .clone();
+    let header = || headers.iter().collect::<Vec<_>>().join(",");
     let col = |name: &str| {
         headers
             .iter()
@@ -36,15 +48,22 @@ pub fn read_csv<S: Space>(
             .ok_or_else(|| {
                 Error::Config(format!(
                     "{origin}: no `{name}` column (header: {})",
-                    headers.iter().collect::<Vec<_>>().join(",")
+                    header()
                 ))
             })
     };
     let ca = col("arch")?;
-    let cv = match col("value") {
-        Ok(c) => c,
-        Err(e) if headers.len() != 2 => return Err(e),
-        Err(_) => 1 - ca,
+    let cv = match (column, col("value")) {
+        (Some(name), _) => col(name)?,
+        (None, Ok(c)) => c,
+        (None, Err(_)) if headers.len() == 2 => 1 - ca,
+        (None, Err(_)) => {
+            return Err(Error::Config(format!(
+                "{origin}: no `value` column and {} others: name the one to model (`--metric COLUMN`; header: {})",
+                headers.len() - 1,
+                header()
+            )))
+        }
     };
     let mut t = Rows {
         cells: Vec::new(),

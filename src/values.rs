@@ -254,7 +254,7 @@ impl ValuesSpec {
                 None if self.maximize() => (
                     Values::Score,
                     format!(
-                        "nothing in the name `{}` says more; declare --values accuracy|accuracy-percent|error|loss if they are",
+                        "nothing in the name `{}` says more; declare them (`--values`, or `values=` in Python) if they are accuracies, errors or losses",
                         self.name
                     ),
                 ),

@@ -97,8 +97,17 @@ impl PyModel {
         })
     }
 
-    /// Fits on architectures and their measured values (failed ones left out).
-    fn fit(&mut self, py: Python<'_>, archs: Vec<String>, y: Vec<f64>) -> PyResult<()> {
+    /// Fits on architectures and their measured values (failed ones left out); `metric`,
+    /// when given, is the values' name for this fit (a pandas column's, say), which the
+    /// inference of what they are reads when `values` was not declared.
+    #[pyo3(signature = (archs, y, metric = None))]
+    fn fit(
+        &mut self,
+        py: Python<'_>,
+        archs: Vec<String>,
+        y: Vec<f64>,
+        metric: Option<String>,
+    ) -> PyResult<()> {
         if archs.len() != y.len() {
             return Err(to_py(Error::Config(format!(
                 "{} architectures but {} values",
@@ -116,7 +125,14 @@ impl PyModel {
             .detach(|| -> Result<Fitted> {
                 let graphs = self.space.lower_all(&archs)?;
                 let canonical = self.space.format_all(&archs)?;
-                let resolved = self.spec.resolve(&y)?;
+                let resolved = match &metric {
+                    Some(name) => ValuesSpec {
+                        name: name.clone(),
+                        ..self.spec.clone()
+                    }
+                    .resolve(&y)?,
+                    None => self.spec.resolve(&y)?,
+                };
                 let gp = Gp::fit(&graphs, &y, &self.gp_config(&resolved))?;
                 Ok(Fitted {
                     gp,

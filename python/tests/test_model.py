@@ -47,6 +47,29 @@ def test_predictions_equal_the_clis(cli, nb201, tmp_path):
     np.testing.assert_array_equal(model.query(query), mean)
 
 
+class Column(list):
+    """What a pandas column offers here: its values and a name."""
+
+    name = "val_acc"
+
+
+def test_a_named_column_names_the_values(nb201):
+    archs, y = training(nb201, 60)
+    # df["val_acc"]: the name tells what the values are, as a CSV column does for the CLI.
+    named = wlgp.WLGP(space="nb201").fit(archs, Column(y))
+    assert named.report_["values"] == "accuracy-percent"
+    assert wlgp.WLGP(space="nb201").fit(archs, y).report_["values"] == "score"
+    # An explicit metric or declaration wins over the column's name.
+    assert (
+        wlgp.WLGP(space="nb201", metric="score").fit(archs, Column(y)).report_["values"] == "score"
+    )
+    declared = wlgp.WLGP(space="nb201", values="score").fit(archs, Column(y))
+    assert declared.report_["values"] == "score"
+    back = pickle.loads(pickle.dumps(named))
+    assert back.report_["values"] == "accuracy-percent"
+    np.testing.assert_array_equal(back.predict(archs), named.predict(archs))
+
+
 def test_declared_values_and_explain(nb201):
     archs, y = training(nb201, 80)
     model = wlgp.WLGP(space="nb201", values="accuracy-percent").fit(archs, y)

@@ -64,14 +64,22 @@ class WLGP:
             normalize=normalize,
             base_kernel=base_kernel,
         )
-        self._train: tuple[list[str], list[float]] | None = None
+        self._train: tuple[list[str], list[float], str | None] | None = None
 
     def fit(self, archs: Sequence[str], y: Sequence[float]) -> WLGP:
-        """Fits on evaluated architectures and their values; returns the model."""
-        archs = list(archs)
+        """Fits on evaluated architectures and their values; returns the model.
+
+        When neither ``values`` nor ``metric`` was given, a named ``y`` (a pandas column
+        such as ``df["val_acc"]``) names the values, as a CSV column does for the CLI.
+        """
+        name = getattr(y, "name", None)
+        metric = name if self.metric == "value" and isinstance(name, str) and name else None
         ys = [float(v) for v in np.asarray(y, dtype=np.float64).ravel()]
-        self._core.fit(archs, ys)
-        self._train = (archs, ys)
+        return self._fit(list(archs), ys, metric)
+
+    def _fit(self, archs: list[str], ys: list[float], metric: str | None) -> WLGP:
+        self._core.fit(archs, ys, metric)
+        self._train = (archs, ys, metric)
         return self
 
     def predict(
@@ -114,8 +122,9 @@ class WLGP:
         name, skip = state.pop("space")
         self.__init__(space=Space(name, skip=skip), **state)  # type: ignore[misc]
         if train is not None:
-            # The fit is deterministic: the same data give the same posterior.
-            self.fit(*train)
+            # The fit is deterministic: the same data (and name) give the same posterior.
+            archs, ys, *name = train
+            self._fit(archs, ys, name[0] if name else None)
 
     def __repr__(self) -> str:
         fitted = "unfitted" if self._train is None else f"fitted on {len(self._train[0])}"

@@ -56,7 +56,8 @@ enum Command {
     Explain(explain::ExplainArgs),
     /// Build an architecture from motif scores, without scoring the space.
     Build(explain::BuildArgs),
-    /// Measure how well the GP ranks held-out architectures of an embedded benchmark.
+    /// Measure how well the GP ranks held-out architectures of an embedded benchmark or of
+    /// your own CSV (`--data`).
     Evaluate(evaluate::EvaluateArgs),
     /// The Pareto front of a multi-objective journal or of a table, with an SVG plot.
     Pareto(pareto::ParetoArgs),

@@ -24,11 +24,17 @@ pub(crate) struct Training<C> {
     pub(crate) dataset: Option<&'static bench_data::Dataset>,
 }
 
-/// Reads a training CSV (see [`wlgp::training::read_csv`]).
-pub(crate) fn from_csv<S: Sampler>(space: &S, path: &std::path::Path) -> Result<Training<S::Cell>> {
+/// Reads a training CSV, its values from `column` when named (see
+/// [`wlgp::training::read_csv_column`]).
+pub(crate) fn from_csv<S: Sampler>(
+    space: &S,
+    path: &std::path::Path,
+    column: Option<&str>,
+) -> Result<Training<S::Cell>> {
     let f = std::fs::File::open(path)
         .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
-    let rows = wlgp::training::read_csv(space, f, &path.display().to_string())?;
+    let origin = path.display().to_string();
+    let rows = wlgp::training::read_csv_column(space, f, &origin, column)?;
     Ok(Training {
         cells: rows.cells,
         values: rows.values,
@@ -143,9 +149,14 @@ pub(crate) struct TrainArgs {
     /// Space of the architectures (inferred from --train-from-data or --from when omitted).
     #[arg(long, value_enum)]
     pub(crate) space: Option<SpaceKind>,
-    /// CSV with a header and columns `arch,value` (arch in the space's string form).
+    /// CSV with a header and columns `arch,value` (arch in the space's string form); other
+    /// columns are allowed when --metric names the value column.
     #[arg(long)]
     pub(crate) train: Option<PathBuf>,
+    /// The --train CSV's value column, e.g. `val_acc` in `arch,val_acc,test_acc,params`
+    /// (default: `value`, or the one column beside `arch`).
+    #[arg(long, alias = "column")]
+    pub(crate) metric: Option<String>,
     /// N random rows of an embedded table, as DATASET:METRIC:N (e.g. nb201:baseline_accuracy:100).
     #[arg(long)]
     pub(crate) train_from_data: Option<String>,
@@ -191,7 +202,7 @@ impl TrainArgs {
     /// Loads the training data for a space with embedded tables.
     pub(crate) fn load<S: Sampler + TableKey>(&self, space: &S) -> Result<Training<S::Cell>> {
         match (&self.train, &self.train_from_data, &self.from) {
-            (Some(p), None, None) => from_csv(space, p),
+            (Some(p), None, None) => from_csv(space, p, self.metric.as_deref()),
             (None, Some(spec), None) => from_table(space, spec, self.seed),
             (None, None, Some(p)) => from_journal(space, p),
             (None, None, None) => Err(Error::Config(
@@ -206,7 +217,7 @@ impl TrainArgs {
     /// Loads the training data for a space without embedded tables.
     pub(crate) fn load_untabled<S: Sampler>(&self, space: &S) -> Result<Training<S::Cell>> {
         match (&self.train, &self.train_from_data, &self.from) {
-            (Some(p), None, None) => from_csv(space, p),
+            (Some(p), None, None) => from_csv(space, p, self.metric.as_deref()),
             (None, None, Some(p)) => from_journal(space, p),
             _ => Err(Error::Config(format!(
                 "no embedded data for the {} space: give --train FILE or --from JOURNAL",

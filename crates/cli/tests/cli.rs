@@ -1099,3 +1099,126 @@ fn bench_reports_every_row_as_it_goes() {
         assert!(err.contains(&line), "`{line}` not in {err}");
     }
 }
+
+/// The whole NB201 table as a user would export it: every architecture with its two
+/// accuracies (`arch,baseline_accuracy,ptq_accuracy`), each row `times` times with the
+/// baseline accuracy from `value(v, copy)`.
+fn nb201_export(path: &std::path::Path, times: usize, value: impl Fn(f64, usize) -> f64) {
+    use wlgp::search::{Objective, TableObjective};
+    use wlgp::space::{Nb201Space, Sampler, Space};
+    let d = wlgp::bench_data::dataset("nb201").unwrap();
+    let (mut base, mut ptq) = (
+        TableObjective::new(d, "baseline_accuracy").unwrap(),
+        TableObjective::new(d, "ptq_accuracy").unwrap(),
+    );
+    let s = Nb201Space::default();
+    let mut csv = String::from("arch,baseline_accuracy,ptq_accuracy\n");
+    for c in s.enumerate().unwrap() {
+        let (v, q) = (
+            base.evaluate(&s, &c).unwrap(),
+            ptq.evaluate(&s, &c).unwrap(),
+        );
+        for copy in 0..times {
+            csv += &format!("{},{:?},{q:?}\n", s.format(&c), value(v, copy));
+        }
+    }
+    std::fs::write(path, csv).unwrap();
+}
+
+/// `wlgp evaluate --data` on a user's CSV: the exported table gives the embedded table's
+/// figures exactly; architectures repeated over seeds are averaged (never both trained on
+/// and held out); sizes too large for the data are dropped and said; bad calls fail in
+/// one line.
+#[test]
+fn evaluate_on_a_users_csv_is_the_embedded_tables_figure() {
+    let dir = std::env::temp_dir().join(format!("wlgp-evaluate-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (once, twice, mean) = (
+        dir.join("once.csv"),
+        dir.join("twice.csv"),
+        dir.join("mean.csv"),
+    );
+    nb201_export(&once, 1, |v, _| v);
+    let other = |v: f64| 0.5 * v + 1.0;
+    nb201_export(&twice, 2, |v, copy| if copy == 0 { v } else { other(v) });
+    nb201_export(&mean, 1, |v, _| (v + other(v)) / 2.0);
+    let common = ["--train-sizes", "30,60", "--seeds", "3", "--json"];
+    let run = |source: &[&str]| {
+        let mut args = vec!["evaluate"];
+        args.extend_from_slice(source);
+        args.extend_from_slice(&common);
+        wlgp_json(&args)
+    };
+    let table = run(&["--dataset", "nb201"]);
+    let path = |p: &std::path::Path| p.to_str().unwrap().to_string();
+    let (once, twice, mean) = (path(&once), path(&twice), path(&mean));
+    let csv = |p: &str| {
+        run(&[
+            "--space",
+            "nb201",
+            "--data",
+            p,
+            "--metric",
+            "baseline_accuracy",
+        ])
+    };
+    let mine = csv(&once);
+    assert_eq!(mine["rows"], table["rows"]);
+    assert_eq!(mine["values"], "accuracy-percent");
+    assert_eq!(mine["architectures"], 15625);
+    let (rep, avg) = (csv(&twice), csv(&mean));
+    assert_eq!(rep["rows"], avg["rows"]);
+    assert_eq!(
+        (rep["rows_read"].as_u64(), rep["architectures"].as_u64()),
+        (Some(31250), Some(15625))
+    );
+    let rho = table["rows"][1]["spearman"].as_f64().unwrap();
+    assert!(rho > 0.8, "{rho}");
+
+    // A small CSV: sizes that leave fewer than 10 held out are dropped, and said.
+    let small = dir.join("small.csv");
+    let all = std::fs::read_to_string(&once).unwrap();
+    let lines: Vec<&str> = all.lines().take(41).collect();
+    std::fs::write(&small, lines.join("\n") + "\n").unwrap();
+    let small = path(&small);
+    let base = [
+        "evaluate",
+        "--space",
+        "nb201",
+        "--data",
+        &small,
+        "--metric",
+        "ptq_accuracy",
+    ];
+    let o = wlgp(
+        &[&base[..], &["--train-sizes", "20,35", "--seeds", "2"]].concat(),
+        "",
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("train sizes [35] dropped"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(text(&o.stdout).contains("| 20 |"), "{}", text(&o.stdout));
+    fails_with(&base, "", "no train size in [50, 100, 400]");
+    fails_with(
+        &["evaluate", "--data", &small],
+        "",
+        "give --space with --data",
+    );
+    fails_with(
+        &["evaluate", "--space", "nb201", "--data", &small],
+        "",
+        "no `value` column and 2 others",
+    );
+    let o = wlgp(&["evaluate", "--dataset", "nb201", "--data", &small], "");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("cannot be used with"),
+        "{}",
+        text(&o.stderr)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -339,6 +339,22 @@ fn corpus_of_real_world_malformed_inputs() {
         (r.column.as_str(), r.values.as_slice()),
         ("val_acc", &[0.91][..])
     );
+    // A benchmark's export with several metrics: the one named is read, an unnamed one
+    // is refused with the header, and the named column must exist.
+    let arch =
+        "|nor_conv_3x3~0|+|none~0|skip_connect~1|+|avg_pool_3x3~0|nor_conv_1x1~1|nor_conv_3x3~2|";
+    let wide = format!("arch,val_acc,test_acc,params\n\"{arch}\",91.5,90.25,1.2\n");
+    let read =
+        |column| wlgp::training::read_csv_column(&nb201, wide.as_bytes(), "wide.csv", column);
+    let r = read(Some("test_acc")).unwrap();
+    assert_eq!(
+        (r.column.as_str(), r.values.as_slice()),
+        ("test_acc", &[90.25][..])
+    );
+    let e = read(None).unwrap_err().to_string();
+    assert!(e.contains("header: arch,val_acc,test_acc,params"), "{e}");
+    let e = read(Some("latency")).unwrap_err().to_string();
+    assert!(e.contains("no `latency` column"), "{e}");
     let nan = std::fs::read(dir.join("csv_nan.csv")).unwrap();
     let e = wlgp::training::read_csv(&nb201, nan.as_slice(), "nan.csv").unwrap_err();
     assert!(

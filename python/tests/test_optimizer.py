@@ -151,3 +151,22 @@ def test_a_different_search_cannot_resume_a_journal(nb201, tmp_path):
     gc.collect()
     with pytest.raises(ValueError, match="different search"):
         wlgp.Optimizer(space="nb201", values="accuracy-percent", seed=9, journal=j)
+
+
+def test_ask_tell_starts_from_given_evaluations(cli, nb201, tmp_path):
+    """`init=` is `wlgp search --init`: the same proposals, none of them a given cell."""
+    before = tmp_path / "before.csv"
+    given = nb201.archs[::701]
+    with open(before, "w") as f:
+        f.write("arch,value\n")
+        f.writelines(f"{a},{nb201.lookup(a)!r}\n" for a in given)
+    j = tmp_path / "cli.jsonl"
+    flags = ["--seed", "2", "--budget", "8", "--init", str(before)]
+    run_cli(cli, ["search", *lookup_search(cli, 2), *flags[2:], "--journal", str(j)])
+    opt = wlgp.Optimizer(
+        space="nb201", values="accuracy-percent", seed=2, budget=8, init=str(before)
+    )
+    assert drive(opt, nb201) == 8
+    proposed = [h[0] for h in opt.history]
+    assert proposed == journal_archs(j)
+    assert not set(proposed) & set(given)

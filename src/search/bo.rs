@@ -89,6 +89,12 @@ pub struct BoConfig {
     pub prune: Option<f64>,
     /// Settings of the evolution baseline (used by `Method::Evolution`).
     pub evolution: super::EvolutionConfig,
+    /// Architectures evaluated before this search (canonical strings and values in the
+    /// objective's units): the GP starts from them, they are never proposed again, and
+    /// the random start only tops them up to `n_init`. Part of a journal's settings
+    /// (absent when empty, so journals without it still resume).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub init: Vec<(String, f64)>,
 }
 
 impl Default for BoConfig {
@@ -108,6 +114,7 @@ impl Default for BoConfig {
             pool: PoolConfig::default(),
             prune: None,
             evolution: Default::default(),
+            init: Vec::new(),
         }
     }
 }
@@ -156,12 +163,11 @@ pub(super) fn bayesian_optimisation<S: Sampler>(
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     let kind = objective.kind();
     let mut rec = Recorder::new(kind, on_eval);
-    let mut seen: HashSet<S::Cell> = HashSet::new();
-    let mut cells: Vec<S::Cell> = Vec::new();
-    let mut ys: Vec<f64> = Vec::new();
-    // Random start, evaluated as one batch (in parallel with --workers); past n_init only
-    // while every evaluation so far has failed.
-    let n_init = cfg.n_init.clamp(1, budget);
+    let (mut cells, mut ys) = given(space, &cfg.init)?;
+    let mut seen: HashSet<S::Cell> = cells.iter().cloned().collect();
+    // Random start, evaluated as one batch (in parallel with --workers), topping the given
+    // evaluations up to n_init; past n_init only while every evaluation so far has failed.
+    let n_init = cfg.n_init.clamp(1, budget).saturating_sub(cells.len());
     let mut start = Vec::with_capacity(n_init);
     while start.len() < n_init {
         let c = space.sample(&mut rng);
@@ -169,7 +175,7 @@ pub(super) fn bayesian_optimisation<S: Sampler>(
             start.push(c);
         }
     }
-    loop {
+    while !start.is_empty() {
         let values = rec.evaluate_batch(space, &mut *objective, &start)?;
         for (c, v) in start.drain(..).zip(values) {
             if let Some(v) = v {
@@ -230,6 +236,22 @@ pub(super) fn bayesian_optimisation<S: Sampler>(
         }
     }
     rec.finish()
+}
+
+/// The cells and values of evaluations given before the search (`BoConfig::init`).
+fn given<S: Sampler>(space: &S, init: &[(String, f64)]) -> Result<(Vec<S::Cell>, Vec<f64>)> {
+    let mut cells = Vec::with_capacity(init.len());
+    let mut ys = Vec::with_capacity(init.len());
+    for (i, (arch, v)) in init.iter().enumerate() {
+        if !v.is_finite() {
+            return Err(Error::Value(format!(
+                "given evaluation {i} ({arch}) is not finite"
+            )));
+        }
+        cells.push(space.parse(arch)?);
+        ys.push(*v);
+    }
+    Ok((cells, ys))
 }
 
 /// The pool without the cells that contain a confidently harmful operation or connection

@@ -241,26 +241,47 @@ fn difference(found: &JournalHeader, want: &JournalHeader) -> String {
         serde_json::to_value(want).expect("plain data"),
     );
     let mut diffs = Vec::new();
-    if let (Some(a), Some(b)) = (a.as_object(), b.as_object()) {
-        for (k, va) in a {
-            let vb = &b[k];
-            if va != vb {
-                if let (Some(sa), Some(sb)) = (va.as_object(), vb.as_object()) {
-                    for (kk, x) in sa {
-                        if Some(x) != sb.get(kk) {
-                            diffs.push(format!(
-                                "{k}.{kk}: journal {x}, now {}",
-                                sb.get(kk).unwrap_or(&serde_json::Value::Null)
-                            ));
-                        }
-                    }
-                } else {
-                    diffs.push(format!("{k}: journal {va}, now {vb}"));
-                }
-            }
+    differing("", &a, &b, &mut diffs);
+    diffs.join("; ")
+}
+
+/// Each differing field of two JSON objects, a level deep (`settings.batch`), as
+/// `name: journal X, now Y`; a field one side lacks is `null` there.
+fn differing(prefix: &str, a: &serde_json::Value, b: &serde_json::Value, out: &mut Vec<String>) {
+    let null = serde_json::Value::Null;
+    let (Some(oa), Some(ob)) = (a.as_object(), b.as_object()) else {
+        return;
+    };
+    let keys: std::collections::BTreeSet<&String> = oa.keys().chain(ob.keys()).collect();
+    for k in keys {
+        let (x, y) = (oa.get(k).unwrap_or(&null), ob.get(k).unwrap_or(&null));
+        if x == y {
+            continue;
+        }
+        if prefix.is_empty() && x.is_object() && y.is_object() {
+            differing(&format!("{k}."), x, y, out);
+        } else {
+            out.push(format!(
+                "{prefix}{k}: journal {}, now {}",
+                brief(x),
+                brief(y)
+            ));
         }
     }
-    diffs.join("; ")
+}
+
+/// A JSON value for a one-line message: a long list (the evaluations given to a search,
+/// say) is its length and first item.
+fn brief(v: &serde_json::Value) -> String {
+    let text = v.to_string();
+    match v.as_array() {
+        Some(items) if text.len() > 120 => format!(
+            "[{} items, the first {}]",
+            items.len(),
+            items.first().map_or(String::new(), |x| x.to_string())
+        ),
+        _ => text,
+    }
 }
 
 /// An objective that answers from the journal while replaying, then evaluates and records.

@@ -287,6 +287,13 @@ pub fn run<S: Sampler>(
     cfg: &BoConfig,
     on_eval: &mut dyn FnMut(&Evaluation),
 ) -> Result<History> {
+    let takes_given = method == Method::Bo && cfg.surrogate == Surrogate::Gp;
+    if !cfg.init.is_empty() && !takes_given {
+        return Err(Error::Config(format!(
+            "given evaluations (--init) start the GP's BO; {} does not take them",
+            method.name()
+        )));
+    }
     match method {
         Method::Bo => match cfg.surrogate {
             Surrogate::Gp => bo::bayesian_optimisation(space, objective, cfg, on_eval),

@@ -67,6 +67,13 @@ pub(crate) struct SearchArgs {
     /// Continue the search recorded in this journal (same flags as the run that wrote it).
     #[arg(long)]
     pub(crate) resume: Option<PathBuf>,
+    /// Architectures you evaluated before this search, as a CSV like --train (`arch` and
+    /// the values in the --metric column, `value`, or the one column beside `arch`): BO
+    /// starts from them, never proposes them again and only tops them up to --n-init at
+    /// random. --budget counts the new evaluations. Recorded in a journal's settings, so
+    /// --resume needs the same file.
+    #[arg(long)]
+    pub(crate) init: Option<PathBuf>,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     pub(crate) json: bool,
@@ -187,10 +194,59 @@ struct Outcome {
     evaluations: usize,
     seconds: f64,
     trajectory: Vec<f64>,
+    /// Evaluations given before the search (`--init`), and the best of them.
+    given: usize,
+    given_best: Option<f64>,
 }
 
 fn bo_config(a: &SearchArgs, values: ValuesSpec) -> Result<BoConfig> {
     a.bo.config(a.budget, a.seed, values)
+}
+
+/// The evaluations `--init` gives, as canonical strings with their values: the CSV's
+/// `metric` column when it has one, else its `value` column or the one beside `arch`.
+fn given<S: Sampler>(space: &S, a: &SearchArgs, metric: &str) -> Result<Vec<(String, f64)>> {
+    let Some(path) = &a.init else {
+        return Ok(Vec::new());
+    };
+    let named = csv::Reader::from_path(path)
+        .and_then(|mut r| r.headers().cloned())
+        .map_err(|e| Error::Config(format!("reading {}: {e}", path.display())))?
+        .iter()
+        .any(|h| h.trim_start_matches('\u{feff}').trim() == metric);
+    let t = super::training::from_csv(space, path, named.then_some(metric))?;
+    Ok(t.cells
+        .iter()
+        .map(|c| space.format(c))
+        .zip(t.values)
+        .collect())
+}
+
+/// The best of the given evaluations, in the direction of the values.
+fn given_best(cfg: &BoConfig) -> Option<f64> {
+    let better = |x: f64, y: f64| {
+        if cfg.values.maximize() {
+            x.max(y)
+        } else {
+            x.min(y)
+        }
+    };
+    cfg.init.iter().map(|(_, v)| *v).reduce(better)
+}
+
+/// [`given`] in the space a kind names (built only when there is an `--init` file).
+fn given_in(
+    kind: SpaceKind,
+    skip_as_wire: bool,
+    proteins: bool,
+    a: &SearchArgs,
+    metric: &str,
+) -> Result<Vec<(String, f64)>> {
+    if a.init.is_none() {
+        return Ok(Vec::new());
+    }
+    let space = AnySpace::new(kind, skip_as_wire, proteins)?;
+    wlgp::with_sampler!(&space, s => given(s, a, metric))
 }
 
 /// How a table metric's values are read: `--values` if given, else the table's own.
@@ -297,6 +353,7 @@ impl BoArgs {
                 population: a.population,
                 tournament: a.tournament,
             },
+            init: Vec::new(),
         })
     }
 }
@@ -396,6 +453,8 @@ fn run_in<S: Sampler + TableKey>(
         evaluations: h.evaluations.len(),
         seconds: t.elapsed().as_secs_f64(),
         trajectory: h.evaluations.iter().map(|e| e.best_so_far).collect(),
+        given: cfg.init.len(),
+        given_best: given_best(cfg),
     })
 }
 
@@ -466,11 +525,17 @@ impl Plan {
         let values =
             a.bo.surrogate
                 .values_spec(&metric, a.minimize.then_some(Values::Loss));
+        let kind = a.space.unwrap_or(SpaceKind::Nb201);
+        let skip_as_wire = a.bo.surrogate.skip.as_wire();
+        let cfg = BoConfig {
+            init: given_in(kind, skip_as_wire, false, &a, &metric)?,
+            ..bo_config(&a, values)?
+        };
         Ok(Plan {
-            space: a.space.unwrap_or(SpaceKind::Nb201),
-            skip_as_wire: a.bo.surrogate.skip.as_wire(),
+            space: kind,
+            skip_as_wire,
             method: a.method,
-            cfg: bo_config(&a, values)?,
+            cfg,
             metric,
         })
     }
@@ -502,6 +567,10 @@ fn run_cmd<S: Sampler>(
         a.bo.surrogate
             .values_spec(metric, a.minimize.then_some(Values::Loss)),
     )?;
+    let cfg = BoConfig {
+        init: given(space, a, metric)?,
+        ..cfg
+    };
     let t = Instant::now();
     let hdr = || {
         header(
@@ -531,10 +600,17 @@ fn run_cmd<S: Sampler>(
         evaluations: h.evaluations.len(),
         seconds: t.elapsed().as_secs_f64(),
         trajectory: h.evaluations.iter().map(|e| e.best_so_far).collect(),
+        given: cfg.init.len(),
+        given_best: given_best(&cfg),
     })
 }
 
 pub(crate) fn search(a: &SearchArgs) -> Result<()> {
+    if a.init.is_some() && (a.space == Some(SpaceKind::Nago) || a.objectives.is_some()) {
+        return Err(Error::Config(
+            "--init starts a single-objective BO over cells; it does not apply to --space nago or --objectives".into(),
+        ));
+    }
     if a.space == Some(SpaceKind::Nago) {
         return super::nago::search(a);
     }
@@ -560,7 +636,16 @@ pub(crate) fn search(a: &SearchArgs) -> Result<()> {
         (o, !a.minimize)
     } else {
         let (d, metric) = a.target()?;
-        let cfg = bo_config(a, table_values(a, &metric))?;
+        let cfg = BoConfig {
+            init: given_in(
+                d.space,
+                a.bo.surrogate.skip.as_wire(),
+                d.proteins,
+                a,
+                &metric,
+            )?,
+            ..bo_config(a, table_values(a, &metric))?
+        };
         let pb = super::progress_bar(
             a.budget as u64,
             &format!("{} on {}:{metric}", a.method.name(), d.name),
@@ -590,8 +675,14 @@ pub(crate) fn search(a: &SearchArgs) -> Result<()> {
             format!("{v}")
         })
     };
+    let given = o.given_best.map_or(String::new(), |b| {
+        format!(
+            "given         {} evaluations before the search (best {b})\n",
+            o.given
+        )
+    });
     super::out(&format!(
-        "dataset       {} ({}, {dir})\nvalues        {} (modelled as {})\nmethod        {}, seed {}\nbest arch     {}\nbest value    {}\noptimum       {}\nregret        {}\nevaluations   {}\ntime          {:.2} s\n",
+        "dataset       {} ({}, {dir})\nvalues        {} (modelled as {})\nmethod        {}, seed {}\n{given}best arch     {}\nbest value    {}\noptimum       {}\nregret        {}\nevaluations   {}\ntime          {:.2} s\n",
         o.dataset,
         o.metric,
         o.values,
@@ -635,6 +726,11 @@ struct MethodSummary {
 
 pub(crate) fn compare(c: &CompareArgs) -> Result<()> {
     let a = &c.search;
+    if a.init.is_some() {
+        return Err(Error::Config(
+            "compare runs every method from scratch; --init is for wlgp search".into(),
+        ));
+    }
     let (d, metric) = a.target()?;
     let base = bo_config(a, table_values(a, &metric))?;
     let jobs: Vec<(Method, u64)> = c

@@ -1222,3 +1222,86 @@ fn evaluate_on_a_users_csv_is_the_embedded_tables_figure() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `wlgp search --init`: BO starts from architectures evaluated before the search. It
+/// never proposes them again, reports how many it was given, resumes only with the same
+/// file (and then ends as an uninterrupted run does), and refuses methods that cannot use
+/// them.
+#[test]
+fn search_starts_from_given_evaluations() {
+    use wlgp::search::{Objective, TableObjective};
+    use wlgp::space::{Nb201Space, Sampler, Space};
+    let dir = std::env::temp_dir().join(format!("wlgp-init-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // 30 cells a user trained before, as a CSV with more columns than the one modelled.
+    let s = Nb201Space::default();
+    let d = wlgp::bench_data::dataset("nb201").unwrap();
+    let mut table = TableObjective::new(d, "baseline_accuracy").unwrap();
+    let cells: Vec<_> = s
+        .enumerate()
+        .unwrap()
+        .into_iter()
+        .step_by(521)
+        .take(30)
+        .collect();
+    let mut csv = String::from("arch,epochs,baseline_accuracy\n");
+    let mut given = std::collections::HashSet::new();
+    for c in &cells {
+        csv += &format!("{},200,{:?}\n", s.format(c), table.evaluate(&s, c).unwrap());
+        given.insert(s.format(c));
+    }
+    let init = dir.join("before.csv");
+    std::fs::write(&init, csv).unwrap();
+    let init = init.to_str().unwrap();
+    let journal = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    let archs = |path: &str| -> Vec<String> {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["arch"].to_string())
+            .map(|a| a.trim_matches('"').to_string())
+            .collect()
+    };
+    let run = |budget: &str, extra: &[&str]| {
+        let mut args = vec!["search", "--metric", "baseline_accuracy", "--init", init];
+        args.extend_from_slice(&["--budget", budget, "--json"]);
+        args.extend_from_slice(extra);
+        wlgp_json(&args)
+    };
+    let (whole, part) = (journal("whole.jsonl"), journal("part.jsonl"));
+    let v = run("12", &["--journal", &whole]);
+    assert_eq!(v["given"], 30);
+    assert_eq!(v["evaluations"], 12);
+    let proposed = archs(&whole);
+    assert_eq!(proposed.len(), 12);
+    assert!(proposed.iter().all(|a| !given.contains(a)), "{proposed:?}");
+    // Stopped after 5, resumed to 12 with the same file: the same 12 evaluations.
+    run("5", &["--journal", &part]);
+    run("12", &["--resume", &part]);
+    assert_eq!(archs(&part), proposed);
+    // Without the file, the journal is another search's.
+    let o = wlgp(
+        &["search", "--metric", "baseline_accuracy", "--resume", &part],
+        "",
+    );
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("settings.init: journal [30 items"), "{err}");
+    let random = ["search", "--method", "random", "--init", init];
+    fails_with(&random, "", "random does not take them");
+    let mo = [
+        "search",
+        "--objectives",
+        "valid_perf:max,latency:min",
+        "--dataset",
+        "cora",
+    ];
+    fails_with(
+        &[&mo[..], &["--init", init]].concat(),
+        "",
+        "does not apply to",
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -165,18 +165,47 @@ impl PyAskTell {
     }
 }
 
+/// Evaluations given from Python, canonical and finite (once: not with an `init` file).
+fn given_rows(
+    space: &AnySpace,
+    rows: Vec<(String, f64)>,
+    from_file: bool,
+) -> Result<Vec<(String, f64)>> {
+    if from_file {
+        return Err(Error::Config(
+            "init: give a file or evaluations, not both".into(),
+        ));
+    }
+    let (archs, values): (Vec<String>, Vec<f64>) = rows.into_iter().unzip();
+    if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+        return Err(Error::Value(format!(
+            "init: value {i} ({}) is not finite: leave failed evaluations out",
+            values[i]
+        )));
+    }
+    Ok(space.format_all(&archs)?.into_iter().zip(values).collect())
+}
+
 #[pymethods]
 impl PyAskTell {
     /// Starts a search from `wlgp search` flags (`--space`, `--values`, `--seed`, ...),
-    /// journaled in `journal` when given (continued when it has evaluations).
+    /// journaled in `journal` when given (continued when it has evaluations); `given` are
+    /// evaluations made before the search, as `--init` reads them from a file.
     #[new]
-    #[pyo3(signature = (flags, journal = None))]
-    fn new(flags: Vec<String>, journal: Option<PathBuf>) -> PyResult<Self> {
-        let plan = Plan::from_flags(&flags).map_err(to_py)?;
+    #[pyo3(signature = (flags, journal = None, given = None))]
+    fn new(
+        flags: Vec<String>,
+        journal: Option<PathBuf>,
+        given: Option<Vec<(String, f64)>>,
+    ) -> PyResult<Self> {
+        let mut plan = Plan::from_flags(&flags).map_err(to_py)?;
         if plan.space == wlgp::space::SpaceKind::Json {
             return Err(to_py(wlgp::space::no_sampler()));
         }
         let space = AnySpace::new(plan.space, plan.skip_as_wire, false).map_err(to_py)?;
+        if let Some(rows) = given {
+            plan.cfg.init = given_rows(&space, rows, !plan.cfg.init.is_empty()).map_err(to_py)?;
+        }
         let header = plan.header(space.name(), OBJECTIVE);
         let journal = match journal {
             None => None,

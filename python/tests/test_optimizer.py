@@ -170,3 +170,10 @@ def test_ask_tell_starts_from_given_evaluations(cli, nb201, tmp_path):
     proposed = [h[0] for h in opt.history]
     assert proposed == journal_archs(j)
     assert not set(proposed) & set(given)
+    # The same evaluations in memory: the same search.
+    pairs = {a: nb201.lookup(a) for a in given}
+    mem = wlgp.Optimizer(space="nb201", values="accuracy-percent", seed=2, budget=8, init=pairs)
+    drive(mem, nb201)
+    assert [h[0] for h in mem.history] == proposed
+    with pytest.raises(ValueError, match="not finite"):
+        wlgp.Optimizer(space="nb201", init=[(given[0], float("nan"))])

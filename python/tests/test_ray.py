@@ -92,3 +92,33 @@ def test_searcher_failures_and_save_restore(nb201, tmp_path):
         "ok",
     ]
     assert back.suggest("t4") is not None
+
+
+def test_searcher_starts_from_evaluated_rewards(nb201, tmp_path):
+    """Ray Tune's points_to_evaluate with evaluated_rewards: results from before the
+    search, as `init=` pairs; BO proposes none of them, also after save and restore."""
+    given = nb201.archs[::997]
+    points = [{"arch": a} for a in given]
+    rewards = [nb201.lookup(a) for a in given]
+    common = {"space": "nb201", "metric": "acc", "mode": "max", "values": "accuracy-percent"}
+    common["seed"] = 1
+    s = WLGPSearch(points_to_evaluate=points, evaluated_rewards=rewards, **common)
+    pairs = wlgp.Optimizer(
+        space="nb201",
+        values="accuracy-percent",
+        seed=1,
+        metric="acc",
+        init=dict(zip(given, rewards)),
+    )
+    first = s.suggest("t0")["arch"]
+    assert first not in given
+    assert first == pairs.ask(1)[0]
+    path = str(tmp_path / "searcher.pkl")
+    s.save(path)
+    back = WLGPSearch()
+    back.restore(path)
+    assert back.suggest("t0b")["arch"] == first
+    with pytest.raises(ValueError, match="need their evaluated_rewards"):
+        WLGPSearch(points_to_evaluate=points, **common)
+    with pytest.raises(ValueError, match="2 evaluated_rewards"):
+        WLGPSearch(points_to_evaluate=points, evaluated_rewards=rewards[:2], **common)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +49,19 @@ def search_flags(
     return flags
 
 
+def given_evaluations(
+    options: dict[str, Any],
+) -> tuple[dict[str, Any], list[tuple[str, float]] | None]:
+    """``init=`` as the ``--init`` flag (a CSV path) or as evaluations in memory: a mapping
+    ``{arch: value}`` or ``(arch, value)`` pairs."""
+    init = options.get("init")
+    if init is None or isinstance(init, (str, os.PathLike)):
+        return options, None
+    rest = {k: v for k, v in options.items() if k != "init"}
+    pairs = init.items() if isinstance(init, Mapping) else init
+    return rest, [(str(a), float(v)) for a, v in pairs]
+
+
 class Optimizer:
     """Bayesian optimisation by ask and tell: the proposals of ``wlgp search`` with the
     same settings and seed, and the same journal.
@@ -64,7 +77,9 @@ class Optimizer:
     evaluation. With ``journal=PATH`` every evaluation is appended (fsynced) to the
     CLI's journal, and an existing journal is continued: a Python study and
     ``wlgp search --objective-cmd CMD --resume PATH`` with the same settings continue
-    each other. Other keywords are ``wlgp search`` options (``n_init=5``,
+    each other. ``init`` gives evaluations made before the search (a CSV path, as
+    ``--init``, or ``{arch: value}`` / ``(arch, value)`` pairs): BO starts from them and
+    never proposes them again. Other keywords are ``wlgp search`` options (``n_init=5``,
     ``acquisition="ucb"``, ``hs=[1, 2]``, ``select="evidence"``, ``minimize=True``).
     """
 
@@ -92,8 +107,9 @@ class Optimizer:
             **options,
         )
         self.journal = None if journal is None else os.fspath(journal)
+        options, given = given_evaluations(options)
         flags = search_flags(name, values, seed, metric, budget, batch, method, options)
-        self._core = _native.AskTell(flags, self.journal)
+        self._core = _native.AskTell(flags, self.journal, given)
 
     def ask(self, n: int | None = None) -> list[str]:
         """Up to ``n`` proposals (all that are ready when ``n`` is None)."""

@@ -38,8 +38,10 @@ class WLGPSearch(Searcher):
     (``accuracy``, ``error``, ``loss``, ...; inferred from ``metric`` when omitted, and
     ``mode="min"`` means a loss). With ``max_concurrent_trials=k`` the searcher proposes
     batches of ``k`` by kriging believer, so ``k`` trials train at once. A trial that
-    errors, or reports no ``metric``, is a failed evaluation. Other keywords are
-    ``Optimizer``'s (``seed``, ``journal``, ``n_init``, ``acquisition``, ...).
+    errors, or reports no ``metric``, is a failed evaluation. As in Ray Tune's other
+    searchers, ``points_to_evaluate`` (configs with an ``"arch"``) with their
+    ``evaluated_rewards`` are results from before the search: BO starts from them. Other
+    keywords are ``Optimizer``'s (``seed``, ``journal``, ``n_init``, ``init``, ...).
     """
 
     def __init__(
@@ -48,9 +50,27 @@ class WLGPSearch(Searcher):
         metric: str | None = None,
         mode: str | None = None,
         values: str | None = None,
+        points_to_evaluate: list[dict] | None = None,
+        evaluated_rewards: list[float] | None = None,
         **options: Any,
     ) -> None:
         super().__init__(metric=metric, mode=mode)
+        if points_to_evaluate is not None or evaluated_rewards is not None:
+            if points_to_evaluate is None or evaluated_rewards is None:
+                raise ValueError(
+                    "WLGPSearch: points_to_evaluate need their evaluated_rewards "
+                    "(results from before the search); wlgp proposes the rest itself"
+                )
+            if len(points_to_evaluate) != len(evaluated_rewards):
+                raise ValueError(
+                    f"WLGPSearch: {len(points_to_evaluate)} points_to_evaluate but "
+                    f"{len(evaluated_rewards)} evaluated_rewards"
+                )
+            if "init" in options:
+                raise ValueError("WLGPSearch: give init or evaluated_rewards, not both")
+            options["init"] = [
+                (p["arch"], float(r)) for p, r in zip(points_to_evaluate, evaluated_rewards)
+            ]
         self._space = space
         self._values = values
         self._options = options

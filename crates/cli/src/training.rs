@@ -93,7 +93,8 @@ pub(crate) fn parse_spec(spec: &str) -> Result<(&'static bench_data::Dataset, St
     Ok((d, parts[1].to_string(), n))
 }
 
-/// The evaluations of a search journal (failed ones skipped), with its dataset and metric.
+/// The evaluations of a search journal (failed ones skipped; those it was given with
+/// `--init` first), with its dataset and metric.
 pub(crate) fn from_journal<S: Sampler>(space: &S, path: &Path) -> Result<Training<S::Cell>> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::io(format!("reading journal {}", path.display()), e))?;
@@ -121,6 +122,17 @@ pub(crate) fn from_journal<S: Sampler>(space: &S, path: &Path) -> Result<Trainin
             .as_str()
             .and_then(|d| bench_data::dataset(d).ok()),
     };
+    // The evaluations the search was given before it began (`wlgp search --init`).
+    let given: Vec<(String, f64)> =
+        serde_json::from_value(header["settings"]["init"].clone()).unwrap_or_default();
+    for (arch, v) in given {
+        let cell = space.parse(&arch).map_err(|err| Error::Line {
+            line: 1,
+            source: Box::new(err),
+        })?;
+        t.cells.push(cell);
+        t.values.push(v);
+    }
     for (i, l) in lines.enumerate() {
         // A torn last line (a crash mid-write) is not an evaluation.
         let Ok(e) = serde_json::from_str::<Entry>(l) else {

@@ -1277,6 +1277,9 @@ fn search_starts_from_given_evaluations() {
     let proposed = archs(&whole);
     assert_eq!(proposed.len(), 12);
     assert!(proposed.iter().all(|a| !given.contains(a)), "{proposed:?}");
+    // A surrogate fitted from the journal learns from the given evaluations too.
+    let e = wlgp_json(&["explain", "--space", "nb201", "--from", &whole, "--json"]);
+    assert_eq!(e["training"], 42);
     // Stopped after 5, resumed to 12 with the same file: the same 12 evaluations.
     run("5", &["--journal", &part]);
     run("12", &["--resume", &part]);

@@ -1,6 +1,6 @@
 //! What a search evaluates: the embedded benchmark tables, or the user's own command.
 
-use super::tail::{parse_score, Tail};
+use super::tail::{parse_named_score, parse_score, Tail};
 use crate::bench_data::{Dataset, MetricKind, Table};
 use crate::error::{Error, Result};
 use crate::space::{Space, TableKey};
@@ -129,6 +129,8 @@ pub struct CommandObjective {
     timeout: Option<std::time::Duration>,
     kind: MetricKind,
     workers: usize,
+    /// The score's name, read from a last line that is a JSON object of metrics.
+    metric: Option<String>,
 }
 
 impl CommandObjective {
@@ -146,7 +148,15 @@ impl CommandObjective {
             timeout,
             kind,
             workers: 1,
+            metric: None,
         })
+    }
+
+    /// Reads the score named `metric` when the last line is a JSON object of metrics
+    /// (`{"val_acc": 0.93, "loss": 0.21}`); a plain number is read as ever.
+    pub fn with_metric(mut self, metric: &str) -> Self {
+        self.metric = Some(metric.to_string());
+        self
     }
 
     /// Runs up to `n` commands at once when a batch is evaluated (`--workers`).
@@ -165,8 +175,10 @@ impl CommandObjective {
     pub fn evaluate_with_input(&self, space: &str, arch: String, input: &str) -> Result<f64> {
         match self
             .last_line_with(space, &arch, input)?
-            .and_then(|l| parse_score(&l))
-        {
+            .and_then(|l| match &self.metric {
+                Some(name) => parse_named_score(&l, name),
+                None => parse_score(&l),
+            }) {
             Ok(v) => Ok(v),
             Err(status) => Err(Error::Evaluation { arch, status }),
         }

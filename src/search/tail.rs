@@ -54,6 +54,16 @@ pub fn parse_score(last: &str) -> std::result::Result<f64, String> {
     }
 }
 
+/// A command's score when it has a name: the number on its last line, or that line's
+/// JSON object's `name` field (a training script that prints all its metrics at the end,
+/// `{"val_acc": 0.93, "loss": 0.21}`).
+pub fn parse_named_score(last: &str, name: &str) -> std::result::Result<f64, String> {
+    if last.trim_start().starts_with('{') {
+        return super::multi_command::parse_scores(last, &[name]).map(|v| v[0]);
+    }
+    parse_score(last)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,5 +84,11 @@ mod tests {
         }
         assert!(long.last_line().unwrap_err().contains("longer than"));
         assert!(parse_score("nan").is_err() && parse_score(" 1e3 ").is_ok());
+        let json = r#"{"val_acc": 0.93, "loss": 0.21}"#;
+        assert_eq!(parse_named_score(json, "val_acc"), Ok(0.93));
+        assert_eq!(parse_named_score("0.5", "val_acc"), Ok(0.5));
+        let e = parse_named_score(json, "acc").unwrap_err();
+        assert!(e.contains("has no number `acc`"), "{e}");
+        assert!(parse_named_score(r#"{"val_acc": "high"}"#, "val_acc").is_err());
     }
 }

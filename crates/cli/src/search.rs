@@ -582,7 +582,8 @@ fn run_cmd<S: Sampler>(
         )
     };
     let mut obj = CommandObjective::new(cmd, timeout, cfg.values.direction_values())?
-        .with_workers(a.workers.unwrap_or(a.bo.batch));
+        .with_workers(a.workers.unwrap_or(a.bo.batch))
+        .with_metric(metric);
     let h = run_recorded(space, &mut obj, hdr, &cfg, a.method, Record::of(a), on_eval)?;
     let best = h.best();
     let resolved = cfg.values.resolve(&h.values())?;

@@ -206,3 +206,37 @@ fn an_interrupted_search_ends_its_objective_commands() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// A training script that prints all its metrics as JSON on its last line: `--metric`
+/// names the one searched; without a matching key the evaluation fails and says so.
+#[test]
+fn a_json_last_line_is_read_by_the_metrics_name() {
+    let cmd = r#"read a; n=$(echo "$a" | grep -o nor_conv_3x3 | wc -l); echo "training..."; echo "{\"loss\": 0.5, \"val_acc\": 0.$((80 + n))}""#;
+    let o = wlgp(&[
+        "search",
+        "--objective-cmd",
+        cmd,
+        "--metric",
+        "val_acc",
+        "--budget",
+        "12",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let best = v["best_value"].as_f64().unwrap();
+    assert!((0.80..=0.86).contains(&best), "{best}");
+    assert_eq!(v["values"], "accuracy");
+    let o = wlgp(&[
+        "search",
+        "--objective-cmd",
+        cmd,
+        "--metric",
+        "acc",
+        "--budget",
+        "3",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("has no number `acc`"), "{err}");
+}

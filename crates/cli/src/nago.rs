@@ -332,7 +332,7 @@ pub(crate) fn search(a: &SearchArgs) -> Result<()> {
                     a.bo.surrogate
                         .values_spec(&metric, a.minimize.then_some(Values::Loss))
                         .direction_values();
-                let c = CommandObjective::new(cmd, a.timeout()?, kind)?;
+                let c = CommandObjective::new(cmd, a.timeout()?, kind)?.with_metric(&metric);
                 (
                     Box::new(GeneratorCommand(c)),
                     format!("{EXTERNAL}{cmd}"),

@@ -27,6 +27,9 @@ pub struct JournalReport {
     pub torn_tail: bool,
     /// Entries whose architecture appeared earlier in the journal.
     pub duplicates: usize,
+    /// Evaluations the search was given before it began (`wlgp search --init`), held in
+    /// the header's settings.
+    pub given: usize,
 }
 
 impl JournalReport {
@@ -43,10 +46,13 @@ pub fn inspect(text: &str) -> (JournalReport, Option<String>, Vec<Entry>, Vec<St
     let complete = text.rfind('\n').map_or(0, |i| i + 1);
     r.torn_tail = complete < text.len();
     let mut lines = text[..complete].lines();
-    let header = lines
+    let parsed = lines
         .next()
-        .filter(|l| serde_json::from_str::<JournalHeader>(l).is_ok())
-        .map(str::to_string);
+        .and_then(|l| Some((l, serde_json::from_str::<JournalHeader>(l).ok()?)));
+    r.given = parsed.as_ref().map_or(0, |(_, h)| {
+        h.settings["init"].as_array().map_or(0, Vec::len)
+    });
+    let header = parsed.map(|(l, _)| l.to_string());
     r.header = header.is_some();
     let (mut entries, mut dropped) = (Vec::new(), Vec::new());
     let mut seen = HashSet::new();

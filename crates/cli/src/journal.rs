@@ -38,8 +38,16 @@ fn describe(r: &JournalReport) -> String {
         .take(10)
         .map(|l| l.to_string())
         .collect();
+    let given = if r.given > 0 {
+        format!(
+            " ({} evaluations given before the search, in its settings)",
+            r.given
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "header        {}\nentries       {} ({} failed evaluations, {} salvaged from corrupt lines, {} repeated architectures)\ncorrupt lines {}{}\ntorn last line {}\n",
+        "header        {}{given}\nentries       {} ({} failed evaluations, {} salvaged from corrupt lines, {} repeated architectures)\ncorrupt lines {}{}\ntorn last line {}\n",
         if r.header { "ok" } else { "missing or corrupt" },
         r.entries,
         r.failed,

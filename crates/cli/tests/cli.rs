@@ -1277,6 +1277,11 @@ fn search_starts_from_given_evaluations() {
     let proposed = archs(&whole);
     assert_eq!(proposed.len(), 12);
     assert!(proposed.iter().all(|a| !given.contains(a)), "{proposed:?}");
+    let check = wlgp_json(&["journal", "check", "--json", &whole]);
+    assert_eq!(
+        (check["given"].as_u64(), check["entries"].as_u64()),
+        (Some(30), Some(12))
+    );
     // A surrogate fitted from the journal learns from the given evaluations too.
     let e = wlgp_json(&["explain", "--space", "nb201", "--from", &whole, "--json"]);
     assert_eq!(e["training"], 42);

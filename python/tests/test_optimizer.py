@@ -170,6 +170,7 @@ def test_ask_tell_starts_from_given_evaluations(cli, nb201, tmp_path):
     proposed = [h[0] for h in opt.history]
     assert proposed == journal_archs(j)
     assert not set(proposed) & set(given)
+    assert [a for a, _ in wlgp.Study.from_journal(j).given] == given
     # The same evaluations in memory: the same search.
     pairs = {a: nb201.lookup(a) for a in given}
     mem = wlgp.Optimizer(space="nb201", values="accuracy-percent", seed=2, budget=8, init=pairs)

@@ -236,6 +236,12 @@ class Study:
             out[i] = best
         return out
 
+    @property
+    def given(self) -> list[tuple[str, float]]:
+        """Evaluations the search was given before it began (``init=``, ``--init``)."""
+        rows = self.header.get("settings", {}).get("init", [])
+        return [(str(a), float(v)) for a, v in rows]
+
     def __len__(self) -> int:
         return len(self.archs)
 

@@ -288,15 +288,37 @@ impl Cli {
     }
 }
 
+/// A command-line error on one line, as every other bad input is reported: clap's message
+/// with its tips and possible values, without the usage block.
+fn one_line(e: &clap::Error) -> String {
+    let text = e.to_string();
+    let mut parts = Vec::new();
+    let mut usage = false;
+    for l in text.lines().map(str::trim) {
+        usage = (usage || l.starts_with("Usage:")) && !l.is_empty();
+        if !usage && !l.is_empty() && !l.starts_with("For more information") {
+            parts.push(l);
+        }
+    }
+    format!(
+        "{} (see --help)",
+        parts.join(" ").replace(" tip:", "; tip:")
+    )
+}
+
 /// Parses the arguments and runs one command; returns the process exit code.
 pub fn main() -> i32 {
     wlgp::search::end_children_on_signal();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
+        Err(e) if e.use_stderr() => {
+            eprintln!("{}", one_line(&e));
+            return 2;
+        }
         Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
+            // --help and --version.
             let _ = e.print();
-            return code;
+            return 0;
         }
     };
     match run(cli) {

@@ -1213,12 +1213,10 @@ fn evaluate_on_a_users_csv_is_the_embedded_tables_figure() {
         "",
         "no `value` column and 2 others",
     );
-    let o = wlgp(&["evaluate", "--dataset", "nb201", "--data", &small], "");
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        text(&o.stderr).contains("cannot be used with"),
-        "{}",
-        text(&o.stderr)
+    fails_with(
+        &["evaluate", "--dataset", "nb201", "--data", &small],
+        "",
+        "cannot be used with",
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -1312,4 +1310,20 @@ fn search_starts_from_given_evaluations() {
         "does not apply to",
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Command-line mistakes are one line too (clap's message, tips and possible values, no
+/// usage block), with exit code 2; --help and --version still print in full.
+#[test]
+fn command_line_errors_are_one_line() {
+    fails_with(&["score", "--space", "foo"], "", "[possible values: nb201");
+    fails_with(
+        &["score", "--spaec", "nb201"],
+        "",
+        "; tip: a similar argument exists",
+    );
+    fails_with(&["bogus"], "", "unrecognized subcommand 'bogus'");
+    let help = wlgp(&["search", "--help"], "");
+    assert_eq!(help.status.code(), Some(0));
+    assert!(text(&help.stdout).contains("Usage: wlgp search"));
 }

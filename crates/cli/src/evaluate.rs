@@ -61,6 +61,10 @@ struct Row {
     spearman_se: f64,
     kendall: f64,
     kendall_se: f64,
+    /// Share of held-out values inside the 95% predictive interval (noise included):
+    /// about 0.95 when the surrogate's uncertainty is honest.
+    coverage_95: f64,
+    coverage_95_se: f64,
     chosen_h: Vec<usize>,
 }
 
@@ -139,7 +143,7 @@ fn eval_on(l: &Labelled, cfg: &GpConfig, sizes: &[usize], a: &EvaluateArgs) -> R
     let feats = wl::features_per_depth(&l.graphs, &cfg.hs, cfg.direction);
     let mut rows = Vec::new();
     for &n in sizes {
-        let (mut sp, mut kt, mut hs) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut sp, mut kt, mut cov, mut hs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for seed in 0..a.seeds {
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
             let mut idx: Vec<usize> = (0..ys.len()).collect();
@@ -160,12 +164,10 @@ fn eval_on(l: &Labelled, cfg: &GpConfig, sizes: &[usize], a: &EvaluateArgs) -> R
                 .position(|&h| h == gp.wl_config().h)
                 .expect("candidate h");
             let tf: Vec<wl::Features> = te.iter().map(|&i| feats[hi][i].clone()).collect();
-            let p: Vec<f64> = gp
-                .predict_features(&tf)
-                .iter()
-                .map(|p| gp.to_original(p.mean))
-                .collect();
+            let preds = gp.predict_features(&tf);
+            let p: Vec<f64> = preds.iter().map(|p| gp.to_original(p.mean)).collect();
             let yt: Vec<f64> = te.iter().map(|&i| ys[i]).collect();
+            cov.push(coverage(&gp, &preds, &yt));
             sp.push(spearman(&p, &yt));
             let k = te.len().min(2_000);
             kt.push(kendall(&p[..k], &yt[..k]));
@@ -173,16 +175,36 @@ fn eval_on(l: &Labelled, cfg: &GpConfig, sizes: &[usize], a: &EvaluateArgs) -> R
         }
         let (s, sse) = mean_se(&sp);
         let (k, kse) = mean_se(&kt);
+        let (c, cse) = mean_se(&cov);
         rows.push(Row {
             train_size: n,
             spearman: s,
             spearman_se: sse,
             kendall: k,
             kendall_se: kse,
+            coverage_95: c,
+            coverage_95_se: cse,
             chosen_h: hs,
         });
     }
     Ok(rows)
+}
+
+/// The share of `ys` inside their 95% predictive intervals: the latent mean ± 1.96
+/// predictive standard deviations (posterior and noise), mapped to the values' units
+/// (the transforms are monotone, so the interval maps exactly).
+fn coverage(gp: &Gp, preds: &[wlgp::gp::Prediction], ys: &[f64]) -> f64 {
+    let noise = gp.noise_std();
+    let inside = preds
+        .iter()
+        .zip(ys)
+        .filter(|(p, &y)| {
+            let s = 1.96 * p.std.hypot(noise);
+            let (a, b) = (gp.to_original(p.mean - s), gp.to_original(p.mean + s));
+            a.min(b) <= y && y <= a.max(b)
+        })
+        .count();
+    inside as f64 / ys.len() as f64
 }
 
 /// Fewest held-out architectures a user's CSV must leave at a training size.
@@ -262,7 +284,7 @@ pub(crate) fn evaluate(a: &EvaluateArgs) -> Result<()> {
         String::new()
     };
     let mut s = format!(
-        "{}:{metric}, {} architectures{repeated}, {} seeds, direction {}\n| train | Spearman ρ | ± s.e. | Kendall τ | ± s.e. | h chosen |\n|---|---|---|---|---|---|\n",
+        "{}:{metric}, {} architectures{repeated}, {} seeds, direction {}\n| train | Spearman ρ | ± s.e. | Kendall τ | ± s.e. | 95% interval covers | h chosen |\n|---|---|---|---|---|---|---|\n",
         l.source,
         l.graphs.len(),
         a.seeds,
@@ -270,8 +292,14 @@ pub(crate) fn evaluate(a: &EvaluateArgs) -> Result<()> {
     );
     for r in rows {
         s += &format!(
-            "| {} | {:.3} | {:.3} | {:.3} | {:.3} | {:?} |\n",
-            r.train_size, r.spearman, r.spearman_se, r.kendall, r.kendall_se, r.chosen_h
+            "| {} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:?} |\n",
+            r.train_size,
+            r.spearman,
+            r.spearman_se,
+            r.kendall,
+            r.kendall_se,
+            r.coverage_95,
+            r.chosen_h
         );
     }
     super::out(&s)

@@ -1175,6 +1175,9 @@ fn evaluate_on_a_users_csv_is_the_embedded_tables_figure() {
     );
     let rho = table["rows"][1]["spearman"].as_f64().unwrap();
     assert!(rho > 0.8, "{rho}");
+    // The 95% predictive intervals hold about 95% of the held-out values.
+    let covered = table["rows"][1]["coverage_95"].as_f64().unwrap();
+    assert!((0.85..=1.0).contains(&covered), "{covered}");
 
     // A small CSV: sizes that leave fewer than 10 held out are dropped, and said.
     let small = dir.join("small.csv");

@@ -5,7 +5,7 @@
 //! proposals are those of `wlgp search` with the same flags and seed, and the journal is
 //! the CLI's: a Python study and `wlgp search --resume` continue each other.
 
-use crate::errors::to_py;
+use crate::errors::{check_finite, to_py};
 use pyo3::prelude::*;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -177,12 +177,7 @@ fn given_rows(
         ));
     }
     let (archs, values): (Vec<String>, Vec<f64>) = rows.into_iter().unzip();
-    if let Some(i) = values.iter().position(|v| !v.is_finite()) {
-        return Err(Error::Value(format!(
-            "init: value {i} ({}) is not finite: leave failed evaluations out",
-            values[i]
-        )));
-    }
+    check_finite(&values, "init: ")?;
     Ok(space.format_all(&archs)?.into_iter().zip(values).collect())
 }
 

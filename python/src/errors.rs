@@ -28,3 +28,15 @@ pub(crate) fn parse_enum<T: clap::ValueEnum>(what: &str, s: &str) -> Result<T> {
         ))
     })
 }
+
+/// Measured values must be finite: a failed evaluation (NaN) is left out, not modelled.
+/// `what` prefixes the message (`""`, `"init: "`).
+pub(crate) fn check_finite(values: &[f64], what: &str) -> Result<()> {
+    match values.iter().position(|v| !v.is_finite()) {
+        Some(i) => Err(Error::Value(format!(
+            "{what}value {i} ({}) is not finite: leave failed evaluations out",
+            values[i]
+        ))),
+        None => Ok(()),
+    }
+}

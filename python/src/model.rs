@@ -1,7 +1,7 @@
 //! `wlgp.WLGP`'s engine: the WL-kernel GP fitted on architectures and their values, with
 //! the CLI's value semantics, hyperparameter selection and predictions in the user's units.
 
-use crate::errors::{parse_enum, to_py};
+use crate::errors::{check_finite, parse_enum, to_py};
 use crate::space::PySpace;
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
@@ -115,12 +115,7 @@ impl PyModel {
                 y.len()
             ))));
         }
-        if let Some(i) = y.iter().position(|v| !v.is_finite()) {
-            return Err(to_py(Error::Value(format!(
-                "value {i} ({}) is not finite: leave failed evaluations out",
-                y[i]
-            ))));
-        }
+        check_finite(&y, "").map_err(to_py)?;
         let fitted = py
             .detach(|| -> Result<Fitted> {
                 let graphs = self.space.lower_all(&archs)?;

@@ -108,9 +108,7 @@ fn from_table<S: Sampler + TableKey>(
 
 /// A user's CSV, repeated architectures averaged (in order of first appearance).
 fn from_csv<S: Space>(space: &S, path: &Path, column: Option<&str>) -> Result<Labelled> {
-    let f = std::fs::File::open(path)
-        .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
-    let rows = wlgp::training::read_csv_column(space, f, &path.display().to_string(), column)?;
+    let rows = super::training::from_csv(space, path, column)?;
     let mut index: HashMap<String, usize> = HashMap::new();
     let (mut graphs, mut sums, mut counts) = (Vec::new(), Vec::<f64>::new(), Vec::<f64>::new());
     for (cell, v) in rows.cells.iter().zip(&rows.values) {
@@ -130,7 +128,7 @@ fn from_csv<S: Space>(space: &S, path: &Path, column: Option<&str>) -> Result<La
         training: Training {
             cells: Vec::new(),
             values: sums.iter().zip(&counts).map(|(s, c)| s / c).collect(),
-            metric: rows.column,
+            metric: rows.metric,
             declared: None,
             dataset: None,
         },

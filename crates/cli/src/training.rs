@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use wlgp::bench_data;
 use wlgp::error::{Error, Result};
 use wlgp::search::{Entry, Objective, TableObjective};
-use wlgp::space::{Sampler, SpaceKind, TableKey};
+use wlgp::space::{Sampler, Space, SpaceKind, TableKey};
 use wlgp::values::Values;
 
 /// Evaluated architectures and the metric their values are (the value column's name for
@@ -26,7 +26,7 @@ pub(crate) struct Training<C> {
 
 /// Reads a training CSV, its values from `column` when named (see
 /// [`wlgp::training::read_csv_column`]).
-pub(crate) fn from_csv<S: Sampler>(
+pub(crate) fn from_csv<S: Space>(
     space: &S,
     path: &std::path::Path,
     column: Option<&str>,

@@ -12,6 +12,7 @@ pub mod multi;
 pub mod multi_command;
 pub mod multi_evolution;
 pub mod multi_table;
+pub mod multi_values;
 mod objective;
 pub mod repair;
 mod semi;

@@ -5,7 +5,7 @@
 //! `flops`) are not asked of it.
 
 use super::journal::{Entry, Journal};
-use super::multi::MultiObjective;
+use super::multi::{MultiObjective, Semantics};
 use super::CommandObjective;
 use crate::error::{Error, Result};
 use crate::space::nb201_cost::ComputedCosts;
@@ -56,16 +56,15 @@ pub fn parse_scores(line: &str, names: &[&str]) -> std::result::Result<Vec<f64>,
 /// A command measuring the objectives the space does not compute.
 pub struct CommandMulti {
     command: CommandObjective,
-    names: Vec<String>,
-    values: Vec<Values>,
+    semantics: Vec<Semantics>,
     computed: Vec<bool>,
 }
 
 impl CommandMulti {
     /// Parses `NAME:max|min[:VALUES],...`: each name is measured by the command unless
     /// the space computes it; its values are what the third field declares (e.g.
-    /// `acc:max:accuracy`), else scores when maximised and costs when minimised (or a loss
-    /// when the name says so).
+    /// `acc:max:accuracy`), else inferred at the first fit from the name and the values
+    /// (an `accuracy` in [0, 1] is an accuracy), and announced.
     pub fn new<S: ComputedCosts>(
         space: &S,
         command: CommandObjective,
@@ -73,27 +72,26 @@ impl CommandMulti {
     ) -> Result<CommandMulti> {
         let mut m = CommandMulti {
             command,
-            names: Vec::new(),
-            values: Vec::new(),
+            semantics: Vec::new(),
             computed: Vec::new(),
         };
         for (name, maximize, declared) in super::multi_table::parse_spec(spec)? {
             let computed = space.cost_names().contains(&name.as_str());
-            let named = Values::infer(&name, &[])
-                .filter(|v| v.maximize() == maximize && v.scale().is_none());
-            let values = match (computed, declared.or(named), maximize) {
-                (true, _, true) => {
-                    return Err(Error::Config(format!(
-                        "`{name}` is a cost: declare it as {name}:min"
-                    )))
-                }
-                (true, _, false) => Values::Cost,
-                (false, Some(v), _) => v,
-                (false, None, true) => Values::Score,
-                (false, None, false) => Values::Cost,
+            if computed && maximize {
+                return Err(Error::Config(format!(
+                    "`{name}` is a cost: declare it as {name}:min"
+                )));
+            }
+            let known = if computed {
+                Some(Values::Cost)
+            } else {
+                declared
             };
-            m.names.push(name);
-            m.values.push(values);
+            m.semantics.push(Semantics {
+                name,
+                maximize,
+                known,
+            });
             m.computed.push(computed);
         }
         Ok(m)
@@ -104,11 +102,11 @@ impl<S: Sampler + ComputedCosts> MultiObjective<S> for CommandMulti {
     fn evaluate(&mut self, space: &S, cell: &S::Cell) -> Result<Vec<f64>> {
         let arch = space.format(cell);
         let measured: Vec<&str> = self
-            .names
+            .semantics
             .iter()
             .zip(&self.computed)
             .filter(|(_, c)| !**c)
-            .map(|(n, _)| n.as_str())
+            .map(|(s, _)| s.name.as_str())
             .collect();
         let got = self
             .command
@@ -120,12 +118,12 @@ impl<S: Sampler + ComputedCosts> MultiObjective<S> for CommandMulti {
             })?;
         let mut it = got.into_iter();
         Ok(self
-            .names
+            .semantics
             .iter()
             .zip(&self.computed)
-            .map(|(n, &c)| {
+            .map(|(s, &c)| {
                 if c {
-                    space.cost(n, cell).expect("computed")
+                    space.cost(&s.name, cell).expect("computed")
                 } else {
                     it.next().expect("one per measured")
                 }
@@ -135,12 +133,18 @@ impl<S: Sampler + ComputedCosts> MultiObjective<S> for CommandMulti {
 
     fn exact(&self, space: &S, cell: &S::Cell, k: usize) -> Option<f64> {
         self.computed[k]
-            .then(|| space.cost(&self.names[k], cell))
+            .then(|| space.cost(&self.semantics[k].name, cell))
             .flatten()
     }
 
-    fn values(&self) -> Vec<Values> {
-        self.values.clone()
+    fn range(&self, space: &S, k: usize) -> Option<(f64, f64)> {
+        self.computed[k]
+            .then(|| space.cost_range(&self.semantics[k].name))
+            .flatten()
+    }
+
+    fn semantics(&self) -> Vec<Semantics> {
+        self.semantics.clone()
     }
 }
 
@@ -197,8 +201,12 @@ impl<S: Sampler> MultiObjective<S> for JournaledMulti<'_, S> {
         self.inner.exact(space, cell, k)
     }
 
-    fn values(&self) -> Vec<Values> {
-        self.inner.values()
+    fn range(&self, space: &S, k: usize) -> Option<(f64, f64)> {
+        self.inner.range(space, k)
+    }
+
+    fn semantics(&self) -> Vec<Semantics> {
+        self.inner.semantics()
     }
 }
 

@@ -1,6 +1,6 @@
 //! The embedded tables (and computed costs) as a multi-objective objective.
 
-use super::multi::MultiObjective;
+use super::multi::{MultiObjective, Semantics};
 use super::{Objective, TableObjective};
 use crate::bench_data::Dataset;
 use crate::error::{Error, Result};
@@ -158,7 +158,22 @@ impl<S: Sampler + TableKey + ComputedCosts> MultiObjective<S> for TableMulti {
         }
     }
 
-    fn values(&self) -> Vec<Values> {
-        self.values.clone()
+    fn range(&self, space: &S, k: usize) -> Option<(f64, f64)> {
+        match &self.columns[k] {
+            Column::Computed(n) => space.cost_range(n),
+            Column::Table(_) => None,
+        }
+    }
+
+    fn semantics(&self) -> Vec<Semantics> {
+        self.names
+            .iter()
+            .zip(&self.values)
+            .map(|(n, v)| Semantics {
+                name: n.clone(),
+                maximize: v.maximize(),
+                known: Some(*v),
+            })
+            .collect()
     }
 }

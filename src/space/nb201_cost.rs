@@ -80,6 +80,11 @@ pub trait ComputedCosts: super::Space {
     fn cost(&self, _name: &str, _cell: &Self::Cell) -> Option<f64> {
         None
     }
+    /// The range `(min, max)` of the cost `name` over the whole space, where it is known:
+    /// what lets multi-objective search see past the evaluated costs.
+    fn cost_range(&self, _name: &str) -> Option<(f64, f64)> {
+        None
+    }
 }
 
 impl ComputedCosts for super::Nb201Space {
@@ -95,6 +100,13 @@ impl ComputedCosts for super::Nb201Space {
             "flops" => Some(flops_m(cell)),
             _ => None,
         }
+    }
+
+    /// Both costs are sums over the edges, each edge's least with a parameter-free
+    /// operation and greatest with a 3x3 convolution.
+    fn cost_range(&self, name: &str) -> Option<(f64, f64)> {
+        let (free, conv3) = ([0u8; 6], [3u8; 6]);
+        Some((self.cost(name, &free)?, self.cost(name, &conv3)?))
     }
 }
 
@@ -135,5 +147,23 @@ mod tests {
         let per_edge: f64 =
             5.0 * (16.0f64.powi(2) + 32.0 + 32.0f64.powi(2) + 64.0 + 64.0f64.powi(2) + 128.0) / 1e6;
         assert!((params_m(&one) - 0.073306 - per_edge).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_ranges_are_the_spaces_extremes() {
+        use crate::space::{Nb201Space, Sampler};
+        let space = Nb201Space::default();
+        for name in ["params", "flops"] {
+            let all: Vec<f64> = space
+                .enumerate()
+                .unwrap()
+                .iter()
+                .map(|c| space.cost(name, c).unwrap())
+                .collect();
+            let lo = all.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = all.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            assert_eq!(space.cost_range(name), Some((lo, hi)), "{name}");
+        }
+        assert_eq!(space.cost_range("latency"), None);
     }
 }

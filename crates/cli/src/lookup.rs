@@ -1,7 +1,9 @@
 //! `wlgp lookup`: an embedded table as a training command. It reads one architecture
 //! (from `WLGP_ARCH`, else the first line of stdin) and prints its value, so that
 //! `wlgp search --objective-cmd 'wlgp lookup --dataset nb201'` runs the user's path on
-//! real data.
+//! real data. `--metrics a,b` prints several as a JSON object (`{"a": .., "b": ..}`), as a
+//! multi-objective training command does, and `--fraction` prints percentages as
+//! fractions, as most training scripts report accuracy.
 
 use super::resolve_dataset;
 use clap::Args;
@@ -9,6 +11,7 @@ use std::io::BufRead;
 use wlgp::error::{Error, Result};
 use wlgp::search::{Objective, TableObjective};
 use wlgp::space::{Space, SpaceKind, TableKey};
+use wlgp::values::Values;
 use wlgp::with_table_space;
 
 #[derive(Args, Debug)]
@@ -17,8 +20,14 @@ pub(crate) struct LookupArgs {
     #[arg(long)]
     dataset: String,
     /// Metric (default: the dataset's validation/baseline accuracy).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "metrics")]
     metric: Option<String>,
+    /// Several metrics, comma-separated, printed as one JSON object keyed by name.
+    #[arg(long)]
+    metrics: Option<String>,
+    /// Print accuracies the table holds in percent as fractions in [0, 1].
+    #[arg(long)]
+    fraction: bool,
     /// Space (inferred from the dataset).
     #[arg(long, value_enum)]
     space: Option<SpaceKind>,
@@ -31,8 +40,39 @@ fn value<S: Space + TableKey>(space: &S, obj: &mut TableObjective, arch: &str) -
 
 pub(crate) fn lookup(a: &LookupArgs) -> Result<()> {
     let d = resolve_dataset(a.space, Some(&a.dataset))?;
-    let metric = a.metric.as_deref().unwrap_or(d.default_metric);
-    let mut obj = TableObjective::new(d, metric)?;
+    let metrics: Vec<&str> = match &a.metrics {
+        Some(m) => m
+            .split(',')
+            .map(str::trim)
+            .filter(|m| !m.is_empty())
+            .collect(),
+        None => vec![a.metric.as_deref().unwrap_or(d.default_metric)],
+    };
+    if metrics.is_empty() {
+        return Err(Error::Config("--metrics names no metric".into()));
+    }
+    let arch = read_arch()?;
+    let mut got = Vec::new();
+    for m in &metrics {
+        let mut obj = TableObjective::new(d, m)?;
+        let mut v = with_table_space!(d, true, |space| value(space, &mut obj, &arch))?;
+        if a.fraction && Values::of_table_metric(m) == Values::AccuracyPercent {
+            v /= 100.0;
+        }
+        got.push((m.to_string(), v));
+    }
+    if a.metrics.is_none() {
+        return super::out(&format!("{}\n", got[0].1));
+    }
+    let obj: serde_json::Map<String, serde_json::Value> = got
+        .into_iter()
+        .map(|(m, v)| (m, serde_json::json!(v)))
+        .collect();
+    super::out(&(serde_json::Value::Object(obj).to_string() + "\n"))
+}
+
+/// The architecture to look up: `WLGP_ARCH`, else the first line of stdin.
+fn read_arch() -> Result<String> {
     let arch = match std::env::var("WLGP_ARCH") {
         Ok(s) if !s.trim().is_empty() => s,
         _ => {
@@ -50,6 +90,5 @@ pub(crate) fn lookup(a: &LookupArgs) -> Result<()> {
             "no architecture in WLGP_ARCH or on stdin".into(),
         ));
     }
-    let v = with_table_space!(d, true, |space| value(space, &mut obj, arch))?;
-    super::out(&format!("{v}\n"))
+    Ok(arch.to_string())
 }

@@ -279,16 +279,71 @@ fn regret_curve(h: &MultiHistory, values: &[wlgp::values::Values], all: &[Vec<f6
         .collect()
 }
 
+/// How a multi-objective study reaches its tables and what it reports.
+pub(crate) struct MultiStudy<'a> {
+    pub(crate) specs: &'a [String],
+    pub(crate) datasets: &'a [&'static Dataset],
+    pub(crate) methods: &'a [MultiMethod],
+    pub(crate) seeds: u64,
+    pub(crate) base: &'a MultiConfig,
+    pub(crate) out: &'a std::path::Path,
+    /// Every evaluation through the user's path: `wlgp lookup` run as the training
+    /// command, printing the measured objectives as JSON (percentages as fractions), the
+    /// objectives' semantics undeclared and computed costs computed by the space.
+    pub(crate) through_command: bool,
+    /// Evaluation counts at which the summary reports the regret.
+    pub(crate) report_at: Vec<usize>,
+}
+
+/// The `wlgp lookup` command that measures a spec's table objectives of dataset `d`.
+fn lookup_command<S: ComputedCosts>(space: &S, d: &Dataset, spec: &str) -> Result<String> {
+    let exe = std::env::current_exe().map_err(|e| Error::io("finding the wlgp binary", e))?;
+    let measured: Vec<String> = wlgp::search::multi_table::parse_spec(spec)?
+        .into_iter()
+        .map(|p| p.0)
+        .filter(|n| !space.cost_names().contains(&n.as_str()))
+        .collect();
+    Ok(format!(
+        "'{}' lookup --dataset {} --metrics {} --fraction",
+        exe.display(),
+        d.name,
+        measured.join(",")
+    ))
+}
+
+/// One search of a study: on the table, or through the lookup command with the history's
+/// values read back from the table (so regret is measured in the table's units).
+fn study_search<S: Sampler + TableKey + ComputedCosts>(
+    space: &S,
+    d: &'static Dataset,
+    spec: &str,
+    cfg: &MultiConfig,
+    through_command: bool,
+) -> Result<MultiHistory> {
+    let mut table = TableMulti::new(space, d, spec)?;
+    if !through_command {
+        return multi_objective_search(space, &mut table, cfg);
+    }
+    let cmd = lookup_command(space, d, spec)?;
+    let command = CommandObjective::new(&cmd, None, wlgp::values::Values::Score)?;
+    let mut obj = CommandMulti::new(space, command, spec)?;
+    let mut h = multi_objective_search(space, &mut obj, cfg)?;
+    for e in &mut h.evaluations {
+        let cell = space.parse(&e.0)?;
+        e.1 = MultiObjective::evaluate(&mut table, space, &cell)?;
+    }
+    Ok(h)
+}
+
 /// One problem of a multi-objective study: every method, every seed, in parallel.
 fn study_problem<S: Sampler + TableKey + ComputedCosts>(
     space: &S,
     d: &'static Dataset,
     spec: &str,
-    methods: &[MultiMethod],
-    seeds: u64,
-    base: &MultiConfig,
+    st: &MultiStudy,
 ) -> Result<Vec<(MultiMethod, u64, Vec<f64>)>> {
     use rayon::prelude::*;
+    let (methods, seeds, base) = (st.methods, st.seeds, st.base);
     let probe = TableMulti::new(space, d, spec)?;
     let values = MultiObjective::<S>::values(&probe);
     let mut t = probe;
@@ -303,13 +358,12 @@ fn study_problem<S: Sampler + TableKey + ComputedCosts>(
         .collect();
     jobs.par_iter()
         .map(|&(m, seed)| {
-            let mut obj = TableMulti::new(space, d, spec)?;
             let cfg = MultiConfig {
                 method: m,
                 seed,
                 ..base.clone()
             };
-            let h = multi_objective_search(space, &mut obj, &cfg)?;
+            let h = study_search(space, d, spec, &cfg, st.through_command)?;
             Ok((m, seed, regret_curve(&h, &values, &all)))
         })
         .collect()
@@ -317,22 +371,26 @@ fn study_problem<S: Sampler + TableKey + ComputedCosts>(
 
 /// `wlgp study --objectives SPEC ...`: methods × datasets × seeds on the embedded tables,
 /// hypervolume regret against evaluations (CSV, log-scale SVG plots, summary.md).
-pub(crate) fn study(
-    specs: &[String],
-    datasets: &[&'static Dataset],
-    methods: &[MultiMethod],
-    seeds: u64,
-    base: &MultiConfig,
-    out: &std::path::Path,
-) -> Result<()> {
+pub(crate) fn study(st: &MultiStudy) -> Result<()> {
     use std::fmt::Write as _;
+    let (specs, datasets, methods, seeds, base, out) =
+        (st.specs, st.datasets, st.methods, st.seeds, st.base, st.out);
+    let at_list = st
+        .report_at
+        .iter()
+        .map(|n| n.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
     let io = |e| Error::io(format!("writing {}", out.display()), e);
     std::fs::create_dir_all(out).map_err(io)?;
     let mut csv = String::from("dataset,objectives,method,seed,evaluation,hypervolume_regret\n");
+    let path = if st.through_command {
+        " Every evaluation went through the user's path: `--objective-cmd 'wlgp lookup --dataset D --metrics ... --fraction'` (the measured objectives as JSON, percentages as fractions, their semantics undeclared and inferred; computed costs computed by the space)."
+    } else {
+        ""
+    };
     let mut md = format!(
-        "# Multi-objective study\n\n{} evaluations, {seeds} seeds. Hypervolume regret: the table's true front's hypervolume minus the found front's, each objective mapped onto [0, 1] from the table's worst to its best value, reference point at the worst corner. Mean ± standard error after {} and {} evaluations; the lowest final mean in bold.\n\n| table | objectives | {} |\n|---|---|{}\n",
-        base.budget,
-        base.budget / 2,
+        "# Multi-objective study\n\n{} evaluations, {seeds} seeds.{path} Hypervolume regret: the table's true front's hypervolume minus the found front's, each objective mapped onto [0, 1] from the table's worst to its best value, reference point at the worst corner. Mean ± standard error after {at_list} evaluations; the lowest mean at each in bold.\n\n| table | objectives | {} |\n|---|---|{}\n",
         base.budget,
         methods.iter().map(|m| format!("{m:?}").to_lowercase()).collect::<Vec<_>>().join(" | "),
         "---|".repeat(methods.len())
@@ -341,18 +399,15 @@ pub(crate) fn study(
     for spec in specs {
         for &d in datasets {
             let rows = match d.space {
-                SpaceKind::Nbgraph => study_problem(
-                    &NbGraphSpace::new(d.proteins),
-                    d,
-                    spec,
-                    methods,
-                    seeds,
-                    base,
-                ),
-                _ => study_problem(&Nb201Space::default(), d, spec, methods, seeds, base),
+                SpaceKind::Nbgraph => study_problem(&NbGraphSpace::new(d.proteins), d, spec, st),
+                _ => study_problem(&Nb201Space::default(), d, spec, st),
             };
             // A spec names metrics of some tables only: the others are skipped.
-            let Ok(rows) = rows else { continue };
+            let rows = match rows {
+                Ok(rows) => rows,
+                Err(Error::UnknownMetric { .. } | Error::Config(_)) => continue,
+                Err(e) => return Err(e),
+            };
             ran += 1;
             for (m, s, curve) in &rows {
                 for (i, r) in curve.iter().enumerate() {
@@ -378,18 +433,33 @@ pub(crate) fn study(
                         .collect::<Vec<_>>(),
                 )
             };
-            let last = base.budget.saturating_sub(1);
-            let best = curves
+            let idx: Vec<usize> = st.report_at.iter().map(|n| n.saturating_sub(1)).collect();
+            let best: Vec<f64> = idx
                 .iter()
-                .map(|c| at(&c.1, last).0)
-                .fold(f64::INFINITY, f64::min);
+                .map(|&i| {
+                    curves
+                        .iter()
+                        .map(|c| at(&c.1, i).0)
+                        .fold(f64::INFINITY, f64::min)
+                })
+                .collect();
             let cells: Vec<String> = curves
                 .iter()
                 .map(|(_, runs)| {
-                    let ((h, hs), (f, fs)) = (at(runs, base.budget / 2 - 1), at(runs, last));
-                    let fin = format!("{f:.4} ± {fs:.4}");
-                    let fin = if f == best { format!("**{fin}**") } else { fin };
-                    format!("{h:.4} ± {hs:.4} / {fin}")
+                    let parts: Vec<String> = idx
+                        .iter()
+                        .zip(&best)
+                        .map(|(&i, &b)| {
+                            let (m, se) = at(runs, i);
+                            let t = format!("{m:.4} ± {se:.4}");
+                            if m == b {
+                                format!("**{t}**")
+                            } else {
+                                t
+                            }
+                        })
+                        .collect();
+                    parts.join(" / ")
                 })
                 .collect();
             let _ = writeln!(md, "| {} | {spec} | {} |", d.name, cells.join(" | "));

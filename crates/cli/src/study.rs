@@ -114,6 +114,15 @@ pub(crate) struct StudyArgs {
         default_value = "ehvi,parego,random,nsga2,evolution"
     )]
     mo_methods: Vec<wlgp::search::multi::MultiMethod>,
+    /// Multi-objective study through the user's path: each evaluation runs `wlgp lookup`
+    /// as the training command (objectives as JSON, percentages as fractions, semantics
+    /// undeclared), instead of reading the table in process.
+    #[arg(long)]
+    through_command: bool,
+    /// Evaluation counts at which a multi-objective study's summary reports the regret
+    /// (default: half the budget and the budget).
+    #[arg(long, value_delimiter = ',')]
+    report_at: Vec<usize>,
     /// Directory for runs.csv, predictor.csv, the SVG plots and summary.md.
     #[arg(long, default_value = "study")]
     out: PathBuf,
@@ -148,14 +157,27 @@ pub(crate) fn study(a: &StudyArgs, device: wlgp::gpu::DeviceChoice) -> Result<()
                 "a study needs a budget of at least 2 and one seed".into(),
             ));
         }
-        return super::multi::study(
-            &a.objectives,
-            &datasets(&a.datasets)?,
-            &a.mo_methods,
-            a.seeds,
-            &base,
-            &a.out,
-        );
+        let report_at = if a.report_at.is_empty() {
+            vec![a.budget / 2, a.budget]
+        } else {
+            a.report_at.clone()
+        };
+        if let Some(n) = report_at.iter().find(|&&n| n == 0 || n > a.budget) {
+            return Err(Error::Config(format!(
+                "--report-at {n}: expected an evaluation count from 1 to the budget {}",
+                a.budget
+            )));
+        }
+        return super::multi::study(&super::multi::MultiStudy {
+            specs: &a.objectives,
+            datasets: &datasets(&a.datasets)?,
+            methods: &a.mo_methods,
+            seeds: a.seeds,
+            base: &base,
+            out: &a.out,
+            through_command: a.through_command,
+            report_at,
+        });
     }
     let mut bo = a.bo.clone();
     let (mut budget, mut seeds) = (a.budget, a.seeds);

@@ -285,3 +285,111 @@ fn study_with_objectives_writes_curves_plots_and_a_summary() {
         .join("hv_regret_cora_valid_perf_max_latency_min.svg")
         .exists());
 }
+
+#[test]
+fn an_accuracy_from_a_command_is_inferred_announced_and_kept_on_resume() {
+    let dir = std::env::temp_dir().join(format!("wlgp-mo-values-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let j = dir.join("acc.jsonl");
+    let _ = std::fs::remove_file(&j);
+    let bin = env!("CARGO_BIN_EXE_wlgp");
+    // CIFAR-10 accuracy as a fraction, as a user's script prints it; FLOPs computed.
+    let cmd = format!("{bin} lookup --dataset nb201 --metrics baseline_accuracy --fraction");
+    let args = |spec: &'static str, flag: &'static str| {
+        vec![
+            "search".to_string(),
+            "--objective-cmd".into(),
+            cmd.clone(),
+            "--objectives".into(),
+            spec.into(),
+            "--budget".into(),
+            "14".into(),
+            "--n-init".into(),
+            "6".into(),
+            "--json".into(),
+            flag.into(),
+            j.to_str().unwrap().into(),
+        ]
+    };
+    let run = |a: Vec<String>| Command::new(bin).args(&a).output().unwrap();
+    let o = run(args("baseline_accuracy:max,flops:min", "--journal"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    let announced: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("values taken as"))
+        .collect();
+    assert_eq!(announced.len(), 1, "{err}");
+    assert!(
+        announced[0].contains("objective `baseline_accuracy`")
+            && announced[0].contains("`accuracy`")
+            && announced[0].contains("ln(1"),
+        "{err}"
+    );
+    let text = std::fs::read_to_string(&j).unwrap();
+    assert!(text
+        .lines()
+        .next()
+        .unwrap()
+        .contains("baseline_accuracy:max,flops:min"));
+    for e in text.lines().skip(1) {
+        let v: serde_json::Value = serde_json::from_str(e).unwrap();
+        let acc = v["values"][0].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&acc), "{v}");
+    }
+    // A resume that declares the accuracy otherwise is refused, naming the declaration.
+    let o = run(args("baseline_accuracy:max:score,flops:min", "--resume"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("metric") && err.contains("baseline_accuracy:max:score"),
+        "{err}"
+    );
+    // The same declaration resumes, and announces the same reading.
+    let o = run(args("baseline_accuracy:max,flops:min", "--resume"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("values taken as `accuracy`"), "{err}");
+}
+
+#[test]
+fn a_study_runs_through_the_users_command() {
+    let out = std::env::temp_dir().join(format!("wlgp-mostudy-cmd-{}", std::process::id()));
+    let o = wlgp(&[
+        "study",
+        "--objectives",
+        "baseline_accuracy:max,flops:min",
+        "--datasets",
+        "nb201",
+        "--seeds",
+        "2",
+        "--budget",
+        "12",
+        "--mo-methods",
+        "ehvi,parego",
+        "--through-command",
+        "--report-at",
+        "6,12",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(
+        summary.contains("user's path") && summary.contains("after 6, 12 evaluations"),
+        "{summary}"
+    );
+    let row = summary
+        .lines()
+        .find(|l| l.starts_with("| nb201 |"))
+        .unwrap();
+    // Two methods, two checkpoints each, every regret a number in [0, 1].
+    let regrets: Vec<f64> = row
+        .split('|')
+        .skip(3)
+        .flat_map(|c| c.split('/'))
+        .filter_map(|p| p.trim().trim_matches('*').split(' ').next()?.parse().ok())
+        .collect();
+    assert_eq!(regrets.len(), 4, "{row}");
+    assert!(regrets.iter().all(|r| (0.0..=1.0).contains(r)), "{row}");
+}

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Summarises the NAGO study (scripts/nago_study.sh): reads every journal
 `METHOD-SEED.jsonl` in the study folder and writes `summary.md` (best held-out accuracy
-per method, what an evaluation cost, the accuracy-parameters fronts) and `best.svg`
-(best accuracy so far against evaluations; accuracy against parameters with each
-method's front). Parameter counts come from `wlgp nago sample --search-seed`, which
+per method, what an evaluation cost, the accuracy-parameters fronts), `best.svg` (best
+accuracy so far against evaluations) and `fronts.svg` (accuracy against parameters with
+each method's front), each drawn by `wlgp plot` from the JSON written beside it. Parameter counts come from `wlgp nago sample --search-seed`, which
 draws the network the search evaluated. Standard library only.
 
 Usage: python3 scripts/nago_study.py docs/nago/study [path/to/wlgp]
@@ -96,74 +96,59 @@ def hypervolume(points: list[tuple[int, float]]) -> float:
     return area
 
 
-def svg(curves: dict, fronts: dict, scatter: dict, path: Path) -> None:
-    w, h, pad = 900, 360, 50
-    pw = (w - 3 * pad) / 2
-    ys = [v for c in curves.values() for v in c] + [
-        a for f in scatter.values() for _, a in f
+def figure(path: Path, fig: dict, wlgp: str) -> None:
+    """Writes `fig` as JSON beside its SVG and draws it with `wlgp plot`, the plotting
+    module every command uses."""
+    path.with_suffix(".json").write_text(json.dumps(fig, indent=1) + "\n")
+    subprocess.run(
+        [wlgp, "plot", str(path.with_suffix(".json")), "--out", str(path)], check=True
+    )
+
+
+def draw(curves: dict, fronts: dict, scatter: dict, folder: Path, wlgp: str) -> None:
+    best = {
+        "kind": "chart",
+        "title": "best held-out accuracy so far (mean ± 1 s.e. over seeds)",
+        "x": {"label": "evaluations", "scale": "count"},
+        "y": {"label": "held-out accuracy (%)", "scale": "linear"},
+        "series": [
+            {
+                "name": m,
+                "colour": COLOURS.get(m, "#000000"),
+                "points": [
+                    {"x": i + 1, "y": v, "err": e} for i, (v, e) in enumerate(c)
+                ],
+            }
+            for m, c in curves.items()
+        ],
+    }
+    dots = [
+        {
+            "name": f"{m}: evaluations",
+            "style": "dots",
+            "colour": COLOURS.get(m, "#000000"),
+            "points": [{"x": p, "y": a} for p, a in scatter[m]],
+        }
+        for m in curves
     ]
-    lo, hi = math.floor(min(ys)) - 1, math.ceil(max(ys)) + 1
-    n = max(len(c) for c in curves.values())
-    allp = [p for f in scatter.values() for p, _ in f]
-    plo, phi = math.log10(min(allp)), math.log10(max(allp))
-
-    def y(v: float) -> float:
-        return h - pad - (v - lo) / (hi - lo) * (h - 2 * pad)
-
-    def x1(i: int) -> float:
-        return pad + i / max(n - 1, 1) * pw
-
-    def x2(p: float) -> float:
-        return 2 * pad + pw + (math.log10(p) - plo) / max(phi - plo, 1e-9) * pw
-
-    s = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="11">'
+    lines = [
+        {
+            "name": f"{m}: front",
+            "style": "linedots",
+            "colour": COLOURS.get(m, "#000000"),
+            "points": [{"x": p, "y": a} for p, a in fronts[m]],
+        }
+        for m in curves
     ]
-    s.append(f'<rect width="{w}" height="{h}" fill="white"/>')
-    for x0 in (pad, 2 * pad + pw):
-        s.append(
-            f'<rect x="{x0}" y="{pad}" width="{pw}" height="{h - 2 * pad}" fill="none" stroke="#000"/>'
-        )
-        for t in range(int(lo), int(hi) + 1, max(1, int((hi - lo) / 6))):
-            s.append(f'<text x="{x0 - 4}" y="{y(t) + 4}" text-anchor="end">{t}</text>')
-    s.append(
-        f'<text x="{pad + pw / 2}" y="{h - 15}" text-anchor="middle">evaluations</text>'
-    )
-    s.append(
-        f'<text x="{2 * pad + 1.5 * pw}" y="{h - 15}" text-anchor="middle">parameters (log scale)</text>'
-    )
-    s.append(
-        f'<text x="{pad + pw / 2}" y="{pad - 10}" text-anchor="middle">best held-out accuracy so far (%), mean over seeds</text>'
-    )
-    s.append(
-        f'<text x="{2 * pad + 1.5 * pw}" y="{pad - 10}" text-anchor="middle">accuracy (%) of every evaluation; lines: fronts</text>'
-    )
-    for e in range(int(plo), math.ceil(phi) + 1):
-        if plo <= e <= phi:
-            s.append(
-                f'<text x="{x2(10**e)}" y="{h - pad + 14}" text-anchor="middle">1e{e}</text>'
-            )
-    for i in range(0, n, 10):
-        s.append(
-            f'<text x="{x1(i)}" y="{h - pad + 14}" text-anchor="middle">{i + 1}</text>'
-        )
-    for k, (m, c) in enumerate(curves.items()):
-        col = COLOURS.get(m, "#000")
-        pts = " ".join(f"{x1(i):.1f},{y(v):.1f}" for i, v in enumerate(c))
-        s.append(
-            f'<polyline points="{pts}" fill="none" stroke="{col}" stroke-width="2"/>'
-        )
-        s.append(f'<text x="{pad + 8}" y="{pad + 14 + 13 * k}" fill="{col}">{m}</text>')
-        for p, a in scatter[m]:
-            s.append(
-                f'<circle cx="{x2(p):.1f}" cy="{y(a):.1f}" r="2" fill="{col}" fill-opacity="0.35"/>'
-            )
-        fp = " ".join(f"{x2(p):.1f},{y(a):.1f}" for p, a in fronts[m])
-        s.append(
-            f'<polyline points="{fp}" fill="none" stroke="{col}" stroke-width="1.5"/>'
-        )
-    s.append("</svg>")
-    path.write_text("\n".join(s) + "\n")
+    fronts_fig = {
+        "kind": "chart",
+        "title": "accuracy against parameters: every evaluation, and each method's front",
+        "x": {"label": "parameters (log scale)", "scale": "log"},
+        "y": {"label": "held-out accuracy (%)", "scale": "linear"},
+        "series": dots + lines,
+    }
+    figure(folder / "best.svg", best, wlgp)
+    figure(folder / "fronts.svg", fronts_fig, wlgp)
 
 
 def main() -> None:
@@ -180,7 +165,7 @@ def main() -> None:
         seeds = data[m]
         bests = {s: best_so_far(e) for s, e in seeds.items() if e}
         n = min(len(b) for b in bests.values())
-        curves[m] = [mean_se([b[i] for b in bests.values()])[0] for i in range(n)]
+        curves[m] = [mean_se([b[i] for b in bests.values()]) for i in range(n)]
         final = mean_se([b[n - 1] for b in bests.values()])
         at10 = mean_se([b[min(9, n - 1)] for b in bests.values()])
         at20 = mean_se([b[min(19, n - 1)] for b in bests.values()])
@@ -257,9 +242,15 @@ def main() -> None:
     for m, points in fronts.items():
         listed = ", ".join(f"{p:,} → {a:.1f} %" for p, a in points)
         lines.append(f"* **{m}**: {listed}")
-    lines += ["", "![best accuracy so far; accuracy against parameters](best.svg)", ""]
+    lines += [
+        "",
+        "![best accuracy so far](best.svg)",
+        "",
+        "![accuracy against parameters](fronts.svg)",
+        "",
+    ]
     (folder / "summary.md").write_text("\n".join(lines))
-    svg(curves, fronts, scatter, folder / "best.svg")
+    draw(curves, fronts, scatter, folder, wlgp)
     print("\n".join(lines))
 
 

@@ -8,7 +8,7 @@ use crate::gp::Transform;
 use serde::{Deserialize, Serialize};
 
 /// The meaning of a column of values (`--values`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Values {
     /// Accuracy as a fraction in [0, 1]; modelled as -ln(1 - a).
@@ -26,6 +26,16 @@ pub enum Values {
     /// Any other larger-is-better score; modelled as it is.
     Score,
 }
+
+crate::named!(Values, "values", {
+    Accuracy => "accuracy",
+    AccuracyPercent => "accuracy-percent",
+    Error => "error",
+    ErrorPercent => "error-percent",
+    Loss => "loss",
+    Cost => "cost",
+    Score => "score",
+});
 
 impl Values {
     /// Whether larger values are better.
@@ -67,19 +77,6 @@ impl Values {
             },
             Values::Loss | Values::Cost => Transform::Negate,
             Values::Score => Transform::Identity,
-        }
-    }
-
-    /// The name as typed on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            Values::Accuracy => "accuracy",
-            Values::AccuracyPercent => "accuracy-percent",
-            Values::Error => "error",
-            Values::ErrorPercent => "error-percent",
-            Values::Loss => "loss",
-            Values::Cost => "cost",
-            Values::Score => "score",
         }
     }
 
@@ -160,12 +157,6 @@ impl Values {
     }
 }
 
-impl std::fmt::Display for Values {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
 /// How the values of a run are to be understood: declared by the user, known from an
 /// embedded table, or to be inferred from a column or metric name and the values.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -179,7 +170,7 @@ pub struct ValuesSpec {
 }
 
 /// `--transform`: the default per-values transform, or the values as they are.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum TransformChoice {
     /// The values' own transform (-ln(1 - a) for accuracies, -ln(e) for errors, -v for
@@ -190,6 +181,12 @@ pub enum TransformChoice {
     /// -ln(1 - accuracy) or -ln(error): refused for values that are neither.
     NegLogError,
 }
+
+crate::named!(TransformChoice, "transform", {
+    Auto => "auto",
+    Identity => "identity",
+    NegLogError => "neg-log-error",
+});
 
 /// What a [`ValuesSpec`] resolved to for the data at hand.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -15,7 +15,17 @@ pub(crate) fn to_py(e: Error) -> PyErr {
     }
 }
 
-/// Parses a keyword's value as one of a clap value enum's names, listing them on error.
+/// Parses a keyword's value as one of the engine's names, listing them on error.
+pub(crate) fn parse_named<T: wlgp::names::Named>(what: &str, s: &str) -> Result<T> {
+    wlgp::names::parse(s).map_err(|_| {
+        Error::Config(format!(
+            "{what} `{s}`: expected one of {}",
+            wlgp::names::names::<T>().join(", ")
+        ))
+    })
+}
+
+/// Parses a keyword's value as one of a command-line enum's names, listing them on error.
 pub(crate) fn parse_enum<T: clap::ValueEnum>(what: &str, s: &str) -> Result<T> {
     T::from_str(s, true).map_err(|_| {
         let known: Vec<String> = T::value_variants()

@@ -1,7 +1,7 @@
 //! `wlgp.WLGP`'s engine: the WL-kernel GP fitted on architectures and their values, with
 //! the CLI's value semantics, hyperparameter selection and predictions in the user's units.
 
-use crate::errors::{check_finite, parse_enum, to_py};
+use crate::errors::{check_finite, parse_named, to_py};
 use crate::space::PySpace;
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
@@ -70,7 +70,7 @@ impl PyModel {
         base_kernel: &str,
     ) -> PyResult<Self> {
         let declared = values
-            .map(|v| parse_enum::<Values>("values", v))
+            .map(|v| parse_named::<Values>("values", v))
             .transpose()
             .map_err(to_py)?;
         if hs.is_empty() {
@@ -84,15 +84,15 @@ impl PyModel {
             spec: ValuesSpec {
                 declared,
                 name: metric.to_string(),
-                transform: parse_enum::<TransformChoice>("transform", transform).map_err(to_py)?,
+                transform: parse_named::<TransformChoice>("transform", transform).map_err(to_py)?,
             },
             hs,
-            direction: parse_enum("direction", direction).map_err(to_py)?,
+            direction: parse_named("direction", direction).map_err(to_py)?,
             kernel: KernelConfig {
-                base: parse_enum::<BaseKernel>("base_kernel", base_kernel).map_err(to_py)?,
+                base: parse_named::<BaseKernel>("base_kernel", base_kernel).map_err(to_py)?,
                 normalize,
             },
-            selection: parse_enum("select", select).map_err(to_py)?,
+            selection: parse_named("select", select).map_err(to_py)?,
             fitted: None,
         })
     }

@@ -1,6 +1,6 @@
 //! `wlgp.score`: the streaming scorer over a fitted model, in constant memory.
 
-use crate::errors::{parse_enum, to_py};
+use crate::errors::{parse_enum, parse_named, to_py};
 use crate::model::PyModel;
 use numpy::IntoPyArray;
 use pyo3::prelude::*;
@@ -111,7 +111,7 @@ pub(crate) fn score_candidates<'py>(
     chunk: usize,
     device: &str,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let device = parse_enum::<DeviceChoice>("device", device).map_err(to_py)?;
+    let device = parse_named::<DeviceChoice>("device", device).map_err(to_py)?;
     let source = if let Ok(s) = candidates.extract::<String>() {
         if s != "all" {
             return Err(to_py(Error::Config(format!(
@@ -170,7 +170,7 @@ pub(crate) fn resolve_values(
 ) -> PyResult<(String, bool, String, String)> {
     let spec = wlgp::values::ValuesSpec {
         declared: declared
-            .map(|d| parse_enum::<wlgp::values::Values>("values", d))
+            .map(|d| parse_named::<wlgp::values::Values>("values", d))
             .transpose()
             .map_err(to_py)?,
         name: name.to_string(),

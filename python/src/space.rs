@@ -1,6 +1,6 @@
 //! `wlgp.Space`: one class over every search space, architectures as the space's strings.
 
-use crate::errors::{parse_enum, to_py};
+use crate::errors::{parse_named, to_py};
 use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -18,7 +18,7 @@ pub(crate) fn wl_config(h: usize, direction: &str) -> Result<WlConfig> {
     wlgp::wl::check_depth(h)?;
     Ok(WlConfig {
         h,
-        direction: parse_enum::<Direction>("direction", direction)?,
+        direction: parse_named::<Direction>("direction", direction)?,
     })
 }
 
@@ -170,8 +170,8 @@ impl PySpace {
         device: &str,
     ) -> PyResult<Bound<'py, PyArray2<f64>>> {
         let cfg = wl_config(h, direction).map_err(to_py)?;
-        let base = parse_enum::<BaseKernel>("base_kernel", base_kernel).map_err(to_py)?;
-        let device = parse_enum::<DeviceChoice>("device", device).map_err(to_py)?;
+        let base = parse_named::<BaseKernel>("base_kernel", base_kernel).map_err(to_py)?;
+        let device = parse_named::<DeviceChoice>("device", device).map_err(to_py)?;
         let space = &self.space;
         let (rows, cols, k) = py
             .detach(|| -> Result<(usize, usize, Vec<f64>)> {

@@ -9,9 +9,7 @@ use nalgebra::{Cholesky, DMatrix, DVector, Dyn};
 use serde::Serialize;
 
 /// How the WL depth and the noise are chosen (`--select`).
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize, clap::ValueEnum,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Selection {
     /// Leave-one-out log predictive density, in closed form (Rasmussen and Williams 2006,
@@ -21,6 +19,11 @@ pub enum Selection {
     /// Log marginal likelihood (the evidence).
     Evidence,
 }
+
+crate::named!(Selection, "selection rule", {
+    Loo => "loo",
+    Evidence => "evidence",
+});
 
 /// What the hyperparameter search chose, and the evidence for it.
 #[derive(Clone, Copy, Debug, Serialize)]

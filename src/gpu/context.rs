@@ -1,6 +1,7 @@
 //! One wgpu instance, adapter, device and queue per process, with the adapter's own
 //! limits (the default 128 MiB storage binding is far too small for big batches).
 
+use crate::error::Error;
 use std::fmt::Write;
 
 /// The device, its queue and what the adapter is.
@@ -329,4 +330,9 @@ impl GpuContext {
         self.dispatch(&pipeline, &bg, ((inputs.len() as u32).div_ceil(64), 1));
         Ok(bytemuck::pod_collect_to_vec(&self.read_back(&out, bytes)?))
     }
+}
+
+/// A device failure (a read-back, a mapping) as the engine's error.
+pub(crate) fn gpu_err(e: String) -> Error {
+    Error::Config(format!("GPU: {e}"))
 }

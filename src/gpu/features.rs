@@ -2,8 +2,8 @@
 //! `shaders/kernel.wgsl` reads, so that a kernel matrix of graphs hashed on the device
 //! moves only its entries back to the host.
 
+use super::context::gpu_err;
 use super::context::GpuContext;
-use super::wl::gpu_err;
 use crate::error::{Error, Result};
 use crate::wl::Features;
 use std::sync::OnceLock;

@@ -4,8 +4,8 @@
 //! graphs share instead of merging both lists. Exact: u32 sums, used when the bound on
 //! every value is below 2^32 (the merge-join shader otherwise).
 
+use super::context::gpu_err;
 use super::context::GpuContext;
-use super::wl::gpu_err;
 use crate::error::Result;
 use crate::kernel::{self, split, BaseKernel, Split};
 use crate::wl::Features;

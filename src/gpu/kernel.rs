@@ -2,10 +2,10 @@
 //! label-sorted feature lists held on the device ([`DeviceFeatures`]). Raw values are exact
 //! 64-bit integers; normalised values f32. Only the entries come back to the host.
 
+use super::context::gpu_err;
 use super::context::GpuContext;
 use super::features::DeviceFeatures;
 use super::indexed::{Indexed, IndexedKernel};
-use super::wl::gpu_err;
 use crate::error::Result;
 use crate::kernel::BaseKernel;
 use crate::wl::Features;

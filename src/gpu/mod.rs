@@ -34,7 +34,7 @@ pub(crate) fn grid(groups: u32, max: u32) -> (u32, u32) {
 }
 
 /// Where the heavy work runs, as chosen by `--device` or `WLGP_DEVICE`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DeviceChoice {
     /// The GPU when an adapter exists, else the CPU after one notice on stderr.
@@ -45,12 +45,18 @@ pub enum DeviceChoice {
     Cpu,
 }
 
+crate::named!(DeviceChoice, "device", {
+    Auto => "auto",
+    Gpu => "gpu",
+    Cpu => "cpu",
+});
+
 impl DeviceChoice {
     /// The choice named by `WLGP_DEVICE`, or `Auto`.
     pub fn from_env() -> Result<DeviceChoice> {
         match std::env::var("WLGP_DEVICE") {
             Err(_) => Ok(DeviceChoice::Auto),
-            Ok(v) => <DeviceChoice as clap::ValueEnum>::from_str(&v, true).map_err(|_| {
+            Ok(v) => v.parse::<DeviceChoice>().map_err(|_| {
                 Error::Config(format!("WLGP_DEVICE=`{v}`: expected auto, gpu or cpu"))
             }),
         }

@@ -6,9 +6,9 @@
 //! candidates whose bound reaches the exact k-th value so far, not a byte per candidate;
 //! the caller re-scores those in f64, so its top-k is the CPU's exactly.
 
+use super::context::gpu_err;
 use super::context::GpuContext;
 use super::grid;
-use super::wl::gpu_err;
 use crate::acquisition::Acquisition;
 use crate::error::{Error, Result};
 use crate::gp::WeightSpace;

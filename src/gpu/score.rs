@@ -3,8 +3,8 @@
 //! chunk (WL features, seen-feature lookup, exact mean) while the GPU scores the one
 //! before, and re-scores its shortlist in f64, so the reported numbers are exact.
 
+use super::context::gpu_err;
 use super::context::GpuContext;
-use super::wl::gpu_err;
 use crate::acquisition::Acquisition;
 use crate::error::Result;
 use crate::gp::WeightSpace;

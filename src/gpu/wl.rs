@@ -3,7 +3,7 @@
 //! one thread per graph), so that features stay on the device ([`DeviceFeatures`]) for a
 //! kernel, or come back as distinct labels and counts: node labels never cross to the host.
 
-use super::context::GpuContext;
+use super::context::{gpu_err, GpuContext};
 use super::features::DeviceFeatures;
 use crate::error::{Error, Result};
 use crate::graph::Arch;
@@ -390,8 +390,4 @@ fn pack(archs: &[Arch], dir: Direction) -> Packed {
     }
     out.first.push(out.l0.len());
     out
-}
-
-pub(crate) fn gpu_err(e: String) -> Error {
-    Error::Config(format!("GPU: {e}"))
 }

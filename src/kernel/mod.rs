@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// How two count vectors are compared.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BaseKernel {
     /// `sum_l c(l) c'(l)`: the WL subtree kernel (NAS-BOWL on NB201).
@@ -19,6 +19,11 @@ pub enum BaseKernel {
     /// `sum_l min(c(l), c'(l))`: optimal assignment / histogram intersection.
     OptimalAssignment,
 }
+
+crate::named!(BaseKernel, "base kernel", {
+    Dot => "dot",
+    OptimalAssignment => "optimal-assignment",
+});
 
 /// The raw (unnormalised) kernel value, exact in integers.
 pub fn raw(a: &Features, b: &Features, base: BaseKernel) -> u64 {

@@ -46,7 +46,7 @@ impl Default for PoolConfig {
 }
 
 /// Greedy batch selection with pending points.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BatchStrategy {
     /// Kriging believer: condition on each pick's posterior mean, then pick again.
@@ -54,6 +54,11 @@ pub enum BatchStrategy {
     /// Local penalisation: shrink the acquisition near each pick by posterior correlation.
     Penalize,
 }
+
+crate::named!(BatchStrategy, "batch strategy", {
+    Believer => "believer",
+    Penalize => "penalize",
+});
 
 /// Settings of a BO run.
 #[derive(Clone, Debug, Serialize)]

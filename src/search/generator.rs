@@ -32,7 +32,7 @@ use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
 /// Which kernel the generator GP uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum GeneratorKernel {
     /// Matérn-5/2 on θ, one length scale per hyperparameter.
@@ -42,6 +42,12 @@ pub enum GeneratorKernel {
     /// Their mixture, its weight chosen by marginal likelihood.
     Sum,
 }
+
+crate::named!(GeneratorKernel, "generator kernel", {
+    Matern => "matern",
+    Wl => "wl",
+    Sum => "sum",
+});
 
 impl GeneratorKernel {
     fn weights(self) -> &'static [f64] {

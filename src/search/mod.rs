@@ -11,6 +11,7 @@ mod lock;
 pub mod multi;
 pub mod multi_command;
 pub mod multi_evolution;
+pub mod multi_objective;
 pub mod multi_table;
 pub mod multi_values;
 mod objective;
@@ -36,7 +37,7 @@ use serde::Serialize;
 use std::collections::HashSet;
 
 /// Which search strategy to run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Method {
     /// Bayesian optimisation with the WL-kernel GP.
@@ -55,14 +56,15 @@ pub enum Method {
     BoLaplacian,
 }
 
-impl Method {
-    /// The name as typed on the command line (`bo`, `bo-assessor`, ...).
-    pub fn name(self) -> String {
-        use clap::ValueEnum;
-        self.to_possible_value()
-            .map_or_else(|| format!("{self:?}"), |v| v.get_name().to_string())
-    }
-}
+crate::named!(Method, "method", {
+    Bo => "bo",
+    Random => "random",
+    Evolution => "evolution",
+    Local => "local",
+    BoAssessor => "bo-assessor",
+    BoPropagation => "bo-propagation",
+    BoLaplacian => "bo-laplacian",
+});
 
 /// One evaluated architecture.
 #[derive(Clone, Debug, Serialize)]

@@ -4,7 +4,7 @@
 //! (population 100, tournaments of 10, non-dominated-sort rank as fitness, the oldest
 //! member dying, as Syne Tune's MOREA does).
 
-use super::multi::{orient, MultiObjective, Run};
+use super::multi_objective::{orient, MultiObjective, Run};
 use crate::error::Result;
 use crate::pareto::dominates;
 use crate::space::Sampler;

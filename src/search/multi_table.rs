@@ -15,7 +15,6 @@ pub type Declared = (String, bool, Option<Values>);
 /// Parses `NAME:max|min[:VALUES],...` (2 or 3 objectives); a third field declares the
 /// values' semantics (as `--values` does), which must agree with the direction.
 pub fn parse_spec(spec: &str) -> Result<Vec<Declared>> {
-    use clap::ValueEnum;
     let out = spec
         .split(',')
         .map(str::trim)
@@ -42,7 +41,7 @@ pub fn parse_spec(spec: &str) -> Result<Vec<Declared>> {
             let values = match fields.get(2) {
                 None => None,
                 Some(v) => {
-                    let v = Values::from_str(v, true).map_err(|_| {
+                    let v = v.parse::<Values>().map_err(|_| {
                         Error::Config(format!(
                             "objective `{part}`: `{v}` is not one of accuracy, accuracy-percent, error, error-percent, loss, cost, score"
                         ))

@@ -18,7 +18,7 @@ use serde::Serialize;
 use std::collections::HashSet;
 
 /// The model that predicts accuracy in BO.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Surrogate {
     /// The WL-kernel Gaussian process (supervised).
@@ -30,6 +30,13 @@ pub enum Surrogate {
     /// The graph-Laplacian-regularised GP (its own posterior variance).
     Laplacian,
 }
+
+crate::named!(Surrogate, "surrogate", {
+    Gp => "gp",
+    Assessor => "assessor",
+    Propagation => "propagation",
+    Laplacian => "laplacian",
+});
 
 /// Settings of the semi-supervised surrogates in search.
 #[derive(Clone, Debug, Serialize)]

@@ -59,9 +59,49 @@ pub fn parse_score(last: &str) -> std::result::Result<f64, String> {
 /// `{"val_acc": 0.93, "loss": 0.21}`).
 pub fn parse_named_score(last: &str, name: &str) -> std::result::Result<f64, String> {
     if last.trim_start().starts_with('{') {
-        return super::multi_command::parse_scores(last, &[name]).map(|v| v[0]);
+        return parse_scores(last, &[name]).map(|v| v[0]);
     }
     parse_score(last)
+}
+
+/// Reads the measured objectives (`names`, in order) from a command's last line.
+pub fn parse_scores(line: &str, names: &[&str]) -> std::result::Result<Vec<f64>, String> {
+    let line = line.trim();
+    let shown: String = line.chars().take(80).collect();
+    let bad = |why: String| format!("failed: the last line of output, `{shown}`, {why}");
+    let vals: Vec<f64> = if line.starts_with('{') {
+        let obj: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(line).map_err(|e| bad(format!("is not a JSON object ({e})")))?;
+        names
+            .iter()
+            .map(|n| {
+                obj.get(*n)
+                    .and_then(|v| v.as_f64())
+                    .ok_or_else(|| bad(format!("has no number `{n}`")))
+            })
+            .collect::<std::result::Result<_, _>>()?
+    } else {
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        if parts.len() != names.len() {
+            return Err(bad(format!(
+                "has {} values, not {} ({})",
+                parts.len(),
+                names.len(),
+                names.join(" ")
+            )));
+        }
+        parts
+            .iter()
+            .map(|p| {
+                p.parse::<f64>()
+                    .map_err(|_| bad(format!("has `{p}`, not a number")))
+            })
+            .collect::<std::result::Result<_, _>>()?
+    };
+    if let Some(v) = vals.iter().find(|v| !v.is_finite()) {
+        return Err(bad(format!("has {v}, not a finite number")));
+    }
+    Ok(vals)
 }
 
 #[cfg(test)]

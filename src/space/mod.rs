@@ -109,7 +109,7 @@ pub trait OneHot: Space {
 }
 
 /// The spaces known on the command line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SpaceKind {
     /// NAS-Bench-201 cells (15,625).
     Nb201,
@@ -125,16 +125,14 @@ pub enum SpaceKind {
     Nago,
 }
 
-impl std::str::FromStr for SpaceKind {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        <SpaceKind as clap::ValueEnum>::from_str(s, true).map_err(|_| {
-            Error::Config(format!(
-                "unknown space `{s}` (known: nb201, nbgraph, nb101, darts, json, nago)"
-            ))
-        })
-    }
-}
+crate::named!(SpaceKind, "space", {
+    Nb201 => "nb201",
+    Nbgraph => "nbgraph",
+    Nb101 => "nb101",
+    Darts => "darts",
+    Json => "json",
+    Nago => "nago",
+});
 
 /// Small random-index helper shared by the samplers and searches.
 pub(crate) fn pick(rng: &mut dyn RngCore, n: usize) -> usize {

@@ -1,154 +1,50 @@
-//! Study plots (SVG, plotters): mean regret +- 1 standard error against evaluations, and
-//! predictor rank correlation against training size.
+//! The studies' figures, built from their results and drawn by [`crate::plot`]: mean
+//! regret ± 1 s.e. against evaluations, rank correlation against training size, motif
+//! effects, Pareto fronts and hypervolume regret.
 
 use super::{regret_curve, PredictorRow, StudyRun};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::explain::MotifEffect;
+use crate::plot::{AxisSpec, Bar, Bars, Chart, Figure, Point, Scale, Series, Style};
 use crate::stats::mean_se;
-use plotters::coord::ranged1d::ValueFormatter;
-use plotters::prelude::*;
 use std::path::Path;
 
-fn plot_err(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::Config(format!("drawing {}: {e}", path.display()))
+/// A series of `(x, mean, standard error)` points drawn as a line with a shaded band.
+fn banded(name: &str, points: impl IntoIterator<Item = (f64, f64, f64)>) -> Series {
+    Series {
+        name: name.to_string(),
+        points: points
+            .into_iter()
+            .map(|(x, y, e)| Point { x, y, err: Some(e) })
+            .collect(),
+        style: Style::Line,
+        colour: None,
+    }
 }
 
-/// Colours for the series, in order.
-const COLOURS: [RGBColor; 6] = [
-    RGBColor(0x1f, 0x77, 0xb4),
-    RGBColor(0xd6, 0x27, 0x28),
-    RGBColor(0x2c, 0xa0, 0x2c),
-    RGBColor(0xff, 0x7f, 0x0e),
-    RGBColor(0x94, 0x67, 0xbd),
-    RGBColor(0x8c, 0x56, 0x4b),
-];
-
-/// One named series of `(x, mean, standard error)` points.
-type Series = (String, Vec<(f64, f64, f64)>);
-
-/// Draws series with a shaded +-1 s.e. band: y on a log scale clamped at a floor below
-/// the smallest positive mean when `log_y` (regret), else x on a log scale (training size).
-fn draw(
-    path: &Path,
-    title: &str,
-    x_label: &str,
-    y_label: &str,
-    series: &[Series],
-    log_y: bool,
-) -> Result<()> {
-    let (mut x0, mut x1, mut y0, mut y1) = (
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-    );
-    for &(x, m, se) in series.iter().flat_map(|s| s.1.iter()) {
-        x0 = x0.min(x);
-        x1 = x1.max(x);
-        y0 = y0.min(m - se);
-        y1 = y1.max(m + se);
-    }
-    if !x0.is_finite() || !y0.is_finite() {
-        return Err(Error::Empty(format!(
-            "nothing to plot in {}",
-            path.display()
-        )));
-    }
-    let root = SVGBackend::new(path, (720, 440)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| plot_err(path, e))?;
-    let mut builder = ChartBuilder::on(&root);
-    builder
-        .caption(title, ("sans-serif", 18))
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(60);
-    if log_y {
-        let floor = series
-            .iter()
-            .flat_map(|s| s.1.iter().map(|p| p.1))
-            .filter(|&v| v > 0.0)
-            .fold(1e-3, f64::min)
-            * 0.5;
-        let chart = builder
-            .build_cartesian_2d(x0..x1, (floor..y1.max(floor * 10.0)).log_scale())
-            .map_err(|e| plot_err(path, e))?;
-        fill(chart, path, x_label, y_label, series, floor, false)?;
-    } else {
-        let chart = builder
-            .build_cartesian_2d((x0..x1).log_scale(), y0.min(0.0)..1.0)
-            .map_err(|e| plot_err(path, e))?;
-        fill(
-            chart,
-            path,
-            x_label,
-            y_label,
-            series,
-            f64::NEG_INFINITY,
-            true,
-        )?;
-    }
-    root.present().map_err(|e| plot_err(path, e))
-}
-
-/// Mesh, bands, lines (and dots) and legend on a built chart; values are clamped at `floor`.
-fn fill<'a, X, Y>(
-    mut chart: ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
-    path: &Path,
-    x_label: &str,
-    y_label: &str,
-    series: &[Series],
-    floor: f64,
-    dots: bool,
-) -> Result<()>
-where
-    X: Ranged<ValueType = f64> + ValueFormatter<f64>,
-    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
-{
-    let err = |e: DrawingAreaErrorKind<_>| plot_err(path, e);
-    chart
-        .configure_mesh()
-        .x_desc(x_label)
-        .y_desc(y_label)
-        .draw()
-        .map_err(err)?;
-    for (i, (name, s)) in series.iter().enumerate() {
-        let c = COLOURS[i % COLOURS.len()];
-        let band: Vec<(f64, f64)> = s
-            .iter()
-            .map(|p| (p.0, (p.1 + p.2).max(floor)))
-            .chain(s.iter().rev().map(|p| (p.0, (p.1 - p.2).max(floor))))
-            .collect();
-        chart
-            .draw_series(std::iter::once(Polygon::new(band, c.mix(0.18))))
-            .map_err(err)?;
-        chart
-            .draw_series(LineSeries::new(
-                s.iter().map(|p| (p.0, p.1.max(floor))),
-                c.stroke_width(2),
-            ))
-            .map_err(err)?
-            .label(name.as_str())
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], c.stroke_width(2)));
-        if dots {
-            chart
-                .draw_series(s.iter().map(|p| Circle::new((p.0, p.1), 3, c.filled())))
-                .map_err(err)?;
-        }
-    }
-    chart
-        .configure_series_labels()
-        .position(if dots {
-            SeriesLabelPosition::LowerRight
-        } else {
-            SeriesLabelPosition::UpperRight
+/// Mean ± 1 s.e. of equally long curves, at evaluations 1, 2, ...
+fn mean_curve(runs: &[Vec<f64>]) -> Vec<(f64, f64, f64)> {
+    let len = runs.iter().map(|r| r.len()).min().unwrap_or(0);
+    (0..len)
+        .map(|i| {
+            let at: Vec<f64> = runs.iter().map(|r| r[i]).collect();
+            let (m, se) = mean_se(&at);
+            ((i + 1) as f64, m, se)
         })
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(err)?;
-    Ok(())
+        .collect()
 }
 
-/// Mean regret +- 1 s.e. against evaluations, one line per method, for one dataset.
+/// The figure of regret against evaluations (a count) on a log axis.
+fn regret_figure(title: &str, y_label: &str, series: Vec<Series>) -> Figure {
+    Figure::Chart(Chart {
+        title: title.to_string(),
+        x: AxisSpec::new("evaluations", Scale::Count),
+        y: AxisSpec::new(y_label, Scale::Log),
+        series,
+    })
+}
+
+/// Mean regret ± 1 s.e. against evaluations, one line per method, for one dataset.
 pub fn plot_regret(path: &Path, dataset: &str, runs: &[StudyRun]) -> Result<()> {
     let mut methods = Vec::new();
     for r in runs.iter().filter(|r| r.dataset == dataset) {
@@ -156,156 +52,90 @@ pub fn plot_regret(path: &Path, dataset: &str, runs: &[StudyRun]) -> Result<()> 
             methods.push(r.method);
         }
     }
-    let series: Vec<Series> = methods
+    let of = |m| -> Vec<&StudyRun> {
+        runs.iter()
+            .filter(|r| r.dataset == dataset && r.method == m)
+            .collect()
+    };
+    let series = methods
         .iter()
         .map(|&m| {
-            let rs: Vec<&StudyRun> = runs
+            let curve = regret_curve(&of(m));
+            let points = curve
                 .iter()
-                .filter(|r| r.dataset == dataset && r.method == m)
-                .collect();
-            let curve = regret_curve(&rs);
-            (
-                format!("{m:?}").to_lowercase(),
-                curve
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &(m, se))| ((i + 1) as f64, m, se))
-                    .collect(),
-            )
+                .enumerate()
+                .map(|(i, &(y, se))| ((i + 1) as f64, y, se));
+            banded(&format!("{m:?}").to_lowercase(), points)
         })
         .collect();
-    let seeds = runs
-        .iter()
-        .filter(|r| r.dataset == dataset && r.method == methods[0])
-        .count();
-    draw(
-        path,
-        &format!("{dataset}: mean regret +- 1 s.e. ({seeds} seeds)"),
-        "evaluations",
+    let seeds = methods.first().map_or(0, |&m| of(m).len());
+    regret_figure(
+        &format!("{dataset}: mean regret ± 1 s.e. ({seeds} seeds)"),
         "regret",
-        &series,
-        true,
+        series,
     )
+    .write(path)
 }
 
-/// Spearman rho (mean +- 1 s.e. over seeds) against training size for the given models.
+/// Spearman rho (mean ± 1 s.e. over seeds) against training size for the given models.
 pub fn plot_predictor(
     path: &Path,
     dataset: &str,
     rows: &[PredictorRow],
     models: &[&str],
 ) -> Result<()> {
-    let series: Vec<Series> = models
-        .iter()
-        .map(|&m| {
-            let mut sizes: Vec<usize> = rows
+    let mut series = Vec::new();
+    for &m in models {
+        let of = |r: &&PredictorRow| r.dataset == dataset && r.model == m;
+        let mut sizes: Vec<usize> = rows.iter().filter(of).map(|r| r.size).collect();
+        sizes.sort_unstable();
+        sizes.dedup();
+        let points = sizes.iter().map(|&n| {
+            let v: Vec<f64> = rows
                 .iter()
-                .filter(|r| r.dataset == dataset && r.model == m)
-                .map(|r| r.size)
+                .filter(of)
+                .filter(|r| r.size == n)
+                .map(|r| r.spearman)
                 .collect();
-            sizes.sort_unstable();
-            sizes.dedup();
-            let pts = sizes
-                .iter()
-                .map(|&n| {
-                    let v: Vec<f64> = rows
-                        .iter()
-                        .filter(|r| r.dataset == dataset && r.model == m && r.size == n)
-                        .map(|r| r.spearman)
-                        .collect();
-                    let (mean, se) = mean_se(&v);
-                    (n as f64, mean, se)
-                })
-                .collect();
-            (m.to_string(), pts)
-        })
-        .filter(|s: &Series| !s.1.is_empty())
-        .collect();
-    draw(
-        path,
-        &format!("{dataset}: held-out Spearman rho vs training size"),
-        "training architectures",
-        "Spearman rho",
-        &series,
-        false,
-    )
+            let (mean, se) = mean_se(&v);
+            (n as f64, mean, se)
+        });
+        let mut s = banded(m, points);
+        s.style = Style::Linedots;
+        if !s.points.is_empty() {
+            series.push(s);
+        }
+    }
+    let mut y = AxisSpec::new("Spearman rho", Scale::Linear);
+    y.hi = Some(1.0);
+    Figure::Chart(Chart {
+        title: format!("{dataset}: held-out Spearman rho against training size"),
+        x: AxisSpec::new("training architectures (log scale)", Scale::Log),
+        y,
+        series,
+    })
+    .write(path)
 }
 
-/// Motif effects as horizontal bars with +-1 std error bars, motif text beside each bar.
-pub fn plot_effects(
-    path: &Path,
-    effects: &[&crate::explain::MotifEffect],
-    metric: &str,
-) -> Result<()> {
-    if effects.is_empty() {
-        return Err(Error::Empty("no motif effects to plot".into()));
-    }
-    let err = |e: DrawingAreaErrorKind<_>| plot_err(path, e);
-    let lo = effects
-        .iter()
-        .map(|e| e.effect_units - e.std_units)
-        .fold(0.0, f64::min);
-    let hi = effects
-        .iter()
-        .map(|e| e.effect_units + e.std_units)
-        .fold(0.0, f64::max);
-    let pad = 0.05 * (hi - lo).max(1e-12);
-    let n = effects.len();
-    let root = SVGBackend::new(path, (1100, 60 + 26 * n as u32)).into_drawing_area();
-    root.fill(&WHITE).map_err(err)?;
-    let labels: Vec<String> = effects.iter().map(|e| e.motif.clone()).collect();
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            format!("motif effects on {metric} (mean ± 1 std)"),
-            ("sans-serif", 18),
-        )
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(520)
-        .build_cartesian_2d(lo - pad..hi + pad, 0.0..n as f64)
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .y_labels(n)
-        .y_label_formatter(&|y| {
-            let i = (n as f64 - *y - 0.5).round();
-            if (0.0..n as f64).contains(&i) {
-                labels[i as usize].clone()
-            } else {
-                String::new()
-            }
-        })
-        .x_desc(format!("effect on {metric}"))
-        .draw()
-        .map_err(err)?;
-    for (i, e) in effects.iter().enumerate() {
-        let y = n as f64 - i as f64 - 0.5;
-        let c = if e.effect_units >= 0.0 {
-            COLOURS[2]
-        } else {
-            COLOURS[1]
-        };
-        chart
-            .draw_series(std::iter::once(Rectangle::new(
-                [(0.0, y - 0.35), (e.effect_units, y + 0.35)],
-                c.mix(0.7).filled(),
-            )))
-            .map_err(err)?;
-        chart
-            .draw_series(std::iter::once(PathElement::new(
-                [
-                    (e.effect_units - e.std_units, y),
-                    (e.effect_units + e.std_units, y),
-                ],
-                BLACK.stroke_width(2),
-            )))
-            .map_err(err)?;
-    }
-    root.present().map_err(err)
+/// Motif effects as horizontal bars with ± 1 std error bars, every motif named.
+pub fn plot_effects(path: &Path, effects: &[&MotifEffect], metric: &str) -> Result<()> {
+    Figure::Bars(Bars {
+        title: format!("motif effects on {metric} (mean ± 1 std)"),
+        value_label: format!("effect on {metric}"),
+        bars: effects
+            .iter()
+            .map(|e| Bar {
+                label: e.motif.clone(),
+                value: e.effect_units,
+                err: Some(e.std_units),
+            })
+            .collect(),
+    })
+    .write(path)
 }
 
 /// A Pareto plot of the first two objectives, in their own units: every evaluated point,
-/// the found front (joined as a staircase), and the true front where a table gives one.
+/// the found front, and the true front where a table gives one.
 pub fn plot_front(
     path: &Path,
     title: &str,
@@ -314,73 +144,41 @@ pub fn plot_front(
     found: &[(f64, f64)],
     truth: &[(f64, f64)],
 ) -> Result<()> {
-    let all = || evaluated.iter().chain(found).chain(truth);
-    let (x0, x1) = all().fold((f64::INFINITY, f64::NEG_INFINITY), |a, p| {
-        (a.0.min(p.0), a.1.max(p.0))
-    });
-    let (y0, y1) = all().fold((f64::INFINITY, f64::NEG_INFINITY), |a, p| {
-        (a.0.min(p.1), a.1.max(p.1))
-    });
-    if !x0.is_finite() || !y0.is_finite() {
-        return Err(Error::Empty(format!(
-            "nothing to plot in {}",
-            path.display()
-        )));
-    }
-    let pad = |lo: f64, hi: f64| ((hi - lo).abs() * 0.05).max(1e-9);
-    let (px, py) = (pad(x0, x1), pad(y0, y1));
-    let root = SVGBackend::new(path, (720, 480)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| plot_err(path, e))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 18))
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(60)
-        .build_cartesian_2d((x0 - px)..(x1 + px), (y0 - py)..(y1 + py))
-        .map_err(|e| plot_err(path, e))?;
-    chart
-        .configure_mesh()
-        .x_desc(names[0])
-        .y_desc(names[1])
-        .draw()
-        .map_err(|e| plot_err(path, e))?;
-    let sorted = |pts: &[(f64, f64)]| {
-        let mut v = pts.to_vec();
-        v.sort_by(|a, b| a.0.total_cmp(&b.0));
-        v
-    };
-    let grey = RGBColor(0xb0, 0xb0, 0xb0);
-    chart
-        .draw_series(evaluated.iter().map(|&p| Circle::new(p, 3, grey.filled())))
-        .map_err(|e| plot_err(path, e))?
-        .label("evaluated")
-        .legend(move |(x, y)| Circle::new((x + 10, y), 3, grey.filled()));
-    for (pts, name, colour) in [
-        (truth, "true front", COLOURS[2]),
-        (found, "found front", COLOURS[1]),
-    ] {
-        if pts.is_empty() {
-            continue;
+    let series = |name: &str, pts: &[(f64, f64)], style, colour: &str| {
+        let mut points: Vec<Point> = pts
+            .iter()
+            .map(|&(x, y)| Point { x, y, err: None })
+            .collect();
+        points.sort_by(|a, b| a.x.total_cmp(&b.x));
+        Series {
+            name: name.to_string(),
+            points,
+            style,
+            colour: Some(colour.to_string()),
         }
-        chart
-            .draw_series(LineSeries::new(sorted(pts), colour.stroke_width(2)))
-            .map_err(|e| plot_err(path, e))?
-            .label(name)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
-            });
-        chart
-            .draw_series(pts.iter().map(|&p| Circle::new(p, 4, colour.filled())))
-            .map_err(|e| plot_err(path, e))?;
+    };
+    let mut all = vec![series("evaluated", evaluated, Style::Dots, "#a0a0a0")];
+    if !truth.is_empty() {
+        all.push(series(
+            "true front",
+            truth,
+            Style::Linedots,
+            crate::plot::colour(2),
+        ));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .border_style(BLACK)
-        .background_style(WHITE.mix(0.8))
-        .draw()
-        .map_err(|e| plot_err(path, e))?;
-    root.present().map_err(|e| plot_err(path, e))
+    all.push(series(
+        "found front",
+        found,
+        Style::Linedots,
+        crate::plot::colour(1),
+    ));
+    Figure::Chart(Chart {
+        title: title.to_string(),
+        x: AxisSpec::new(names[0], Scale::Linear),
+        y: AxisSpec::new(names[1], Scale::Linear),
+        series: all,
+    })
+    .write(path)
 }
 
 /// Hypervolume regret (mean ± 1 s.e. over seeds, log scale) against evaluations, one
@@ -390,26 +188,107 @@ pub fn plot_hypervolume_regret(
     title: &str,
     curves: &[(String, Vec<Vec<f64>>)],
 ) -> Result<()> {
-    let series: Vec<Series> = curves
+    let series = curves
         .iter()
-        .map(|(name, runs)| {
-            let len = runs.iter().map(|r| r.len()).min().unwrap_or(0);
-            let points = (0..len)
-                .map(|i| {
-                    let at: Vec<f64> = runs.iter().map(|r| r[i]).collect();
-                    let (m, se) = mean_se(&at);
-                    ((i + 1) as f64, m, se)
-                })
-                .collect();
-            (name.clone(), points)
-        })
+        .map(|(name, runs)| banded(name, mean_curve(runs)))
         .collect();
-    draw(
-        path,
-        title,
-        "evaluations",
-        "hypervolume regret",
-        &series,
-        true,
-    )
+    regret_figure(title, "hypervolume regret", series).write(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plot::check::problems;
+
+    fn tmp(name: &str) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("wlgp-plot-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        d.join(name)
+    }
+
+    fn effect(motif: &str, v: f64) -> MotifEffect {
+        MotifEffect {
+            label: 0,
+            depth: 1,
+            motif: motif.to_string(),
+            effect: v,
+            std: 0.1,
+            effect_units: v,
+            std_units: 0.1,
+            archs: 3,
+        }
+    }
+
+    #[test]
+    fn every_motif_bar_is_named_and_a_long_name_keeps_its_full_text() {
+        let long = format!("output ~ [{}]", ["nor_conv_3x3"; 8].join(", "));
+        let effects: Vec<MotifEffect> = (0..16)
+            .map(|i| effect(if i == 3 { &long } else { "input" }, 0.5 - i as f64 / 16.0))
+            .collect();
+        let refs: Vec<&MotifEffect> = effects.iter().collect();
+        let p = tmp("effects.svg");
+        plot_effects(&p, &refs, "accuracy").unwrap();
+        let svg = std::fs::read_to_string(&p).unwrap();
+        assert_eq!(problems(&svg), Vec::<String>::new());
+        assert_eq!(svg.matches("class=\"bar-label\"").count(), 16);
+        assert!(svg.contains(&format!("<title>{long}</title>")));
+    }
+
+    #[test]
+    fn regret_curves_tick_evaluations_at_integers_on_a_labelled_log_axis() {
+        let runs: Vec<Vec<f64>> = (0..5)
+            .map(|s| {
+                (0..100)
+                    .map(|i| 0.5 / (1.0 + i as f64 + s as f64))
+                    .collect()
+            })
+            .collect();
+        let p = tmp("regret.svg");
+        plot_hypervolume_regret(
+            &p,
+            "t",
+            &[("ehvi".into(), runs.clone()), ("random".into(), runs)],
+        )
+        .unwrap();
+        let svg = std::fs::read_to_string(&p).unwrap();
+        assert_eq!(problems(&svg), Vec::<String>::new());
+        assert!(svg.matches("class=\"tick x count\"").count() >= 3);
+        assert!(svg.matches("class=\"tick y log\"").count() >= 2);
+    }
+
+    #[test]
+    fn fronts_and_rank_curves_read() {
+        let p = tmp("front.svg");
+        let pts = [(1.0, 90.0), (2.5, 92.0), (7.0, 93.5)];
+        plot_front(&p, "t", ["flops", "accuracy"], &pts, &pts[1..], &pts).unwrap();
+        assert_eq!(
+            problems(&std::fs::read_to_string(&p).unwrap()),
+            Vec::<String>::new()
+        );
+        let rows: Vec<PredictorRow> = [10, 20, 50, 100, 200]
+            .iter()
+            .flat_map(|&size| {
+                (0..3).map(move |seed| PredictorRow {
+                    dataset: "nb201",
+                    model: "wl".into(),
+                    size,
+                    seed,
+                    spearman: 0.5 + size as f64 / 500.0,
+                    kendall: 0.0,
+                })
+            })
+            .collect();
+        let p = tmp("rho.svg");
+        plot_predictor(&p, "nb201", &rows, &["wl"]).unwrap();
+        let svg = std::fs::read_to_string(&p).unwrap();
+        assert_eq!(problems(&svg), Vec::<String>::new());
+        assert!(svg.matches("class=\"tick x log\"").count() >= 3, "{svg}");
+    }
+
+    #[test]
+    fn an_empty_plot_is_an_error_not_a_blank_image() {
+        let p = tmp("empty.svg");
+        assert!(plot_effects(&p, &[], "accuracy").is_err());
+        assert!(!p.exists());
+    }
 }

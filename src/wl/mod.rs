@@ -13,7 +13,7 @@ pub use hash::{fnv1a64, fnv1a64_from, initial_label, mix64, refine};
 use serde::{Deserialize, Serialize};
 
 /// Which neighbours a node aggregates in each WL iteration.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     /// Predecessors: a motif is an operation and what feeds it.
@@ -24,15 +24,11 @@ pub enum Direction {
     Both,
 }
 
-impl std::fmt::Display for Direction {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Direction::In => "in",
-            Direction::Out => "out",
-            Direction::Both => "both",
-        })
-    }
-}
+crate::named!(Direction, "direction", {
+    In => "in",
+    Out => "out",
+    Both => "both",
+});
 
 /// WL settings: depth and neighbour direction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -2,7 +2,7 @@
 //! similarity graph (CPU vs GPU kernel rows) and one assessor fit, trained on the labelled
 //! nodes' receptive field against training on the whole graph (same result).
 
-use super::bench::{best_of, Row};
+use super::bench_row::{best_of, Row};
 use wlgp::assess::{self, AssessorConfig, GraphConfig, Pool, SimilarityGraph};
 use wlgp::error::Result;
 use wlgp::gpu::Engine;

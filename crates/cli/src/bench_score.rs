@@ -2,7 +2,7 @@
 //! several training sizes on real NB201 data, and end-to-end candidates/s (sampling,
 //! lowering, WL, posterior, acquisition, top-k) for NB201 and DARTS on CPU and GPU.
 
-use super::bench::{best_of, Row};
+use super::bench_row::{best_of, Row};
 use rand::SeedableRng;
 use std::collections::HashSet;
 use std::sync::Arc;

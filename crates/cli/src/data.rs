@@ -13,7 +13,7 @@ pub(crate) fn data() -> Result<()> {
         s += &format!(
             "{:<10} {:<8} {:>7}  {:<55} {}\n",
             d.name,
-            super::typed(&d.space),
+            d.space.name(),
             t.rows(),
             t.metrics.join(","),
             d.source

@@ -23,7 +23,7 @@ use wlgp::{with_space, with_table_space};
 #[derive(Args, Debug)]
 pub(crate) struct EvaluateArgs {
     /// Search space (inferred from --dataset when omitted; needed with --data).
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = crate::named::<SpaceKind>())]
     space: Option<SpaceKind>,
     /// Embedded dataset.
     #[arg(long)]

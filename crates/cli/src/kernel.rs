@@ -11,7 +11,7 @@ use wlgp::wl::{Direction, WlConfig, MAX_H};
 #[derive(Args, Debug)]
 pub(crate) struct KernelArgs {
     /// The space of the input architectures.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = crate::named::<SpaceKind>())]
     space: SpaceKind,
     /// WL depth.
     #[arg(long, default_value_t = 2)]
@@ -20,10 +20,10 @@ pub(crate) struct KernelArgs {
     #[arg(long)]
     normalize: bool,
     /// Which neighbours WL aggregates.
-    #[arg(long, value_enum, default_value_t = Direction::Both)]
+    #[arg(long, value_parser = crate::named::<Direction>(), default_value_t = Direction::Both)]
     direction: Direction,
     /// Base kernel on the motif counts.
-    #[arg(long, value_enum, default_value_t = BaseKernel::Dot)]
+    #[arg(long, value_parser = crate::named::<BaseKernel>(), default_value_t = BaseKernel::Dot)]
     base_kernel: BaseKernel,
     /// How skip connections are lowered (NB201 and DARTS).
     #[arg(long, value_enum, default_value_t = super::SkipArg::Wire)]

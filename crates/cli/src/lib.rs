@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_assess;
+mod bench_row;
 mod bench_score;
 mod data;
 mod evaluate;
@@ -12,6 +13,7 @@ mod lookup;
 mod multi;
 mod nago;
 mod pareto;
+mod plot;
 mod predict;
 mod sample;
 mod score;
@@ -39,7 +41,7 @@ pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
     /// Where WL hashing and kernel matrices run (default: WLGP_DEVICE, else auto).
-    #[arg(long, value_enum, global = true)]
+    #[arg(long, value_parser = crate::named::<DeviceChoice>(), global = true)]
     device: Option<DeviceChoice>,
 }
 
@@ -78,6 +80,8 @@ enum Command {
     Sample(sample::SampleArgs),
     /// NAGO's hierarchical network generators: sample a network from θ.
     Nago(nago::NagoArgs),
+    /// Draw a figure described in JSON, or check drawn SVGs (--check).
+    Plot(plot::PlotArgs),
     /// List the embedded benchmark tables.
     Data,
     /// Measure WL-feature and kernel-matrix throughput on CPU and GPU in one run.
@@ -94,10 +98,10 @@ pub(crate) struct SurrogateArgs {
     #[arg(long, value_delimiter = ',', default_value = "2")]
     hs: Vec<usize>,
     /// Which neighbours WL aggregates.
-    #[arg(long, value_enum, default_value_t = Direction::Both)]
+    #[arg(long, value_parser = crate::named::<Direction>(), default_value_t = Direction::Both)]
     direction: Direction,
     /// Base kernel on the motif counts.
-    #[arg(long, value_enum, default_value_t = BaseKernel::Dot)]
+    #[arg(long, value_parser = crate::named::<BaseKernel>(), default_value_t = BaseKernel::Dot)]
     base_kernel: BaseKernel,
     /// Do not normalise the kernel (by default every graph has unit prior variance).
     #[arg(long)]
@@ -106,14 +110,14 @@ pub(crate) struct SurrogateArgs {
     /// error-percent, loss, cost or score; error, loss and cost are minimised. Default:
     /// the table's metric, the journal's declaration, or inferred from the column or
     /// metric name and announced.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = crate::named::<Values>())]
     values: Option<Values>,
     /// Target transform before standardisation: the values' own (auto), or as they are.
-    #[arg(long, value_enum, default_value_t = TransformChoice::Auto)]
+    #[arg(long, value_parser = crate::named::<TransformChoice>(), default_value_t = TransformChoice::Auto)]
     transform: TransformChoice,
     /// How the noise (and the WL depth, given several) is chosen: loo (leave-one-out
     /// predictive density, the default) or evidence (marginal likelihood).
-    #[arg(long, value_enum, default_value_t = Selection::default())]
+    #[arg(long, value_parser = crate::named::<Selection>(), default_value_t = Selection::default())]
     select: Selection,
     /// How skip connections are lowered (NB201 and DARTS).
     #[arg(long, value_enum, default_value_t = SkipArg::Wire)]
@@ -177,7 +181,16 @@ impl SurrogateArgs {
     }
 }
 
-/// A value's name as typed on the command line (`nbgraph`, `bo-assessor`, `auto`).
+/// A clap parser for one of the engine's choices: its names are the possible values
+/// (listed in --help and in a mistyped value's error), parsed by the engine's `FromStr`.
+pub(crate) fn named<T: wlgp::names::Named + Clone>(
+) -> impl clap::builder::TypedValueParser<Value = T> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(wlgp::names::names::<T>())
+        .try_map(|s| wlgp::names::parse::<T>(&s))
+}
+
+/// A command-line enum's name as typed (`wlgp`, `nasbowl`).
 pub(crate) fn typed<T: ValueEnum>(v: &T) -> String {
     v.to_possible_value()
         .map_or_else(String::new, |p| p.get_name().to_string())
@@ -259,7 +272,7 @@ pub(crate) fn resolve_dataset(
         (Some(s), None) => {
             return Err(Error::Config(format!(
                 "no embedded data for space `{}`; searches run on nb201 or nbgraph",
-                typed(&s)
+                s.name()
             )))
         }
     };
@@ -268,8 +281,8 @@ pub(crate) fn resolve_dataset(
             return Err(Error::Config(format!(
                 "dataset `{}` belongs to space `{}`, not `{}`",
                 d.name,
-                typed(&d.space),
-                typed(&s)
+                d.space.name(),
+                s.name()
             )));
         }
     }
@@ -374,6 +387,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Sample(a)) => sample::sample(&a),
         Some(Command::Nago(a)) => nago::nago(&a),
         Some(Command::Data) => data::data(),
+        Some(Command::Plot(a)) => plot::plot(&a),
     }
 }
 
@@ -393,7 +407,7 @@ fn device_report(choice: DeviceChoice) -> Result<()> {
     s += &format!(
         "wlgp uses: {} (--device {})\n",
         engine.name(),
-        typed(&choice)
+        choice.name()
     );
     out(&s)
 }

@@ -29,7 +29,7 @@ pub(crate) struct LookupArgs {
     #[arg(long)]
     fraction: bool,
     /// Space (inferred from the dataset).
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = crate::named::<SpaceKind>())]
     space: Option<SpaceKind>,
 }
 

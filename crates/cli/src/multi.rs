@@ -328,6 +328,15 @@ fn study_search<S: Sampler + TableKey + ComputedCosts>(
     let command = CommandObjective::new(&cmd, None, wlgp::values::Values::Score)?;
     let mut obj = CommandMulti::new(space, command, spec)?;
     let mut h = multi_objective_search(space, &mut obj, cfg)?;
+    // The lookup answers every cell of its table: a failure means the path itself is
+    // broken (the binary moved, the command mangled), never a result to average.
+    if h.failed > 0 {
+        return Err(Error::Config(format!(
+            "{} of {} evaluations through `{cmd}` failed; the study's command path is broken",
+            h.failed,
+            h.failed + h.evaluations.len()
+        )));
+    }
     for e in &mut h.evaluations {
         let cell = space.parse(&e.0)?;
         e.1 = MultiObjective::evaluate(&mut table, space, &cell)?;

@@ -185,7 +185,7 @@ pub(crate) fn nago(a: &NagoArgs) -> Result<()> {
 pub(crate) struct GeneratorArgs {
     /// With --space nago: the GP's kernel on generators (Matérn on θ, the WL mean
     /// embedding of their networks, or their mixture chosen by marginal likelihood).
-    #[arg(long, value_enum, default_value_t = GeneratorKernel::Sum)]
+    #[arg(long, value_parser = crate::named::<GeneratorKernel>(), default_value_t = GeneratorKernel::Sum)]
     generator_kernel: GeneratorKernel,
     /// With --space nago: quasi-random candidate generators a round...
     #[arg(long, default_value_t = GeneratorBoConfig::default().pool)]
@@ -353,7 +353,7 @@ pub(crate) fn search(a: &SearchArgs) -> Result<()> {
     let method = match (multi, bo) {
         (true, true) => "ehvi".to_string(),
         (true, false) => "random".to_string(),
-        _ => a.method.name(),
+        _ => a.method.name().to_string(),
     };
     let params = |g: &Generator| -> Result<f64> {
         let plan = Plan::new(&space.network(g)?);

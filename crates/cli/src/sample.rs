@@ -8,7 +8,7 @@ use wlgp::space::{AnySpace, Sampler, SpaceKind};
 #[derive(Args, Debug)]
 pub(crate) struct SampleArgs {
     /// The space to sample from.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = crate::named::<SpaceKind>())]
     space: SpaceKind,
     /// How many architectures.
     #[arg(short = 'n', long = "n")]

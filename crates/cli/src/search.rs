@@ -27,7 +27,7 @@ use wlgp::wl::{Direction, WlConfig, MAX_H};
 #[derive(Args, Debug, Clone)]
 pub(crate) struct SearchArgs {
     /// Search space (nb201 or nbgraph); inferred from --dataset when omitted.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = crate::named::<SpaceKind>())]
     pub(crate) space: Option<SpaceKind>,
     /// Embedded dataset: nb201, or a NAS-Bench-Graph name (cora, arxiv, ...).
     #[arg(long)]
@@ -43,7 +43,7 @@ pub(crate) struct SearchArgs {
     #[arg(long, default_value_t = 0)]
     pub(crate) seed: u64,
     /// Search method.
-    #[arg(long, value_enum, default_value_t = Method::Bo)]
+    #[arg(long, value_parser = crate::named::<Method>(), default_value_t = Method::Bo)]
     pub(crate) method: Method,
     #[command(flatten)]
     pub(crate) bo: BoArgs,
@@ -82,7 +82,7 @@ pub(crate) struct SearchArgs {
     #[arg(long)]
     pub(crate) objectives: Option<String>,
     /// With --objectives: ehvi or parego (BO), or the baselines random, nsga2, evolution.
-    #[arg(long, value_enum, default_value_t = MultiMethod::Ehvi)]
+    #[arg(long, value_parser = crate::named::<MultiMethod>(), default_value_t = MultiMethod::Ehvi)]
     pub(crate) mo_method: MultiMethod,
     #[command(flatten)]
     pub(crate) generator: super::nago::GeneratorArgs,
@@ -101,7 +101,7 @@ pub(crate) struct BoArgs {
     #[arg(long, default_value_t = 1)]
     pub(crate) batch: usize,
     /// How a batch is chosen: kriging believer or local penalisation.
-    #[arg(long, value_enum, default_value_t = BatchStrategy::Believer)]
+    #[arg(long, value_parser = crate::named::<BatchStrategy>(), default_value_t = BatchStrategy::Believer)]
     pub(crate) batch_strategy: BatchStrategy,
     /// Score the whole space when it has at most this many cells (0: never; the local
     /// pool below gave lower regret on every embedded table).
@@ -119,7 +119,7 @@ pub(crate) struct BoArgs {
     /// The model that ranks candidates: the WL GP, or a semi-supervised one that also
     /// learns from unevaluated architectures (assessor: GCN ensemble; propagation: label
     /// propagation with the GP's variance) over a fixed pool (see --unlabelled).
-    #[arg(long = "surrogate", value_enum, default_value_t = Surrogate::Gp)]
+    #[arg(long = "surrogate", value_parser = crate::named::<Surrogate>(), default_value_t = Surrogate::Gp)]
     pub(crate) surrogate_model: Surrogate,
     #[command(flatten)]
     pub(crate) surrogate: SurrogateArgs,
@@ -709,7 +709,7 @@ pub(crate) struct CompareArgs {
     /// Methods to compare (comma-separated).
     #[arg(
         long,
-        value_enum,
+        value_parser = crate::named::<Method>(),
         value_delimiter = ',',
         default_value = "bo,random,evolution,local"
     )]

@@ -24,7 +24,7 @@ pub(crate) struct SelectionArgs {
     #[arg(long, default_value_t = 1000)]
     test_size: usize,
     /// WL directions to compare.
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "both,in,out")]
+    #[arg(long, value_parser = crate::named::<Direction>(), value_delimiter = ',', default_value = "both,in,out")]
     directions: Vec<Direction>,
     /// Directory for selection.csv and selection.md.
     #[arg(long, default_value = "selection")]

@@ -29,7 +29,7 @@ pub(crate) struct StudyArgs {
     /// Methods (comma-separated).
     #[arg(
         long,
-        value_enum,
+        value_parser = crate::named::<Method>(),
         value_delimiter = ',',
         default_value = "bo,random,evolution,local"
     )]
@@ -109,7 +109,7 @@ pub(crate) struct StudyArgs {
     /// Methods of the multi-objective study.
     #[arg(
         long,
-        value_enum,
+        value_parser = crate::named::<wlgp::search::multi::MultiMethod>(),
         value_delimiter = ',',
         default_value = "ehvi,parego,random,nsga2,evolution"
     )]
@@ -123,6 +123,10 @@ pub(crate) struct StudyArgs {
     /// (default: half the budget and the budget).
     #[arg(long, value_delimiter = ',')]
     report_at: Vec<usize>,
+    /// Redraw the plots of the study in --out from its CSVs (runs.csv, predictor.csv,
+    /// semi.csv) instead of running it.
+    #[arg(long)]
+    replot: bool,
     /// Directory for runs.csv, predictor.csv, the SVG plots and summary.md.
     #[arg(long, default_value = "study")]
     out: PathBuf,
@@ -140,6 +144,9 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
 }
 
 pub(crate) fn study(a: &StudyArgs, device: wlgp::gpu::DeviceChoice) -> Result<()> {
+    if a.replot {
+        return replot(&a.out);
+    }
     if !a.objectives.is_empty() {
         let base = wlgp::search::multi::MultiConfig {
             budget: a.budget,
@@ -198,7 +205,7 @@ pub(crate) fn study(a: &StudyArgs, device: wlgp::gpu::DeviceChoice) -> Result<()
         super::typed(&a.protocol),
         bo.acquisition,
         bo.batch,
-        super::typed(&bo.batch_strategy),
+        bo.batch_strategy.name(),
         bo.n_init,
         bo.pool_parents,
         bo.pool_mutations
@@ -246,11 +253,7 @@ pub(crate) fn study(a: &StudyArgs, device: wlgp::gpu::DeviceChoice) -> Result<()
         write_runs(&a.out.join("runs.csv"), &runs)?;
         let summaries = study::summarize(&runs);
         md += &search_tables(&summaries, &a.methods);
-        for d in &ds {
-            let p = a.out.join(format!("regret_{}.svg", d.name));
-            study::plot_regret(&p, d.name, &runs)?;
-            let _ = writeln!(md, "![{0} regret](regret_{0}.svg)\n", d.name);
-        }
+        md += &plot_searches(&a.out, &runs)?;
     }
     if !a.no_predictor {
         let cfg = PredictorConfig {
@@ -277,18 +280,7 @@ pub(crate) fn study(a: &StudyArgs, device: wlgp::gpu::DeviceChoice) -> Result<()
             cfg.seeds, cfg.test
         );
         md += &predictor_tables(&rows, &cfg.sizes, &title);
-        for d in &ds {
-            let p = a.out.join(format!("spearman_{}.svg", d.name));
-            let models = [
-                "wl-both-ml",
-                "wl-in-ml",
-                "wl-out-ml",
-                "wl-both-h0",
-                "one-hot",
-            ];
-            study::plot_predictor(&p, d.name, &rows, &models)?;
-            let _ = writeln!(md, "![{0} Spearman](spearman_{0}.svg)\n", d.name);
-        }
+        md += &plot_models(&a.out, &rows, Models::Predictor)?;
     }
     if !a.no_explain {
         let ds = datasets(&a.explain_datasets)?;
@@ -324,6 +316,191 @@ pub(crate) fn study(a: &StudyArgs, device: wlgp::gpu::DeviceChoice) -> Result<()
     let p = a.out.join("summary.md");
     std::fs::write(&p, &md).map_err(io(&p))?;
     super::out(&md)
+}
+
+/// The two families of models whose rank correlation a study plots against training size.
+#[derive(Clone, Copy)]
+enum Models {
+    /// The predictor study (predictor.csv, spearman_<dataset>.svg).
+    Predictor,
+    /// The semi-supervised study (semi.csv, semi_<dataset>.svg).
+    Semi,
+}
+
+impl Models {
+    fn names(self) -> &'static [&'static str] {
+        match self {
+            Models::Predictor => &[
+                "wl-both-ml",
+                "wl-in-ml",
+                "wl-out-ml",
+                "wl-both-h0",
+                "one-hot",
+            ],
+            Models::Semi => &[
+                "assessor",
+                "assessor+gp",
+                "laplacian-gp",
+                "propagation",
+                "gp",
+            ],
+        }
+    }
+
+    /// The plot's file prefix and the caption's word.
+    fn file(self) -> (&'static str, &'static str) {
+        match self {
+            Models::Predictor => ("spearman", "Spearman"),
+            Models::Semi => ("semi", "semi-supervised Spearman"),
+        }
+    }
+}
+
+/// The datasets of `names`, each once, in first-seen order.
+fn distinct<'a>(names: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut seen = Vec::new();
+    for n in names {
+        if !seen.contains(&n) {
+            seen.push(n);
+        }
+    }
+    seen
+}
+
+/// A regret plot per dataset of `runs`, and the summary's links to them.
+fn plot_searches(out: &Path, runs: &[study::StudyRun]) -> Result<String> {
+    let mut md = String::new();
+    for d in distinct(runs.iter().map(|r| r.dataset)) {
+        study::plot_regret(&out.join(format!("regret_{d}.svg")), d, runs)?;
+        let _ = writeln!(md, "![{d} regret](regret_{d}.svg)\n");
+    }
+    Ok(md)
+}
+
+/// A rank-correlation plot per dataset of `rows`, and the summary's links to them.
+fn plot_models(out: &Path, rows: &[PredictorRow], models: Models) -> Result<String> {
+    let (prefix, caption) = models.file();
+    let mut md = String::new();
+    for d in distinct(rows.iter().map(|r| r.dataset)) {
+        let p = out.join(format!("{prefix}_{d}.svg"));
+        study::plot_predictor(&p, d, rows, models.names())?;
+        let _ = writeln!(md, "![{d} {caption}]({prefix}_{d}.svg)\n");
+    }
+    Ok(md)
+}
+
+/// `--replot`: the plots of a finished study, redrawn from the CSVs it wrote.
+fn replot(out: &Path) -> Result<()> {
+    let mut drawn = 0;
+    let runs = out.join("runs.csv");
+    if runs.exists() {
+        drawn += plot_searches(out, &read_runs(&runs)?)?.lines().count();
+    }
+    for (file, models) in [
+        ("predictor.csv", Models::Predictor),
+        ("semi.csv", Models::Semi),
+    ] {
+        let p = out.join(file);
+        if p.exists() {
+            drawn += plot_models(out, &read_rows(&p)?, models)?.lines().count();
+        }
+    }
+    if drawn == 0 {
+        return Err(Error::Empty(format!(
+            "{}: no runs.csv, predictor.csv or semi.csv to plot",
+            out.display()
+        )));
+    }
+    Ok(())
+}
+
+/// The CSV's records with a header-name lookup, each error naming the file and line.
+fn records(path: &Path) -> Result<(csv::StringRecord, Vec<csv::StringRecord>)> {
+    let err = |e: csv::Error| Error::Config(format!("{}: {e}", path.display()));
+    let mut r = csv::Reader::from_path(path).map_err(err)?;
+    let head = r.headers().map_err(err)?.clone();
+    let rows = r
+        .records()
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(err)?;
+    Ok((head, rows))
+}
+
+/// The field `name` of `row`, parsed.
+fn field<T: std::str::FromStr>(
+    path: &Path,
+    head: &csv::StringRecord,
+    row: &csv::StringRecord,
+    name: &str,
+) -> Result<T> {
+    let line = row.position().map_or(0, |p| p.line());
+    let text = head
+        .iter()
+        .position(|h| h == name)
+        .and_then(|i| row.get(i))
+        .ok_or_else(|| Error::Config(format!("{}: no column `{name}`", path.display())))?;
+    text.parse().map_err(|_| {
+        Error::Config(format!(
+            "{}:{line}: `{text}` is not a valid {name}",
+            path.display()
+        ))
+    })
+}
+
+/// A study's runs.csv read back into its runs (one per dataset, method and seed).
+fn read_runs(path: &Path) -> Result<Vec<study::StudyRun>> {
+    let (head, rows) = records(path)?;
+    let mut runs: Vec<study::StudyRun> = Vec::new();
+    for row in &rows {
+        let name: String = field(path, &head, row, "dataset")?;
+        let method: String = field(path, &head, row, "method")?;
+        let seed: u64 = field(path, &head, row, "seed")?;
+        let method = Method::ALL
+            .iter()
+            .copied()
+            .find(|m| format!("{m:?}").to_lowercase() == method)
+            .ok_or_else(|| {
+                Error::Config(format!("{}: unknown method `{method}`", path.display()))
+            })?;
+        let d = bench_data::dataset(&name)?;
+        let at = runs
+            .iter()
+            .position(|r| r.dataset == d.name && r.method == method && r.seed == seed);
+        let at = at.unwrap_or_else(|| {
+            runs.push(study::StudyRun {
+                dataset: d.name,
+                metric: field(path, &head, row, "metric").unwrap_or_default(),
+                method,
+                seed,
+                values: Vec::new(),
+                regret: Vec::new(),
+                test_regret: None,
+                seconds: 0.0,
+            });
+            runs.len() - 1
+        });
+        runs[at].values.push(field(path, &head, row, "value")?);
+        runs[at].regret.push(field(path, &head, row, "regret")?);
+    }
+    Ok(runs)
+}
+
+/// A predictor.csv or semi.csv read back into its rows.
+fn read_rows(path: &Path) -> Result<Vec<PredictorRow>> {
+    let (head, rows) = records(path)?;
+    rows.iter()
+        .map(|row| {
+            let name: String = field(path, &head, row, "dataset")?;
+            Ok(PredictorRow {
+                dataset: bench_data::dataset(&name)?.name,
+                model: field(path, &head, row, "model")?,
+                size: field(path, &head, row, "size")?,
+                seed: field(path, &head, row, "seed")?,
+                spearman: field(path, &head, row, "spearman")?,
+                kendall: field(path, &head, row, "kendall")?,
+            })
+        })
+        .collect()
 }
 
 /// The semi-supervised study: semi.csv, semi_timing.csv, a Spearman plot per dataset and
@@ -375,26 +552,7 @@ fn semi(a: &StudyArgs, skip_as_wire: bool, device: wlgp::gpu::DeviceChoice) -> R
         );
     }
     md.push('\n');
-    for d in &ds {
-        let p = a.out.join(format!("semi_{}.svg", d.name));
-        study::plot_predictor(
-            &p,
-            d.name,
-            &rows,
-            &[
-                "assessor",
-                "assessor+gp",
-                "laplacian-gp",
-                "propagation",
-                "gp",
-            ],
-        )?;
-        let _ = writeln!(
-            md,
-            "![{0} semi-supervised Spearman](semi_{0}.svg)\n",
-            d.name
-        );
-    }
+    md += &plot_models(&a.out, &rows, Models::Semi)?;
     Ok(md)
 }
 
@@ -474,7 +632,7 @@ fn regret_table(
 ) -> String {
     let mut md = format!("{title}\n\n| dataset |");
     for m in methods {
-        let _ = write!(md, " {} |", super::typed(m));
+        let _ = write!(md, " {} |", m.name());
     }
     if test {
         md += " test regret of BO's pick |";

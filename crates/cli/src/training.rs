@@ -159,7 +159,7 @@ pub(crate) fn from_journal<S: Sampler>(space: &S, path: &Path) -> Result<Trainin
 #[derive(clap::Args, Debug, Clone)]
 pub(crate) struct TrainArgs {
     /// Space of the architectures (inferred from --train-from-data or --from when omitted).
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = crate::named::<SpaceKind>())]
     pub(crate) space: Option<SpaceKind>,
     /// CSV with a header and columns `arch,value` (arch in the space's string form); other
     /// columns are allowed when --metric names the value column.

@@ -1,42 +1,16 @@
 //! End-to-end runs of the `wlgp` binary: real commands, real embedded data, bad input.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
+use common::{one_line_error, run_env as wlgp_env, text};
+use std::process::Output;
 
 fn wlgp(args: &[&str], stdin: &str) -> Output {
     wlgp_env(args, stdin, &[])
 }
 
-fn wlgp_env(args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wlgp"))
-        .args(args)
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary runs");
-    // A command that fails before reading stdin closes the pipe early: not an error here.
-    let _ = child
-        .stdin
-        .take()
-        .expect("piped")
-        .write_all(stdin.as_bytes());
-    child.wait_with_output().expect("binary finishes")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
 /// A failing command: exit code 2, one line on stderr containing `want`, no panic.
 fn fails_with(args: &[&str], stdin: &str, want: &str) {
-    let o = wlgp(args, stdin);
-    let err = text(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
-    assert!(err.contains(want), "{args:?}: expected `{want}` in `{err}`");
-    assert!(!err.contains("panicked"), "{err}");
-    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    one_line_error(&wlgp(args, stdin), want);
 }
 
 #[test]

@@ -4,12 +4,8 @@
 use std::process::Command;
 use wlgp::space::{nb201_cost, Nb201Space, Space};
 
-fn wlgp(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_wlgp"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+mod common;
+use common::run as wlgp;
 
 fn json(args: &[&str]) -> serde_json::Value {
     let o = wlgp(args);

@@ -3,12 +3,8 @@
 
 use std::process::Command;
 
-fn wlgp(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_wlgp"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+mod common;
+use common::run as wlgp;
 
 fn statuses(journal: &std::path::Path) -> Vec<String> {
     std::fs::read_to_string(journal)

@@ -2,45 +2,11 @@
 //! an intact entry, faults (a full disk, a read-only place, stubborn commands) give one
 //! clear line and lose nothing, and extreme data gives finite answers.
 
+mod common;
+use common::{bin as wlgp, dir, err, one_line_error, run, s};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn wlgp() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_wlgp"));
-    c.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    c
-}
-
-fn run(args: &[&str]) -> Output {
-    wlgp().args(args).output().unwrap()
-}
-
-fn err(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("wlgp-rel-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-/// One clear line on stderr, exit code 2, no panic.
-fn one_line_error(o: &Output, want: &str) {
-    let e = err(o);
-    assert_eq!(o.status.code(), Some(2), "{e}");
-    assert!(e.contains(want), "expected `{want}` in `{e}`");
-    assert!(!e.contains("panicked"), "{e}");
-    assert_eq!(e.trim().lines().count(), 1, "{e}");
-}
 
 fn lookup(sleep: &str) -> String {
     format!(
@@ -112,6 +78,58 @@ fn a_second_writer_is_refused_and_the_journal_stays_readable() {
     let o = wlgp().args(&more).output().unwrap();
     assert!(o.status.success(), "{}", err(&o));
     assert_eq!(entries(&j).len(), 32);
+}
+
+/// The names of the files in `d`, sorted.
+fn files_in(d: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_finished_and_an_interrupted_search_leave_only_the_journal() {
+    let d = dir("leftovers");
+    let j = d.join("done.jsonl");
+    let o = run(&[
+        "search",
+        "--budget",
+        "12",
+        "--seed",
+        "1",
+        "--journal",
+        s(&j),
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(files_in(&d), ["done.jsonl"]);
+    let cut = d.join("cut.jsonl");
+    let cmd = lookup("0.05");
+    let mut child = wlgp()
+        .args([
+            "search",
+            "--objective-cmd",
+            &cmd,
+            "--values",
+            "accuracy-percent",
+        ])
+        .args(["--budget", "200", "--journal", s(&cut)])
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    while entries_or_empty(&cut) < 3 {
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "the search did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: signalling a child process we own.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let _ = child.wait().unwrap();
+    assert_eq!(files_in(&d), ["cut.jsonl", "done.jsonl"]);
 }
 
 fn entries_or_empty(p: &Path) -> usize {

@@ -6,9 +6,12 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+mod common;
+use common::dir;
+
 fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_wlgp"));
-    c.stdout(Stdio::null()).stderr(Stdio::piped());
+    let mut c = common::bin();
+    c.stdout(Stdio::null());
     c
 }
 
@@ -29,13 +32,6 @@ fn evaluations(p: &Path) -> Vec<(String, f64)> {
             )
         })
         .collect()
-}
-
-fn dir(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("wlgp-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 /// Runs `args` once uninterrupted, then again killed with SIGKILL at up to `max_kills`

@@ -1,32 +1,18 @@
 //! Value semantics on the user's path: the same rows given as an embedded table, a CSV,
 //! a journal or a training command give the same model once their values are declared.
 
-use std::io::Write;
+mod common;
+use common::{s, text};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 fn wlgp(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wlgp"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary runs");
-    let _ = child
-        .stdin
-        .take()
-        .expect("piped")
-        .write_all(stdin.as_bytes());
-    child.wait_with_output().expect("binary finishes")
+    common::run_env(args, stdin, &[])
 }
 
 fn ok(args: &[&str], stdin: &str) -> (String, String) {
     let o = wlgp(args, stdin);
-    let (out, err) = (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    );
+    let (out, err) = (text(&o.stdout), text(&o.stderr));
     assert!(o.status.success(), "{args:?}: {err}");
     (out, err)
 }
@@ -37,10 +23,6 @@ fn tmp(name: &str) -> PathBuf {
     let p = d.join(name);
     let _ = std::fs::remove_file(&p);
     p
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 /// The successful rows of a journal as `(arch, value)`.

@@ -3,7 +3,7 @@
 //! Three scales, because a reader reads each differently: a count (evaluations, training
 //! size) is labelled only at integers; a linear measure at 1-2-5 steps with as many
 //! decimals as the step needs; a log axis at every decade, with 2 and 5 labelled as well
-//! when fewer than three decades show, so that a plot spanning one or two decades never
+//! when the plot spans two decades or fewer, so that a plot spanning one or two decades never
 //! carries a single label.
 
 use serde::{Deserialize, Serialize};
@@ -155,7 +155,8 @@ fn linear_ticks(lo: f64, hi: f64, count: bool) -> Vec<Tick> {
 fn log_ticks(lo: f64, hi: f64) -> Vec<Tick> {
     let (a, b) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
     let inside = |v: f64| v >= lo * (1.0 - 1e-9) && v <= hi * (1.0 + 1e-9);
-    let decades = (a..=b).filter(|&e| inside(10f64.powi(e))).count();
+    // Two decades or fewer across the plot: 2 and 5 are labelled too.
+    let few = (hi / lo).log10() <= 2.0 + 1e-9;
     let mut ticks = Vec::new();
     for e in a..=b {
         for m in 1..10 {
@@ -163,7 +164,7 @@ fn log_ticks(lo: f64, hi: f64) -> Vec<Tick> {
             if !inside(v) {
                 continue;
             }
-            let labelled = m == 1 || (decades < 3 && (m == 2 || m == 5));
+            let labelled = m == 1 || (few && (m == 2 || m == 5));
             ticks.push(Tick {
                 value: v,
                 label: if labelled {

@@ -3,7 +3,7 @@
 //!
 //! One module so that a fix to how a plot reads lands everywhere: every bar is labelled
 //! (long names truncated, the full name kept in a `<title>` tooltip), counts are ticked at
-//! integers, log axes at every decade (and at 2 and 5 when few decades show), and the grid
+//! integers, log axes at every decade (and at 2 and 5 when two decades or fewer show), and the grid
 //! is light enough not to compete with the data. A [`Figure`] is plain data (serde), so
 //! `wlgp plot` draws one from JSON written by a script; [`check`] reads a drawn SVG back
 //! and lists what a reader could not read.

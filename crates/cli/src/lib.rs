@@ -18,6 +18,7 @@ mod predict;
 mod sample;
 mod score;
 mod search;
+mod search_args;
 pub use search::Plan;
 mod selection;
 mod study;
@@ -48,7 +49,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run a search on an embedded benchmark (the default command).
-    Search(search::SearchArgs),
+    Search(search_args::SearchArgs),
     /// Compare BO with random search over several seeds on an embedded benchmark.
     Compare(search::CompareArgs),
     /// Methods x datasets x seeds and the predictor study: CSVs, SVG plots, a summary.
@@ -356,7 +357,7 @@ pub fn run(cli: Cli) -> Result<()> {
     };
     match cli.command {
         None => {
-            let mut a = search::SearchArgs::default_args();
+            let mut a = search_args::SearchArgs::default_args();
             a.bo.device = device;
             search::search(&a)
         }

@@ -2,7 +2,7 @@
 //! or the user's command, journaled and resumable, reported as its Pareto front and its
 //! hypervolume (against the table's true front where there is one).
 
-use super::search::SearchArgs;
+use super::search_args::SearchArgs;
 use serde::Serialize;
 use wlgp::bench_data::Dataset;
 use wlgp::error::{Error, Result};

@@ -1,6 +1,6 @@
 //! `wlgp nago`: NAGO's hierarchical network generators.
 
-use super::search::{journaled, Record, SearchArgs};
+use super::search_args::{journaled, Record, SearchArgs};
 use clap::{Args, Subcommand};
 use rand::SeedableRng;
 use serde::Serialize;
@@ -178,27 +178,6 @@ pub(crate) fn nago(a: &NagoArgs) -> Result<()> {
         NagoCommand::Sample(s) => sample(s),
         NagoCommand::Train(t) => train_one(t),
     }
-}
-
-/// `wlgp search --space nago`: the generator search's own settings.
-#[derive(Args, Debug, Clone)]
-pub(crate) struct GeneratorArgs {
-    /// With --space nago: the GP's kernel on generators (Matérn on θ, the WL mean
-    /// embedding of their networks, or their mixture chosen by marginal likelihood).
-    #[arg(long, value_parser = crate::named::<GeneratorKernel>(), default_value_t = GeneratorKernel::Sum)]
-    generator_kernel: GeneratorKernel,
-    /// With --space nago: quasi-random candidate generators a round...
-    #[arg(long, default_value_t = GeneratorBoConfig::default().pool)]
-    generator_pool: usize,
-    /// ...plus this many perturbations of the best.
-    #[arg(long, default_value_t = GeneratorBoConfig::default().local)]
-    generator_local: usize,
-    /// With --space nago: networks sampled per generator for its WL embedding.
-    #[arg(long, default_value_t = GeneratorBoConfig::default().networks)]
-    generator_networks: usize,
-    /// With --space nago and no --objective-cmd: training epochs of each network.
-    #[arg(long, default_value_t = TrainConfig::default().epochs)]
-    train_epochs: usize,
 }
 
 /// What `wlgp search --space nago --json` prints.

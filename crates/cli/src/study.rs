@@ -1,7 +1,7 @@
 //! `wlgp study`: methods x datasets x seeds, the predictor study, CSVs, plots and a
 //! markdown summary, written to one directory.
 
-use super::search::BoArgs;
+use super::search_args::BoArgs;
 use clap::{Args, ValueEnum};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

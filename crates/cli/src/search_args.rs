@@ -1,0 +1,336 @@
+//! The arguments of `wlgp search` (and the BO settings `wlgp study` shares), with what
+//! they turn into: the engine's configurations, the journal a search records in. Kept
+//! apart from the commands that run them, so that the single-objective, multi-objective
+//! and NAGO searches all read them without importing each other.
+
+use super::{resolve_dataset, AcquisitionArg, SurrogateArgs};
+use clap::{Args, Parser};
+use std::path::{Path, PathBuf};
+use wlgp::acquisition::Acquisition;
+use wlgp::assess::{AssessorConfig, GraphConfig};
+use wlgp::bench_data::Dataset;
+use wlgp::error::{Error, Result};
+use wlgp::gpu::DeviceChoice;
+use wlgp::search::generator::{GeneratorBoConfig, GeneratorKernel};
+use wlgp::search::multi::MultiMethod;
+use wlgp::search::{
+    BatchStrategy, BoConfig, EvolutionConfig, Journal, JournalHeader, Journaled, Method, Objective,
+    PoolConfig, SemiSearchConfig, Surrogate,
+};
+use wlgp::space::nago::train::TrainConfig;
+use wlgp::space::{Space, SpaceKind};
+use wlgp::values::ValuesSpec;
+use wlgp::wl::{Direction, WlConfig, MAX_H};
+
+#[derive(Args, Debug, Clone)]
+pub(crate) struct SearchArgs {
+    /// Search space (nb201 or nbgraph); inferred from --dataset when omitted.
+    #[arg(long, value_parser = crate::named::<SpaceKind>())]
+    pub(crate) space: Option<SpaceKind>,
+    /// Embedded dataset: nb201, or a NAS-Bench-Graph name (cora, arxiv, ...).
+    #[arg(long)]
+    pub(crate) dataset: Option<String>,
+    /// Metric to optimise (default: the dataset's validation/baseline accuracy); with
+    /// --objective-cmd, the name of the command's score (read to infer its semantics).
+    #[arg(long)]
+    pub(crate) metric: Option<String>,
+    /// Number of architectures to evaluate.
+    #[arg(long, default_value_t = 100)]
+    pub(crate) budget: usize,
+    /// Random seed; the same seed gives the same search.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) seed: u64,
+    /// Search method.
+    #[arg(long, value_parser = crate::named::<Method>(), default_value_t = Method::Bo)]
+    pub(crate) method: Method,
+    #[command(flatten)]
+    pub(crate) bo: BoArgs,
+    /// With --objective-cmd: evaluations run at once (default: --batch).
+    #[arg(long)]
+    pub(crate) workers: Option<usize>,
+    /// Evaluate architectures with this command instead of an embedded table: it gets the
+    /// architecture on stdin and in WLGP_ARCH, and prints the score as its last line.
+    #[arg(long)]
+    pub(crate) objective_cmd: Option<String>,
+    /// With --objective-cmd: seconds after which an evaluation is killed and recorded as
+    /// a timeout.
+    #[arg(long)]
+    pub(crate) timeout: Option<f64>,
+    /// With --objective-cmd: smaller scores are better (short for --values loss).
+    #[arg(long)]
+    pub(crate) minimize: bool,
+    /// Append every evaluation to this JSONL journal (fsynced before the next proposal).
+    #[arg(long, conflicts_with = "resume")]
+    pub(crate) journal: Option<PathBuf>,
+    /// Continue the search recorded in this journal (same flags as the run that wrote it).
+    #[arg(long)]
+    pub(crate) resume: Option<PathBuf>,
+    /// Architectures you evaluated before this search, as a CSV like --train (`arch` and
+    /// the values in the --metric column, `value`, or the one column beside `arch`): BO
+    /// starts from them, never proposes them again and only tops them up to --n-init at
+    /// random. --budget counts the new evaluations. Recorded in a journal's settings, so
+    /// --resume needs the same file.
+    #[arg(long)]
+    pub(crate) init: Option<PathBuf>,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Several objectives at once, as NAME:max|min,... (2 or 3): table metrics, or the
+    /// space's computed costs (nb201: params, flops). Reports the Pareto front.
+    #[arg(long)]
+    pub(crate) objectives: Option<String>,
+    /// With --objectives: ehvi or parego (BO), or the baselines random, nsga2, evolution.
+    #[arg(long, value_parser = crate::named::<MultiMethod>(), default_value_t = MultiMethod::Ehvi)]
+    pub(crate) mo_method: MultiMethod,
+    #[command(flatten)]
+    pub(crate) generator: GeneratorArgs,
+}
+
+/// The settings of a BO run (and of the baselines), shared by `search` and `study`.
+#[derive(Args, Debug, Clone)]
+pub(crate) struct BoArgs {
+    /// Random architectures evaluated before the first fit.
+    #[arg(long, default_value_t = 10)]
+    pub(crate) n_init: usize,
+    /// Acquisition function (or ts: Thompson sampling).
+    #[arg(long, value_enum, default_value_t = AcquisitionArg::Ei)]
+    pub(crate) acquisition: AcquisitionArg,
+    /// Proposals per round, evaluated together (in parallel with --workers).
+    #[arg(long, default_value_t = 1)]
+    pub(crate) batch: usize,
+    /// How a batch is chosen: kriging believer or local penalisation.
+    #[arg(long, value_parser = crate::named::<BatchStrategy>(), default_value_t = BatchStrategy::Believer)]
+    pub(crate) batch_strategy: BatchStrategy,
+    /// Score the whole space when it has at most this many cells (0: never; the local
+    /// pool below gave lower regret on every embedded table).
+    #[arg(long, default_value_t = 0)]
+    pub(crate) full_space_limit: u128,
+    /// Otherwise: all one-edit neighbours of this many best architectures...
+    #[arg(long, default_value_t = 10)]
+    pub(crate) pool_parents: usize,
+    /// ...or only this many random mutations of them (NAS-BOWL: 100)...
+    #[arg(long)]
+    pub(crate) pool_mutations: Option<usize>,
+    /// ...plus this many uniform samples.
+    #[arg(long, default_value_t = 100)]
+    pub(crate) pool_random: usize,
+    /// The model that ranks candidates: the WL GP, or a semi-supervised one that also
+    /// learns from unevaluated architectures (assessor: GCN ensemble; propagation: label
+    /// propagation with the GP's variance) over a fixed pool (see --unlabelled).
+    #[arg(long = "surrogate", value_parser = crate::named::<Surrogate>(), default_value_t = Surrogate::Gp)]
+    pub(crate) surrogate_model: Surrogate,
+    #[command(flatten)]
+    pub(crate) surrogate: SurrogateArgs,
+    #[command(flatten)]
+    pub(crate) assessor: AssessorArgs,
+    /// Where the similarity graph's kernel rows run: the global --device, set by `run`.
+    #[arg(skip = DeviceChoice::Auto)]
+    pub(crate) device: DeviceChoice,
+    /// Search the pruned space: each round, skip candidates containing an operation or
+    /// connection whose motif hurts by more than Z posterior standard deviations.
+    #[arg(long, value_name = "Z")]
+    pub(crate) prune: Option<f64>,
+    /// Regularised evolution: population size.
+    #[arg(long, default_value_t = 30)]
+    pub(crate) population: usize,
+    /// Regularised evolution: members drawn per tournament.
+    #[arg(long, default_value_t = 10)]
+    pub(crate) tournament: usize,
+}
+
+#[derive(Parser)]
+pub(crate) struct Defaults {
+    #[command(flatten)]
+    pub(crate) a: SearchArgs,
+}
+
+impl SearchArgs {
+    /// `--timeout` as a duration, checked.
+    pub(crate) fn timeout(&self) -> Result<Option<std::time::Duration>> {
+        match self.timeout {
+            Some(t) if !(t > 0.0 && t.is_finite()) => Err(Error::Config(format!(
+                "--timeout {t}: expected a positive number of seconds"
+            ))),
+            t => Ok(t.map(std::time::Duration::from_secs_f64)),
+        }
+    }
+
+    /// The dataset and metric these arguments name (defaults filled in, both checked).
+    pub(crate) fn target(&self) -> Result<(&'static Dataset, String)> {
+        let d = resolve_dataset(self.space, self.dataset.as_deref())?;
+        let metric = self
+            .metric
+            .clone()
+            .unwrap_or_else(|| d.default_metric.to_string());
+        d.metric(&metric)?;
+        Ok((d, metric))
+    }
+
+    /// The arguments of a bare `wlgp search`, used when wlgp runs with no command.
+    pub(crate) fn default_args() -> SearchArgs {
+        Defaults::parse_from(["wlgp"]).a
+    }
+}
+
+/// Settings of the semi-supervised surrogates (`--surrogate assessor|propagation`, and the
+/// semi-supervised study).
+#[derive(Args, Debug, Clone)]
+pub(crate) struct AssessorArgs {
+    /// Nearest neighbours of each architecture in the similarity graph.
+    #[arg(long, default_value_t = 10)]
+    pub(crate) knn: usize,
+    /// Width of the SVD embedding of the WL features (the assessor's node input).
+    #[arg(long, default_value_t = 32)]
+    pub(crate) embedding: usize,
+    /// WL depth of the graph's similarity and of the embedding.
+    #[arg(long, default_value_t = 2)]
+    pub(crate) graph_h: usize,
+    /// Pool of the semi-supervised search: the whole space when it has at most this many
+    /// architectures, else a uniform sample of this many.
+    #[arg(long, default_value_t = 30_000)]
+    pub(crate) unlabelled: usize,
+    /// Assessor ensemble members (their spread is the uncertainty).
+    #[arg(long, default_value_t = 5)]
+    pub(crate) members: usize,
+    /// Most training epochs per member (early stopping on a held-out fifth of the labels).
+    #[arg(long, default_value_t = 300)]
+    pub(crate) epochs: usize,
+    /// Hidden units per GCN layer.
+    #[arg(long, default_value_t = 64)]
+    pub(crate) hidden: usize,
+    /// Weight of the pairwise ranking loss next to the squared error.
+    #[arg(long, default_value_t = 1.0)]
+    pub(crate) rank_weight: f64,
+}
+
+impl AssessorArgs {
+    /// The similarity graph's settings.
+    pub(crate) fn graph(&self) -> Result<GraphConfig> {
+        if self.graph_h > MAX_H {
+            return Err(Error::Config(format!(
+                "--graph-h {} exceeds {MAX_H}",
+                self.graph_h
+            )));
+        }
+        Ok(GraphConfig {
+            k: self.knn,
+            embedding: self.embedding.max(1),
+            wl: WlConfig {
+                h: self.graph_h,
+                direction: Direction::Both,
+            },
+            seed: 0,
+        })
+    }
+
+    /// The network's settings with a seed.
+    pub(crate) fn network(&self, seed: u64) -> AssessorConfig {
+        AssessorConfig {
+            members: self.members.max(1),
+            epochs: self.epochs,
+            hidden: self.hidden.max(1),
+            rank_weight: self.rank_weight,
+            seed,
+            ..Default::default()
+        }
+    }
+}
+
+impl BoArgs {
+    /// The BO (and baseline) settings for a budget, seed and the values' semantics.
+    pub(crate) fn config(&self, budget: usize, seed: u64, values: ValuesSpec) -> Result<BoConfig> {
+        let a = self;
+        // Undeclared values get their transform at the first fit, from the values seen.
+        let transform = values.resolve(&[])?.transform;
+        Ok(BoConfig {
+            budget,
+            n_init: a.n_init,
+            seed,
+            acquisition: a.acquisition.function().unwrap_or(Acquisition::Ei),
+            thompson: a.acquisition.function().is_none(),
+            batch: a.batch,
+            batch_strategy: a.batch_strategy,
+            surrogate: a.surrogate_model,
+            gp: a.surrogate.gp_config(transform)?,
+            values,
+            semi: SemiSearchConfig {
+                graph: a.assessor.graph()?,
+                network: a.assessor.network(seed),
+                unlabelled: a.assessor.unlabelled,
+                device: a.device,
+            },
+            pool: PoolConfig {
+                full_space_limit: a.full_space_limit,
+                parents: a.pool_parents,
+                mutations: a.pool_mutations,
+                random: a.pool_random,
+            },
+            prune: a.prune,
+            evolution: EvolutionConfig {
+                population: a.population,
+                tournament: a.tournament,
+            },
+            init: Vec::new(),
+        })
+    }
+}
+
+/// Where a search records its evaluations, if anywhere.
+#[derive(Clone, Copy)]
+pub(crate) enum Record<'a> {
+    None,
+    New(&'a Path),
+    Resume(&'a Path),
+}
+
+impl<'a> Record<'a> {
+    pub(crate) fn of(a: &'a SearchArgs) -> Self {
+        match (&a.journal, &a.resume) {
+            (Some(p), _) => Record::New(p),
+            (None, Some(p)) => Record::Resume(p),
+            (None, None) => Record::None,
+        }
+    }
+}
+
+/// Runs `run` on the objective wrapped in the journal `record` names (a new one, or one
+/// to resume: its evaluations are replayed first), or on the bare objective.
+pub(crate) fn journaled<S: Space, T>(
+    obj: &mut dyn Objective<S>,
+    hdr: impl Fn() -> JournalHeader,
+    record: Record,
+    run: impl FnOnce(&mut dyn Objective<S>) -> Result<T>,
+) -> Result<T> {
+    match record {
+        Record::None => run(obj),
+        Record::New(p) => {
+            let j = Journal::create(p, &hdr())?;
+            run(&mut Journaled::new(obj, j, Vec::new()))
+        }
+        Record::Resume(p) => {
+            let (j, done) = Journal::resume(p, &hdr())?;
+            run(&mut Journaled::new(obj, j, done))
+        }
+    }
+}
+
+/// `wlgp search --space nago`: the generator search's own settings.
+#[derive(Args, Debug, Clone)]
+pub(crate) struct GeneratorArgs {
+    /// With --space nago: the GP's kernel on generators (Matérn on θ, the WL mean
+    /// embedding of their networks, or their mixture chosen by marginal likelihood).
+    #[arg(long, value_parser = crate::named::<GeneratorKernel>(), default_value_t = GeneratorKernel::Sum)]
+    pub(crate) generator_kernel: GeneratorKernel,
+    /// With --space nago: quasi-random candidate generators a round...
+    #[arg(long, default_value_t = GeneratorBoConfig::default().pool)]
+    pub(crate) generator_pool: usize,
+    /// ...plus this many perturbations of the best.
+    #[arg(long, default_value_t = GeneratorBoConfig::default().local)]
+    pub(crate) generator_local: usize,
+    /// With --space nago: networks sampled per generator for its WL embedding.
+    #[arg(long, default_value_t = GeneratorBoConfig::default().networks)]
+    pub(crate) generator_networks: usize,
+    /// With --space nago and no --objective-cmd: training epochs of each network.
+    #[arg(long, default_value_t = TrainConfig::default().epochs)]
+    pub(crate) train_epochs: usize,
+}

@@ -122,24 +122,17 @@ def draw(curves: dict, fronts: dict, scatter: dict, folder: Path, wlgp: str) -> 
             for m, c in curves.items()
         ],
     }
-    dots = [
-        {
-            "name": f"{m}: evaluations",
-            "style": "dots",
+
+    def points(m: str, style: str, pts: list) -> dict:
+        return {
+            "name": f"{m}: {'evaluations' if style == 'dots' else 'front'}",
+            "style": style,
             "colour": COLOURS.get(m, "#000000"),
-            "points": [{"x": p, "y": a} for p, a in scatter[m]],
+            "points": [{"x": p, "y": a} for p, a in pts],
         }
-        for m in curves
-    ]
-    lines = [
-        {
-            "name": f"{m}: front",
-            "style": "linedots",
-            "colour": COLOURS.get(m, "#000000"),
-            "points": [{"x": p, "y": a} for p, a in fronts[m]],
-        }
-        for m in curves
-    ]
+
+    dots = [points(m, "dots", scatter[m]) for m in curves]
+    lines = [points(m, "linedots", fronts[m]) for m in curves]
     fronts_fig = {
         "kind": "chart",
         "title": "accuracy against parameters: every evaluation, and each method's front",

@@ -100,11 +100,19 @@ pub fn build<S: Sampler>(
 }
 
 /// Operations and connections (motifs of depth <= `max_depth`) whose effect is below zero
-/// by more than `z` standard deviations.
-pub fn harmful(effects: &[MotifEffect], z: f64, max_depth: usize) -> Vec<MotifEffect> {
+/// by more than `z` standard deviations. A motif in every one of the `evaluated`
+/// architectures is never harmful: with nothing to contrast it against its effect is not
+/// identified (the input and output nodes of every cell), and pruning on it would drop
+/// the whole space.
+pub fn harmful(
+    effects: &[MotifEffect],
+    z: f64,
+    max_depth: usize,
+    evaluated: usize,
+) -> Vec<MotifEffect> {
     effects
         .iter()
-        .filter(|e| e.depth <= max_depth && e.effect + z * e.std < 0.0)
+        .filter(|e| e.depth <= max_depth && e.archs < evaluated && e.effect + z * e.std < 0.0)
         .cloned()
         .collect()
 }
@@ -181,4 +189,33 @@ pub fn percentile(all: &[f64], v: f64, maximize: bool) -> f64 {
         .filter(|&&x| if maximize { x <= v } else { x >= v })
         .count();
     100.0 * not_better as f64 / all.len().max(1) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn effect(label: u64, effect: f64, archs: usize) -> MotifEffect {
+        MotifEffect {
+            label,
+            depth: 0,
+            motif: format!("m{label}"),
+            effect,
+            std: 0.1,
+            effect_units: effect,
+            std_units: 0.1,
+            archs,
+        }
+    }
+
+    #[test]
+    fn a_motif_in_every_evaluated_architecture_is_never_pruned() {
+        let effects = [
+            effect(1, -1.0, 200),
+            effect(2, -1.0, 150),
+            effect(3, 1.0, 40),
+        ];
+        let bad = harmful(&effects, 2.0, 1, 200);
+        assert_eq!(bad.iter().map(|e| e.label).collect::<Vec<_>>(), [2]);
+    }
 }

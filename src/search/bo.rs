@@ -273,7 +273,7 @@ fn pruned<S: Sampler>(
     };
     let archs: Vec<_> = cells.iter().map(|c| space.lower(c)).collect();
     let prov = explain::Provenance::record(&archs, &gp.wl_config());
-    let bad = explain::harmful(&explain::motif_effects(gp, &ws, &prov), z, 1);
+    let bad = explain::harmful(&explain::motif_effects(gp, &ws, &prov), z, 1, cells.len());
     if bad.is_empty() {
         return source;
     }

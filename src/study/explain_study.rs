@@ -107,7 +107,7 @@ fn run<S: Sampler + TableKey>(
             let b = &built[0].cell;
             let built_percentile = explain::percentile(&y, y[index[b]], maximize);
             let best_evaluated_percentile = explain::percentile(&y, ytr[order[0]], maximize);
-            let bad = explain::harmful(&effects, prune_z, 1);
+            let bad = explain::harmful(&effects, prune_z, 1, evaluated.len());
             let st = explain::prune_stats(space, &gp, &bad, &cells, &y, maximize);
             let shown: Vec<_> = effects.iter().filter(|e| e.archs >= 2).collect();
             let list = |it: &mut dyn Iterator<Item = &&explain::MotifEffect>| {

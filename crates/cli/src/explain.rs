@@ -131,7 +131,7 @@ fn prune_report<S: Sampler>(
     z: f64,
     truth: Option<&Truth<S::Cell>>,
 ) -> PruneReport {
-    let bad = explain::harmful(&f.effects, z, 1);
+    let bad = explain::harmful(&f.effects, z, 1, f.t.cells.len());
     let stats = truth.and_then(|t| {
         let all = space.enumerate()?;
         Some(explain::prune_stats(

@@ -4,7 +4,7 @@
 
 mod gpu_choice;
 
-pub use gpu_choice::{posterior, GpuScorer};
+pub use gpu_choice::{posterior, weight_space_for, GpuScorer};
 
 use crate::acquisition::Acquisition;
 use crate::error::{Error, Result};
@@ -37,6 +37,21 @@ pub enum Candidates<C> {
     Mutations(Vec<C>),
     /// These cells.
     List(Vec<C>),
+}
+
+impl<C> Candidates<C> {
+    /// How many candidates the source yields at most (`u64::MAX` where the space does not
+    /// say): the work a scoring run is asked to do, which chooses the posterior's form.
+    pub fn work<S: Sampler<Cell = C>>(&self, space: &S) -> u64 {
+        let at_most = |n: u128| n.min(u64::MAX as u128) as u64;
+        match self {
+            Candidates::All => space.size().map_or(u64::MAX, at_most),
+            Candidates::Sample { n, .. } => *n,
+            // Each parent's neighbours: a few tens of edits a cell in every space here.
+            Candidates::Mutations(parents) => (parents.len() as u64).saturating_mul(64),
+            Candidates::List(cells) => cells.len() as u64,
+        }
+    }
 }
 
 /// One scored candidate.

@@ -7,7 +7,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::collections::HashSet;
 use wlgp::error::{Error, Result};
-use wlgp::gp::{Gp, WeightSpace};
+use wlgp::gp::Gp;
 use wlgp::gpu::DeviceChoice;
 use wlgp::score::{posterior, score, Candidates, GpuScorer, ScoreConfig};
 use wlgp::space::AnySpace;
@@ -69,7 +69,7 @@ fn run<S: Sampler>(
     } else {
         HashSet::new()
     };
-    let ws = WeightSpace::new(gp);
+    let ws = wlgp::score::weight_space_for(gp, device, candidates.work(space));
     let gpu = GpuScorer::choose(device, ws.as_ref(), space, gp, &candidates)?;
     let post = posterior(ws.as_ref(), gpu.as_ref());
     let r = score(space, gp, &candidates, &exclude, post, cfg, &|_| {})?;

@@ -48,6 +48,12 @@ pub struct WeightSpace {
 /// NB201 with n = 1,000 (|S| = 3,099): dense 0.95 M candidates/s, factor 0.50 M/s.
 const DENSE_MAX: usize = 8_192;
 
+/// A function-space prediction's cost in units of n^2 against the weight-space build's
+/// n^3 + n |S|^2. Measured through `wlgp score --train-from-data
+/// nb201:baseline_accuracy:2000` (|S| = 5,032): 1.5 ms a candidate in function space,
+/// 4.3 s to build the dense weight space, so the two meet near 2,900 candidates.
+const FUNCTION_SPACE_COST: f64 = 5.0;
+
 /// Rows of the factor form after which the std bound is checked first (then 4x more each
 /// time): most candidates that cannot win are dropped after the first stage.
 const FIRST_STAGE: usize = 16;
@@ -58,6 +64,30 @@ impl WeightSpace {
     /// (dense |S| x |S| or n x |S| factor) is chosen by the cost per candidate.
     pub fn new(gp: &Gp) -> Option<WeightSpace> {
         Self::build(gp, None)
+    }
+
+    /// Whether building the weight-space posterior pays for scoring `candidates`: its
+    /// build (an n x n eigendecomposition, ~n^3, and for the dense form the |S| x |S|
+    /// product, n |S|^2) against the function-space posterior's n^2 per candidate. A few
+    /// candidates (`wlgp score --candidates 1`, a short `predict`) are scored faster in
+    /// function space than the weight space can be built; the answers are the same.
+    pub fn pays_for(gp: &Gp, candidates: u64) -> bool {
+        if gp.kernel.base != BaseKernel::Dot {
+            return false;
+        }
+        let n = gp.train.len() as f64;
+        let mut seen: std::collections::HashSet<u64, nohash_hasher::BuildNoHashHasher<u64>> =
+            Default::default();
+        for f in &gp.train {
+            seen.extend(f.labels.iter().copied());
+        }
+        let s = seen.len() as f64;
+        let dense = if seen.len() <= DENSE_MAX {
+            n * s * s
+        } else {
+            0.0
+        };
+        candidates as f64 * FUNCTION_SPACE_COST * n * n > n * n * n + dense
     }
 
     /// As [`WeightSpace::new`] with the variance form forced (for tests and benches).
@@ -350,6 +380,8 @@ mod tests {
             };
             cfg.kernel.normalize = normalize;
             let gp = Gp::fit(&archs[..200], &y, &cfg).unwrap();
+            // A handful of candidates is scored in function space, a pool in weight space.
+            assert!(!WeightSpace::pays_for(&gp, 10) && WeightSpace::pays_for(&gp, 1_000_000));
             let test = wl::features_batch(&archs[200..], &gp.wl_config());
             let fs = gp.predict_features(&test);
             for dense in [true, false] {

@@ -90,3 +90,15 @@ pub fn posterior<'a>(ws: Option<&'a WeightSpace>, gpu: Option<&'a GpuScorer>) ->
         (None, _) => Posterior::FunctionSpace,
     }
 }
+
+/// The weight-space posterior when scoring `candidates` pays for building it (or a GPU,
+/// which scores in weight space only, is asked for), else `None`: the function space.
+/// The one rule `wlgp score` and Python's `score` follow, so that the posterior's form
+/// follows the work asked and not the training size alone.
+pub fn weight_space_for(gp: &Gp, device: DeviceChoice, candidates: u64) -> Option<WeightSpace> {
+    if device == DeviceChoice::Gpu || WeightSpace::pays_for(gp, candidates) {
+        WeightSpace::new(gp)
+    } else {
+        None
+    }
+}

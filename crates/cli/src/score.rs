@@ -9,7 +9,7 @@ use serde::Serialize;
 use std::collections::HashSet;
 use std::time::Instant;
 use wlgp::error::{Error, Result};
-use wlgp::gp::{Gp, WeightSpace};
+use wlgp::gp::Gp;
 use wlgp::gpu::DeviceChoice;
 use wlgp::score::{self, Candidates, GpuScorer, ScoreConfig};
 use wlgp::space::{DartsSpace, Nb101Space, Nb201Space, NbGraphSpace, Sampler, SpaceKind};
@@ -102,7 +102,9 @@ fn run<S: Sampler>(
         .progress_chars("=> "),
     );
     let t0 = Instant::now();
-    let ws = WeightSpace::new(&gp);
+    // The posterior's form follows the work asked: a few candidates are scored in function
+    // space sooner than the weight space is built.
+    let ws = score::weight_space_for(&gp, device, source.work(space));
     let gpu = GpuScorer::choose(device, ws.as_ref(), space, &gp, &source)?;
     let build = t0.elapsed().as_secs_f64();
     let posterior = score::posterior(ws.as_ref(), gpu.as_ref());

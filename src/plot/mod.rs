@@ -42,6 +42,26 @@ impl Figure {
         }
     }
 
+    /// The first value that is not finite (a failed run's NaN), named, if any: a plot
+    /// never draws one as if it were a number.
+    fn not_finite(&self) -> Option<String> {
+        let bad = |v: f64| !v.is_finite();
+        match self {
+            Figure::Chart(c) => c.series.iter().find_map(|s| {
+                let i = s
+                    .points
+                    .iter()
+                    .position(|p| bad(p.x) || bad(p.y) || p.err.is_some_and(bad))?;
+                Some(format!("point {} of `{}`", i + 1, s.name))
+            }),
+            Figure::Bars(b) => b
+                .bars
+                .iter()
+                .find(|r| bad(r.value) || r.err.is_some_and(bad))
+                .map(|r| format!("the bar `{}`", r.label)),
+        }
+    }
+
     /// Draws the figure to `path` (written whole, then moved into place, so a reader
     /// never sees half a file); an empty figure is an error, not a blank image.
     pub fn write(&self, path: &Path) -> Result<()> {
@@ -52,6 +72,12 @@ impl Figure {
         if empty {
             return Err(Error::Empty(format!(
                 "nothing to plot in {}",
+                path.display()
+            )));
+        }
+        if let Some(what) = self.not_finite() {
+            return Err(Error::Value(format!(
+                "{}: {what} is not a finite number; nothing drawn",
                 path.display()
             )));
         }

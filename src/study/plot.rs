@@ -286,6 +286,15 @@ mod tests {
     }
 
     #[test]
+    fn a_nan_is_refused_not_drawn() {
+        let p = tmp("nan.svg");
+        let runs = vec![vec![0.5, f64::NAN, 0.1], vec![0.4, 0.2, 0.1]];
+        let e = plot_hypervolume_regret(&p, "t", &[("ehvi".into(), runs)]).unwrap_err();
+        assert!(e.to_string().contains("point 2 of `ehvi`"), "{e}");
+        assert!(!p.exists());
+    }
+
+    #[test]
     fn an_empty_plot_is_an_error_not_a_blank_image() {
         let p = tmp("empty.svg");
         assert!(plot_effects(&p, &[], "accuracy").is_err());

@@ -70,6 +70,15 @@ pub fn kendall(a: &[f64], b: &[f64]) -> f64 {
     }
 }
 
+/// Mean and standard error at each step of several curves, over the steps they all
+/// reach (the regret of a method's seeds after each evaluation).
+pub fn mean_se_curve(curves: &[&[f64]]) -> Vec<(f64, f64)> {
+    let len = curves.iter().map(|c| c.len()).min().unwrap_or(0);
+    (0..len)
+        .map(|i| mean_se(&curves.iter().map(|c| c[i]).collect::<Vec<_>>()))
+        .collect()
+}
+
 /// Mean and standard error of the mean.
 pub fn mean_se(x: &[f64]) -> (f64, f64) {
     let n = x.len() as f64;

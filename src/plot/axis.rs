@@ -20,6 +20,12 @@ pub enum Scale {
     Log,
 }
 
+crate::named!(Scale, "scale", {
+    Linear => "linear",
+    Count => "count",
+    Log => "log",
+});
+
 /// One axis: its title, its scale and the value range it shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Axis {

@@ -149,7 +149,7 @@ impl Frame {
             let class = format!(
                 "tick {} {}",
                 if horizontal { "x" } else { "y" },
-                scale_name(a.scale)
+                a.scale.name()
             );
             for t in a.ticks() {
                 let f = a.frac(t.value);
@@ -207,12 +207,4 @@ impl Frame {
 
 fn mid(a: (f64, f64), b: (f64, f64)) -> (f64, f64) {
     ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0)
-}
-
-fn scale_name(s: Scale) -> &'static str {
-    match s {
-        Scale::Linear => "linear",
-        Scale::Count => "count",
-        Scale::Log => "log",
-    }
 }

@@ -195,10 +195,8 @@ pub fn summarize(runs: &[StudyRun]) -> Vec<Summary> {
 
 /// Mean regret and its standard error after each evaluation, over a method's seeds.
 pub fn regret_curve(runs: &[&StudyRun]) -> Vec<(f64, f64)> {
-    let len = runs.iter().map(|r| r.regret.len()).min().unwrap_or(0);
-    (0..len)
-        .map(|i| mean_se(&runs.iter().map(|r| r.regret[i]).collect::<Vec<_>>()))
-        .collect()
+    let curves: Vec<&[f64]> = runs.iter().map(|r| r.regret.as_slice()).collect();
+    crate::stats::mean_se_curve(&curves)
 }
 
 #[cfg(test)]

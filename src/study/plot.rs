@@ -6,7 +6,7 @@ use super::{regret_curve, PredictorRow, StudyRun};
 use crate::error::Result;
 use crate::explain::MotifEffect;
 use crate::plot::{AxisSpec, Bar, Bars, Chart, Figure, Point, Scale, Series, Style};
-use crate::stats::mean_se;
+use crate::stats::{mean_se, mean_se_curve};
 use std::path::Path;
 
 /// A series of `(x, mean, standard error)` points drawn as a line with a shaded band.
@@ -22,15 +22,13 @@ fn banded(name: &str, points: impl IntoIterator<Item = (f64, f64, f64)>) -> Seri
     }
 }
 
-/// Mean ± 1 s.e. of equally long curves, at evaluations 1, 2, ...
+/// Mean ± 1 s.e. of curves, at evaluations 1, 2, ...
 fn mean_curve(runs: &[Vec<f64>]) -> Vec<(f64, f64, f64)> {
-    let len = runs.iter().map(|r| r.len()).min().unwrap_or(0);
-    (0..len)
-        .map(|i| {
-            let at: Vec<f64> = runs.iter().map(|r| r[i]).collect();
-            let (m, se) = mean_se(&at);
-            ((i + 1) as f64, m, se)
-        })
+    let curves: Vec<&[f64]> = runs.iter().map(Vec::as_slice).collect();
+    mean_se_curve(&curves)
+        .into_iter()
+        .enumerate()
+        .map(|(i, (m, se))| ((i + 1) as f64, m, se))
         .collect()
 }
 

@@ -391,10 +391,10 @@ fn plot_models(out: &Path, rows: &[PredictorRow], models: Models) -> Result<Stri
 
 /// `--replot`: the plots of a finished study, redrawn from the CSVs it wrote.
 fn replot(out: &Path) -> Result<()> {
-    let mut drawn = 0;
+    let mut drawn = false;
     let runs = out.join("runs.csv");
     if runs.exists() {
-        drawn += plot_searches(out, &read_runs(&runs)?)?.lines().count();
+        drawn |= !plot_searches(out, &read_runs(&runs)?)?.is_empty();
     }
     for (file, models) in [
         ("predictor.csv", Models::Predictor),
@@ -402,10 +402,10 @@ fn replot(out: &Path) -> Result<()> {
     ] {
         let p = out.join(file);
         if p.exists() {
-            drawn += plot_models(out, &read_rows(&p)?, models)?.lines().count();
+            drawn |= !plot_models(out, &read_rows(&p)?, models)?.is_empty();
         }
     }
-    if drawn == 0 {
+    if !drawn {
         return Err(Error::Empty(format!(
             "{}: no runs.csv, predictor.csv or semi.csv to plot",
             out.display()

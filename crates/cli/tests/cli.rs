@@ -1304,3 +1304,42 @@ fn command_line_errors_are_one_line() {
     assert_eq!(help.status.code(), Some(0));
     assert!(text(&help.stdout).contains("Usage: wlgp search"));
 }
+
+#[test]
+fn plot_rejects_bad_figures_and_unreadable_plots() {
+    let d = std::env::temp_dir().join(format!("wlgp-plot-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    let write = |name: &str, text: &str| {
+        let p = d.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let pie = write("pie.json", r#"{"kind": "pie"}"#);
+    fails_with(&["plot", &pie], "", "not a figure");
+    let empty = write(
+        "empty.json",
+        r#"{"kind": "bars", "title": "t", "value_label": "v", "bars": []}"#,
+    );
+    fails_with(&["plot", &empty], "", "nothing to plot");
+    assert!(!d.join("empty.svg").exists());
+    fails_with(
+        &["plot", d.join("missing.json").to_str().unwrap()],
+        "",
+        "missing.json",
+    );
+    let foreign = write("foreign.svg", "<svg><rect x=\"0\"/></svg>");
+    let o = wlgp(&["plot", "--check", &foreign], "");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stdout).contains("not drawn by wlgp's plotting module"));
+    let good = write(
+        "good.json",
+        r#"{"kind": "bars", "title": "t", "value_label": "v", "bars": [{"label": "a", "value": 1.0}]}"#,
+    );
+    let o = wlgp(&["plot", &good], "");
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = wlgp(
+        &["plot", "--check", d.join("good.svg").to_str().unwrap()],
+        "",
+    );
+    assert!(o.status.success(), "{}", text(&o.stdout));
+}

@@ -37,11 +37,13 @@ def space(d):
     return "nb201" if d == "nb201" else "nbgraph"
 
 
-def run(binary, d, m, values, config, seed, budget):
+def run(binary, d, m, values, config, seed, budget, flags=None):
+    """One search through the user's path: `wlgp lookup` as the training command."""
     cmd = f"{binary} lookup --dataset {d} --metric {m}"
     args = [binary, "search", "--space", space(d), "--objective-cmd", cmd, "--metric", m,
             "--values", values, "--budget", str(budget), "--seed", str(seed), "--json"]
-    args += CONFIGS[config]
+    args += ["--proteins"] if d == "proteins" else []
+    args += CONFIGS[config] if flags is None else flags
     out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
     r = json.loads(out)
     return {"dataset": d, "metric": m, "config": config, "seed": seed,

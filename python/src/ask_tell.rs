@@ -197,7 +197,7 @@ impl PyAskTell {
         if plan.space == wlgp::space::SpaceKind::Json {
             return Err(to_py(wlgp::space::no_sampler()));
         }
-        let space = AnySpace::new(plan.space, plan.skip_as_wire, false).map_err(to_py)?;
+        let space = AnySpace::new(plan.space, plan.skip_as_wire, plan.proteins).map_err(to_py)?;
         if let Some(rows) = given {
             plan.cfg.init = given_rows(&space, rows, !plan.cfg.init.is_empty()).map_err(to_py)?;
         }

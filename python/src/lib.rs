@@ -5,6 +5,7 @@
 mod ask_tell;
 mod data;
 mod errors;
+mod journal;
 mod model;
 mod score;
 mod space;
@@ -22,5 +23,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(score::resolve_values, m)?)?;
     m.add_function(wrap_pyfunction!(data::datasets, m)?)?;
     m.add_function(wrap_pyfunction!(data::table, m)?)?;
+    m.add_function(wrap_pyfunction!(journal::read_journal, m)?)?;
     Ok(())
 }

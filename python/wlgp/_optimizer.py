@@ -168,24 +168,8 @@ class Study:
     def from_journal(cls, path: str | os.PathLike) -> Study:
         """Reads a journal written by ``wlgp search --journal`` or ``Optimizer``; a torn
         last line (a crash mid-write) is skipped."""
-        with open(path, encoding="utf-8") as f:
-            lines = f.read().split("\n")
-        try:
-            header = json.loads(lines[0])
-        except (ValueError, IndexError) as e:
-            raise ValueError(f"{os.fspath(path)} is not a wlgp journal (line 1: {e})") from None
-        if "wlgp_journal" not in header:
-            raise ValueError(f"{os.fspath(path)} is not a wlgp journal (no header)")
-        entries = []
-        for i, line in enumerate(lines[1:], start=2):
-            if not line.strip():
-                continue
-            try:
-                entries.append(json.loads(line))
-            except ValueError:
-                if i == len(lines) or (i == len(lines) - 1 and not lines[-1]):
-                    break  # a torn last line
-                raise ValueError(f"{os.fspath(path)} line {i} is corrupt") from None
+        header_text, entries = _native.read_journal(os.fspath(path))
+        header = json.loads(header_text)
         vals = np.array(
             [math.nan if e.get("value") is None else float(e["value"]) for e in entries],
             dtype=np.float64,

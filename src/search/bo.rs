@@ -60,6 +60,38 @@ crate::named!(BatchStrategy, "batch strategy", {
     Penalize => "penalize",
 });
 
+/// How the random start is chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InitDesign {
+    /// Uniform samples of the space.
+    Random,
+    /// Spread out in WL-feature space: from uniform samples, greedily the one the picks so
+    /// far explain least (largest prior variance given them under the GP's kernel), so
+    /// that the first fit sees as many different motifs as the start can buy.
+    Spread,
+}
+
+crate::named!(InitDesign, "initial design", {
+    Random => "random",
+    Spread => "spread",
+});
+
+/// What EI and PI measure improvement over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Incumbent {
+    /// The best value observed.
+    Observed,
+    /// The best posterior mean at an evaluated architecture (plug-in EI).
+    Mean,
+}
+
+crate::named!(Incumbent, "incumbent", {
+    Observed => "observed",
+    Mean => "mean",
+});
+
 /// Settings of a BO run.
 #[derive(Clone, Debug, Serialize)]
 pub struct BoConfig {
@@ -67,10 +99,16 @@ pub struct BoConfig {
     pub budget: usize,
     /// Random architectures evaluated before the first fit.
     pub n_init: usize,
+    /// How those are chosen (absent from older journals: random).
+    #[serde(skip_serializing_if = "is_random")]
+    pub init_design: InitDesign,
     /// Seed of every random choice: the same seed gives the same run.
     pub seed: u64,
     /// How candidates are ranked.
     pub acquisition: Acquisition,
+    /// What EI and PI improve on (absent from older journals: the best observation).
+    #[serde(skip_serializing_if = "is_observed")]
+    pub incumbent: Incumbent,
     /// Thompson sampling instead of the acquisition function: each proposal maximises
     /// one posterior draw.
     pub thompson: bool,
@@ -107,8 +145,10 @@ impl Default for BoConfig {
         BoConfig {
             budget: 100,
             n_init: 10,
+            init_design: InitDesign::Random,
             seed: 0,
             acquisition: Acquisition::Ei,
+            incumbent: Incumbent::Observed,
             thompson: false,
             batch: 1,
             batch_strategy: BatchStrategy::Believer,
@@ -173,13 +213,10 @@ pub(super) fn bayesian_optimisation<S: Sampler>(
     // Random start, evaluated as one batch (in parallel with --workers), topping the given
     // evaluations up to n_init; past n_init only while every evaluation so far has failed.
     let n_init = cfg.n_init.clamp(1, budget).saturating_sub(cells.len());
-    let mut start = Vec::with_capacity(n_init);
-    while start.len() < n_init {
-        let c = space.sample(&mut rng);
-        if seen.insert(c.clone()) {
-            start.push(c);
-        }
-    }
+    let mut start = match cfg.init_design {
+        InitDesign::Random => uniform(space, n_init, &mut seen, &mut rng),
+        InitDesign::Spread => spread(space, n_init, &cells, &mut seen, &cfg.gp, &mut rng),
+    };
     while !start.is_empty() {
         let values = rec.evaluate_batch(space, &mut *objective, &start)?;
         for (c, v) in start.drain(..).zip(values) {
@@ -211,7 +248,10 @@ pub(super) fn bayesian_optimisation<S: Sampler>(
             .enumerate()
             .map(|(hi, &h)| (h, cells.iter().map(|c| cache.at(c, hi).clone()).collect()))
             .collect();
-        let gp = Gp::fit_features(&train, &ys, &tracker.gp(cfg, &ys)?)?;
+        let mut gp = Gp::fit_features(&train, &ys, &tracker.gp(cfg, &ys)?)?;
+        if cfg.incumbent == Incumbent::Mean {
+            gp = gp.with_mean_incumbent();
+        }
         let q = cfg.batch.max(1).min(budget - rec.len());
         let mut source = pool(space, &cells, &ys, kind, &seen, &cfg.pool, &mut rng);
         if let Some(z) = cfg.prune {
@@ -241,6 +281,111 @@ pub(super) fn bayesian_optimisation<S: Sampler>(
         }
     }
     rec.finish()
+}
+
+fn is_random(d: &InitDesign) -> bool {
+    *d == InitDesign::Random
+}
+
+fn is_observed(i: &Incumbent) -> bool {
+    *i == Incumbent::Observed
+}
+
+/// `n` distinct uniform samples not in `seen` (added to it).
+fn uniform<S: Sampler>(
+    space: &S,
+    n: usize,
+    seen: &mut HashSet<S::Cell>,
+    rng: &mut ChaCha8Rng,
+) -> Vec<S::Cell> {
+    let mut out = Vec::with_capacity(n);
+    let mut tries = 0usize;
+    // A space smaller than asked runs out of new cells: stop after many repeats.
+    while out.len() < n && tries < 1000 * (n + 1) {
+        let c = space.sample(rng);
+        tries += 1;
+        if seen.insert(c.clone()) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Uniform samples per initial architecture that the spread design chooses from.
+const SPREAD_CHOICES: usize = 50;
+
+/// `n` cells spread out in WL-feature space (`InitDesign::Spread`): from
+/// `SPREAD_CHOICES * n` uniform samples, greedily the one with the largest prior variance
+/// given the `given` cells and the picks so far (a pivoted Cholesky of the kernel matrix:
+/// the greedy maximiser of the design's information about the function).
+fn spread<S: Sampler>(
+    space: &S,
+    n: usize,
+    given: &[S::Cell],
+    seen: &mut HashSet<S::Cell>,
+    gp: &GpConfig,
+    rng: &mut ChaCha8Rng,
+) -> Vec<S::Cell> {
+    if n == 0 {
+        return Vec::new();
+    }
+    let mut pool_seen = seen.clone();
+    let choices = uniform(space, SPREAD_CHOICES * n, &mut pool_seen, rng);
+    let all: Vec<S::Cell> = given.iter().chain(&choices).cloned().collect();
+    let archs: Vec<_> = all.iter().map(|c| space.lower(c)).collect();
+    let cfg = wl::WlConfig {
+        h: gp.hs.first().copied().unwrap_or(2),
+        direction: gp.direction,
+    };
+    let k = crate::kernel::gram(&wl::features_batch(&archs, &cfg), gp.kernel);
+    let picked = greedy_variance(&k, given.len(), n);
+    let out: Vec<S::Cell> = picked.into_iter().map(|i| all[i].clone()).collect();
+    seen.extend(out.iter().cloned());
+    out
+}
+
+/// Indices of `n` columns of the kernel matrix `k`, beyond the first `fixed` (always
+/// conditioned on), each the one of largest variance given those before (ties: the
+/// lowest index, so the first pick with no fixed columns is the first sample).
+fn greedy_variance(k: &nalgebra::DMatrix<f64>, fixed: usize, n: usize) -> Vec<usize> {
+    let m = k.nrows();
+    let mut var: Vec<f64> = (0..m).map(|i| k[(i, i)]).collect();
+    let mut cols: Vec<Vec<f64>> = Vec::new();
+    let mut out = Vec::with_capacity(n);
+    let mut taken = vec![false; m];
+    for step in 0..fixed + n {
+        let p = if step < fixed {
+            step
+        } else {
+            match (fixed..m)
+                .filter(|&i| !taken[i])
+                .max_by(|&a, &b| var[a].total_cmp(&var[b]).then(b.cmp(&a)))
+            {
+                Some(p) => p,
+                None => break,
+            }
+        };
+        taken[p] = true;
+        if step >= fixed {
+            out.push(p);
+        }
+        let d = var[p];
+        if d <= 1e-12 {
+            // Everything left is explained by the picks (duplicates in feature space).
+            continue;
+        }
+        let col: Vec<f64> = (0..m)
+            .map(|j| {
+                let s: f64 = cols.iter().map(|c| c[j] * c[p]).sum();
+                (k[(j, p)] - s) / d.sqrt()
+            })
+            .collect();
+        for j in 0..m {
+            var[j] -= col[j] * col[j];
+        }
+        cols.push(col);
+    }
+    out
 }
 
 /// The cells and values of evaluations given before the search (`BoConfig::init`).

@@ -102,6 +102,71 @@ pub struct Entry {
     pub seconds: f64,
 }
 
+/// A journal read back: what search wrote it and what it recorded. The one reader of
+/// journals: resuming, `--from`, the front report and Python's `Study` all read through it.
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    /// The header (line 1).
+    pub header: JournalHeader,
+    /// Every complete entry, in order.
+    pub entries: Vec<Entry>,
+    /// Bytes of an incomplete last line (a write cut short), not read; 0 when none.
+    pub torn: usize,
+}
+
+impl Recorded {
+    /// Parses a journal's text; `path` names it in errors. A missing or foreign header and
+    /// a corrupt complete line are errors naming the line; an incomplete last line is
+    /// counted in `torn` and skipped.
+    pub fn parse(text: &str, path: &Path) -> Result<Recorded> {
+        let complete = text.rfind('\n').map_or(0, |i| i + 1);
+        let mut lines = text[..complete].lines();
+        let first = lines.next().unwrap_or("");
+        let header: JournalHeader = serde_json::from_str(first).map_err(|e| {
+            Error::Journal(format!(
+                "{} is not a wlgp journal: no journal header on line 1 ({e})",
+                path.display()
+            ))
+        })?;
+        let entries = lines
+            .enumerate()
+            .map(|(i, l)| {
+                serde_json::from_str(l).map_err(|e| {
+                    Error::Journal(format!(
+                        "{} line {} is corrupt: {e} (`wlgp journal repair {0}` keeps every intact entry)",
+                        path.display(),
+                        i + 2
+                    ))
+                })
+            })
+            .collect::<Result<Vec<Entry>>>()?;
+        Ok(Recorded {
+            header,
+            entries,
+            torn: text.len() - complete,
+        })
+    }
+
+    /// Reads and parses the journal at `path`.
+    pub fn read(path: &Path) -> Result<Recorded> {
+        let text = std::fs::read_to_string(path).map_err(io(path, "reading"))?;
+        Recorded::parse(&text, path)
+    }
+
+    /// The evaluations the search was given before it began (`wlgp search --init`),
+    /// held in the header's settings.
+    pub fn given(&self) -> Vec<(String, f64)> {
+        serde_json::from_value(self.header.settings["init"].clone()).unwrap_or_default()
+    }
+
+    /// The declared meaning of the values, when the search was told it (`--values`).
+    pub fn declared_values(&self) -> Option<crate::values::Values> {
+        serde_json::from_value(self.header.settings["values"]["declared"].clone())
+            .ok()
+            .flatten()
+    }
+}
+
 /// An open journal, appending.
 pub struct Journal {
     file: File,
@@ -156,19 +221,7 @@ impl Journal {
         let mut text = String::new();
         file.read_to_string(&mut text)
             .map_err(io(path, "reading"))?;
-        let complete = text.rfind('\n').map_or(0, |i| i + 1);
-        if complete < text.len() {
-            eprintln!(
-                "wlgp: {}: dropping an incomplete last line ({} bytes, a write cut short)",
-                path.display(),
-                text.len() - complete
-            );
-            file.set_len(complete as u64)
-                .map_err(io(path, "truncating"))?;
-            file.seek(SeekFrom::End(0)).map_err(io(path, "seeking"))?;
-        }
-        let mut lines = text[..complete].lines();
-        let Some(first) = lines.next() else {
+        if !text.contains('\n') {
             // Crashed before the header was complete: start afresh, in the locked file.
             let mut j = Journal {
                 file,
@@ -177,31 +230,26 @@ impl Journal {
             j.file.set_len(0).map_err(io(path, "resetting"))?;
             j.write_line(&(serde_json::to_string(header).expect("plain data") + "\n"))?;
             return Ok((j, Vec::new()));
-        };
-        let found: JournalHeader = serde_json::from_str(first).map_err(|e| {
-            Error::Journal(format!(
-                "{} is not a wlgp journal (line 1: {e})",
-                path.display()
-            ))
-        })?;
-        if !found.same_search(header) {
+        }
+        let found = Recorded::parse(&text, path)?;
+        if !found.header.same_search(header) {
             return Err(Error::Journal(format!(
                 "{} was written by a different search ({}); resume it with the same space, dataset, metric, method, seed and settings",
                 path.display(),
-                difference(&found, header)
+                difference(&found.header, header)
             )));
         }
-        let mut entries = Vec::new();
-        for (i, l) in lines.enumerate() {
-            let e: Entry = serde_json::from_str(l).map_err(|e| {
-                Error::Journal(format!(
-                    "{} line {} is corrupt: {e} (`wlgp journal repair {0}` keeps every intact entry)",
-                    path.display(),
-                    i + 2
-                ))
-            })?;
-            entries.push(e);
+        if found.torn > 0 {
+            eprintln!(
+                "wlgp: {}: dropping an incomplete last line ({} bytes, a write cut short)",
+                path.display(),
+                found.torn
+            );
+            file.set_len((text.len() - found.torn) as u64)
+                .map_err(io(path, "truncating"))?;
+            file.seek(SeekFrom::End(0)).map_err(io(path, "seeking"))?;
         }
+        let entries = found.entries;
         Ok((
             Journal {
                 file,
@@ -405,5 +453,36 @@ impl<S: Space> Objective<S> for Journaled<'_, S> {
 
     fn kind(&self) -> MetricKind {
         self.inner.kind()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header() -> String {
+        let h = JournalHeader::new("nb201", "nb201", "acc", "bo", 0, &serde_json::json!({}));
+        serde_json::to_string(&h).unwrap()
+    }
+
+    const ENTRY: &str = r#"{"arch":"a","value":0.5,"status":"ok","seconds":0.1}"#;
+
+    #[test]
+    fn reads_entries_and_skips_a_torn_tail() {
+        let text = format!("{}\n{ENTRY}\n{ENTRY}\n{{\"arch\":\"b", header());
+        let r = Recorded::parse(&text, Path::new("j")).unwrap();
+        assert_eq!(r.entries.len(), 2);
+        assert_eq!(r.entries[1].value, Some(0.5));
+        assert_eq!(r.torn, "{\"arch\":\"b".len());
+        assert_eq!(r.header.space, "nb201");
+    }
+
+    #[test]
+    fn names_a_missing_header_and_a_corrupt_line() {
+        let e = Recorded::parse("not json\n", Path::new("j")).unwrap_err();
+        assert!(e.to_string().contains("no journal header"), "{e}");
+        let text = format!("{}\n{ENTRY}\n{{oops\n{ENTRY}\n", header());
+        let e = Recorded::parse(&text, Path::new("j")).unwrap_err();
+        assert!(e.to_string().contains("j line 3 is corrupt"), "{e}");
     }
 }

@@ -19,10 +19,10 @@ pub mod repair;
 mod semi;
 pub mod tail;
 
-pub use bo::{BatchStrategy, BoConfig, PoolConfig};
+pub use bo::{BatchStrategy, BoConfig, Incumbent, InitDesign, PoolConfig};
 pub use children::end_children_on_signal;
 pub use evolution::EvolutionConfig;
-pub use journal::{Entry, Journal, JournalHeader, Journaled};
+pub use journal::{Entry, Journal, JournalHeader, Journaled, Recorded};
 pub use objective::{evaluate_as_batch, CommandObjective, Objective, OnDone, TableObjective};
 pub use semi::{SemiSearchConfig, Surrogate};
 

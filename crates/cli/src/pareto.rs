@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use wlgp::error::{Error, Result};
 use wlgp::search::multi::{orient, MultiConfig, MultiHistory, MultiMethod, MultiObjective};
 use wlgp::search::multi_table::{parse_spec, TableMulti};
-use wlgp::search::repair;
+use wlgp::search::Recorded;
 use wlgp::space::nb201_cost::ComputedCosts;
 use wlgp::space::{Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey};
 use wlgp::values::Values;
@@ -149,13 +149,10 @@ type JournalFront = (
 );
 
 fn from_journal(path: &std::path::Path) -> Result<JournalFront> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::io(format!("reading journal {}", path.display()), e))?;
-    let (_, header, entries, _) = repair::inspect(&text);
-    let header: serde_json::Value = header
-        .and_then(|h| serde_json::from_str(&h).ok())
-        .ok_or_else(|| Error::Journal(format!("{}: no journal header", path.display())))?;
-    let spec = header["metric"].as_str().unwrap_or("").to_string();
+    let Recorded {
+        header, entries, ..
+    } = Recorded::read(path)?;
+    let spec = header.metric.clone();
     let dirs = parse_spec(&spec).map_err(|_| {
         Error::Journal(format!(
             "{} is not a multi-objective journal (its objective is `{spec}`)",
@@ -176,11 +173,8 @@ fn from_journal(path: &std::path::Path) -> Result<JournalFront> {
         evaluations,
         failed,
     };
-    let dataset = header["dataset"].as_str().unwrap_or("").to_string();
-    let all = match header["space"]
-        .as_str()
-        .and_then(|s| s.parse::<SpaceKind>().ok())
-    {
+    let dataset = header.dataset.clone();
+    let all = match header.space.parse::<SpaceKind>().ok() {
         Some(kind) if wlgp::bench_data::dataset(&dataset).is_ok() => {
             Some(every_cell(kind, &dataset, &spec)?.0)
         }
@@ -195,8 +189,8 @@ fn from_journal(path: &std::path::Path) -> Result<JournalFront> {
         &report_config(),
         0.0,
     );
-    o.method = header["method"].as_str().unwrap_or("").to_string();
-    o.seed = header["seed"].as_u64().unwrap_or(0);
+    o.method = header.method;
+    o.seed = header.seed;
     let evaluated = h.evaluations.iter().map(|e| (e.1[0], e.1[1])).collect();
     Ok((o, all, values, evaluated))
 }

@@ -198,6 +198,8 @@ pub struct Plan {
     pub space: SpaceKind,
     /// How skip connections are lowered (NB201 and DARTS).
     pub skip_as_wire: bool,
+    /// nbgraph only: the proteins dataset's 5 operations.
+    pub proteins: bool,
     /// The search method.
     pub method: Method,
     /// Every setting of the run.
@@ -229,12 +231,13 @@ impl Plan {
         let kind = a.space.unwrap_or(SpaceKind::Nb201);
         let skip_as_wire = a.bo.surrogate.skip.as_wire();
         let cfg = BoConfig {
-            init: given_in(kind, skip_as_wire, false, &a, &metric)?,
+            init: given_in(kind, skip_as_wire, a.proteins, &a, &metric)?,
             ..bo_config(&a, values)?
         };
         Ok(Plan {
             space: kind,
             skip_as_wire,
+            proteins: a.proteins,
             method: a.method,
             cfg,
             metric,
@@ -331,7 +334,7 @@ pub(crate) fn search(a: &SearchArgs) -> Result<()> {
         let space = AnySpace::new(
             a.space.unwrap_or(SpaceKind::Nb201),
             a.bo.surrogate.skip.as_wire(),
-            false,
+            a.proteins,
         )?;
         let o = wlgp::with_sampler!(&space, s => run_cmd(s, a, cmd, &mut on_eval))?;
         pb.finish_and_clear();

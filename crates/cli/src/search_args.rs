@@ -14,7 +14,7 @@ use wlgp::gpu::DeviceChoice;
 use wlgp::search::generator::{GeneratorBoConfig, GeneratorKernel};
 use wlgp::search::multi::MultiMethod;
 use wlgp::search::{
-    BatchStrategy, BoConfig, EvolutionConfig, Journal, JournalHeader, Journaled, Method, Objective,
+    BatchStrategy, BoConfig, EvolutionConfig, Incumbent, InitDesign, Journal, JournalHeader, Journaled, Method, Objective,
     PoolConfig, SemiSearchConfig, Surrogate,
 };
 use wlgp::space::nago::train::TrainConfig;
@@ -59,6 +59,10 @@ pub(crate) struct SearchArgs {
     /// With --objective-cmd: smaller scores are better (short for --values loss).
     #[arg(long)]
     pub(crate) minimize: bool,
+    /// With --objective-cmd on nbgraph: draw from the 5 operations of the proteins
+    /// dataset (gcn, sage, arma, fc, skip), as an embedded proteins search does.
+    #[arg(long)]
+    pub(crate) proteins: bool,
     /// Append every evaluation to this JSONL journal (fsynced before the next proposal).
     #[arg(long, conflicts_with = "resume")]
     pub(crate) journal: Option<PathBuf>,
@@ -90,29 +94,40 @@ pub(crate) struct SearchArgs {
 #[derive(Args, Debug, Clone)]
 pub(crate) struct BoArgs {
     /// Random architectures evaluated before the first fit.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = BoConfig::default().n_init)]
     pub(crate) n_init: usize,
+    /// How the initial architectures are chosen: uniform samples, or spread out in
+    /// WL-feature space (each the one the others explain least).
+    #[arg(long, value_parser = crate::named::<InitDesign>(), default_value_t = BoConfig::default().init_design)]
+    pub(crate) init_design: InitDesign,
     /// Acquisition function (or ts: Thompson sampling).
     #[arg(long, value_enum, default_value_t = AcquisitionArg::Ei)]
     pub(crate) acquisition: AcquisitionArg,
+    /// UCB's exploration weight: `mean + beta * std` (with --acquisition ucb).
+    #[arg(long, default_value_t = 2.0)]
+    pub(crate) ucb_beta: f64,
+    /// What EI and PI improve on: the best value observed, or the best posterior mean at
+    /// an evaluated architecture (robust to noisy values).
+    #[arg(long, value_parser = crate::named::<Incumbent>(), default_value_t = BoConfig::default().incumbent)]
+    pub(crate) incumbent: Incumbent,
     /// Proposals per round, evaluated together (in parallel with --workers).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = BoConfig::default().batch)]
     pub(crate) batch: usize,
     /// How a batch is chosen: kriging believer or local penalisation.
-    #[arg(long, value_parser = crate::named::<BatchStrategy>(), default_value_t = BatchStrategy::Believer)]
+    #[arg(long, value_parser = crate::named::<BatchStrategy>(), default_value_t = BoConfig::default().batch_strategy)]
     pub(crate) batch_strategy: BatchStrategy,
     /// Score the whole space when it has at most this many cells (0: never; the local
     /// pool below gave lower regret on every embedded table).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = PoolConfig::default().full_space_limit)]
     pub(crate) full_space_limit: u128,
     /// Otherwise: all one-edit neighbours of this many best architectures...
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = PoolConfig::default().parents)]
     pub(crate) pool_parents: usize,
     /// ...or only this many random mutations of them (NAS-BOWL: 100)...
     #[arg(long)]
     pub(crate) pool_mutations: Option<usize>,
     /// ...plus this many uniform samples.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = PoolConfig::default().random)]
     pub(crate) pool_random: usize,
     /// The model that ranks candidates: the WL GP, or a semi-supervised one that also
     /// learns from unevaluated architectures (assessor: GCN ensemble; propagation: label
@@ -131,10 +146,10 @@ pub(crate) struct BoArgs {
     #[arg(long, value_name = "Z")]
     pub(crate) prune: Option<f64>,
     /// Regularised evolution: population size.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = EvolutionConfig::default().population)]
     pub(crate) population: usize,
     /// Regularised evolution: members drawn per tournament.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = EvolutionConfig::default().tournament)]
     pub(crate) tournament: usize,
 }
 
@@ -245,8 +260,13 @@ impl BoArgs {
         Ok(BoConfig {
             budget,
             n_init: a.n_init,
+            init_design: a.init_design,
             seed,
-            acquisition: a.acquisition.function().unwrap_or(Acquisition::Ei),
+            acquisition: match a.acquisition.function() {
+                Some(Acquisition::Ucb { .. }) => Acquisition::Ucb { beta: a.ucb_beta },
+                f => f.unwrap_or(Acquisition::Ei),
+            },
+            incumbent: a.incumbent,
             thompson: a.acquisition.function().is_none(),
             batch: a.batch,
             batch_strategy: a.batch_strategy,

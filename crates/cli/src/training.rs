@@ -7,7 +7,7 @@ use rand::SeedableRng;
 use std::path::{Path, PathBuf};
 use wlgp::bench_data;
 use wlgp::error::{Error, Result};
-use wlgp::search::{Entry, Objective, TableObjective};
+use wlgp::search::{Objective, Recorded, TableObjective};
 use wlgp::space::{Sampler, Space, SpaceKind, TableKey};
 use wlgp::values::Values;
 
@@ -96,51 +96,29 @@ pub(crate) fn parse_spec(spec: &str) -> Result<(&'static bench_data::Dataset, St
 /// The evaluations of a search journal (failed ones skipped; those it was given with
 /// `--init` first), with its dataset and metric.
 pub(crate) fn from_journal<S: Sampler>(space: &S, path: &Path) -> Result<Training<S::Cell>> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::io(format!("reading journal {}", path.display()), e))?;
-    let mut lines = text.lines();
-    let header: serde_json::Value = lines
-        .next()
-        .and_then(|l| serde_json::from_str(l).ok())
-        .ok_or_else(|| Error::Journal(format!("{}: no journal header", path.display())))?;
-    if header["space"].as_str() != Some(space.name()) {
+    let r = Recorded::read(path)?;
+    if r.header.space != space.name() {
         return Err(Error::Journal(format!(
             "{} is a journal of the {} space, not {}",
             path.display(),
-            header["space"],
+            r.header.space,
             space.name()
         )));
     }
     let mut t = Training {
         cells: Vec::new(),
         values: Vec::new(),
-        metric: header["metric"].as_str().unwrap_or("value").to_string(),
-        declared: serde_json::from_value(header["settings"]["values"]["declared"].clone())
-            .ok()
-            .flatten(),
-        dataset: header["dataset"]
-            .as_str()
-            .and_then(|d| bench_data::dataset(d).ok()),
+        metric: r.header.metric.clone(),
+        declared: r.declared_values(),
+        dataset: bench_data::dataset(&r.header.dataset).ok(),
     };
-    // The evaluations the search was given before it began (`wlgp search --init`).
-    let given: Vec<(String, f64)> =
-        serde_json::from_value(header["settings"]["init"].clone()).unwrap_or_default();
-    for (arch, v) in given {
+    // The evaluations the search was given before it began (`wlgp search --init`), on
+    // line 1; then each successful entry on its own line.
+    let given = r.given().into_iter().map(|(a, v)| (1, a, v));
+    let entries = r.entries.iter().enumerate().filter_map(|(i, e)| Some((i + 2, e.arch.clone(), e.value?)));
+    for (line, arch, v) in given.chain(entries) {
         let cell = space.parse(&arch).map_err(|err| Error::Line {
-            line: 1,
-            source: Box::new(err),
-        })?;
-        t.cells.push(cell);
-        t.values.push(v);
-    }
-    for (i, l) in lines.enumerate() {
-        // A torn last line (a crash mid-write) is not an evaluation.
-        let Ok(e) = serde_json::from_str::<Entry>(l) else {
-            continue;
-        };
-        let Some(v) = e.value else { continue };
-        let cell = space.parse(&e.arch).map_err(|err| Error::Line {
-            line: i + 2,
+            line,
             source: Box::new(err),
         })?;
         t.cells.push(cell);
@@ -189,20 +167,11 @@ impl TrainArgs {
             return Ok((s.space, s.proteins));
         }
         if let Some(p) = &self.from {
-            let text = std::fs::read_to_string(p)
-                .map_err(|e| Error::io(format!("reading journal {}", p.display()), e))?;
-            let h: serde_json::Value = text
-                .lines()
-                .next()
-                .and_then(|l| serde_json::from_str(l).ok())
-                .ok_or_else(|| Error::Journal(format!("{}: no journal header", p.display())))?;
-            let d = h["dataset"]
-                .as_str()
-                .and_then(|d| bench_data::dataset(d).ok());
-            let kind = match (self.space, h["space"].as_str()) {
-                (Some(s), _) => s,
-                (None, Some(name)) => name.parse()?,
-                _ => return Err(Error::Config("give --space".into())),
+            let h = Recorded::read(p)?.header;
+            let d = bench_data::dataset(&h.dataset).ok();
+            let kind = match self.space {
+                Some(s) => s,
+                None => h.space.parse()?,
             };
             return Ok((kind, d.is_some_and(|d| d.proteins)));
         }

@@ -14,8 +14,8 @@ use wlgp::gpu::DeviceChoice;
 use wlgp::search::generator::{GeneratorBoConfig, GeneratorKernel};
 use wlgp::search::multi::MultiMethod;
 use wlgp::search::{
-    BatchStrategy, BoConfig, EvolutionConfig, Incumbent, InitDesign, Journal, JournalHeader, Journaled, Method, Objective,
-    PoolConfig, SemiSearchConfig, Surrogate,
+    BatchStrategy, BoConfig, EvolutionConfig, Incumbent, InitDesign, Journal, JournalHeader,
+    Journaled, Method, Objective, PoolConfig, SemiSearchConfig, Surrogate,
 };
 use wlgp::space::nago::train::TrainConfig;
 use wlgp::space::{Space, SpaceKind};

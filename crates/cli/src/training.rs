@@ -115,7 +115,11 @@ pub(crate) fn from_journal<S: Sampler>(space: &S, path: &Path) -> Result<Trainin
     // The evaluations the search was given before it began (`wlgp search --init`), on
     // line 1; then each successful entry on its own line.
     let given = r.given().into_iter().map(|(a, v)| (1, a, v));
-    let entries = r.entries.iter().enumerate().filter_map(|(i, e)| Some((i + 2, e.arch.clone(), e.value?)));
+    let entries = r
+        .entries
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| Some((i + 2, e.arch.clone(), e.value?)));
     for (line, arch, v) in given.chain(entries) {
         let cell = space.parse(&arch).map_err(|err| Error::Line {
             line,

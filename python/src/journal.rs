@@ -15,7 +15,7 @@ pub(crate) fn read_journal<'py>(
     path: &str,
 ) -> PyResult<(String, Vec<Bound<'py, PyDict>>)> {
     let r = py
-        .allow_threads(|| Recorded::read(Path::new(path)))
+        .detach(|| Recorded::read(Path::new(path)))
         .map_err(to_py)?;
     let header = serde_json::to_string(&r.header).expect("plain data");
     let entries = r

@@ -20,6 +20,9 @@ pub enum Acquisition {
     Mean,
 }
 
+/// UCB's exploration weight unless told otherwise (`--ucb-beta`).
+pub const DEFAULT_UCB_BETA: f64 = 2.0;
+
 /// Standard normal density.
 pub fn norm_pdf(x: f64) -> f64 {
     (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt()

@@ -241,7 +241,9 @@ impl AcquisitionArg {
     pub fn function(self) -> Option<Acquisition> {
         match self {
             AcquisitionArg::Ei => Some(Acquisition::Ei),
-            AcquisitionArg::Ucb => Some(Acquisition::Ucb { beta: 2.0 }),
+            AcquisitionArg::Ucb => Some(Acquisition::Ucb {
+                beta: wlgp::acquisition::DEFAULT_UCB_BETA,
+            }),
             AcquisitionArg::Pi => Some(Acquisition::Pi),
             AcquisitionArg::Mean => Some(Acquisition::Mean),
             AcquisitionArg::Ts => None,

@@ -104,7 +104,7 @@ pub(crate) struct BoArgs {
     #[arg(long, value_enum, default_value_t = AcquisitionArg::Ei)]
     pub(crate) acquisition: AcquisitionArg,
     /// UCB's exploration weight: `mean + beta * std` (with --acquisition ucb).
-    #[arg(long, default_value_t = 2.0)]
+    #[arg(long, default_value_t = wlgp::acquisition::DEFAULT_UCB_BETA)]
     pub(crate) ucb_beta: f64,
     /// What EI and PI improve on: the best value observed, or the best posterior mean at
     /// an evaluated architecture (robust to noisy values).
@@ -255,6 +255,12 @@ impl BoArgs {
     /// The BO (and baseline) settings for a budget, seed and the values' semantics.
     pub(crate) fn config(&self, budget: usize, seed: u64, values: ValuesSpec) -> Result<BoConfig> {
         let a = self;
+        if !a.ucb_beta.is_finite() {
+            return Err(Error::Config(format!(
+                "--ucb-beta {} is not a finite number",
+                a.ucb_beta
+            )));
+        }
         // Undeclared values get their transform at the first fit, from the values seen.
         let transform = values.resolve(&[])?.transform;
         Ok(BoConfig {

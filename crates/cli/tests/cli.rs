@@ -173,6 +173,14 @@ fn bad_input_gets_one_clear_line_and_exit_2() {
         "belongs to space",
     );
     fails_with(&["search", "--budget", "0"], "", "--budget");
+    // The small-budget study's options: a weight that is not a number, unknown names.
+    fails_with(
+        &["search", "--acquisition", "ucb", "--ucb-beta", "nan"],
+        "",
+        "--ucb-beta NaN is not a finite number",
+    );
+    fails_with(&["search", "--init-design", "grid"], "", "grid");
+    fails_with(&["search", "--incumbent", "median"], "", "median");
     fails_with(
         &[
             "search",

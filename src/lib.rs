@@ -22,6 +22,7 @@ pub mod search;
 pub mod space;
 pub mod stats;
 pub mod study;
+pub mod trainer;
 pub mod training;
 pub mod values;
 pub mod wl;

@@ -12,7 +12,6 @@ use wlgp::search::generator::{
 use wlgp::search::journal::EXTERNAL;
 use wlgp::search::multi::MultiMethod;
 use wlgp::search::{CommandObjective, Evaluation, JournalHeader, Method, Objective};
-use wlgp::space::nago::net::{Model, Plan};
 use wlgp::space::nago::space::{Generator, GeneratorSpace};
 use wlgp::space::nago::train::{train, Digits, TrainConfig, TrainReport};
 use wlgp::space::nago::{Network, Theta};
@@ -111,8 +110,9 @@ fn sample(a: &SampleArgs) -> Result<()> {
     if a.json {
         let mut v = network.sample_json_of(&arch);
         let d = TrainConfig::default();
-        let m = Model::for_budget(Plan::from_arch(&arch), d.budget, d.min_width);
-        v["trainer"] = serde_json::json!({"width": m.width(), "params": m.params()});
+        let (width, params) = wlgp::space::nago::train::sized(&network, &d)?;
+        let cells = wlgp::space::nago::build::cells(&network);
+        v["trainer"] = serde_json::json!({"width": width, "params": params, "cells": cells});
         return super::out(&(v.to_string() + "\n"));
     }
     let level = |name: &str, graphs: &[&wlgp::space::nago::graphs::Graph]| {
@@ -335,8 +335,7 @@ pub(crate) fn search(a: &SearchArgs) -> Result<()> {
         _ => a.method.name().to_string(),
     };
     let params = |g: &Generator| -> Result<f64> {
-        let plan = Plan::new(&space.network(g)?);
-        Ok(Model::for_budget(plan, train.budget, train.min_width).params() as f64)
+        Ok(wlgp::space::nago::train::sized(&space.network(g)?, &train)?.1 as f64)
     };
     let cost: Option<Cost> = multi.then_some(&params);
     let hdr = || JournalHeader::new("nago", &dataset, &metric, &method, a.seed, &settings);

@@ -9,10 +9,9 @@
 //! A sample is reproducible from θ and a seed (ChaCha8; not networkx's generator, so the
 //! same seed does not give vega_NAGO's exact graphs).
 
+pub mod build;
 pub mod embed;
 pub mod graphs;
-pub mod layers;
-pub mod net;
 pub mod space;
 pub mod train;
 

@@ -1,5 +1,5 @@
-//! The few layers a NAGO network is made of, forward and backward, on f32 tensors laid
-//! out channel-major (`[channel][image][row][column]`), so that a convolution is one GEMM
+//! The few layers the built-in trainer's networks are made of, forward and backward, on
+//! f32 tensors laid out channel-major (`[channel][image][row][column]`), so that a convolution is one GEMM
 //! over an im2col matrix and batch norm works on contiguous rows. Hand-written because
 //! an eager autodiff library pays its per-operation overhead thousands of times per step
 //! on networks of hundreds of tiny convolutions (docs/nago.md has the measurement).
@@ -66,25 +66,30 @@ impl Shape {
     }
 }
 
-/// The im2col matrix of a 3×3, stride-1, zero-padded convolution: row `ci·9 + ky·3 + kx`
-/// holds input channel `ci` shifted by `(ky - 1, kx - 1)` at every output position.
-pub fn im2col3(x: &[f32], s: Shape, cols: &mut Vec<f32>) {
-    let (r, p) = (s.r, s.plane());
+/// The im2col matrix of a k×k (k odd), stride-1, zero-padded convolution: row
+/// `ci·k² + ky·k + kx` holds input channel `ci` shifted by `(ky - k/2, kx - k/2)` at
+/// every output position. For k = 1 the matrix is the input itself.
+pub fn im2col(x: &[f32], s: Shape, k: usize, cols: &mut Vec<f32>) {
+    let (r, p, kk, h) = (s.r, s.plane(), k * k, k / 2);
     cols.clear();
-    cols.resize(s.c * 9 * p, 0.0);
+    if k == 1 {
+        cols.extend_from_slice(&x[..s.len()]);
+        return;
+    }
+    cols.resize(s.c * kk * p, 0.0);
     for ci in 0..s.c {
-        for k in 0..9 {
-            let (dy, dx) = (k / 3, k % 3);
-            let row = &mut cols[(ci * 9 + k) * p..][..p];
+        for t in 0..kk {
+            let (dy, dx) = (t / k, t % k);
+            let row = &mut cols[(ci * kk + t) * p..][..p];
             for b in 0..s.b {
                 let src = &x[ci * p + b * r * r..][..r * r];
                 let dst = &mut row[b * r * r..][..r * r];
                 for y in 0..r {
-                    let Some(sy) = (y + dy).checked_sub(1).filter(|&v| v < r) else {
+                    let Some(sy) = (y + dy).checked_sub(h).filter(|&v| v < r) else {
                         continue;
                     };
                     for xx in 0..r {
-                        if let Some(sx) = (xx + dx).checked_sub(1).filter(|&v| v < r) {
+                        if let Some(sx) = (xx + dx).checked_sub(h).filter(|&v| v < r) {
                             dst[y * r + xx] = src[sy * r + sx];
                         }
                     }
@@ -94,23 +99,27 @@ pub fn im2col3(x: &[f32], s: Shape, cols: &mut Vec<f32>) {
     }
 }
 
-/// The adjoint of [`im2col3`]: adds every column entry back to the input position it
+/// The adjoint of [`im2col`]: adds every column entry back to the input position it
 /// was read from.
-pub fn col2im3(cols: &[f32], s: Shape, dx: &mut [f32]) {
-    let (r, p) = (s.r, s.plane());
+pub fn col2im(cols: &[f32], s: Shape, k: usize, dx: &mut [f32]) {
+    let (r, p, kk, h) = (s.r, s.plane(), k * k, k / 2);
+    if k == 1 {
+        axpy(dx, 1.0, cols);
+        return;
+    }
     for ci in 0..s.c {
-        for k in 0..9 {
-            let (dy, dxk) = (k / 3, k % 3);
-            let row = &cols[(ci * 9 + k) * p..][..p];
+        for t in 0..kk {
+            let (dy, dxk) = (t / k, t % k);
+            let row = &cols[(ci * kk + t) * p..][..p];
             for b in 0..s.b {
                 let dst = &mut dx[ci * p + b * r * r..][..r * r];
                 let src = &row[b * r * r..][..r * r];
                 for y in 0..r {
-                    let Some(sy) = (y + dy).checked_sub(1).filter(|&v| v < r) else {
+                    let Some(sy) = (y + dy).checked_sub(h).filter(|&v| v < r) else {
                         continue;
                     };
                     for xx in 0..r {
-                        if let Some(sx) = (xx + dxk).checked_sub(1).filter(|&v| v < r) {
+                        if let Some(sx) = (xx + dxk).checked_sub(h).filter(|&v| v < r) {
                             dst[sy * r + sx] += src[y * r + xx];
                         }
                     }
@@ -120,27 +129,32 @@ pub fn col2im3(cols: &[f32], s: Shape, dx: &mut [f32]) {
     }
 }
 
-/// Every other pixel of every other row (a stride-2 1×1 convolution's input).
-pub fn subsample2(x: &[f32], s: Shape) -> Vec<f32> {
-    let (r, h) = (s.r, s.r / 2);
-    let mut out = Vec::with_capacity(s.c * s.b * h * h);
-    for img in x.chunks_exact(r * r) {
-        for y in 0..h {
-            for xx in 0..h {
-                out.push(img[2 * y * r + 2 * xx]);
+/// Average pooling by an integer factor `f` (non-overlapping f×f blocks): what
+/// PyTorch's `adaptive_avg_pool2d` does when the sides divide, as NAGO's cells use to
+/// bring an input down to their resolution. `s` is the input's shape.
+pub fn pool_down(x: &[f32], s: Shape, f: usize) -> Vec<f32> {
+    let (r, h) = (s.r, s.r / f);
+    let scale = 1.0 / (f * f) as f32;
+    let mut out = vec![0.0; s.c * s.b * h * h];
+    for (img, o) in x.chunks_exact(r * r).zip(out.chunks_exact_mut(h * h)) {
+        for y in 0..r {
+            for xx in 0..r {
+                o[(y / f) * h + xx / f] += img[y * r + xx] * scale;
             }
         }
     }
     out
 }
 
-/// The adjoint of [`subsample2`]: adds `d` back onto the pixels it was read from.
-pub fn upsample2_add(d: &[f32], s: Shape, dx: &mut [f32]) {
-    let (r, h) = (s.r, s.r / 2);
+/// The adjoint of [`pool_down`]: spreads each pooled gradient evenly over its block and
+/// adds it to `dx` (shape `s`, the input's).
+pub fn pool_down_backward(d: &[f32], s: Shape, f: usize, dx: &mut [f32]) {
+    let (r, h) = (s.r, s.r / f);
+    let scale = 1.0 / (f * f) as f32;
     for (img, di) in dx.chunks_exact_mut(r * r).zip(d.chunks_exact(h * h)) {
-        for y in 0..h {
-            for xx in 0..h {
-                img[2 * y * r + 2 * xx] += di[y * h + xx];
+        for y in 0..r {
+            for xx in 0..r {
+                img[y * r + xx] += di[(y / f) * h + xx / f] * scale;
             }
         }
     }
@@ -157,18 +171,21 @@ pub struct BnCache {
 
 /// Batch norm's numerical floor on the variance.
 pub const BN_EPS: f32 = 1e-5;
-/// Weight of the newest batch in the running statistics.
+/// Weight of the newest batch in the running statistics during training.
 pub const BN_MOMENTUM: f32 = 0.1;
 
-/// Batch norm of `z` (one row a channel) in place: with batch statistics (updating the
-/// running `stats`, means then variances) when `train`, else with the running ones.
+/// Batch norm of `z` (one row a channel) in place: with batch statistics when
+/// `momentum` is given (moving the running `stats`, means then variances, that far
+/// towards the batch's), else with the running ones.
 pub fn bn_forward(
     z: &mut [f32],
     c: usize,
     gamma_beta: &[f32],
     stats: &mut [f32],
-    train: bool,
+    momentum: Option<f32>,
 ) -> BnCache {
+    let train = momentum.is_some();
+    let m_ = momentum.unwrap_or(0.0);
     let p = z.len() / c;
     let mut cache = BnCache {
         xhat: Vec::with_capacity(if train { z.len() } else { 0 }),
@@ -179,8 +196,8 @@ pub fn bn_forward(
             let m = row.iter().map(|&v| v as f64).sum::<f64>() / p as f64;
             let v = row.iter().map(|&v| (v as f64 - m).powi(2)).sum::<f64>() / p as f64;
             let unbiased = v * p as f64 / (p.max(2) - 1) as f64;
-            stats[ch] = (1.0 - BN_MOMENTUM) * stats[ch] + BN_MOMENTUM * m as f32;
-            stats[c + ch] = (1.0 - BN_MOMENTUM) * stats[c + ch] + BN_MOMENTUM * unbiased as f32;
+            stats[ch] = (1.0 - m_) * stats[ch] + m_ * m as f32;
+            stats[c + ch] = (1.0 - m_) * stats[c + ch] + m_ * unbiased as f32;
             (m as f32, v as f32)
         } else {
             (stats[ch], stats[c + ch])
@@ -282,14 +299,47 @@ mod tests {
         let s = Shape { c: 3, b: 2, r: 4 };
         let (x, w) = (ramp(s.len(), 0.7), ramp(2 * 27, 1.3));
         let mut cols = Vec::new();
-        im2col3(&x, s, &mut cols);
+        im2col(&x, s, 3, &mut cols);
         let mut out = vec![0.0; 2 * s.plane()];
         gemm((2, 27, s.plane()), &w, false, &cols, false, 0.0, &mut out);
         assert_eq!(out, direct_conv(&x, s, &w, 2));
         // <im2col(x), c> = <x, col2im(c)> for any c.
         let c = ramp(cols.len(), 0.31);
         let mut back = vec![0.0; s.len()];
-        col2im3(&c, s, &mut back);
+        col2im(&c, s, 3, &mut back);
+        assert!((dot(&cols, &c) - dot(&x, &back)).abs() < 1e-3);
+    }
+
+    #[test]
+    fn pooling_down_averages_blocks_and_its_backward_is_the_adjoint() {
+        let s = Shape { c: 2, b: 3, r: 8 };
+        let x = ramp(s.len(), 0.53);
+        for f in [2, 4] {
+            let y = pool_down(&x, s, f);
+            assert_eq!(y.len(), s.len() / (f * f));
+            let block: f32 =
+                (0..f * f).map(|i| x[(i / f) * 8 + i % f]).sum::<f32>() / (f * f) as f32;
+            assert!((y[0] - block).abs() < 1e-6);
+            let d = ramp(y.len(), 0.29);
+            let mut back = vec![0.0; s.len()];
+            pool_down_backward(&d, s, f, &mut back);
+            assert!((dot(&y, &d) - dot(&x, &back)).abs() < 1e-3);
+        }
+    }
+
+    #[test]
+    fn five_by_five_and_one_by_one_columns_are_their_convolutions() {
+        let s = Shape { c: 2, b: 1, r: 5 };
+        let x = ramp(s.len(), 0.41);
+        let mut cols = Vec::new();
+        im2col(&x, s, 1, &mut cols);
+        assert_eq!(cols, x);
+        im2col(&x, s, 5, &mut cols);
+        // The centre tap (ky = kx = 2) of channel 1 is channel 1 itself.
+        assert_eq!(&cols[(25 + 12) * 25..][..25], &x[25..50]);
+        let c = ramp(cols.len(), 0.17);
+        let mut back = vec![0.0; s.len()];
+        col2im(&c, s, 5, &mut back);
         assert!((dot(&cols, &c) - dot(&x, &back)).abs() < 1e-3);
     }
 
@@ -301,11 +351,11 @@ mod tests {
         let upstream = ramp(z0.len(), 0.37);
         let loss = |z: &[f32]| {
             let mut z = z.to_vec();
-            bn_forward(&mut z, c, &gb, &mut [0.0; 4], true);
+            bn_forward(&mut z, c, &gb, &mut [0.0; 4], Some(BN_MOMENTUM));
             dot(&z, &upstream)
         };
         let mut z = z0.clone();
-        let cache = bn_forward(&mut z, c, &gb, &mut [0.0; 4], true);
+        let cache = bn_forward(&mut z, c, &gb, &mut [0.0; 4], Some(BN_MOMENTUM));
         let mut d = upstream.clone();
         let mut dgb = vec![0.0; 4];
         bn_backward(&mut d, c, &gb, &cache, &mut dgb);

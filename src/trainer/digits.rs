@@ -53,11 +53,14 @@ impl Digits {
         })
     }
 
-    /// The pixels (`[image][64]`) and classes of the images `idx`.
+    /// The pixels (`[64][image]`, the trainer's layout) and classes of the images `idx`.
     pub fn batch(&self, idx: &[usize]) -> (Vec<f32>, Vec<u8>) {
-        let mut x = Vec::with_capacity(idx.len() * 64);
-        for &i in idx {
-            x.extend_from_slice(&self.x[i * 64..(i + 1) * 64]);
+        let b = idx.len();
+        let mut x = vec![0.0; b * 64];
+        for (img, &i) in idx.iter().enumerate() {
+            for (q, &v) in self.x[i * 64..(i + 1) * 64].iter().enumerate() {
+                x[q * b + img] = v;
+            }
         }
         (x, idx.iter().map(|&i| self.y[i]).collect())
     }

@@ -1,6 +1,8 @@
 //! The few layers the built-in trainer's networks are made of, forward and backward, on
-//! f32 tensors laid out channel-major (`[channel][image][row][column]`), so that a convolution is one GEMM
-//! over an im2col matrix and batch norm works on contiguous rows. Hand-written because
+//! f32 tensors laid out `[channel][row][column][image]`: batch norm works on one
+//! contiguous row a channel, and because the image index is innermost, every shift of a
+//! convolution's tap moves whole runs of `width × images` values at once, so a tap is
+//! a few long vector loops (row by row, or into an im2col matrix for a GEMM). Hand-written because
 //! an eager autodiff library pays its per-operation overhead thousands of times per step
 //! on networks of hundreds of tiny convolutions (docs/nago.md has the measurement).
 
@@ -77,10 +79,9 @@ fn tap_range(d: usize, k: usize, r: usize) -> (usize, usize, usize) {
 
 /// The im2col matrix of a k×k (k odd), stride-1, zero-padded convolution: row
 /// `ci·k² + ky·k + kx` holds input channel `ci` shifted by `(ky - k/2, kx - k/2)` at
-/// every output position. For k = 1 the matrix is the input itself. Copies whole
-/// rows of valid pixels (the per-pixel form took half a training step's time).
+/// every output position. For k = 1 the matrix is the input itself.
 pub fn im2col(x: &[f32], s: Shape, k: usize, cols: &mut Vec<f32>) {
-    let (r, p, kk) = (s.r, s.plane(), k * k);
+    let (p, kk) = (s.plane(), k * k);
     cols.clear();
     if k == 1 {
         cols.extend_from_slice(&x[..s.len()]);
@@ -88,43 +89,108 @@ pub fn im2col(x: &[f32], s: Shape, k: usize, cols: &mut Vec<f32>) {
     }
     cols.resize(s.c * kk * p, 0.0);
     for ci in 0..s.c {
-        for t in 0..kk {
-            let ((ylo, yhi, sy0), (xlo, xhi, sx0)) =
-                (tap_range(t / k, k, r), tap_range(t % k, k, r));
-            let w = xhi - xlo;
-            let row = &mut cols[(ci * kk + t) * p..][..p];
-            for b in 0..s.b {
-                let src = &x[ci * p + b * r * r..][..r * r];
-                let dst = &mut row[b * r * r..][..r * r];
-                for (y, sy) in (ylo..yhi).zip(sy0..) {
-                    dst[y * r + xlo..][..w].copy_from_slice(&src[sy * r + sx0..][..w]);
-                }
-            }
-        }
+        let src = &x[ci * p..][..p];
+        tap_runs(s, k, |t, o_at, i_at, n| {
+            cols[(ci * kk + t) * p + o_at..][..n].copy_from_slice(&src[i_at..][..n]);
+        });
     }
 }
 
 /// The adjoint of [`im2col`]: adds every column entry back to the input position it
 /// was read from.
 pub fn col2im(cols: &[f32], s: Shape, k: usize, dx: &mut [f32]) {
-    let (r, p, kk) = (s.r, s.plane(), k * k);
+    let (p, kk) = (s.plane(), k * k);
     if k == 1 {
         axpy(dx, 1.0, cols);
         return;
     }
     for ci in 0..s.c {
-        for t in 0..kk {
-            let ((ylo, yhi, sy0), (xlo, xhi, sx0)) =
-                (tap_range(t / k, k, r), tap_range(t % k, k, r));
-            let w = xhi - xlo;
-            let row = &cols[(ci * kk + t) * p..][..p];
-            for b in 0..s.b {
-                let dst = &mut dx[ci * p + b * r * r..][..r * r];
-                let src = &row[b * r * r..][..r * r];
-                for (y, sy) in (ylo..yhi).zip(sy0..) {
-                    axpy(&mut dst[sy * r + sx0..][..w], 1.0, &src[y * r + xlo..][..w]);
-                }
+        let dst = &mut dx[ci * p..][..p];
+        tap_runs(s, k, |t, o_at, i_at, n| {
+            axpy(
+                &mut dst[i_at..][..n],
+                1.0,
+                &cols[(ci * kk + t) * p + o_at..][..n],
+            );
+        });
+    }
+}
+
+/// Calls `f(tap, out_at, in_at, len)` for every run of `len` values (within a channel's
+/// plane) that tap `tap` of a k×k stride-1 zero-padded convolution reads at `in_at` for
+/// the outputs at `out_at`: one run per output row, `width × images` values long.
+fn tap_runs(s: Shape, k: usize, mut f: impl FnMut(usize, usize, usize, usize)) {
+    let (r, b) = (s.r, s.b);
+    for t in 0..k * k {
+        let ((ylo, yhi, sy0), (xlo, xhi, sx0)) = (tap_range(t / k, k, r), tap_range(t % k, k, r));
+        let w = (xhi - xlo) * b;
+        for (y, sy) in (ylo..yhi).zip(sy0..) {
+            f(t, (y * r + xlo) * b, (sy * r + sx0) * b, w);
+        }
+    }
+}
+
+/// Whether a convolution of `ci` to `co` channels with a k×k kernel runs faster as
+/// shifted row updates ([`conv_direct`]) than as im2col + GEMM: with few channels the
+/// GEMM's packing and the column matrix cost more than the arithmetic they organise
+/// (measured in docs/nago.md).
+pub fn prefers_direct(ci: usize, co: usize) -> bool {
+    ci * co <= DIRECT_MAX_CHANNEL_PAIRS
+}
+
+/// The most input × output channel pairs for which [`prefers_direct`] says yes.
+pub const DIRECT_MAX_CHANNEL_PAIRS: usize = 64;
+
+/// `z = conv(x, w)` for a k×k stride-1 zero-padded convolution computed tap by tap on
+/// rows (`w`: `[co][ci][k·k]`, `z`: `co` rows of `s.plane()`), without a column matrix.
+pub fn conv_direct(x: &[f32], s: Shape, k: usize, w: &[f32], co: usize, z: &mut [f32]) {
+    let (p, kk) = (s.plane(), k * k);
+    z[..co * p].fill(0.0);
+    for ci in 0..s.c {
+        let xc = &x[ci * p..][..p];
+        tap_runs(s, k, |t, o_at, i_at, n| {
+            let src = &xc[i_at..][..n];
+            for o in 0..co {
+                let wv = w[(o * s.c + ci) * kk + t];
+                axpy(&mut z[o * p + o_at..][..n], wv, src);
             }
+        });
+    }
+}
+
+/// The backward pass of [`conv_direct`]: adds the weights' gradient to `dw` and the
+/// input's to `dx`, given the output's gradient `dz`.
+pub fn conv_direct_backward(
+    x: &[f32],
+    s: Shape,
+    k: usize,
+    w: &[f32],
+    dz: &[f32],
+    dw: &mut [f32],
+    dx: &mut [f32],
+) {
+    let (p, kk) = (s.plane(), k * k);
+    let co = dz.len() / p;
+    for ci in 0..s.c {
+        let xc = &x[ci * p..][..p];
+        let mut dxc = vec![0.0; p];
+        let mut acc = vec![0.0f32; co * kk];
+        tap_runs(s, k, |t, o_at, i_at, n| {
+            let src = &xc[i_at..][..n];
+            let dst = &mut dxc[i_at..][..n];
+            for o in 0..co {
+                let d = &dz[o * p + o_at..][..n];
+                acc[o * kk + t] += dot_f32(d, src);
+                axpy(dst, w[(o * s.c + ci) * kk + t], d);
+            }
+        });
+        axpy(&mut dx[ci * p..][..p], 1.0, &dxc);
+        for o in 0..co {
+            axpy(
+                &mut dw[(o * s.c + ci) * kk..][..kk],
+                1.0,
+                &acc[o * kk..][..kk],
+            );
         }
     }
 }
@@ -133,13 +199,17 @@ pub fn col2im(cols: &[f32], s: Shape, k: usize, dx: &mut [f32]) {
 /// PyTorch's `adaptive_avg_pool2d` does when the sides divide, as NAGO's cells use to
 /// bring an input down to their resolution. `s` is the input's shape.
 pub fn pool_down(x: &[f32], s: Shape, f: usize) -> Vec<f32> {
-    let (r, h) = (s.r, s.r / f);
+    let (r, h, b) = (s.r, s.r / f, s.b);
     let scale = 1.0 / (f * f) as f32;
-    let mut out = vec![0.0; s.c * s.b * h * h];
-    for (img, o) in x.chunks_exact(r * r).zip(out.chunks_exact_mut(h * h)) {
+    let mut out = vec![0.0; s.c * b * h * h];
+    for (src, o) in x
+        .chunks_exact(s.plane())
+        .zip(out.chunks_exact_mut(b * h * h))
+    {
         for y in 0..r {
             for xx in 0..r {
-                o[(y / f) * h + xx / f] += img[y * r + xx] * scale;
+                let at = ((y / f) * h + xx / f) * b;
+                axpy(&mut o[at..][..b], scale, &src[(y * r + xx) * b..][..b]);
             }
         }
     }
@@ -149,12 +219,16 @@ pub fn pool_down(x: &[f32], s: Shape, f: usize) -> Vec<f32> {
 /// The adjoint of [`pool_down`]: spreads each pooled gradient evenly over its block and
 /// adds it to `dx` (shape `s`, the input's).
 pub fn pool_down_backward(d: &[f32], s: Shape, f: usize, dx: &mut [f32]) {
-    let (r, h) = (s.r, s.r / f);
+    let (r, h, b) = (s.r, s.r / f, s.b);
     let scale = 1.0 / (f * f) as f32;
-    for (img, di) in dx.chunks_exact_mut(r * r).zip(d.chunks_exact(h * h)) {
+    for (dst, di) in dx
+        .chunks_exact_mut(s.plane())
+        .zip(d.chunks_exact(b * h * h))
+    {
         for y in 0..r {
             for xx in 0..r {
-                img[y * r + xx] += di[(y / f) * h + xx / f] * scale;
+                let at = ((y / f) * h + xx / f) * b;
+                axpy(&mut dst[(y * r + xx) * b..][..b], scale, &di[at..][..b]);
             }
         }
     }
@@ -250,6 +324,25 @@ pub fn axpy(acc: &mut [f32], w: f32, x: &[f32]) {
     }
 }
 
+/// The inner product of two short runs in f32, with sixteen partial sums so that it
+/// vectorises (a plain iterator sum may not be reordered by the compiler).
+pub fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0f32; 16];
+    let (ca, cb) = (a.chunks_exact(16), b.chunks_exact(16));
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for i in 0..16 {
+            acc[i] += x[i] * y[i];
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
 /// The inner product of two tensors, accumulated in f64.
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     a.iter()
@@ -275,12 +368,12 @@ mod tests {
                             for k in 0..9isize {
                                 let (sy, sx) = (y + k / 3 - 1, xx + k % 3 - 1);
                                 if sy >= 0 && sy < r && sx >= 0 && sx < r {
-                                    let xi = ci * p + b * (r * r) as usize + (sy * r + sx) as usize;
+                                    let xi = ci * p + (sy * r + sx) as usize * s.b + b;
                                     acc += w[o * s.c * 9 + ci * 9 + k as usize] * x[xi];
                                 }
                             }
                         }
-                        out[o * p + b * (r * r) as usize + (y * r + xx) as usize] = acc;
+                        out[o * p + (y * r + xx) as usize * s.b + b] = acc;
                     }
                 }
             }
@@ -311,14 +404,67 @@ mod tests {
     }
 
     #[test]
+    fn the_direct_convolution_equals_im2col_gemm_forward_and_backward() {
+        for (k, ci, co) in [(3, 2, 3), (5, 1, 2), (1, 3, 2)] {
+            let s = Shape { c: ci, b: 2, r: 4 };
+            let (x, w) = (ramp(s.len(), 0.7), ramp(co * ci * k * k, 1.3));
+            let mut z = vec![9.0; co * s.plane()];
+            conv_direct(&x, s, k, &w, co, &mut z);
+            let mut cols = Vec::new();
+            im2col(&x, s, k, &mut cols);
+            let mut want = vec![0.0; co * s.plane()];
+            gemm(
+                (co, ci * k * k, s.plane()),
+                &w,
+                false,
+                &cols,
+                false,
+                0.0,
+                &mut want,
+            );
+            assert!(z.iter().zip(&want).all(|(a, b)| (a - b).abs() < 1e-4));
+            // Backward against the GEMM forms of the same gradients.
+            let dz = ramp(z.len(), 0.23);
+            let (mut dw, mut dx) = (vec![0.5; w.len()], vec![0.5; s.len()]);
+            conv_direct_backward(&x, s, k, &w, &dz, &mut dw, &mut dx);
+            let mut dw2 = vec![0.5; w.len()];
+            gemm(
+                (co, s.plane(), ci * k * k),
+                &dz,
+                false,
+                &cols,
+                true,
+                1.0,
+                &mut dw2,
+            );
+            let mut dcols = vec![0.0; cols.len()];
+            gemm(
+                (ci * k * k, co, s.plane()),
+                &w,
+                true,
+                &dz,
+                false,
+                0.0,
+                &mut dcols,
+            );
+            let mut dx2 = vec![0.5; s.len()];
+            col2im(&dcols, s, k, &mut dx2);
+            assert!(dw.iter().zip(&dw2).all(|(a, b)| (a - b).abs() < 1e-3));
+            assert!(dx.iter().zip(&dx2).all(|(a, b)| (a - b).abs() < 1e-4));
+        }
+    }
+
+    #[test]
     fn pooling_down_averages_blocks_and_its_backward_is_the_adjoint() {
         let s = Shape { c: 2, b: 3, r: 8 };
         let x = ramp(s.len(), 0.53);
         for f in [2, 4] {
             let y = pool_down(&x, s, f);
             assert_eq!(y.len(), s.len() / (f * f));
-            let block: f32 =
-                (0..f * f).map(|i| x[(i / f) * 8 + i % f]).sum::<f32>() / (f * f) as f32;
+            let block: f32 = (0..f * f)
+                .map(|i| x[((i / f) * 8 + i % f) * 3])
+                .sum::<f32>()
+                / (f * f) as f32;
             assert!((y[0] - block).abs() < 1e-6);
             let d = ramp(y.len(), 0.29);
             let mut back = vec![0.0; s.len()];

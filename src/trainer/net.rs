@@ -392,8 +392,8 @@ impl Model {
         }
     }
 
-    /// The forward pass of `b` images (`x`: `[image][channel][row][column]` laid out
-    /// channel-major as the input node's shape).
+    /// The forward pass of `b` images (`x`: `[channel][row][column][image]`, the layout
+    /// of every tensor here).
     pub fn forward(&self, p: &[f32], s: &mut [f32], x: &[f32], b: usize, mode: Mode) -> Tape {
         let (momentum, dropout) = match mode {
             Mode::Eval => (None, None),
@@ -439,18 +439,8 @@ impl Model {
             if let Some(c) = &u.conv {
                 let shape = self.shape(i, b, false);
                 let input = if c.relu { relu(&acc) } else { acc.clone() };
-                layers::im2col(&input, shape, c.k, &mut cols);
                 let mut z = vec![0.0; c.co * shape.plane()];
-                let kk = c.ci * c.k * c.k;
-                layers::gemm(
-                    (c.co, kk, shape.plane()),
-                    c.weights(p),
-                    false,
-                    &cols,
-                    false,
-                    0.0,
-                    &mut z,
-                );
+                conv_forward(c, p, &input, shape, &mut cols, &mut z);
                 t.bn[i] = layers::bn_forward(&mut z, c.co, &p[c.bn..], &mut s[c.stats..], momentum);
                 if c.residual {
                     layers::axpy(&mut z, 1.0, &acc);
@@ -471,15 +461,15 @@ impl Model {
         let px = r * r;
         let mut f = vec![0.0; b * c];
         for ch in 0..c {
-            for img in 0..b {
-                let v = &out[(ch * b + img) * px..][..px];
-                f[img * c + ch] = v
-                    .iter()
-                    .map(|&x| if x < 0.0 { 0.0 } else { x })
-                    .sum::<f32>()
-                    / px as f32;
+            for q in 0..px {
+                let v = &out[(ch * px + q) * b..][..b];
+                for (img, &x) in v.iter().enumerate() {
+                    // ReLU that keeps NaN, so a diverged pass reaches the loss.
+                    f[img * c + ch] += if x < 0.0 { 0.0 } else { x };
+                }
             }
         }
+        f.iter_mut().for_each(|v| *v /= px as f32);
         let keep = 1.0 - self.spec.dropout;
         t.drop = match dropout {
             Some(rng) if self.spec.dropout > 0.0 => (0..f.len())
@@ -584,12 +574,11 @@ impl Model {
         let px = r * r;
         let mut d = vec![0.0; out.len()];
         for ch in 0..c {
-            for img in 0..b {
-                let grad = df[img * c + ch] * t.drop[img * c + ch] / px as f32;
-                let at = (ch * b + img) * px;
-                for q in at..at + px {
-                    if out[q] > 0.0 {
-                        d[q] = grad;
+            for q in 0..px {
+                let at = (ch * px + q) * b;
+                for img in 0..b {
+                    if out[at + img] > 0.0 {
+                        d[at + img] = df[img * c + ch] * t.drop[img * c + ch] / px as f32;
                     }
                 }
             }
@@ -615,30 +604,20 @@ impl Model {
         layers::bn_backward(&mut dz, c.co, &p[c.bn..], &t.bn[i], &mut g[c.gamma_beta()]);
         let pre = &t.pre[i];
         let input = if c.relu { relu(pre) } else { pre.clone() };
-        layers::im2col(&input, shape, c.k, cols);
         let kk = c.ci * c.k * c.k;
-        let plane = shape.plane();
-        layers::gemm(
-            (c.co, plane, kk),
-            &dz,
-            false,
-            cols,
-            true,
-            1.0,
-            &mut g[c.w..c.w + c.co * kk],
-        );
-        let mut dcols = vec![0.0; kk * plane];
-        layers::gemm(
-            (kk, c.co, plane),
-            c.weights(p),
-            true,
-            &dz,
-            false,
-            0.0,
-            &mut dcols,
-        );
         let mut dx = vec![0.0; shape.len()];
-        layers::col2im(&dcols, shape, c.k, &mut dx);
+        let dw = &mut g[c.w..c.w + c.co * kk];
+        if layers::prefers_direct(c.ci, c.co) {
+            layers::conv_direct_backward(&input, shape, c.k, c.weights(p), &dz, dw, &mut dx);
+        } else {
+            let plane = shape.plane();
+            layers::im2col(&input, shape, c.k, cols);
+            layers::gemm((c.co, plane, kk), &dz, false, cols, true, 1.0, dw);
+            let mut dcols = vec![0.0; kk * plane];
+            let w = c.weights(p);
+            layers::gemm((kk, c.co, plane), w, true, &dz, false, 0.0, &mut dcols);
+            layers::col2im(&dcols, shape, c.k, &mut dx);
+        }
         if c.relu {
             mask(&mut dx, pre);
         }
@@ -647,6 +626,25 @@ impl Model {
         }
         dx
     }
+}
+
+/// `z = conv(input)` for the convolution `c`: row by row with few channels, else im2col
+/// (into the reused `cols`) + GEMM.
+fn conv_forward(
+    c: &Conv,
+    p: &[f32],
+    input: &[f32],
+    shape: Shape,
+    cols: &mut Vec<f32>,
+    z: &mut [f32],
+) {
+    let w = c.weights(p);
+    if layers::prefers_direct(c.ci, c.co) {
+        return layers::conv_direct(input, shape, c.k, w, c.co, z);
+    }
+    layers::im2col(input, shape, c.k, cols);
+    let kk = c.ci * c.k * c.k;
+    layers::gemm((c.co, kk, shape.plane()), w, false, cols, false, 0.0, z);
 }
 
 fn scaled(x: &[f32], w: f32) -> Vec<f32> {

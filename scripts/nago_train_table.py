@@ -2,10 +2,12 @@
 """Regenerates the trainer table of docs/nago.md: `wlgp nago train` at default settings
 on 20 generators θ drawn from seeds 1..20, one at a time, and on 5 of them again with
 three more seeds (new network samples from the same θ, new initialisation), so the
-spread between generators can be set against the spread between seeds of one generator.
+spread between generators can be set against the spread between seeds of one generator;
+and the same 20 built as `--structure reference` (no residual paths, merges starting at
+σ(1) per input), the alternative to the default's departure.
 
 Writes docs/nago/trainer.md (and prints it). Standard library only.
-Usage: python3 scripts/nago_train_table.py [path/to/wlgp]   (about 6 minutes on 2 cores)
+Usage: python3 scripts/nago_train_table.py [path/to/wlgp]   (about 5 minutes on 2 cores)
 """
 
 from __future__ import annotations
@@ -28,31 +30,35 @@ def train(wlgp: str, *args: str) -> dict:
     return json.loads(out.stdout)
 
 
-def row(v: dict) -> str:
+def row(v: dict, ref: dict) -> str:
     t = v["theta"]
     return (
         f"| {t['G1_nodes']}, {t['G2_nodes']}, {t['G3_nodes']} | {v['seed']} | {v['operations']} "
         f"| {v['width']} | {v['params']:,} | {v['accuracy']:.1f} | {v['train_loss']:.3f} "
-        f"| {v['seconds']:.1f} |"
+        f"| {v['seconds']:.1f} | {ref['accuracy']:.1f} | {ref['seconds']:.1f} |"
     )
 
 
 def main() -> None:
     wlgp = sys.argv[1] if len(sys.argv) > 1 else "target/release/wlgp"
     runs = {s: train(wlgp, "--seed", str(s)) for s in GENERATORS}
+    refs = {s: train(wlgp, "--seed", str(s), "--structure", "reference") for s in GENERATORS}
     lines = [
         "| θ (G1_nodes, G2_nodes, G3_nodes) | seed | convolutions | width | params "
-        "| accuracy % | last-epoch loss | seconds |",
-        "|---|---|---|---|---|---|---|---|",
-        *(row(v) for v in runs.values()),
+        "| accuracy % | last-epoch loss | seconds | reference structure: accuracy % | seconds |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+        *(row(runs[s], refs[s]) for s in GENERATORS),
     ]
+    ref_accs = [v["accuracy"] for v in refs.values()]
     accs = [v["accuracy"] for v in runs.values()]
     secs = [v["seconds"] for v in runs.values()]
     lines += [
         "",
         f"Median accuracy {statistics.median(accs):.1f} % (min {min(accs):.1f}, "
         f"max {max(accs):.1f}); seconds median {statistics.median(secs):.1f}, "
-        f"max {max(secs):.1f}; {sum(s <= 10 for s in secs)} of {len(secs)} within 10 s.",
+        f"max {max(secs):.1f}; {sum(s <= 10 for s in secs)} of {len(secs)} within 10 s. "
+        f"Reference structure: median {statistics.median(ref_accs):.1f} % "
+        f"(min {min(ref_accs):.1f}, max {max(ref_accs):.1f}).",
         "",
         "Seeds of one generator (θ of seeds 1-5, each trained again with seeds "
         + ", ".join(map(str, RESEEDS))

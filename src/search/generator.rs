@@ -447,7 +447,8 @@ impl TrainObjective {
 
 impl Objective<GeneratorSpace> for TrainObjective {
     fn evaluate(&mut self, space: &GeneratorSpace, g: &Generator) -> Result<f64> {
-        Ok(train(&space.network(g)?, &self.data, &self.cfg)?.accuracy)
+        let net = space.network(g)?;
+        Ok(train(&net, &self.data, &self.cfg, Default::default())?.accuracy)
     }
     fn kind(&self) -> MetricKind {
         MetricKind::AccuracyPercent

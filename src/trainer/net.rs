@@ -37,8 +37,8 @@ pub enum Merge {
     /// The plain sum.
     Sum,
     /// NAGO's merge: where there are several inputs, each is scaled by the sigmoid of its
-    /// own learnable scalar (initially 1/k for k inputs, so a merge starts as a mean);
-    /// a single input passes unweighted.
+    /// own learnable scalar (by default starting at σ⁻¹(1/k) for k inputs, so a merge
+    /// starts as a mean; see [`Spec::merge_start`]); a single input passes unweighted.
     Bounded,
 }
 
@@ -69,6 +69,9 @@ pub struct Spec {
     pub classes: usize,
     /// Dropout probability before the linear head, during training.
     pub dropout: f32,
+    /// Where [`Merge::Bounded`] scalars start: `None` at σ⁻¹(1/k), so a merge of k
+    /// inputs starts as their mean; `Some(v)` at `v` for every input.
+    pub merge_start: Option<f32>,
 }
 
 impl Spec {
@@ -301,7 +304,7 @@ impl Model {
 
     /// Fresh parameters as PyTorch initialises NAGO's networks (Kaiming-normal
     /// convolutions by fan-out, unit γ, zero β and biases, a uniform ±1/√fan-in head),
-    /// merge scalars at σ⁻¹(1/k) and running statistics (zero means, unit variances).
+    /// merge scalars where [`Spec::merge_start`] says and running statistics (zero means, unit variances).
     pub fn init(&self, rng: &mut impl Rng) -> (Vec<f32>, Vec<f32>) {
         let mut p = vec![0.0f32; self.params];
         let mut s = vec![0.0f32; self.stats];
@@ -318,7 +321,7 @@ impl Model {
             let k = u.edges.len() as f32;
             for e in &u.edges {
                 match e.adapter {
-                    Adapter::Scalar(a) => p[a] = -(k - 1.0).ln(),
+                    Adapter::Scalar(a) => p[a] = self.spec.merge_start.unwrap_or(-(k - 1.0).ln()),
                     Adapter::Project { w, b } => normal(&mut p[w..b], u.c_in),
                     Adapter::Plain => {}
                 }
@@ -730,6 +733,7 @@ mod tests {
             ],
             classes: 10,
             dropout: 0.0,
+            merge_start: None,
         }
     }
 

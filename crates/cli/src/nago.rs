@@ -13,7 +13,7 @@ use wlgp::search::journal::EXTERNAL;
 use wlgp::search::multi::MultiMethod;
 use wlgp::search::{CommandObjective, Evaluation, JournalHeader, Method, Objective};
 use wlgp::space::nago::space::{Generator, GeneratorSpace};
-use wlgp::space::nago::train::{train, Digits, TrainConfig, TrainReport};
+use wlgp::space::nago::train::{train, Digits, Structure, TrainConfig, TrainReport};
 use wlgp::space::nago::{Network, Theta};
 use wlgp::space::Space;
 use wlgp::values::Values;
@@ -48,12 +48,18 @@ struct TrainArgs {
     /// Peak learning rate (cosine decay to zero).
     #[arg(long, default_value_t = TrainConfig::default().lr)]
     lr: f32,
-    /// The width is the largest whose parameter count stays within this budget...
+    /// Parameter limit of the reference's width rule: width = int(sqrt(budget / Σ 9 ·
+    /// in · out)) over the operations in units of the width...
     #[arg(long, default_value_t = TrainConfig::default().budget)]
     budget: usize,
     /// ...but never fewer channels than this in the first stage.
     #[arg(long, default_value_t = TrainConfig::default().min_width)]
     min_width: usize,
+    /// `residual` (default): the reference's network with a residual path around each
+    /// operation whose channels do not change and merges starting as means, which trains
+    /// in a few epochs; `reference`: the reference's rules only (docs/nago.md compares).
+    #[arg(long, default_value_t = Structure::default())]
+    structure: Structure,
 }
 
 /// What `wlgp nago train --json` prints.
@@ -63,6 +69,7 @@ struct Trained {
     seed: u64,
     #[serde(flatten)]
     report: TrainReport,
+    structure: Structure,
     config: TrainConfig,
 }
 
@@ -151,12 +158,13 @@ fn train_one(a: &TrainArgs) -> Result<()> {
     }
     let network = network(&a.sample)?;
     let theta = network.theta;
-    let report = train(&network, &Digits::load()?, &config)?;
+    let report = train(&network, &Digits::load()?, &config, a.structure)?;
     if a.sample.json {
         let t = Trained {
             theta,
             seed: network.seed,
             report,
+            structure: a.structure,
             config,
         };
         return super::out(&(serde_json::to_string(&t).expect("plain data") + "\n"));

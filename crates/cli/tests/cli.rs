@@ -849,6 +849,19 @@ fn nago_train_reports_accuracy_params_and_seconds_deterministically() {
     fails_with(&["nago", "train", "--epochs", "0"], "", "epochs");
     fails_with(&["nago", "train", "--lr=-1"], "", "--lr");
     fails_with(&["nago", "train", "--theta", "{}"], "", "missing field");
+    fails_with(
+        &["nago", "train", "--structure", "plain"],
+        "",
+        "residual or reference",
+    );
+    // The reference's own structure trains too, to a different result.
+    let reference: serde_json::Value = serde_json::from_slice(
+        &wlgp(&[&args[..], &["--structure", "reference"]].concat(), "").stdout,
+    )
+    .unwrap();
+    assert_eq!(reference["structure"], "reference");
+    assert_eq!(reference["params"], v["params"]);
+    assert_ne!(reference["train_loss"], v["train_loss"]);
 }
 
 /// `wlgp search --space nago` with a user's command: the command gets θ in WLGP_ARCH and

@@ -14,11 +14,12 @@
 //!   [`HEAD_CHANNELS`] → BN → ReLU → global pooling → dropout 0.2 → linear;
 //! - width: `int(sqrt(limit / base))`, `base` the operations' 9 · in · out in ratio units.
 //!
-//! One departure for trainability at a budget of seconds, measured (docs/nago.md): every
-//! operation whose channels do not change adds its input back (a residual path), and
-//! merge scalars start at σ⁻¹(1/k), so a merge starts as the mean of its inputs rather
-//! than a sum of k · σ(1) of them. Without these, chains hundreds of convolutions deep
-//! stay near chance after a few epochs (14-71 % on four sampled θ).
+//! One departure for trainability at a budget of seconds, the default
+//! ([`Structure::Residual`]; [`Structure::Reference`] builds without it; measured in
+//! docs/nago.md): every operation whose channels do not change adds its input back (a
+//! residual path), and merge scalars start at σ⁻¹(1/k), so a merge starts as the mean of
+//! its inputs rather than a sum of k · σ(1) of them. Without these, chains hundreds of
+//! convolutions deep stay near chance after a few epochs.
 //!
 //! Two more, both forced by a reference detail that does not carry over: the
 //! example configuration (`nago.yml`) sets every stage ratio to 1.0, which puts every
@@ -30,6 +31,50 @@ use super::graphs::Graph;
 use super::Network;
 use crate::trainer::net::{Merge, Node, Op, Spec};
 use serde::Serialize;
+use std::fmt;
+use std::str::FromStr;
+
+/// Which network a sampled hierarchy is built as.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Structure {
+    /// The reference's rules plus a residual path around every operation whose channels
+    /// do not change and merges that start as means: trains in a few epochs (default).
+    #[default]
+    Residual,
+    /// The reference's rules only: plain operations, merge scalars starting at 1 (σ(1)
+    /// per input), as vega_NAGO builds them.
+    Reference,
+}
+
+impl Structure {
+    /// Every structure, by name.
+    pub const ALL: [Structure; 2] = [Structure::Residual, Structure::Reference];
+
+    /// The name the command line and the JSON use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Structure::Residual => "residual",
+            Structure::Reference => "reference",
+        }
+    }
+}
+
+impl fmt::Display for Structure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Structure {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        Structure::ALL
+            .into_iter()
+            .find(|v| v.name() == s)
+            .ok_or_else(|| format!("unknown structure '{s}' (residual or reference)"))
+    }
+}
 
 /// Channels of each stage in units of the width (`ch1_ratio`..`ch3_ratio`).
 pub const CHANNEL_RATIOS: [usize; 3] = [1, 2, 4];
@@ -173,11 +218,12 @@ impl Builder {
 }
 
 /// The trainer's network of `net` at `width` channels in its first stage.
-pub fn spec(net: &Network, width: usize) -> Spec {
-    let conv = |residual| Op::Conv {
+pub fn spec(net: &Network, width: usize, structure: Structure) -> Spec {
+    let residual_ok = structure == Structure::Residual;
+    let conv = |residual: bool| Op::Conv {
         k: 3,
         relu: true,
-        residual,
+        residual: residual && residual_ok,
     };
     let plans = cells(net);
     let mut b = Builder { nodes: Vec::new() };
@@ -239,6 +285,7 @@ pub fn spec(net: &Network, width: usize) -> Spec {
         nodes: b.nodes,
         classes: CLASSES,
         dropout: DROPOUT,
+        merge_start: (structure == Structure::Reference).then_some(1.0),
     }
 }
 
@@ -325,7 +372,7 @@ mod tests {
         for seed in 0..30 {
             let net = Network::sample(&Theta::sample(&mut rng), seed).unwrap();
             for w in [1, 3] {
-                let m = Model::new(spec(&net, w)).unwrap();
+                let m = Model::new(spec(&net, w, Structure::Residual)).unwrap();
                 assert_eq!(
                     m.params(),
                     count_independently(&net, w),

@@ -2,6 +2,7 @@
 //! embedded digits, built by the reference's rules ([`super::build`]).
 
 use super::build;
+pub use super::build::Structure;
 use super::Network;
 use crate::error::Result;
 pub use crate::trainer::{Digits, TrainConfig};
@@ -35,14 +36,21 @@ pub fn sized(net: &Network, cfg: &TrainConfig) -> Result<(usize, usize)> {
     let w = width(net, cfg);
     Ok((
         w,
-        crate::trainer::net::Model::new(build::spec(net, w))?.params(),
+        // Both structures have the same parameters.
+        crate::trainer::net::Model::new(build::spec(net, w, Structure::Residual))?.params(),
     ))
 }
 
-/// Trains `net` (initialisation and batch order from its seed) and measures it.
-pub fn train(net: &Network, data: &Digits, cfg: &TrainConfig) -> Result<TrainReport> {
+/// Trains `net` built as `structure` (initialisation and batch order from its seed) and
+/// measures it.
+pub fn train(
+    net: &Network,
+    data: &Digits,
+    cfg: &TrainConfig,
+    structure: Structure,
+) -> Result<TrainReport> {
     let w = width(net, cfg);
-    let t = crate::trainer::train(build::spec(net, w), net.seed, data, cfg)?;
+    let t = crate::trainer::train(build::spec(net, w, structure), net.seed, data, cfg)?;
     Ok(TrainReport {
         accuracy: t.accuracy,
         params: t.params,
@@ -79,15 +87,15 @@ mod tests {
     fn a_small_network_learns_the_digits_and_training_is_deterministic() {
         let data = Digits::load().unwrap();
         let cfg = TrainConfig::default();
-        let a = train(&tiny(), &data, &cfg).unwrap();
+        let a = train(&tiny(), &data, &cfg, Structure::Residual).unwrap();
         assert!(a.accuracy > 90.0, "{a:?}");
-        let b = train(&tiny(), &data, &cfg).unwrap();
+        let b = train(&tiny(), &data, &cfg, Structure::Residual).unwrap();
         assert_eq!(
             (a.accuracy, a.train_loss.to_bits(), a.params),
             (b.accuracy, b.train_loss.to_bits(), b.params)
         );
         let other = Network { seed: 2, ..tiny() };
-        let c = train(&other, &data, &cfg).unwrap();
+        let c = train(&other, &data, &cfg, Structure::Residual).unwrap();
         assert_ne!(a.train_loss.to_bits(), c.train_loss.to_bits());
     }
 
@@ -96,7 +104,7 @@ mod tests {
         let mut data = Digits::load().unwrap();
         let i = data.train[0];
         data.x[i * 64 + 27] = f32::NAN;
-        let e = train(&tiny(), &data, &TrainConfig::default())
+        let e = train(&tiny(), &data, &TrainConfig::default(), Structure::Residual)
             .unwrap_err()
             .to_string();
         assert!(e.contains("diverged"), "{e}");

@@ -152,16 +152,24 @@ def main() -> None:
         else os.environ.get("WLGP_BIN", "target/release/wlgp")
     )
     data = runs(folder)
+    budget = max(len(e) for seeds in data.values() for e in seeds.values())
+    finals: dict[str, dict[int, float]] = {}
+    at25: dict[str, dict[int, float]] = {}
     cache: dict = {}
     rows, curves, fronts, scatter = [], {}, {}, {}
     for m in [x for x in METHODS if x in data]:
-        seeds = data[m]
-        bests = {s: best_so_far(e) for s, e in seeds.items() if e}
-        n = min(len(b) for b in bests.values())
+        # Only finished runs (an interrupted study reports what has finished).
+        seeds = {s: e for s, e in data[m].items() if len(e) >= budget}
+        if not seeds:
+            continue
+        bests = {s: best_so_far(e)[:budget] for s, e in seeds.items()}
+        n = budget
+        finals[m] = {s: b[n - 1] for s, b in bests.items()}
+        at25[m] = {s: b[min(24, n - 1)] for s, b in bests.items()}
         curves[m] = [mean_se([b[i] for b in bests.values()]) for i in range(n)]
         final = mean_se([b[n - 1] for b in bests.values()])
         at10 = mean_se([b[min(9, n - 1)] for b in bests.values()])
-        at20 = mean_se([b[min(19, n - 1)] for b in bests.values()])
+        at20 = mean_se([b[min(24, n - 1)] for b in bests.values()])
         per_best = [b[n - 1] for _, b in sorted(bests.items())]
         secs = [e["seconds"] for es in seeds.values() for e in es]
         pts = [
@@ -206,7 +214,7 @@ def main() -> None:
         "(`bash scripts/nago_study.sh` runs the searches). Objective: held-out accuracy (%) on the",
         "embedded digits of one network sampled from θ, trained by `wlgp nago train`'s defaults.",
         "",
-        "| method | seeds | evaluations | best after 10 | best after 20 | best at the end | front hypervolume | s / evaluation | CPU hours |",
+        "| method | seeds | evaluations | best after 10 | best after 25 | best at the end | front hypervolume | s / evaluation | CPU hours |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for m, k, n, a10, a20, fin, hv, sec, hours, *_ in rows:
@@ -224,6 +232,31 @@ def main() -> None:
         lines.append(
             f"| {m} | {', '.join(f'{v:.1f}' for v in per_best)} | {', '.join(f'{v:.1f}' for v in per_hv)} |"
         )
+    lines += [
+        "",
+        "Paired by seed against random search (the same seed draws the same first",
+        "generators), on the seeds both finished: mean difference ± s.e. in points, and",
+        "on how many seeds the method was ahead.",
+        "",
+        "| method | after 25: difference | ahead | at the end: difference | ahead |",
+        "|---|---|---|---|---|",
+    ]
+    for m in finals:
+        if m == "random" or "random" not in finals:
+            continue
+        cells = []
+        for table in (at25, finals):
+            common = sorted(set(table[m]) & set(table["random"]))
+            d = [table[m][s] - table["random"][s] for s in common]
+            if not d:
+                cells += ["—", "—"]
+                continue
+            md, se = mean_se(d)
+            ahead = sum(x > 0 for x in d)
+            ties = sum(x == 0 for x in d)
+            tied = f", {ties} tied" if ties else ""
+            cells += [f"{md:+.1f} ± {se:.1f}", f"{ahead} of {len(d)}{tied}"]
+        lines.append(f"| {m} | " + " | ".join(cells) + " |")
     lines += [
         "",
         "Mean ± standard error over seeds. Front hypervolume: the area each run's evaluations",

@@ -195,6 +195,74 @@ pub fn conv_direct_backward(
     }
 }
 
+/// Positions a 3×3 window centred on each pixel of a side-`r` map covers inside the
+/// map (`[row][column]`): the divisor of average pooling that leaves padding out.
+fn window_counts(r: usize) -> Vec<f32> {
+    let n = |p: usize| (p.saturating_sub(1)..(p + 2).min(r)).len() as f32;
+    (0..r * r).map(|q| n(q / r) * n(q % r)).collect()
+}
+
+/// 3×3, stride-1 pooling with padding 1 that keeps the shape: the maximum (NaN wins, so
+/// a diverged input is seen) or the average over the window's positions inside the map
+/// (`count_include_pad=False`, as NAS-Bench-201 and DARTS pool).
+pub fn pool3(x: &[f32], s: Shape, max: bool) -> Vec<f32> {
+    let (p, b) = (s.plane(), s.b);
+    let mut out = vec![if max { f32::NEG_INFINITY } else { 0.0 }; s.len()];
+    let counts = window_counts(s.r);
+    for (src, o) in x.chunks_exact(p).zip(out.chunks_exact_mut(p)) {
+        tap_runs(s, 3, |_, o_at, i_at, n| {
+            let (dst, v) = (&mut o[o_at..][..n], &src[i_at..][..n]);
+            if max {
+                for (a, &x) in dst.iter_mut().zip(v) {
+                    if x > *a || x.is_nan() {
+                        *a = x;
+                    }
+                }
+            } else {
+                axpy(dst, 1.0, v);
+            }
+        });
+        if !max {
+            for (q, c) in counts.iter().enumerate() {
+                o[q * b..][..b].iter_mut().for_each(|v| *v /= c);
+            }
+        }
+    }
+    out
+}
+
+/// The backward pass of [`pool3`] (`x` its input, `y` its output, `d` the output's
+/// gradient): adds the input's gradient to `dx`. A maximum's gradient goes to the first
+/// window position (in tap order) that holds it.
+pub fn pool3_backward(x: &[f32], y: &[f32], d: &[f32], s: Shape, max: bool, dx: &mut [f32]) {
+    let (p, b) = (s.plane(), s.b);
+    let counts = window_counts(s.r);
+    for ch in 0..s.c {
+        let at = ch * p;
+        let (xc, yc) = (&x[at..][..p], &y[at..][..p]);
+        let mut dc = d[at..][..p].to_vec();
+        if !max {
+            for (q, c) in counts.iter().enumerate() {
+                dc[q * b..][..b].iter_mut().for_each(|v| *v /= c);
+            }
+        }
+        let mut taken = vec![false; if max { p } else { 0 }];
+        let dxc = &mut dx[at..][..p];
+        tap_runs(s, 3, |_, o_at, i_at, n| {
+            if !max {
+                return axpy(&mut dxc[i_at..][..n], 1.0, &dc[o_at..][..n]);
+            }
+            for j in 0..n {
+                let (o, i) = (o_at + j, i_at + j);
+                if !taken[o] && xc[i] == yc[o] {
+                    taken[o] = true;
+                    dxc[i] += dc[o];
+                }
+            }
+        });
+    }
+}
+
 /// Average pooling by an integer factor `f` (non-overlapping f×f blocks): what
 /// PyTorch's `adaptive_avg_pool2d` does when the sides divide, as NAGO's cells use to
 /// bring an input down to their resolution. `s` is the input's shape.
@@ -452,6 +520,45 @@ mod tests {
             assert!(dw.iter().zip(&dw2).all(|(a, b)| (a - b).abs() < 1e-3));
             assert!(dx.iter().zip(&dx2).all(|(a, b)| (a - b).abs() < 1e-4));
         }
+    }
+
+    #[test]
+    fn three_by_three_pooling_and_its_backward() {
+        let s = Shape { c: 2, b: 3, r: 4 };
+        // Distinct values (37 is prime to the length), so a window's maximum is unique
+        // and central differences see its gradient.
+        let x: Vec<f32> = (0..s.len()).map(|i| (i * 37 % s.len()) as f32 / 8.0).collect();
+        let at = |c: usize, y: usize, xx: usize| (c * 16 + y * 4 + xx) * 3;
+        for max in [false, true] {
+            let y = pool3(&x, s, max);
+            // The corner's window is 2×2 inside the map; an inner pixel's 3×3.
+            let corner = [at(1, 0, 0), at(1, 0, 1), at(1, 1, 0), at(1, 1, 1)].map(|i| x[i]);
+            let inner: Vec<f32> = (0..9).map(|t| x[at(1, t / 3, 1 + t % 3)]).collect();
+            let (want_c, want_i) = if max {
+                let m = |v: &[f32]| v.iter().copied().fold(f32::MIN, f32::max);
+                (m(&corner), m(&inner))
+            } else {
+                (corner.iter().sum::<f32>() / 4.0, inner.iter().sum::<f32>() / 9.0)
+            };
+            assert!((y[at(1, 0, 0)] - want_c).abs() < 1e-6);
+            assert!((y[at(1, 1, 2)] - want_i).abs() < 1e-6);
+            // The backward pass against central differences of <pool3(x), d>.
+            let d = ramp(y.len(), 0.29);
+            let mut dx = vec![0.0; s.len()];
+            pool3_backward(&x, &y, &d, s, max, &mut dx);
+            for i in (0..s.len()).step_by(5) {
+                let f = |v: f32| {
+                    let mut x2 = x.clone();
+                    x2[i] = v;
+                    dot(&pool3(&x2, s, max), &d)
+                };
+                let fd = (f(x[i] + 1e-3) - f(x[i] - 1e-3)) / 2e-3;
+                assert!((fd - dx[i]).abs() < 1e-2, "max {max}, {i}: {fd} vs {}", dx[i]);
+            }
+        }
+        let mut nan = x.clone();
+        nan[0] = f32::NAN;
+        assert!(pool3(&nan, s, true)[0].is_nan());
     }
 
     #[test]

@@ -27,6 +27,12 @@ pub enum Op {
         /// Whether the merged input is added to the output.
         residual: bool,
     },
+    /// 3×3 stride-1 pooling with padding 1 (channels and side kept): the maximum, or the
+    /// average over the window's positions inside the map.
+    Pool {
+        /// Maximum rather than average.
+        max: bool,
+    },
 }
 
 /// How a node combines its inputs.
@@ -100,8 +106,8 @@ impl Spec {
                 return bad(i, "channels and side must be positive".into());
             }
             match n.op {
-                Op::Identity if n.c_in != n.c_out => {
-                    return bad(i, "an identity keeps its channels".into())
+                Op::Identity | Op::Pool { .. } if n.c_in != n.c_out => {
+                    return bad(i, "an identity or a pooling keeps its channels".into())
                 }
                 Op::Conv { k, .. } if k % 2 == 0 => {
                     return bad(i, format!("kernel {k} is not odd"))
@@ -176,6 +182,8 @@ struct Edge {
 struct Unit {
     edges: Vec<Edge>,
     conv: Option<Conv>,
+    /// A 3×3 pooling (`true`: maximum) applied to the merge.
+    pool: Option<bool>,
     c_in: usize,
 }
 
@@ -272,10 +280,15 @@ impl Model {
                 }
                 _ => None,
             };
+            let pool = match node.op {
+                Op::Pool { max } => Some(max),
+                _ => None,
+            };
             alias.push(i);
             units.push(Some(Unit {
                 edges,
                 conv,
+                pool,
                 c_in: node.c_in,
             }));
         }
@@ -451,6 +464,10 @@ impl Model {
                 t.pre[i] = acc;
                 acc = z;
             }
+            if let Some(max) = u.pool {
+                let pooled = layers::pool3(&acc, self.shape(i, b, false), max);
+                t.pre[i] = std::mem::replace(&mut acc, pooled);
+            }
             t.outs[i] = acc;
         }
         self.head_forward(p, &mut t, dropout);
@@ -512,6 +529,12 @@ impl Model {
             };
             if let Some(c) = &u.conv {
                 di = self.conv_backward(c, p, t, i, di, &mut cols, g);
+            }
+            if let Some(max) = u.pool {
+                let shape = self.shape(i, t.b, false);
+                let mut dx = vec![0.0; shape.len()];
+                layers::pool3_backward(&t.pre[i], &t.outs[i], &di, shape, max, &mut dx);
+                di = dx;
             }
             for (j, e) in u.edges.iter().enumerate() {
                 let src_shape = self.shape(e.from, t.b, true);
@@ -730,6 +753,9 @@ mod tests {
                 node(&[4], Bounded, Op::Identity, (4, 4), 4),
                 node(&[5, 3], Bounded, conv(1, true), (4, 6), 2),
                 node(&[6, 4], Mean, Op::Identity, (6, 6), 2),
+                node(&[3], Sum, Op::Pool { max: false }, (3, 3), 8),
+                node(&[8, 2], Sum, Op::Pool { max: true }, (3, 3), 4),
+                node(&[7, 9], Sum, Op::Identity, (6, 6), 2),
             ],
             classes: 10,
             dropout: 0.0,

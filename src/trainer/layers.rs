@@ -68,13 +68,15 @@ impl Shape {
     }
 }
 
-/// For a tap at offset `d` (0..k) of a k×k kernel on a side-`r` map: the output
-/// positions `lo..hi` that read inside the map, and the input position of `lo`.
-fn tap_range(d: usize, k: usize, r: usize) -> (usize, usize, usize) {
-    let h = k / 2;
-    let lo = h.saturating_sub(d);
-    let hi = (r + h).saturating_sub(d).min(r);
-    (lo, hi.max(lo), lo + d - h)
+/// For a tap at offset `d` (0..k) of a k×k kernel dilated by `dil` on a side-`r` map:
+/// the output positions `lo..hi` that read inside the map, and the input position of
+/// `lo` (the tap reads `(d - k/2)·dil` away).
+fn tap_range(d: usize, k: usize, dil: usize, r: usize) -> (usize, usize, usize) {
+    let off = (d as isize - (k / 2) as isize) * dil as isize;
+    let r = r as isize;
+    let lo = (-off).clamp(0, r);
+    let hi = (r - off).clamp(lo, r);
+    (lo as usize, hi as usize, (lo + off).max(0) as usize)
 }
 
 /// The im2col matrix of a k×k (k odd), stride-1, zero-padded convolution: row
@@ -119,14 +121,61 @@ pub fn col2im(cols: &[f32], s: Shape, k: usize, dx: &mut [f32]) {
 /// Calls `f(tap, out_at, in_at, len)` for every run of `len` values (within a channel's
 /// plane) that tap `tap` of a k×k stride-1 zero-padded convolution reads at `in_at` for
 /// the outputs at `out_at`: one run per output row, `width × images` values long.
-fn tap_runs(s: Shape, k: usize, mut f: impl FnMut(usize, usize, usize, usize)) {
+fn tap_runs(s: Shape, k: usize, f: impl FnMut(usize, usize, usize, usize)) {
+    tap_runs_dilated(s, k, 1, f)
+}
+
+/// [`tap_runs`] for a kernel dilated by `dil` (padding `dil · (k/2)`, so the side stays).
+fn tap_runs_dilated(s: Shape, k: usize, dil: usize, mut f: impl FnMut(usize, usize, usize, usize)) {
     let (r, b) = (s.r, s.b);
     for t in 0..k * k {
-        let ((ylo, yhi, sy0), (xlo, xhi, sx0)) = (tap_range(t / k, k, r), tap_range(t % k, k, r));
+        let (ylo, yhi, sy0) = tap_range(t / k, k, dil, r);
+        let (xlo, xhi, sx0) = tap_range(t % k, k, dil, r);
         let w = (xhi - xlo) * b;
+        if w == 0 {
+            continue;
+        }
         for (y, sy) in (ylo..yhi).zip(sy0..) {
             f(t, (y * r + xlo) * b, (sy * r + sx0) * b, w);
         }
+    }
+}
+
+/// A depthwise k×k convolution dilated by `dil` (stride 1, padding `dil · (k/2)`): each
+/// channel convolved with its own kernel (`w`: `[channel][k·k]`), the first half of the
+/// separable and dilated convolutions of DARTS.
+pub fn depthwise(x: &[f32], s: Shape, k: usize, dil: usize, w: &[f32]) -> Vec<f32> {
+    let (p, kk) = (s.plane(), k * k);
+    let mut z = vec![0.0; s.len()];
+    for (ch, (xc, zc)) in x.chunks_exact(p).zip(z.chunks_exact_mut(p)).enumerate() {
+        tap_runs_dilated(s, k, dil, |t, o_at, i_at, n| {
+            axpy(&mut zc[o_at..][..n], w[ch * kk + t], &xc[i_at..][..n]);
+        });
+    }
+    z
+}
+
+/// The backward pass of [`depthwise`]: adds the kernels' gradient to `dw` and the
+/// input's to `dx`, given the output's gradient `dz`.
+#[allow(clippy::too_many_arguments)]
+pub fn depthwise_backward(
+    x: &[f32],
+    s: Shape,
+    k: usize,
+    dil: usize,
+    w: &[f32],
+    dz: &[f32],
+    dw: &mut [f32],
+    dx: &mut [f32],
+) {
+    let (p, kk) = (s.plane(), k * k);
+    for ch in 0..s.c {
+        let (xc, dc) = (&x[ch * p..][..p], &dz[ch * p..][..p]);
+        let dxc = &mut dx[ch * p..][..p];
+        tap_runs_dilated(s, k, dil, |t, o_at, i_at, n| {
+            dw[ch * kk + t] += dot_f32(&dc[o_at..][..n], &xc[i_at..][..n]);
+            axpy(&mut dxc[i_at..][..n], w[ch * kk + t], &dc[o_at..][..n]);
+        });
     }
 }
 
@@ -523,11 +572,44 @@ mod tests {
     }
 
     #[test]
+    fn depthwise_dilated_convolution_and_its_backward() {
+        let s = Shape { c: 3, b: 2, r: 5 };
+        let x = ramp(s.len(), 0.37);
+        for (k, dil) in [(3, 1), (3, 2), (5, 1), (5, 2)] {
+            let w = ramp(s.c * k * k, 0.53);
+            let z = depthwise(&x, s, k, dil, &w);
+            // Against the definition, index by index.
+            let at = |c: usize, y: usize, xx: usize, i: usize| ((c * 5 + y) * 5 + xx) * 2 + i;
+            let h = (k / 2) as isize;
+            for (c, y, xx, i) in [(0, 0, 0, 0), (1, 2, 3, 1), (2, 4, 1, 0), (2, 1, 4, 1)] {
+                let mut want = 0.0;
+                for t in 0..k * k {
+                    let sy = y as isize + (t / k) as isize * dil as isize - h * dil as isize;
+                    let sx = xx as isize + (t % k) as isize * dil as isize - h * dil as isize;
+                    if (0..5).contains(&sy) && (0..5).contains(&sx) {
+                        want += w[c * k * k + t] * x[at(c, sy as usize, sx as usize, i)];
+                    }
+                }
+                assert!((z[at(c, y, xx, i)] - want).abs() < 1e-5, "k {k} dil {dil}");
+            }
+            // The convolution is bilinear, so its backward pass is its adjoint in x and w.
+            let d = ramp(z.len(), 0.71);
+            let (mut dw, mut dx) = (vec![0.0; w.len()], vec![0.0; x.len()]);
+            depthwise_backward(&x, s, k, dil, &w, &d, &mut dw, &mut dx);
+            let f = dot(&z, &d);
+            assert!((dot(&x, &dx) - f).abs() < 1e-3 * f.abs().max(1.0));
+            assert!((dot(&w, &dw) - f).abs() < 1e-3 * f.abs().max(1.0));
+        }
+    }
+
+    #[test]
     fn three_by_three_pooling_and_its_backward() {
         let s = Shape { c: 2, b: 3, r: 4 };
         // Distinct values (37 is prime to the length), so a window's maximum is unique
         // and central differences see its gradient.
-        let x: Vec<f32> = (0..s.len()).map(|i| (i * 37 % s.len()) as f32 / 8.0).collect();
+        let x: Vec<f32> = (0..s.len())
+            .map(|i| (i * 37 % s.len()) as f32 / 8.0)
+            .collect();
         let at = |c: usize, y: usize, xx: usize| (c * 16 + y * 4 + xx) * 3;
         for max in [false, true] {
             let y = pool3(&x, s, max);
@@ -538,7 +620,10 @@ mod tests {
                 let m = |v: &[f32]| v.iter().copied().fold(f32::MIN, f32::max);
                 (m(&corner), m(&inner))
             } else {
-                (corner.iter().sum::<f32>() / 4.0, inner.iter().sum::<f32>() / 9.0)
+                (
+                    corner.iter().sum::<f32>() / 4.0,
+                    inner.iter().sum::<f32>() / 9.0,
+                )
             };
             assert!((y[at(1, 0, 0)] - want_c).abs() < 1e-6);
             assert!((y[at(1, 1, 2)] - want_i).abs() < 1e-6);
@@ -553,7 +638,11 @@ mod tests {
                     dot(&pool3(&x2, s, max), &d)
                 };
                 let fd = (f(x[i] + 1e-3) - f(x[i] - 1e-3)) / 2e-3;
-                assert!((fd - dx[i]).abs() < 1e-2, "max {max}, {i}: {fd} vs {}", dx[i]);
+                assert!(
+                    (fd - dx[i]).abs() < 1e-2,
+                    "max {max}, {i}: {fd} vs {}",
+                    dx[i]
+                );
             }
         }
         let mut nan = x.clone();

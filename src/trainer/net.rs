@@ -27,6 +27,17 @@ pub enum Op {
         /// Whether the merged input is added to the output.
         residual: bool,
     },
+    /// An optional ReLU, a depthwise k×k convolution dilated by `dilation` (padding
+    /// keeps the side), a 1×1 convolution to the output channels and batch norm: DARTS's
+    /// `dil_conv` in one node, and each half of its `sep_conv`.
+    Separable {
+        /// Depthwise kernel side (odd).
+        k: usize,
+        /// Spacing of the depthwise kernel's taps.
+        dilation: usize,
+        /// Whether a ReLU comes first.
+        relu: bool,
+    },
     /// 3×3 stride-1 pooling with padding 1 (channels and side kept): the maximum, or the
     /// average over the window's positions inside the map.
     Pool {
@@ -109,8 +120,11 @@ impl Spec {
                 Op::Identity | Op::Pool { .. } if n.c_in != n.c_out => {
                     return bad(i, "an identity or a pooling keeps its channels".into())
                 }
-                Op::Conv { k, .. } if k % 2 == 0 => {
+                Op::Conv { k, .. } | Op::Separable { k, .. } if k % 2 == 0 => {
                     return bad(i, format!("kernel {k} is not odd"))
+                }
+                Op::Separable { dilation: 0, .. } => {
+                    return bad(i, "a dilation must be at least 1".into())
                 }
                 Op::Conv { residual: true, .. } if n.c_in != n.c_out => {
                     return bad(i, "a residual path keeps its channels".into())
@@ -137,6 +151,8 @@ impl Spec {
 /// γ and β) and in the running statistics (means, then variances).
 #[derive(Clone, Copy, Debug)]
 struct Conv {
+    /// A depthwise convolution between the ReLU and this one (then `k` is 1).
+    depthwise: Option<Depthwise>,
     w: usize,
     ci: usize,
     co: usize,
@@ -145,6 +161,21 @@ struct Conv {
     residual: bool,
     bn: usize,
     stats: usize,
+}
+
+/// A depthwise convolution's kernel side, dilation and place of its `[channel][k²]`
+/// weights.
+#[derive(Clone, Copy, Debug)]
+struct Depthwise {
+    k: usize,
+    dil: usize,
+    w: usize,
+}
+
+impl Depthwise {
+    fn weights<'a>(&self, p: &'a [f32], c: usize) -> &'a [f32] {
+        &p[self.w..self.w + c * self.k * self.k]
+    }
 }
 
 impl Conv {
@@ -204,6 +235,7 @@ impl Alloc {
         let bn = self.take(2 * co);
         self.stats += 2 * co;
         Conv {
+            depthwise: None,
             w,
             ci,
             co,
@@ -278,6 +310,13 @@ impl Model {
                 Op::Conv { k, relu, residual } => {
                     Some(a.conv(node.c_in, node.c_out, k, relu, residual))
                 }
+                Op::Separable { k, dilation, relu } => {
+                    let w = a.take(node.c_in * k * k);
+                    let dil = dilation;
+                    let depthwise = Some(Depthwise { k, dil, w });
+                    let conv = a.conv(node.c_in, node.c_out, 1, relu, false);
+                    Some(Conv { depthwise, ..conv })
+                }
                 _ => None,
             };
             let pool = match node.op {
@@ -327,6 +366,9 @@ impl Model {
         };
         for u in self.units.iter().flatten() {
             if let Some(c) = &u.conv {
+                if let Some(d) = c.depthwise {
+                    normal(&mut p[d.w..d.w + c.ci * d.k * d.k], d.k * d.k);
+                }
                 normal(&mut p[c.w..c.w + c.co * c.ci * c.k * c.k], c.co * c.k * c.k);
                 p[c.bn..c.bn + c.co].fill(1.0);
                 s[c.stats + c.co..c.stats + 2 * c.co].fill(1.0);
@@ -389,6 +431,8 @@ pub struct Tape {
     pooled: Vec<Vec<Option<Vec<f32>>>>,
     /// Per conv node: the merged input and batch norm's cache.
     pre: Vec<Vec<f32>>,
+    /// Per separable node: the depthwise convolution's output.
+    depthwise: Vec<Vec<f32>>,
     bn: Vec<BnCache>,
     /// The head's features after ReLU, pooling and dropout, `[image][channel]`, and the
     /// dropout's scale per entry.
@@ -421,6 +465,7 @@ impl Model {
             outs: vec![Vec::new(); n],
             pooled: vec![Vec::new(); n],
             pre: vec![Vec::new(); n],
+            depthwise: vec![Vec::new(); n],
             bn: vec![BnCache::default(); n],
             features: Vec::new(),
             drop: Vec::new(),
@@ -454,9 +499,17 @@ impl Model {
             }
             if let Some(c) = &u.conv {
                 let shape = self.shape(i, b, false);
-                let input = if c.relu { relu(&acc) } else { acc.clone() };
+                let activated = if c.relu { relu(&acc) } else { acc.clone() };
+                let input = match c.depthwise {
+                    Some(d) => {
+                        let w = d.weights(p, c.ci);
+                        t.depthwise[i] = layers::depthwise(&activated, shape, d.k, d.dil, w);
+                        &t.depthwise[i]
+                    }
+                    None => &activated,
+                };
                 let mut z = vec![0.0; c.co * shape.plane()];
-                conv_forward(c, p, &input, shape, &mut cols, &mut z);
+                conv_forward(c, p, input, shape, &mut cols, &mut z);
                 t.bn[i] = layers::bn_forward(&mut z, c.co, &p[c.bn..], &mut s[c.stats..], momentum);
                 if c.residual {
                     layers::axpy(&mut z, 1.0, &acc);
@@ -629,20 +682,30 @@ impl Model {
         let skip = c.residual.then(|| dz.clone());
         layers::bn_backward(&mut dz, c.co, &p[c.bn..], &t.bn[i], &mut g[c.gamma_beta()]);
         let pre = &t.pre[i];
-        let input = if c.relu { relu(pre) } else { pre.clone() };
+        let activated = if c.relu { relu(pre) } else { pre.clone() };
+        let input = if c.depthwise.is_some() {
+            &t.depthwise[i]
+        } else {
+            &activated
+        };
         let kk = c.ci * c.k * c.k;
         let mut dx = vec![0.0; shape.len()];
         let dw = &mut g[c.w..c.w + c.co * kk];
         if layers::prefers_direct(c.ci, c.co) {
-            layers::conv_direct_backward(&input, shape, c.k, c.weights(p), &dz, dw, &mut dx);
+            layers::conv_direct_backward(input, shape, c.k, c.weights(p), &dz, dw, &mut dx);
         } else {
             let plane = shape.plane();
-            layers::im2col(&input, shape, c.k, cols);
+            layers::im2col(input, shape, c.k, cols);
             layers::gemm((c.co, plane, kk), &dz, false, cols, true, 1.0, dw);
             let mut dcols = vec![0.0; kk * plane];
             let w = c.weights(p);
             layers::gemm((kk, c.co, plane), w, true, &dz, false, 0.0, &mut dcols);
             layers::col2im(&dcols, shape, c.k, &mut dx);
+        }
+        if let Some(d) = c.depthwise {
+            let dd = std::mem::replace(&mut dx, vec![0.0; shape.len()]);
+            let (w, dw) = (d.weights(p, c.ci), d.w..d.w + c.ci * d.k * d.k);
+            layers::depthwise_backward(&activated, shape, d.k, d.dil, w, &dd, &mut g[dw], &mut dx);
         }
         if c.relu {
             mask(&mut dx, pre);
@@ -730,7 +793,8 @@ mod tests {
     }
 
     /// Every kind of node and edge: a stem without ReLU, 1×1, 3×3 and 5×5 convolutions,
-    /// bounded merges with scalars, pooling by 2 and 4, projections, a mean, an alias.
+    /// bounded merges with scalars, pooling by 2 and 4, projections, a mean, an alias,
+    /// 3×3 average and maximum pooling, separable convolutions plain and dilated.
     fn every_kind() -> Spec {
         use Merge::*;
         let conv = |k, relu| Op::Conv {
@@ -742,6 +806,11 @@ mod tests {
             k: 3,
             relu: true,
             residual: true,
+        };
+        let sep = |k, dilation| Op::Separable {
+            k,
+            dilation,
+            relu: true,
         };
         Spec {
             nodes: vec![
@@ -756,6 +825,9 @@ mod tests {
                 node(&[3], Sum, Op::Pool { max: false }, (3, 3), 8),
                 node(&[8, 2], Sum, Op::Pool { max: true }, (3, 3), 4),
                 node(&[7, 9], Sum, Op::Identity, (6, 6), 2),
+                node(&[4], Sum, sep(3, 1), (4, 4), 4),
+                node(&[11, 5], Sum, sep(5, 2), (4, 6), 4),
+                node(&[10, 12], Sum, Op::Identity, (6, 6), 2),
             ],
             classes: 10,
             dropout: 0.0,

@@ -51,6 +51,10 @@ pub enum Error {
     /// One evaluation that produced no value (the search records it and goes on).
     #[error("evaluation of `{arch}` {status}")]
     Evaluation { arch: String, status: String },
+    /// A training run whose loss or outputs stopped being finite (a search records the
+    /// evaluation as failed and goes on).
+    #[error("training diverged: {0}")]
+    Diverged(String),
     /// A search journal that cannot be continued as asked.
     #[error("journal {0}")]
     Journal(String),

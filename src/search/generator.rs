@@ -448,7 +448,8 @@ impl TrainObjective {
 impl Objective<GeneratorSpace> for TrainObjective {
     fn evaluate(&mut self, space: &GeneratorSpace, g: &Generator) -> Result<f64> {
         let net = space.network(g)?;
-        Ok(train(&net, &self.data, &self.cfg, Default::default())?.accuracy)
+        let r = train(&net, &self.data, &self.cfg, Default::default());
+        Ok(super::builtin::failed_if_diverged(space.format(g), r)?.accuracy)
     }
     fn kind(&self) -> MetricKind {
         MetricKind::AccuracyPercent

@@ -2,6 +2,7 @@
 //! objectives they evaluate.
 
 mod bo;
+pub mod builtin;
 mod children;
 mod evolution;
 pub mod generator;

@@ -14,6 +14,9 @@ pub const IMAGES: usize = 1797;
 /// Seed of the fixed train/validation split (the same for every evaluation).
 const SPLIT_SEED: u64 = 0x5eed_d161;
 
+/// Classes of the digits (0 to 9).
+pub const CLASSES: usize = 10;
+
 /// The digits with a fixed split: two thirds to train on, one third to validate.
 #[derive(Clone, Debug)]
 pub struct Digits {

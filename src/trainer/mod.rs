@@ -8,6 +8,7 @@
 //! backward pass at 8 channels on a batch of 128 8×8 maps, where one step of a whole
 //! network here takes less (docs/nago.md has the figures).
 
+pub mod cell;
 pub mod digits;
 pub mod layers;
 pub mod net;
@@ -105,9 +106,7 @@ pub fn train(spec: Spec, seed: u64, data: &Digits, cfg: &TrainConfig) -> Result<
             let mut dlogits = std::mem::take(&mut tape.logits);
             let (loss, _) = cross_entropy(&mut dlogits, &y, model.spec().classes);
             if !loss.is_finite() {
-                return Err(Error::Config(format!(
-                    "training diverged at step {step} (loss {loss})"
-                )));
+                return Err(Error::Diverged(format!("loss {loss} at step {step}")));
             }
             let mut g = vec![0.0f32; p.len()];
             model.backward(&p, &tape, &dlogits, &mut g);
@@ -129,6 +128,22 @@ pub fn train(spec: Spec, seed: u64, data: &Digits, cfg: &TrainConfig) -> Result<
     })
 }
 
+/// Builds the network of a lowered architecture stacked by `stack` ([`cell::network`])
+/// and trains it: the built-in objective of every space whose operations the trainer
+/// knows. The seed mixes `seed` with the architecture's graph, so one architecture
+/// trains the same way wherever it is met in a search.
+pub fn train_arch(
+    arch: &crate::graph::Arch,
+    stack: &cell::Stacking,
+    seed: u64,
+    data: &Digits,
+    cfg: &TrainConfig,
+) -> Result<Trained> {
+    let spec = cell::network(arch, stack, digits::CLASSES)?;
+    let key = crate::wl::fnv1a64(arch.to_json().as_bytes());
+    train(spec, crate::wl::mix64(seed ^ key), data, cfg)
+}
+
 /// Accuracy in percent on the held-out images (batch norm with running statistics).
 fn evaluate(model: &Model, p: &[f32], s: &mut [f32], data: &Digits) -> Result<f64> {
     let mut correct = 0;
@@ -137,8 +152,8 @@ fn evaluate(model: &Model, p: &[f32], s: &mut [f32], data: &Digits) -> Result<f6
         let mut tape = model.forward(p, s, &x, idx.len(), Mode::Eval);
         let (loss, c) = cross_entropy(&mut tape.logits, &y, model.spec().classes);
         if !loss.is_finite() {
-            return Err(Error::Config(
-                "the trained network's held-out outputs are not finite (training diverged)".into(),
+            return Err(Error::Diverged(
+                "the trained network's held-out outputs are not finite".into(),
             ));
         }
         correct += c;

@@ -22,6 +22,7 @@ mod search_args;
 pub use search::Plan;
 mod selection;
 mod study;
+mod train;
 mod training;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -81,6 +82,9 @@ enum Command {
     Sample(sample::SampleArgs),
     /// NAGO's hierarchical network generators: sample a network from θ.
     Nago(nago::NagoArgs),
+    /// Train one architecture of any space on the embedded digits with the built-in
+    /// trainer (its cell stacked in three stages) and report its held-out accuracy.
+    Train(train::TrainArgs),
     /// Draw a figure described in JSON, or check drawn SVGs (--check).
     Plot(plot::PlotArgs),
     /// List the embedded benchmark tables.
@@ -389,6 +393,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Device) => device_report(device),
         Some(Command::Sample(a)) => sample::sample(&a),
         Some(Command::Nago(a)) => nago::nago(&a),
+        Some(Command::Train(a)) => train::train(&a),
         Some(Command::Data) => data::data(),
         Some(Command::Plot(a)) => plot::plot(&a),
     }

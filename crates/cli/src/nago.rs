@@ -307,7 +307,7 @@ pub(crate) fn search(a: &SearchArgs) -> Result<()> {
         device: a.bo.device,
     };
     let train = TrainConfig {
-        epochs: g.train_epochs,
+        epochs: a.trainer.train_epochs,
         ..TrainConfig::default()
     };
     let space = GeneratorSpace { seed: a.seed };

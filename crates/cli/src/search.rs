@@ -257,45 +257,78 @@ impl Plan {
     }
 }
 
-/// A search on the user's own command instead of a table.
-fn run_cmd<S: Sampler>(
+/// What a search evaluates instead of a table: the user's command, or the built-in
+/// trainer.
+enum External<'a> {
+    /// `--objective-cmd CMD`.
+    Command(&'a str),
+    /// `--objective builtin-digits`.
+    Digits,
+}
+
+impl External<'_> {
+    /// The objective's name in the journal header and in the output's `dataset`.
+    fn name(&self) -> String {
+        match self {
+            External::Command(cmd) => format!("{EXTERNAL}{cmd}"),
+            External::Digits => BUILTIN_DIGITS.to_string(),
+        }
+    }
+    /// The metric's name and the semantics known before any value is seen.
+    fn metric(&self, a: &SearchArgs) -> (String, Option<Values>) {
+        match self {
+            External::Command(_) => (
+                a.metric.clone().unwrap_or_else(|| "score".into()),
+                a.minimize.then_some(Values::Loss),
+            ),
+            External::Digits => ("accuracy".into(), Some(Values::AccuracyPercent)),
+        }
+    }
+}
+
+/// `--objective`'s one value: each architecture trained on the embedded digits.
+pub(crate) const BUILTIN_DIGITS: &str = "builtin-digits";
+
+/// A search on the user's own command, or on the built-in trainer, instead of a table.
+fn run_external<S: Sampler>(
     space: &S,
     a: &SearchArgs,
-    cmd: &str,
+    ext: &External,
     on_eval: &mut dyn FnMut(&Evaluation),
 ) -> Result<Outcome> {
-    let timeout = a.timeout()?;
-    let metric = a.metric.as_deref().unwrap_or("score");
-    let cfg = bo_config(
-        a,
-        a.bo.surrogate
-            .values_spec(metric, a.minimize.then_some(Values::Loss)),
-    )?;
+    let (metric, known) = ext.metric(a);
+    let cfg = bo_config(a, a.bo.surrogate.values_spec(&metric, known))?;
     let cfg = BoConfig {
-        init: given(space, a, metric)?,
+        init: given(space, a, &metric)?,
         ..cfg
     };
     let t = Instant::now();
-    let hdr = || {
-        header(
-            space.name(),
-            &format!("{EXTERNAL}{cmd}"),
-            metric,
-            a.method,
-            &cfg,
-        )
+    let name = ext.name();
+    let hdr = || header(space.name(), &name, &metric, a.method, &cfg);
+    let mut obj: Box<dyn Objective<S>> = match ext {
+        External::Command(cmd) => Box::new(
+            CommandObjective::new(cmd, a.timeout()?, cfg.values.direction_values())?
+                .with_workers(a.workers.unwrap_or(a.bo.batch))
+                .with_metric(&metric),
+        ),
+        External::Digits => Box::new(super::train::digits_objective(space, &a.trainer, a.seed)?),
     };
-    let mut obj = CommandObjective::new(cmd, timeout, cfg.values.direction_values())?
-        .with_workers(a.workers.unwrap_or(a.bo.batch))
-        .with_metric(metric);
-    let h = run_recorded(space, &mut obj, hdr, &cfg, a.method, Record::of(a), on_eval)?;
+    let h = run_recorded(
+        space,
+        obj.as_mut(),
+        hdr,
+        &cfg,
+        a.method,
+        Record::of(a),
+        on_eval,
+    )?;
     let best = h.best();
     let resolved = cfg.values.resolve(&h.values())?;
     Ok(Outcome {
         values: resolved.values,
         transform: resolved.transform.formula(),
-        dataset: format!("{EXTERNAL}{cmd}"),
-        metric: metric.into(),
+        dataset: name.clone(),
+        metric: metric.clone(),
         method: a.method,
         seed: a.seed,
         best_arch: best.arch.clone(),
@@ -322,11 +355,30 @@ pub(crate) fn search(a: &SearchArgs) -> Result<()> {
     if let Some(spec) = &a.objectives {
         return super::multi::search(a, spec);
     }
-    let (o, maximize) = if let Some(cmd) = &a.objective_cmd {
-        if a.dataset.is_some() {
-            return Err(Error::Config("--objective-cmd replaces --dataset".into()));
+    let external = match (&a.objective_cmd, &a.objective) {
+        (Some(_), Some(_)) => {
+            return Err(Error::Config(
+                "--objective-cmd and --objective are two objectives: give one".into(),
+            ))
         }
-        let pb = super::progress_bar(a.budget as u64, &format!("{} on `{cmd}`", a.method.name()));
+        (Some(cmd), None) => Some(External::Command(cmd)),
+        (None, Some(_)) => Some(External::Digits),
+        (None, None) => None,
+    };
+    let (o, maximize) = if let Some(ext) = external {
+        if a.dataset.is_some() {
+            return Err(Error::Config(format!(
+                "{} replaces --dataset",
+                match ext {
+                    External::Command(_) => "--objective-cmd",
+                    External::Digits => "--objective",
+                }
+            )));
+        }
+        let pb = super::progress_bar(
+            a.budget as u64,
+            &format!("{} on {}", a.method.name(), ext.name()),
+        );
         let mut on_eval = |e: &Evaluation| {
             pb.inc(1);
             pb.set_message(format!("best {:.4}", e.best_so_far));
@@ -336,9 +388,9 @@ pub(crate) fn search(a: &SearchArgs) -> Result<()> {
             a.bo.surrogate.skip.as_wire(),
             a.proteins,
         )?;
-        let o = wlgp::with_sampler!(&space, s => run_cmd(s, a, cmd, &mut on_eval))?;
+        let o = wlgp::with_sampler!(&space, s => run_external(s, a, &ext, &mut on_eval))?;
         pb.finish_and_clear();
-        (o, !a.minimize)
+        (o, matches!(ext, External::Digits) || !a.minimize)
     } else {
         let (d, metric) = a.target()?;
         let cfg = BoConfig {

@@ -19,6 +19,7 @@ use wlgp::search::{
 };
 use wlgp::space::nago::train::TrainConfig;
 use wlgp::space::{Space, SpaceKind};
+use wlgp::trainer::cell::Stacking;
 use wlgp::values::ValuesSpec;
 use wlgp::wl::{Direction, WlConfig, MAX_H};
 
@@ -45,6 +46,13 @@ pub(crate) struct SearchArgs {
     pub(crate) method: Method,
     #[command(flatten)]
     pub(crate) bo: BoArgs,
+    /// Evaluate architectures with the built-in trainer instead of a table or a command:
+    /// `builtin-digits` stacks each cell into a network and trains it on the embedded
+    /// digits (its held-out accuracy in percent; docs/trainer.md).
+    #[arg(long, value_parser = [crate::search::BUILTIN_DIGITS])]
+    pub(crate) objective: Option<String>,
+    #[command(flatten)]
+    pub(crate) trainer: TrainerArgs,
     /// With --objective-cmd: evaluations run at once (default: --batch).
     #[arg(long)]
     pub(crate) workers: Option<usize>,
@@ -356,7 +364,29 @@ pub(crate) struct GeneratorArgs {
     /// With --space nago: networks sampled per generator for its WL embedding.
     #[arg(long, default_value_t = GeneratorBoConfig::default().networks)]
     pub(crate) generator_networks: usize,
-    /// With --space nago and no --objective-cmd: training epochs of each network.
+}
+
+/// The built-in trainer's settings in a search (`--space nago`, `--objective
+/// builtin-digits`).
+#[derive(Args, Debug, Clone)]
+pub(crate) struct TrainerArgs {
+    /// With the built-in trainer: training epochs of each network.
     #[arg(long, default_value_t = TrainConfig::default().epochs)]
     pub(crate) train_epochs: usize,
+    /// With --objective builtin-digits: channels of the first of the three stages.
+    #[arg(long, default_value_t = Stacking::default().width)]
+    pub(crate) train_width: usize,
+    /// With --objective builtin-digits: cells in each stage.
+    #[arg(long, default_value_t = Stacking::default().cells)]
+    pub(crate) train_cells: usize,
+}
+
+impl TrainerArgs {
+    /// How cells are stacked.
+    pub(crate) fn stacking(&self) -> Stacking {
+        Stacking {
+            width: self.train_width,
+            cells: self.train_cells,
+        }
+    }
 }

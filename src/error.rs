@@ -51,6 +51,10 @@ pub enum Error {
     /// One evaluation that produced no value (the search records it and goes on).
     #[error("evaluation of `{arch}` {status}")]
     Evaluation { arch: String, status: String },
+    /// An architecture the built-in trainer cannot build a network from (an operation it
+    /// does not know, a cell with no path from input to output).
+    #[error("the built-in trainer cannot build this network: {0}")]
+    Unbuildable(String),
     /// A training run whose loss or outputs stopped being finite (a search records the
     /// evaluation as failed and goes on).
     #[error("training diverged: {0}")]

@@ -7,8 +7,9 @@ use super::objective::Objective;
 use crate::bench_data::MetricKind;
 use crate::error::{Error, Result};
 use crate::space::Space;
-use crate::trainer::cell::Stacking;
-use crate::trainer::{train_arch, Digits, TrainConfig};
+use crate::trainer::cell::{network, Stacking};
+use crate::trainer::digits::CLASSES;
+use crate::trainer::{arch_seed, train, Digits, TrainConfig};
 
 /// Trains every evaluated cell on the digits (`--objective builtin-digits`).
 pub struct DigitsObjective {
@@ -30,16 +31,30 @@ impl DigitsObjective {
     }
 }
 
+impl DigitsObjective {
+    /// The settings that shape its values, for a journal's header (a resumed search
+    /// must train the same way).
+    pub fn settings(&self) -> serde_json::Value {
+        serde_json::json!({"config": self.cfg, "stacking": self.stack})
+    }
+}
+
 impl<S: Space> Objective<S> for DigitsObjective {
-    /// A diverged training is a failed evaluation (recorded, the search goes on); a cell
-    /// the trainer cannot build stops the search with the reason.
+    /// A cell the trainer cannot build (one with no path from input to output) and a
+    /// diverged training are failed evaluations: recorded, and the search goes on.
     fn evaluate(&mut self, space: &S, cell: &S::Cell) -> Result<f64> {
-        let arch = space.lower(cell);
-        failed_if_diverged(
-            space.format(cell),
-            train_arch(&arch, &self.stack, self.seed, &self.data, &self.cfg),
-        )
-        .map(|t| t.accuracy)
+        let (arch, name) = (space.lower(cell), space.format(cell));
+        let spec = match network(&arch, &self.stack, CLASSES) {
+            Ok(spec) => spec,
+            Err(e) => {
+                return Err(Error::Evaluation {
+                    arch: name,
+                    status: format!("failed: {e}"),
+                })
+            }
+        };
+        let seed = arch_seed(&arch, self.seed);
+        failed_if_diverged(name, train(spec, seed, &self.data, &self.cfg)).map(|t| t.accuracy)
     }
     fn kind(&self) -> MetricKind {
         MetricKind::AccuracyPercent
@@ -55,4 +70,34 @@ pub fn failed_if_diverged<T>(arch: String, r: Result<T>) -> Result<T> {
         },
         e => e,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::space::Nb201Space;
+
+    /// A cell with no input-to-output path, and a diverged training, are failed
+    /// evaluations (a search records them and goes on), not errors that stop it.
+    #[test]
+    fn unbuildable_cells_and_divergence_are_failed_evaluations() {
+        let space = Nb201Space {
+            skip_as_wire: false,
+        };
+        let mut o = DigitsObjective::new(TrainConfig::cells(), Stacking::default(), 0).unwrap();
+        let dead = space
+            .parse("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|")
+            .unwrap();
+        match o.evaluate(&space, &dead) {
+            Err(Error::Evaluation { status, .. }) => {
+                assert!(status.contains("no path"), "{status}")
+            }
+            r => panic!("{r:?}"),
+        }
+        let r: Result<f64> =
+            failed_if_diverged("a".into(), Err(Error::Diverged("loss NaN".into())));
+        assert!(matches!(r, Err(Error::Evaluation { status, .. }) if status.contains("diverged")));
+        let r: Result<f64> = failed_if_diverged("a".into(), Err(Error::Config("x".into())));
+        assert!(matches!(r, Err(Error::Config(_))));
+    }
 }

@@ -136,7 +136,7 @@ fn cells(arch: &Arch) -> Result<(Cell, Option<Cell>)> {
             .any(|&i| arch.label(i).starts_with("reduce_"));
         let slot = if is_reduce { &mut reduce } else { &mut normal };
         if slot.is_some() {
-            return Err(Error::Config(format!(
+            return Err(Error::Unbuildable(format!(
                 "the architecture has more than one {} cell (separate parts with an output)",
                 if is_reduce { "reduction" } else { "normal" }
             )));
@@ -144,7 +144,7 @@ fn cells(arch: &Arch) -> Result<(Cell, Option<Cell>)> {
         *slot = Some(cell(arch, &members)?);
     }
     let normal = normal.ok_or_else(|| {
-        Error::Config(
+        Error::Unbuildable(
             "the architecture has no cell with an `output` node reached from an input".into(),
         )
     })?;
@@ -171,24 +171,24 @@ fn cell(arch: &Arch, members: &[usize]) -> Result<Cell> {
     for &g in members {
         let label = arch.label(g);
         let Some(r) = role(strip(label)) else {
-            return Err(Error::Config(format!(
-                "node {g}: the built-in trainer cannot build operation `{label}` (it builds {KNOWN})"
+            return Err(Error::Unbuildable(format!(
+                "node {g}: operation `{label}` is not one it builds ({KNOWN})"
             )));
         };
         let preds: Vec<usize> = arch.predecessors(g).filter_map(local).collect();
         match (&r, preds.is_empty()) {
             (Role::Input(_), false) => {
-                return Err(Error::Config(format!(
+                return Err(Error::Unbuildable(format!(
                     "node {g}: input `{label}` has predecessors"
                 )))
             }
             (Role::Output, true) => {
-                return Err(Error::Config(format!(
+                return Err(Error::Unbuildable(format!(
                     "node {g}: the cell has no path from an input to its output (the network would compute a constant)"
                 )))
             }
             (Role::Ops(_), true) => {
-                return Err(Error::Config(format!("node {g}: `{label}` reads no node")))
+                return Err(Error::Unbuildable(format!("node {g}: `{label}` reads no node")))
             }
             _ => {}
         }
@@ -199,7 +199,7 @@ fn cell(arch: &Arch, members: &[usize]) -> Result<Cell> {
     }
     match outputs[..] {
         [output] => Ok(Cell { nodes, output }),
-        _ => Err(Error::Config(format!(
+        _ => Err(Error::Unbuildable(format!(
             "a cell needs one `output` node; node {} is in a part with {}",
             members[0],
             outputs.len()
@@ -394,7 +394,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("cannot build operation") && !e.contains('\n'),
+            e.contains("cannot build") && e.contains("is not one it builds") && !e.contains('\n'),
             "{e}"
         );
         let a = Arch::from_json(r#"{"labels":["input","conv7x7","output"],"edges":[[0,1],[1,2]]}"#)

@@ -55,6 +55,19 @@ impl Default for TrainConfig {
     }
 }
 
+impl TrainConfig {
+    /// The defaults for stacked cells (`wlgp train`, `--objective builtin-digits`): 10
+    /// epochs, because at 4 the digits rank 30 sampled NAS-Bench-201 cells against the
+    /// benchmark's CIFAR-10 order (Spearman −0.23; 0.51 at 10, 0.59 at 20 for twice the
+    /// time; docs/trainer.md). NAGO's networks keep 4, measured in their own study.
+    pub fn cells() -> TrainConfig {
+        TrainConfig {
+            epochs: 10,
+            ..TrainConfig::default()
+        }
+    }
+}
+
 /// What one training run measured.
 #[derive(Clone, Debug, Serialize)]
 pub struct Trained {
@@ -140,8 +153,13 @@ pub fn train_arch(
     cfg: &TrainConfig,
 ) -> Result<Trained> {
     let spec = cell::network(arch, stack, digits::CLASSES)?;
-    let key = crate::wl::fnv1a64(arch.to_json().as_bytes());
-    train(spec, crate::wl::mix64(seed ^ key), data, cfg)
+    train(spec, arch_seed(arch, seed), data, cfg)
+}
+
+/// The training seed of an architecture in a run seeded `seed`: the same graph trains
+/// the same way in `wlgp train` and in a search.
+pub fn arch_seed(arch: &crate::graph::Arch, seed: u64) -> u64 {
+    crate::wl::mix64(seed ^ crate::wl::fnv1a64(arch.to_json().as_bytes()))
 }
 
 /// Accuracy in percent on the held-out images (batch norm with running statistics).

@@ -143,19 +143,10 @@ fn sample(a: &SampleArgs) -> Result<()> {
 
 fn train_one(a: &TrainArgs) -> Result<()> {
     let config = TrainConfig {
-        epochs: a.epochs,
-        batch: a.batch,
-        lr: a.lr,
         budget: a.budget,
         min_width: a.min_width,
-        ..TrainConfig::default()
+        ..super::train::config(a.epochs, a.batch, a.lr)?
     };
-    if !(config.lr.is_finite() && config.lr > 0.0) {
-        return Err(Error::Config(format!(
-            "--lr {} must be a positive number",
-            a.lr
-        )));
-    }
     let network = network(&a.sample)?;
     let theta = network.theta;
     let report = train(&network, &Digits::load()?, &config, a.structure)?;
@@ -307,7 +298,10 @@ pub(crate) fn search(a: &SearchArgs) -> Result<()> {
         device: a.bo.device,
     };
     let train = TrainConfig {
-        epochs: a.trainer.train_epochs,
+        epochs: a
+            .trainer
+            .train_epochs
+            .unwrap_or(TrainConfig::default().epochs),
         ..TrainConfig::default()
     };
     let space = GeneratorSpace { seed: a.seed };

@@ -304,14 +304,27 @@ fn run_external<S: Sampler>(
     };
     let t = Instant::now();
     let name = ext.name();
-    let hdr = || header(space.name(), &name, &metric, a.method, &cfg);
-    let mut obj: Box<dyn Objective<S>> = match ext {
-        External::Command(cmd) => Box::new(
-            CommandObjective::new(cmd, a.timeout()?, cfg.values.direction_values())?
-                .with_workers(a.workers.unwrap_or(a.bo.batch))
-                .with_metric(&metric),
+    let (mut obj, train): (Box<dyn Objective<S>>, _) = match ext {
+        External::Command(cmd) => (
+            Box::new(
+                CommandObjective::new(cmd, a.timeout()?, cfg.values.direction_values())?
+                    .with_workers(a.workers.unwrap_or(a.bo.batch))
+                    .with_metric(&metric),
+            ),
+            None,
         ),
-        External::Digits => Box::new(super::train::digits_objective(space, &a.trainer, a.seed)?),
+        External::Digits => {
+            let o = super::train::digits_objective(space, &a.trainer, a.seed)?;
+            let settings = o.settings();
+            (Box::new(o), Some(settings))
+        }
+    };
+    let hdr = || {
+        let mut h = header(space.name(), &name, &metric, a.method, &cfg);
+        if let Some(s) = &train {
+            h.settings["train"] = s.clone();
+        }
+        h
     };
     let h = run_recorded(
         space,

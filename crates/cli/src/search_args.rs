@@ -17,7 +17,6 @@ use wlgp::search::{
     BatchStrategy, BoConfig, EvolutionConfig, Incumbent, InitDesign, Journal, JournalHeader,
     Journaled, Method, Objective, PoolConfig, SemiSearchConfig, Surrogate,
 };
-use wlgp::space::nago::train::TrainConfig;
 use wlgp::space::{Space, SpaceKind};
 use wlgp::trainer::cell::Stacking;
 use wlgp::values::ValuesSpec;
@@ -370,9 +369,10 @@ pub(crate) struct GeneratorArgs {
 /// builtin-digits`).
 #[derive(Args, Debug, Clone)]
 pub(crate) struct TrainerArgs {
-    /// With the built-in trainer: training epochs of each network.
-    #[arg(long, default_value_t = TrainConfig::default().epochs)]
-    pub(crate) train_epochs: usize,
+    /// With the built-in trainer: training epochs of each network (default 4 for
+    /// --space nago, 10 for --objective builtin-digits; docs/trainer.md says why).
+    #[arg(long)]
+    pub(crate) train_epochs: Option<usize>,
     /// With --objective builtin-digits: channels of the first of the three stages.
     #[arg(long, default_value_t = Stacking::default().width)]
     pub(crate) train_width: usize,

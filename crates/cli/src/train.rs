@@ -20,7 +20,7 @@ pub(crate) struct TrainArgs {
     #[arg(long)]
     arch: String,
     /// Passes over the 1,198 training images.
-    #[arg(long, default_value_t = TrainConfig::default().epochs)]
+    #[arg(long, default_value_t = TrainConfig::cells().epochs)]
     epochs: usize,
     /// Images per SGD step.
     #[arg(long, default_value_t = TrainConfig::default().batch)]
@@ -68,7 +68,7 @@ pub(crate) fn config(epochs: usize, batch: usize, lr: f32) -> Result<TrainConfig
         epochs,
         batch,
         lr,
-        ..TrainConfig::default()
+        ..TrainConfig::cells()
     })
 }
 
@@ -135,15 +135,12 @@ pub(crate) fn digits_objective<S: Sampler>(
         }
     }
     if let Some(e) = first {
-        return Err(Error::Config(format!(
-            "--objective builtin-digits on {}: {e}",
-            space.name()
-        )));
+        return Err(Error::At {
+            what: format!("--objective builtin-digits on {}", space.name()),
+            source: Box::new(e),
+        });
     }
-    let cfg = config(
-        t.train_epochs,
-        TrainConfig::default().batch,
-        TrainConfig::default().lr,
-    )?;
+    let d = TrainConfig::cells();
+    let cfg = config(t.train_epochs.unwrap_or(d.epochs), d.batch, d.lr)?;
     DigitsObjective::new(cfg, stack, seed)
 }

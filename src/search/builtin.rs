@@ -1,5 +1,6 @@
 //! The built-in objective on any space: each cell lowered, stacked into a network and
-//! trained on the embedded digits ([`crate::trainer::train_arch`]), its held-out
+//! trained on the embedded digits ([`crate::trainer::cell::network`],
+//! [`crate::trainer::train`]), its held-out
 //! accuracy the value. A real evaluation on a fresh machine, with no table and no
 //! command of the user's.
 

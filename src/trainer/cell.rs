@@ -16,7 +16,7 @@
 //! reduction cells read their inputs average-pooled by 2 instead of through stride-2
 //! operations.
 
-use super::net::{Merge, Node, Op, Spec};
+use super::net::{Builder, Merge, Op, Spec};
 use crate::error::{Error, Result};
 use crate::graph::Arch;
 use serde::Serialize;
@@ -217,7 +217,7 @@ pub fn network(arch: &Arch, stack: &Stacking, classes: usize) -> Result<Spec> {
         )));
     }
     let (normal, reduce) = cells(arch)?;
-    let mut b = Builder { nodes: Vec::new() };
+    let mut b = Builder::default();
     b.push(vec![], Merge::Sum, Op::Input, (1, 1), SIDE);
     let stem = Op::Conv {
         k: 3,
@@ -230,7 +230,7 @@ pub fn network(arch: &Arch, stack: &Stacking, classes: usize) -> Result<Spec> {
         let (c, side) = (stack.width << stage, SIDE >> stage);
         if stage > 0 {
             let out = match &reduce {
-                Some(r) => b.cell(r, prev, c, side),
+                Some(r) => place(&mut b, r, prev, c, side),
                 None => {
                     let conv = Op::Conv {
                         k: 3,
@@ -244,7 +244,7 @@ pub fn network(arch: &Arch, stack: &Stacking, classes: usize) -> Result<Spec> {
             prev = [prev[1], out];
         }
         for _ in 0..stack.cells {
-            let out = b.cell(&normal, prev, c, side);
+            let out = place(&mut b, &normal, prev, c, side);
             prev = [prev[1], out];
         }
     }
@@ -258,51 +258,25 @@ pub fn network(arch: &Arch, stack: &Stacking, classes: usize) -> Result<Spec> {
     Ok(spec)
 }
 
-/// Appends nodes to a network under construction.
-struct Builder {
-    nodes: Vec<Node>,
-}
-
-impl Builder {
-    fn push(
-        &mut self,
-        inputs: Vec<usize>,
-        merge: Merge,
-        op: Op,
-        c: (usize, usize),
-        side: usize,
-    ) -> usize {
-        self.nodes.push(Node {
-            inputs,
-            merge,
-            op,
-            c_in: c.0,
-            c_out: c.1,
-            side,
-        });
-        self.nodes.len() - 1
-    }
-
-    /// Appends one copy of `cell` reading the network nodes `inputs` (the cell before the
-    /// previous, the previous), at `c` channels and side `side`; returns its output node.
-    fn cell(&mut self, cell: &Cell, inputs: [usize; 2], c: usize, side: usize) -> usize {
-        let mut at = vec![0; cell.nodes.len()];
-        for (i, (role, preds)) in cell.nodes.iter().enumerate() {
-            let reads: Vec<usize> = preds.iter().map(|&p| at[p]).collect();
-            at[i] = match role {
-                Role::Input(k) => inputs[*k],
-                Role::Output => self.push(reads, Merge::Mean, Op::Identity, (c, c), side),
-                Role::Ops(ops) => {
-                    let mut from = reads;
-                    for &op in ops {
-                        from = vec![self.push(from, Merge::Sum, op, (c, c), side)];
-                    }
-                    from[0]
+/// Appends one copy of `cell` to `b`, reading the network nodes `inputs` (the cell before
+/// the previous, the previous), at `c` channels and side `side`; returns its output node.
+fn place(b: &mut Builder, cell: &Cell, inputs: [usize; 2], c: usize, side: usize) -> usize {
+    let mut at = vec![0; cell.nodes.len()];
+    for (i, (role, preds)) in cell.nodes.iter().enumerate() {
+        let reads: Vec<usize> = preds.iter().map(|&p| at[p]).collect();
+        at[i] = match role {
+            Role::Input(k) => inputs[*k],
+            Role::Output => b.push(reads, Merge::Mean, Op::Identity, (c, c), side),
+            Role::Ops(ops) => {
+                let mut from = reads;
+                for &op in ops {
+                    from = vec![b.push(from, Merge::Sum, op, (c, c), side)];
                 }
-            };
-        }
-        at[cell.output]
+                from[0]
+            }
+        };
     }
+    at[cell.output]
 }
 
 #[cfg(test)]

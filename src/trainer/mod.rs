@@ -141,23 +141,8 @@ pub fn train(spec: Spec, seed: u64, data: &Digits, cfg: &TrainConfig) -> Result<
     })
 }
 
-/// Builds the network of a lowered architecture stacked by `stack` ([`cell::network`])
-/// and trains it: the built-in objective of every space whose operations the trainer
-/// knows. The seed mixes `seed` with the architecture's graph, so one architecture
-/// trains the same way wherever it is met in a search.
-pub fn train_arch(
-    arch: &crate::graph::Arch,
-    stack: &cell::Stacking,
-    seed: u64,
-    data: &Digits,
-    cfg: &TrainConfig,
-) -> Result<Trained> {
-    let spec = cell::network(arch, stack, digits::CLASSES)?;
-    train(spec, arch_seed(arch, seed), data, cfg)
-}
-
-/// The training seed of an architecture in a run seeded `seed`: the same graph trains
-/// the same way in `wlgp train` and in a search.
+/// The training seed of an architecture in a run seeded `seed` (its network built by
+/// [`cell::network`]): the same graph trains the same way in `wlgp train` and in a search.
 pub fn arch_seed(arch: &crate::graph::Arch, seed: u64) -> u64 {
     crate::wl::mix64(seed ^ crate::wl::fnv1a64(arch.to_json().as_bytes()))
 }

@@ -91,6 +91,37 @@ pub struct Spec {
     pub merge_start: Option<f32>,
 }
 
+/// The nodes of a network under construction, each appended after those it reads: what
+/// NAGO's network builder and the cell stacker both write into.
+#[derive(Default)]
+pub struct Builder {
+    /// The nodes so far, in topological order.
+    pub nodes: Vec<Node>,
+}
+
+impl Builder {
+    /// Appends a node reading `inputs`, with `c` = (input, output) channels; returns its
+    /// index.
+    pub fn push(
+        &mut self,
+        inputs: Vec<usize>,
+        merge: Merge,
+        op: Op,
+        c: (usize, usize),
+        side: usize,
+    ) -> usize {
+        self.nodes.push(Node {
+            inputs,
+            merge,
+            op,
+            c_in: c.0,
+            c_out: c.1,
+            side,
+        });
+        self.nodes.len() - 1
+    }
+}
+
 impl Spec {
     /// Every rule the model relies on, or one line naming the node that breaks it.
     pub fn check(&self) -> Result<()> {

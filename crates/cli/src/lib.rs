@@ -393,7 +393,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Device) => device_report(device),
         Some(Command::Sample(a)) => sample::sample(&a),
         Some(Command::Nago(a)) => nago::nago(&a),
-        Some(Command::Train(a)) => train::train(&a),
+        Some(Command::Train(a)) => train::train_one(&a),
         Some(Command::Data) => data::data(),
         Some(Command::Plot(a)) => plot::plot(&a),
     }

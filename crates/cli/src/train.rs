@@ -9,7 +9,7 @@ use wlgp::error::{Error, Result};
 use wlgp::search::builtin::DigitsObjective;
 use wlgp::space::{AnySpace, Sampler, Space, SpaceKind};
 use wlgp::trainer::cell::{self, Stacking};
-use wlgp::trainer::{train_arch, Digits, TrainConfig, Trained};
+use wlgp::trainer::{arch_seed, Digits, TrainConfig, Trained};
 
 #[derive(Args, Debug)]
 pub(crate) struct TrainArgs {
@@ -72,7 +72,7 @@ pub(crate) fn config(epochs: usize, batch: usize, lr: f32) -> Result<TrainConfig
     })
 }
 
-pub(crate) fn train(a: &TrainArgs) -> Result<()> {
+pub(crate) fn train_one(a: &TrainArgs) -> Result<()> {
     if a.space == SpaceKind::Nago {
         return Err(Error::Config(
             "the nago space holds generators: train one of their networks with `wlgp nago train`"
@@ -89,10 +89,9 @@ pub(crate) fn train(a: &TrainArgs) -> Result<()> {
         cells: a.cells,
     };
     let cfg = config(a.epochs, a.batch, a.lr)?;
-    let nodes = cell::network(&arch, &stacking, wlgp::trainer::digits::CLASSES)?
-        .nodes
-        .len();
-    let trained = train_arch(&arch, &stacking, a.seed, &Digits::load()?, &cfg)?;
+    let spec = cell::network(&arch, &stacking, wlgp::trainer::digits::CLASSES)?;
+    let nodes = spec.nodes.len();
+    let trained = wlgp::trainer::train(spec, arch_seed(&arch, a.seed), &Digits::load()?, &cfg)?;
     if a.json {
         let r = Report {
             space: space.name(),

@@ -29,7 +29,7 @@
 
 use super::graphs::Graph;
 use super::Network;
-use crate::trainer::net::{Merge, Node, Op, Spec};
+use crate::trainer::net::{Builder, Merge, Op, Spec};
 use serde::Serialize;
 use std::fmt;
 use std::str::FromStr;
@@ -169,52 +169,26 @@ pub fn width_for(net: &Network, limit: usize, min_width: usize) -> usize {
     w.max(min_width).max(1)
 }
 
-/// Appends nodes to a spec under construction.
-struct Builder {
-    nodes: Vec<Node>,
-}
-
-impl Builder {
-    fn push(
-        &mut self,
-        inputs: Vec<usize>,
-        merge: Merge,
-        op: Op,
-        c: (usize, usize),
-        side: usize,
-    ) -> usize {
-        self.nodes.push(Node {
-            inputs,
-            merge,
-            op,
-            c_in: c.0,
-            c_out: c.1,
-            side,
-        });
-        self.nodes.len() - 1
+/// Wires graph `g` into `b`, its units built by `unit(index, inputs)`: sources read
+/// `input`, the rest their predecessors' units; returns the sinks' units.
+fn graph(
+    b: &mut Builder,
+    g: &Graph,
+    input: usize,
+    mut unit: impl FnMut(&mut Builder, usize, Vec<usize>) -> usize,
+) -> Vec<usize> {
+    let preds = g.predecessors();
+    let mut built = Vec::with_capacity(g.nodes);
+    for (v, pv) in preds.iter().enumerate() {
+        let inputs = if pv.is_empty() {
+            vec![input]
+        } else {
+            pv.iter().map(|&u| built[u]).collect()
+        };
+        let id = unit(b, v, inputs);
+        built.push(id);
     }
-
-    /// Wires graph `g` whose units are built by `unit(index, inputs)`: sources read
-    /// `input`, the rest their predecessors' units; returns the sinks' units.
-    fn graph(
-        &mut self,
-        g: &Graph,
-        input: usize,
-        mut unit: impl FnMut(&mut Builder, usize, Vec<usize>) -> usize,
-    ) -> Vec<usize> {
-        let preds = g.predecessors();
-        let mut built = Vec::with_capacity(g.nodes);
-        for (v, pv) in preds.iter().enumerate() {
-            let inputs = if pv.is_empty() {
-                vec![input]
-            } else {
-                pv.iter().map(|&u| built[u]).collect()
-            };
-            let id = unit(self, v, inputs);
-            built.push(id);
-        }
-        g.sources_and_sinks().1.iter().map(|&t| built[t]).collect()
-    }
+    g.sources_and_sinks().1.iter().map(|&t| built[t]).collect()
 }
 
 /// The trainer's network of `net` at `width` channels in its first stage.
@@ -226,7 +200,7 @@ pub fn spec(net: &Network, width: usize, structure: Structure) -> Spec {
         residual: residual && residual_ok,
     };
     let plans = cells(net);
-    let mut b = Builder { nodes: Vec::new() };
+    let mut b = Builder::default();
     let input = b.push(vec![], Merge::Sum, Op::Input, (1, 1), SIDE);
     let stem1 = Op::Conv {
         k: 3,
@@ -235,15 +209,15 @@ pub fn spec(net: &Network, width: usize, structure: Structure) -> Spec {
     };
     let stem1 = b.push(vec![input], Merge::Sum, stem1, (1, width), SIDE);
     let stem = b.push(vec![stem1], Merge::Sum, conv(false), (width, width), SIDE);
-    let top_sinks = b.graph(&net.top, stem, |b, c, inputs| {
+    let top_sinks = graph(&mut b, &net.top, stem, |b, c, inputs| {
         let plan = plans[c];
         let (cin, cout) = (plan.inplanes * width, plan.outplanes * width);
         let cell_in = b.push(inputs, Merge::Bounded, Op::Identity, (cin, cin), plan.side);
         let node_sources = net.middle[c].sources_and_sinks().0;
-        let nodes = b.graph(&net.middle[c], cell_in, |b, v, inputs| {
+        let nodes = graph(b, &net.middle[c], cell_in, |b, v, inputs| {
             let nin = if node_sources.contains(&v) { cin } else { cout };
             let node_in = b.push(inputs, Merge::Bounded, Op::Identity, (nin, nin), plan.side);
-            let ops = b.graph(&net.bottom[c][v], node_in, |b, _, inputs| {
+            let ops = graph(b, &net.bottom[c][v], node_in, |b, _, inputs| {
                 let oin = if inputs == [node_in] { nin } else { cout };
                 b.push(
                     inputs,

@@ -23,6 +23,55 @@ pub enum Acquisition {
 /// UCB's exploration weight unless told otherwise (`--ucb-beta`).
 pub const DEFAULT_UCB_BETA: f64 = 2.0;
 
+/// The acquisition a user names (`--acquisition`, Python's `acquisition=`): a function,
+/// or Thompson sampling, which has none (each proposal maximises one posterior draw).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AcquisitionChoice {
+    /// Expected improvement.
+    Ei,
+    /// Upper confidence bound (mean + beta std).
+    Ucb,
+    /// Probability of improvement.
+    Pi,
+    /// Posterior mean.
+    Mean,
+    /// Thompson sampling (search only): each proposal maximises one posterior draw.
+    Ts,
+}
+
+crate::named!(AcquisitionChoice, "acquisition", {
+    Ei => "ei",
+    Ucb => "ucb",
+    Pi => "pi",
+    Mean => "mean",
+    Ts => "ts",
+});
+
+impl AcquisitionChoice {
+    /// The acquisition function (UCB with `beta`), or `None` for Thompson sampling.
+    pub fn function(self, beta: f64) -> Option<Acquisition> {
+        match self {
+            AcquisitionChoice::Ei => Some(Acquisition::Ei),
+            AcquisitionChoice::Ucb => Some(Acquisition::Ucb { beta }),
+            AcquisitionChoice::Pi => Some(Acquisition::Pi),
+            AcquisitionChoice::Mean => Some(Acquisition::Mean),
+            AcquisitionChoice::Ts => None,
+        }
+    }
+
+    /// The function a scorer ranks candidates by: Thompson sampling, which draws a
+    /// function per proposal, is an error.
+    pub fn scoring(self) -> crate::error::Result<Acquisition> {
+        self.function(DEFAULT_UCB_BETA).ok_or_else(|| {
+            crate::error::Error::Config(
+                "acquisition `ts` draws a function per proposal (search only); \
+                 wlgp score ranks by ei, ucb, pi or mean"
+                    .into(),
+            )
+        })
+    }
+}
+
 /// Standard normal density.
 pub fn norm_pdf(x: f64) -> f64 {
     (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt()

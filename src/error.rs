@@ -68,6 +68,14 @@ pub enum Error {
     /// An option value that is out of range or inconsistent with others.
     #[error("invalid option: {0}")]
     Config(String),
+    /// An option whose value is wrong, named as the engine names it (`n_init`); each
+    /// front-end renders the name as its user typed it (`--n-init`, `n_init=`).
+    #[error("invalid option: {}", setting_text(name, value, reason, "", "="))]
+    Setting {
+        name: String,
+        value: String,
+        reason: String,
+    },
     /// A failing read or write, with the path or stream it concerned.
     #[error("{context}: {source}")]
     Io {
@@ -80,7 +88,25 @@ pub enum Error {
     Network(#[from] candle_core::Error),
 }
 
+/// An option's error as `PREFIX name SEP value reason` (no value: `PREFIX name reason`).
+pub fn setting_text(name: &str, value: &str, reason: &str, prefix: &str, sep: &str) -> String {
+    if value.is_empty() {
+        format!("{prefix}{name} {reason}")
+    } else {
+        format!("{prefix}{name}{sep}{value} {reason}")
+    }
+}
+
 impl Error {
+    /// An option's value is wrong: `reason` follows the value (`is not a whole number`).
+    pub fn setting(name: &str, value: &str, reason: impl Into<String>) -> Self {
+        Error::Setting {
+            name: name.to_string(),
+            value: value.to_string(),
+            reason: reason.into(),
+        }
+    }
+
     /// Shorthand for a parse error in a named space.
     pub fn parse(space: &'static str, input: &str, reason: impl Into<String>) -> Self {
         Error::Parse {

@@ -13,11 +13,11 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use wlgp::error::{Error, Result};
-use wlgp::search::{self, Entry, Evaluation, Journal, Journaled, Objective, OnDone};
-use wlgp::space::AnySpace;
-use wlgp::space::Sampler;
+use wlgp::search::{
+    self, Entry, Evaluation, Journal, Journaled, Objective, OnDone, Plan, SearchOptions,
+};
+use wlgp::space::{AnySpace, Sampler};
 use wlgp::values::Values;
-use wlgp_cli::Plan;
 
 /// The objective name a Python study writes in its journal header.
 const OBJECTIVE: &str = "python";
@@ -183,25 +183,29 @@ fn given_rows(
 
 #[pymethods]
 impl PyAskTell {
-    /// Starts a search from `wlgp search` flags (`--space`, `--values`, `--seed`, ...),
-    /// journaled in `journal` when given (continued when it has evaluations); `given` are
-    /// evaluations made before the search, as `--init` reads them from a file.
+    /// Starts a search from its options (`(name, value)` pairs as `wlgp search` takes
+    /// them: `("n_init", "5")`), journaled in `journal` when given (continued when it
+    /// has evaluations); `given` are evaluations made before the search, as `init` reads
+    /// them from a file.
     #[new]
-    #[pyo3(signature = (flags, journal = None, given = None))]
+    #[pyo3(signature = (options, journal = None, given = None))]
     fn new(
-        flags: Vec<String>,
+        options: Vec<(String, String)>,
         journal: Option<PathBuf>,
         given: Option<Vec<(String, f64)>>,
     ) -> PyResult<Self> {
-        let mut plan = Plan::from_flags(&flags).map_err(to_py)?;
-        if plan.space == wlgp::space::SpaceKind::Json {
+        let mut opts = SearchOptions::default();
+        for (k, v) in &options {
+            opts.set(k, v).map_err(to_py)?;
+        }
+        if opts.space == wlgp::space::SpaceKind::Json {
             return Err(to_py(wlgp::space::no_sampler()));
         }
-        let space = AnySpace::new(plan.space, plan.skip_as_wire, plan.proteins).map_err(to_py)?;
+        let mut plan = opts.plan().map_err(to_py)?;
         if let Some(rows) = given {
-            plan.cfg.init = given_rows(&space, rows, !plan.cfg.init.is_empty()).map_err(to_py)?;
+            plan.cfg.init = given_rows(&plan.space, rows, opts.init.is_some()).map_err(to_py)?;
         }
-        let header = plan.header(space.name(), OBJECTIVE);
+        let header = plan.header(OBJECTIVE);
         let journal = match journal {
             None => None,
             Some(p) => Some(if std::fs::metadata(&p).is_ok_and(|m| m.len() > 0) {
@@ -210,6 +214,7 @@ impl PyAskTell {
                 (Journal::create(&p, &header).map_err(to_py)?, Vec::new())
             }),
         };
+        let space = plan.space.clone();
         let (to_py_side, hear) = channel();
         let (say, from_py_side) = channel();
         let kind = plan.cfg.values.direction_values();

@@ -25,20 +25,6 @@ pub(crate) fn parse_named<T: wlgp::names::Named>(what: &str, s: &str) -> Result<
     })
 }
 
-/// Parses a keyword's value as one of a command-line enum's names, listing them on error.
-pub(crate) fn parse_enum<T: clap::ValueEnum>(what: &str, s: &str) -> Result<T> {
-    T::from_str(s, true).map_err(|_| {
-        let known: Vec<String> = T::value_variants()
-            .iter()
-            .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_string()))
-            .collect();
-        Error::Config(format!(
-            "{what} `{s}`: expected one of {}",
-            known.join(", ")
-        ))
-    })
-}
-
 /// Measured values must be finite: a failed evaluation (NaN) is left out, not modelled.
 /// `what` prefixes the message (`""`, `"init: "`).
 pub(crate) fn check_finite(values: &[f64], what: &str) -> Result<()> {

@@ -1,11 +1,12 @@
 //! `wlgp.score`: the streaming scorer over a fitted model, in constant memory.
 
-use crate::errors::{parse_enum, parse_named, to_py};
+use crate::errors::{parse_named, to_py};
 use crate::model::PyModel;
 use numpy::IntoPyArray;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::collections::HashSet;
+use wlgp::acquisition::AcquisitionChoice;
 use wlgp::error::{Error, Result};
 use wlgp::gp::Gp;
 use wlgp::gpu::DeviceChoice;
@@ -13,7 +14,6 @@ use wlgp::score::{posterior, score, Candidates, GpuScorer, ScoreConfig};
 use wlgp::space::AnySpace;
 use wlgp::space::Sampler;
 use wlgp::with_sampler;
-use wlgp_cli::AcquisitionArg;
 
 /// The top candidates of a run, in the user's units.
 #[derive(Default)]
@@ -131,8 +131,8 @@ pub(crate) fn score_candidates<'py>(
     if top_k == 0 {
         return Err(to_py(Error::Config("top_k must be at least 1".into())));
     }
-    let acq = parse_enum::<AcquisitionArg>("acquisition", acquisition)
-        .and_then(AcquisitionArg::scoring)
+    let acq = parse_named::<AcquisitionChoice>("acquisition", acquisition)
+        .and_then(AcquisitionChoice::scoring)
         .map_err(to_py)?;
     let cfg = ScoreConfig {
         acquisition: acq,

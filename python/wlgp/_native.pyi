@@ -66,7 +66,7 @@ class Model:
 class AskTell:
     def __init__(
         self,
-        flags: list[str],
+        options: list[tuple[str, str]],
         journal: str | None = None,
         given: list[tuple[str, float]] | None = None,
     ) -> None: ...

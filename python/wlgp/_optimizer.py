@@ -14,11 +14,7 @@ import numpy as np
 from . import _native
 from ._model import SpaceLike
 
-#: Keyword arguments that are not ``wlgp search`` flags.
-_OWN = ("space", "values", "seed", "journal", "metric", "budget", "batch", "method")
-
-
-def search_flags(
+def search_options(
     space: str,
     values: str | None,
     seed: int,
@@ -27,26 +23,26 @@ def search_flags(
     batch: int,
     method: str,
     options: dict[str, Any],
-) -> list[str]:
-    """The ``wlgp search`` flags of keyword arguments: ``n_init=5`` is ``--n-init 5``,
-    ``hs=[1, 2]`` is ``--hs 1,2``, ``True`` is a bare flag."""
-    flags = ["--space", space, "--seed", str(seed), "--metric", metric]
-    flags += ["--batch", str(batch), "--method", method]
+) -> list[tuple[str, str]]:
+    """The search's options as the engine takes them, ``(name, text)``: ``n_init=5`` is
+    ``("n_init", "5")``, ``hs=[1, 2]`` is ``("hs", "1,2")``, ``True`` is ``"true"``;
+    ``False`` and ``None`` leave an option at its default."""
+    pairs = [("space", space), ("seed", str(seed)), ("metric", metric)]
+    pairs += [("batch", str(batch)), ("method", method)]
     # The budget is not part of a search's identity (a resumed search may be given more).
-    flags += ["--budget", str(budget if budget is not None else 1_000_000_000)]
+    pairs.append(("budget", str(budget if budget is not None else 1_000_000_000)))
     if values is not None:
-        flags += ["--values", values]
+        pairs.append(("values", values))
     for key, value in options.items():
-        flag = "--" + key.replace("_", "-")
         if value is True:
-            flags.append(flag)
+            pairs.append((key, "true"))
         elif value is False or value is None:
             continue
         elif isinstance(value, (list, tuple)):
-            flags += [flag, ",".join(str(v) for v in value)]
+            pairs.append((key, ",".join(str(v) for v in value)))
         else:
-            flags += [flag, str(value)]
-    return flags
+            pairs.append((key, os.fspath(value) if isinstance(value, os.PathLike) else str(value)))
+    return pairs
 
 
 def given_evaluations(
@@ -108,8 +104,8 @@ class Optimizer:
         )
         self.journal = None if journal is None else os.fspath(journal)
         options, given = given_evaluations(options)
-        flags = search_flags(name, values, seed, metric, budget, batch, method, options)
-        self._core = _native.AskTell(flags, self.journal, given)
+        pairs = search_options(name, values, seed, metric, budget, batch, method, options)
+        self._core = _native.AskTell(pairs, self.journal, given)
 
     def ask(self, n: int | None = None) -> list[str]:
         """Up to ``n`` proposals (all that are ready when ``n`` is None)."""

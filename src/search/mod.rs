@@ -16,6 +16,7 @@ pub mod multi_objective;
 pub mod multi_table;
 pub mod multi_values;
 mod objective;
+pub mod options;
 pub mod repair;
 mod semi;
 pub mod tail;
@@ -25,6 +26,7 @@ pub use children::end_children_on_signal;
 pub use evolution::EvolutionConfig;
 pub use journal::{Entry, Journal, JournalHeader, Journaled, Recorded};
 pub use objective::{evaluate_as_batch, CommandObjective, Objective, OnDone, TableObjective};
+pub use options::{AssessorOptions, Plan, SearchOptions, SurrogateOptions};
 pub use semi::{SemiSearchConfig, Surrogate};
 
 use crate::bench_data::MetricKind;

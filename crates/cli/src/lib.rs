@@ -19,19 +19,18 @@ mod sample;
 mod score;
 mod search;
 mod search_args;
-pub use search::Plan;
 mod selection;
 mod study;
 mod train;
 mod training;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use wlgp::acquisition::Acquisition;
 use wlgp::bench_data::{self, Dataset};
 use wlgp::error::{Error, Result};
 use wlgp::gp::{GpConfig, Selection, Transform};
 use wlgp::gpu::DeviceChoice;
-use wlgp::kernel::{BaseKernel, KernelConfig};
+use wlgp::kernel::BaseKernel;
+use wlgp::search::SurrogateOptions;
 use wlgp::space::SpaceKind;
 use wlgp::values::{Resolved, TransformChoice, Values, ValuesSpec};
 use wlgp::wl::Direction;
@@ -145,14 +144,24 @@ impl SkipArg {
 }
 
 impl SurrogateArgs {
+    /// The engine's surrogate options these flags give.
+    pub(crate) fn options(&self) -> SurrogateOptions {
+        SurrogateOptions {
+            hs: self.hs.clone(),
+            direction: self.direction,
+            base_kernel: self.base_kernel,
+            normalize: !self.no_normalize,
+            values: self.values,
+            transform: self.transform,
+            select: self.select,
+            skip_as_wire: self.skip.as_wire(),
+        }
+    }
+
     /// How to read values named `name`, whose semantics may already be known (`known`:
     /// an embedded table's metric, a journal's declaration); `--values` wins.
     pub(crate) fn values_spec(&self, name: &str, known: Option<Values>) -> ValuesSpec {
-        ValuesSpec {
-            declared: self.values.or(known),
-            name: name.to_string(),
-            transform: self.transform,
-        }
+        self.options().values_spec(name, known)
     }
 
     /// The surrogate for training data: its values resolved (inference announced on
@@ -167,22 +176,7 @@ impl SurrogateArgs {
 
     /// The GP configuration with a resolved target transform.
     pub(crate) fn gp_config(&self, transform: Transform) -> Result<GpConfig> {
-        if self.hs.is_empty() {
-            return Err(Error::Config("--hs needs at least one depth".into()));
-        }
-        for &h in &self.hs {
-            wlgp::wl::check_depth(h)?;
-        }
-        Ok(GpConfig {
-            hs: self.hs.clone(),
-            direction: self.direction,
-            kernel: KernelConfig {
-                base: self.base_kernel,
-                normalize: !self.no_normalize,
-            },
-            transform,
-            selection: self.select,
-        })
+        self.options().gp_config(transform)
     }
 }
 
@@ -223,48 +217,6 @@ pub(crate) fn progress_bar(len: u64, what: &str) -> indicatif::ProgressBar {
     );
     pb.set_message(what.to_string());
     pb
-}
-
-/// Acquisition function names on the command line (and Python's `acquisition=`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum AcquisitionArg {
-    /// Expected improvement.
-    Ei,
-    /// Upper confidence bound (mean + 2 std).
-    Ucb,
-    /// Probability of improvement.
-    Pi,
-    /// Posterior mean.
-    Mean,
-    /// Thompson sampling (search only): each proposal maximises one posterior draw.
-    Ts,
-}
-
-impl AcquisitionArg {
-    /// The acquisition function, or `None` for Thompson sampling (which has none).
-    pub fn function(self) -> Option<Acquisition> {
-        match self {
-            AcquisitionArg::Ei => Some(Acquisition::Ei),
-            AcquisitionArg::Ucb => Some(Acquisition::Ucb {
-                beta: wlgp::acquisition::DEFAULT_UCB_BETA,
-            }),
-            AcquisitionArg::Pi => Some(Acquisition::Pi),
-            AcquisitionArg::Mean => Some(Acquisition::Mean),
-            AcquisitionArg::Ts => None,
-        }
-    }
-
-    /// The function a scorer ranks candidates by: Thompson sampling, which draws a
-    /// function per proposal, is an error.
-    pub fn scoring(self) -> Result<Acquisition> {
-        self.function().ok_or_else(|| {
-            Error::Config(
-                "acquisition `ts` draws a function per proposal (search only); \
-                 wlgp score ranks by ei, ucb, pi or mean"
-                    .into(),
-            )
-        })
-    }
 }
 
 /// Resolves `--space` and `--dataset` into one embedded dataset.
@@ -349,9 +301,24 @@ pub fn main() -> i32 {
             0
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", as_flags(&e));
             2
         }
+    }
+}
+
+/// An error as the command line says it: an option by its flag (`--n-init 0 ...`).
+fn as_flags(e: &Error) -> String {
+    match e {
+        Error::Setting {
+            name,
+            value,
+            reason,
+        } => format!(
+            "invalid option: {}",
+            wlgp::error::setting_text(&name.replace('_', "-"), value, reason, "--", " ")
+        ),
+        e => e.to_string(),
     }
 }
 

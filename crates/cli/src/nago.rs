@@ -288,7 +288,7 @@ pub(crate) fn search(a: &SearchArgs) -> Result<()> {
         n_init: a.bo.n_init,
         seed: a.seed,
         kernel: g.generator_kernel,
-        acquisition: a.bo.acquisition.function().ok_or_else(|| {
+        acquisition: a.bo.acquisition.function(a.bo.ucb_beta).ok_or_else(|| {
             Error::Config("--space nago has no Thompson sampling: use ei, ucb, pi or mean".into())
         })?,
         pool: g.generator_pool.max(1),

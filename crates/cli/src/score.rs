@@ -2,12 +2,13 @@
 //! print the best by acquisition.
 
 use super::training::{TrainArgs, Training};
-use super::{AcquisitionArg, SurrogateArgs};
+use super::SurrogateArgs;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use std::collections::HashSet;
 use std::time::Instant;
+use wlgp::acquisition::AcquisitionChoice;
 use wlgp::error::{Error, Result};
 use wlgp::gp::Gp;
 use wlgp::gpu::DeviceChoice;
@@ -22,8 +23,8 @@ pub(crate) struct ScoreArgs {
     #[arg(long, default_value = "all")]
     candidates: String,
     /// Acquisition function.
-    #[arg(long, value_enum, default_value_t = AcquisitionArg::Ei)]
-    acquisition: AcquisitionArg,
+    #[arg(long, value_parser = crate::named::<AcquisitionChoice>(), default_value_t = AcquisitionChoice::Ei)]
+    acquisition: AcquisitionChoice,
     /// How many of the best candidates to print.
     #[arg(long, default_value_t = 10)]
     top: usize,

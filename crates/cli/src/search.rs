@@ -1,7 +1,7 @@
 //! `wlgp search` and `wlgp compare`: searches on the embedded benchmarks.
 
-use super::search_args::{journaled, Defaults, Record, SearchArgs};
-use clap::{Args, Parser};
+use super::search_args::{journaled, Record, SearchArgs};
+use clap::Args;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::time::Instant;
@@ -46,23 +46,12 @@ fn bo_config(a: &SearchArgs, values: ValuesSpec) -> Result<BoConfig> {
     a.bo.config(a.budget, a.seed, values)
 }
 
-/// The evaluations `--init` gives, as canonical strings with their values: the CSV's
-/// `metric` column when it has one, else its `value` column or the one beside `arch`.
+/// The evaluations `--init` gives, as canonical strings with their values.
 fn given<S: Sampler>(space: &S, a: &SearchArgs, metric: &str) -> Result<Vec<(String, f64)>> {
-    let Some(path) = &a.init else {
-        return Ok(Vec::new());
-    };
-    let named = csv::Reader::from_path(path)
-        .and_then(|mut r| r.headers().cloned())
-        .map_err(|e| Error::Config(format!("reading {}: {e}", path.display())))?
-        .iter()
-        .any(|h| h.trim_start_matches('\u{feff}').trim() == metric);
-    let t = super::training::from_csv(space, path, named.then_some(metric))?;
-    Ok(t.cells
-        .iter()
-        .map(|c| space.format(c))
-        .zip(t.values)
-        .collect())
+    match &a.init {
+        None => Ok(Vec::new()),
+        Some(path) => wlgp::search::options::given(space, path, metric),
+    }
 }
 
 /// The best of the given evaluations, in the direction of the values.
@@ -75,21 +64,6 @@ fn given_best(cfg: &BoConfig) -> Option<f64> {
         }
     };
     cfg.init.iter().map(|(_, v)| *v).reduce(better)
-}
-
-/// [`given`] in the space a kind names (built only when there is an `--init` file).
-fn given_in(
-    kind: SpaceKind,
-    skip_as_wire: bool,
-    proteins: bool,
-    a: &SearchArgs,
-    metric: &str,
-) -> Result<Vec<(String, f64)>> {
-    if a.init.is_none() {
-        return Ok(Vec::new());
-    }
-    let space = AnySpace::new(kind, skip_as_wire, proteins)?;
-    wlgp::with_sampler!(&space, s => given(s, a, metric))
 }
 
 /// How a table metric's values are read: `--values` if given, else the table's own.
@@ -190,73 +164,6 @@ fn run_one(
     }
 }
 
-/// A search on an external objective set up from `wlgp search` flags, for drivers other
-/// than the CLI (Python's ask/tell): the same flags give the same settings, journal
-/// header and proposals as `wlgp search --objective-cmd`.
-pub struct Plan {
-    /// The space searched.
-    pub space: SpaceKind,
-    /// How skip connections are lowered (NB201 and DARTS).
-    pub skip_as_wire: bool,
-    /// nbgraph only: the proteins dataset's 5 operations.
-    pub proteins: bool,
-    /// The search method.
-    pub method: Method,
-    /// Every setting of the run.
-    pub cfg: BoConfig,
-    /// The objective's name (`--metric`, default `score`).
-    pub metric: String,
-}
-
-impl Plan {
-    /// Parses `wlgp search` flags (without the command name); an error is the CLI's
-    /// first line.
-    pub fn from_flags(flags: &[String]) -> Result<Plan> {
-        let argv = std::iter::once("wlgp".to_string()).chain(flags.iter().cloned());
-        let a = Defaults::try_parse_from(argv)
-            .map_err(|e| {
-                let text = e.to_string();
-                let line = text
-                    .lines()
-                    .next()
-                    .unwrap_or("")
-                    .trim_start_matches("error: ");
-                Error::Config(line.to_string())
-            })?
-            .a;
-        let metric = a.metric.clone().unwrap_or_else(|| "score".into());
-        let values =
-            a.bo.surrogate
-                .values_spec(&metric, a.minimize.then_some(Values::Loss));
-        let kind = a.space.unwrap_or(SpaceKind::Nb201);
-        let skip_as_wire = a.bo.surrogate.skip.as_wire();
-        let cfg = BoConfig {
-            init: given_in(kind, skip_as_wire, a.proteins, &a, &metric)?,
-            ..bo_config(&a, values)?
-        };
-        Ok(Plan {
-            space: kind,
-            skip_as_wire,
-            proteins: a.proteins,
-            method: a.method,
-            cfg,
-            metric,
-        })
-    }
-
-    /// The journal header of this search in a space named `space` on the objective
-    /// `objective` (`wlgp search --objective-cmd` writes `command: CMD`).
-    pub fn header(&self, space: &str, objective: &str) -> JournalHeader {
-        header(
-            space,
-            &format!("{EXTERNAL}{objective}"),
-            &self.metric,
-            self.method,
-            &self.cfg,
-        )
-    }
-}
-
 /// What a search evaluates instead of a table: the user's command, or the built-in
 /// trainer.
 enum External<'a> {
@@ -297,7 +204,8 @@ fn run_external<S: Sampler>(
     on_eval: &mut dyn FnMut(&Evaluation),
 ) -> Result<Outcome> {
     let (metric, known) = ext.metric(a);
-    let cfg = bo_config(a, a.bo.surrogate.values_spec(&metric, known))?;
+    let options = a.options();
+    let cfg = options.bo_config(options.surrogate.values_spec(&metric, known))?;
     let cfg = BoConfig {
         init: given(space, a, &metric)?,
         ..cfg
@@ -407,13 +315,13 @@ pub(crate) fn search(a: &SearchArgs) -> Result<()> {
     } else {
         let (d, metric) = a.target()?;
         let cfg = BoConfig {
-            init: given_in(
-                d.space,
-                a.bo.surrogate.skip.as_wire(),
-                d.proteins,
-                a,
-                &metric,
-            )?,
+            init: match &a.init {
+                None => Vec::new(),
+                Some(p) => {
+                    let space = AnySpace::new(d.space, a.bo.surrogate.skip.as_wire(), d.proteins)?;
+                    wlgp::with_space!(&space, s => wlgp::search::options::given(s, p, &metric))?
+                }
+            },
             ..bo_config(a, table_values(a, &metric))?
         };
         let pb = super::progress_bar(

@@ -3,24 +3,22 @@
 //! apart from the commands that run them, so that the single-objective, multi-objective
 //! and NAGO searches all read them without importing each other.
 
-use super::{resolve_dataset, AcquisitionArg, SurrogateArgs};
+use super::{resolve_dataset, SurrogateArgs};
 use clap::{Args, Parser};
 use std::path::{Path, PathBuf};
-use wlgp::acquisition::Acquisition;
-use wlgp::assess::{AssessorConfig, GraphConfig};
+use wlgp::acquisition::AcquisitionChoice;
 use wlgp::bench_data::Dataset;
 use wlgp::error::{Error, Result};
 use wlgp::gpu::DeviceChoice;
 use wlgp::search::generator::{GeneratorBoConfig, GeneratorKernel};
 use wlgp::search::multi::MultiMethod;
 use wlgp::search::{
-    BatchStrategy, BoConfig, EvolutionConfig, Incumbent, InitDesign, Journal, JournalHeader,
-    Journaled, Method, Objective, PoolConfig, SemiSearchConfig, Surrogate,
+    AssessorOptions, BatchStrategy, BoConfig, EvolutionConfig, Incumbent, InitDesign, Journal,
+    JournalHeader, Journaled, Method, Objective, PoolConfig, SearchOptions, Surrogate,
 };
 use wlgp::space::{Space, SpaceKind};
 use wlgp::trainer::cell::Stacking;
 use wlgp::values::ValuesSpec;
-use wlgp::wl::{Direction, WlConfig, MAX_H};
 
 #[derive(Args, Debug, Clone)]
 pub(crate) struct SearchArgs {
@@ -108,8 +106,8 @@ pub(crate) struct BoArgs {
     #[arg(long, value_parser = crate::named::<InitDesign>(), default_value_t = BoConfig::default().init_design)]
     pub(crate) init_design: InitDesign,
     /// Acquisition function (or ts: Thompson sampling).
-    #[arg(long, value_enum, default_value_t = AcquisitionArg::Ei)]
-    pub(crate) acquisition: AcquisitionArg,
+    #[arg(long, value_parser = crate::named::<AcquisitionChoice>(), default_value_t = SearchOptions::default().acquisition)]
+    pub(crate) acquisition: AcquisitionChoice,
     /// UCB's exploration weight: `mean + beta * std` (with --acquisition ucb).
     #[arg(long, default_value_t = wlgp::acquisition::DEFAULT_UCB_BETA)]
     pub(crate) ucb_beta: f64,
@@ -199,112 +197,99 @@ impl SearchArgs {
 #[derive(Args, Debug, Clone)]
 pub(crate) struct AssessorArgs {
     /// Nearest neighbours of each architecture in the similarity graph.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = AssessorOptions::default().knn)]
     pub(crate) knn: usize,
     /// Width of the SVD embedding of the WL features (the assessor's node input).
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = AssessorOptions::default().embedding)]
     pub(crate) embedding: usize,
     /// WL depth of the graph's similarity and of the embedding.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = AssessorOptions::default().graph_h)]
     pub(crate) graph_h: usize,
     /// Pool of the semi-supervised search: the whole space when it has at most this many
     /// architectures, else a uniform sample of this many.
-    #[arg(long, default_value_t = 30_000)]
+    #[arg(long, default_value_t = AssessorOptions::default().unlabelled)]
     pub(crate) unlabelled: usize,
     /// Assessor ensemble members (their spread is the uncertainty).
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = AssessorOptions::default().members)]
     pub(crate) members: usize,
     /// Most training epochs per member (early stopping on a held-out fifth of the labels).
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = AssessorOptions::default().epochs)]
     pub(crate) epochs: usize,
     /// Hidden units per GCN layer.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = AssessorOptions::default().hidden)]
     pub(crate) hidden: usize,
     /// Weight of the pairwise ranking loss next to the squared error.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = AssessorOptions::default().rank_weight)]
     pub(crate) rank_weight: f64,
 }
 
 impl AssessorArgs {
-    /// The similarity graph's settings.
-    pub(crate) fn graph(&self) -> Result<GraphConfig> {
-        if self.graph_h > MAX_H {
-            return Err(Error::Config(format!(
-                "--graph-h {} exceeds {MAX_H}",
-                self.graph_h
-            )));
-        }
-        Ok(GraphConfig {
-            k: self.knn,
-            embedding: self.embedding.max(1),
-            wl: WlConfig {
-                h: self.graph_h,
-                direction: Direction::Both,
-            },
-            seed: 0,
-        })
-    }
-
-    /// The network's settings with a seed.
-    pub(crate) fn network(&self, seed: u64) -> AssessorConfig {
-        AssessorConfig {
-            members: self.members.max(1),
+    /// The engine's options these flags give.
+    pub(crate) fn options(&self) -> AssessorOptions {
+        AssessorOptions {
+            knn: self.knn,
+            embedding: self.embedding,
+            graph_h: self.graph_h,
+            unlabelled: self.unlabelled,
+            members: self.members,
             epochs: self.epochs,
-            hidden: self.hidden.max(1),
+            hidden: self.hidden,
             rank_weight: self.rank_weight,
-            seed,
-            ..Default::default()
         }
     }
 }
 
 impl BoArgs {
-    /// The BO (and baseline) settings for a budget, seed and the values' semantics.
-    pub(crate) fn config(&self, budget: usize, seed: u64, values: ValuesSpec) -> Result<BoConfig> {
+    /// The engine's options of a search with these BO settings, budget and seed.
+    pub(crate) fn options(&self, budget: usize, seed: u64) -> SearchOptions {
         let a = self;
-        if !a.ucb_beta.is_finite() {
-            return Err(Error::Config(format!(
-                "--ucb-beta {} is not a finite number",
-                a.ucb_beta
-            )));
-        }
-        // Undeclared values get their transform at the first fit, from the values seen.
-        let transform = values.resolve(&[])?.transform;
-        Ok(BoConfig {
+        SearchOptions {
             budget,
+            seed,
             n_init: a.n_init,
             init_design: a.init_design,
-            seed,
-            acquisition: match a.acquisition.function() {
-                Some(Acquisition::Ucb { .. }) => Acquisition::Ucb { beta: a.ucb_beta },
-                f => f.unwrap_or(Acquisition::Ei),
-            },
+            acquisition: a.acquisition,
+            ucb_beta: a.ucb_beta,
             incumbent: a.incumbent,
-            thompson: a.acquisition.function().is_none(),
             batch: a.batch,
             batch_strategy: a.batch_strategy,
-            surrogate: a.surrogate_model,
-            gp: a.surrogate.gp_config(transform)?,
-            values,
-            semi: SemiSearchConfig {
-                graph: a.assessor.graph()?,
-                network: a.assessor.network(seed),
-                unlabelled: a.assessor.unlabelled,
-                device: a.device,
-            },
             pool: PoolConfig {
                 full_space_limit: a.full_space_limit,
                 parents: a.pool_parents,
                 mutations: a.pool_mutations,
                 random: a.pool_random,
             },
+            surrogate_model: a.surrogate_model,
+            surrogate: a.surrogate.options(),
+            assessor: a.assessor.options(),
+            device: a.device,
             prune: a.prune,
             evolution: EvolutionConfig {
                 population: a.population,
                 tournament: a.tournament,
             },
-            init: Vec::new(),
-        })
+            ..SearchOptions::default()
+        }
+    }
+
+    /// The BO (and baseline) settings for a budget, seed and the values' semantics.
+    pub(crate) fn config(&self, budget: usize, seed: u64, values: ValuesSpec) -> Result<BoConfig> {
+        self.options(budget, seed).bo_config(values)
+    }
+}
+
+impl SearchArgs {
+    /// The engine's options these flags give (a search on an external objective).
+    pub(crate) fn options(&self) -> SearchOptions {
+        SearchOptions {
+            space: self.space.unwrap_or(SpaceKind::Nb201),
+            proteins: self.proteins,
+            method: self.method,
+            metric: self.metric.clone(),
+            minimize: self.minimize,
+            init: self.init.clone(),
+            ..self.bo.options(self.budget, self.seed)
+        }
     }
 }
 

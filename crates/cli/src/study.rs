@@ -192,7 +192,7 @@ pub(crate) fn study(a: &StudyArgs, device: wlgp::gpu::DeviceChoice) -> Result<()
         (budget, seeds) = (160, 20);
         bo.n_init = 10;
         bo.batch = 5;
-        bo.acquisition = super::AcquisitionArg::Ei;
+        bo.acquisition = wlgp::acquisition::AcquisitionChoice::Ei;
         bo.batch_strategy = wlgp::search::BatchStrategy::Believer;
         bo.pool_parents = 10;
         bo.pool_mutations = Some(100);
@@ -509,8 +509,8 @@ fn semi(a: &StudyArgs, skip_as_wire: bool, device: wlgp::gpu::DeviceChoice) -> R
     let cfg = study::SemiConfig {
         sizes: a.semi_sizes.clone(),
         seeds: a.semi_seeds,
-        graph: a.bo.assessor.graph()?,
-        assessor: a.bo.assessor.network(0),
+        graph: a.bo.assessor.options().graph()?,
+        assessor: a.bo.assessor.options().network(0),
         skip_as_wire,
     };
     let engine = wlgp::gpu::Engine::new_preferring_hardware(device)?;

@@ -531,6 +531,25 @@ mod tests {
     }
 
     #[test]
+    fn a_plan_reads_its_init_file_in_canonical_form() {
+        let dir = std::env::temp_dir().join(format!("wlgp-options-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let csv = dir.join("before.csv");
+        let arch =
+            "|nor_conv_3x3~0|+|skip_connect~0|none~1|+|avg_pool_3x3~0|none~1|nor_conv_1x1~2|";
+        std::fs::write(&csv, format!("arch,val_acc\n{arch},91.5\n")).unwrap();
+        let mut o = SearchOptions::default();
+        o.set("init", csv.to_str().unwrap()).unwrap();
+        o.set("metric", "val_acc").unwrap();
+        let plan = o.plan().unwrap();
+        assert_eq!(plan.cfg.init, vec![(arch.to_string(), 91.5)]);
+        assert_eq!(plan.metric, "val_acc");
+        let h = plan.header("python");
+        assert_eq!(h.space, "nb201");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
     fn the_defaults_are_the_engines() {
         let cfg = SearchOptions::default()
             .bo_config(ValuesSpec::table("v"))

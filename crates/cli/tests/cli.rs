@@ -179,6 +179,13 @@ fn bad_input_gets_one_clear_line_and_exit_2() {
         "",
         "--ucb-beta NaN is not a finite number",
     );
+    // Checked by the engine's options, written back as the flags the user typed.
+    fails_with(
+        &["search", "--surrogate", "assessor", "--graph-h", "99"],
+        "",
+        "--graph-h 99 exceeds",
+    );
+    fails_with(&["search", "--hs", ""], "", "--hs");
     fails_with(&["search", "--init-design", "grid"], "", "grid");
     fails_with(&["search", "--incumbent", "median"], "", "median");
     fails_with(

@@ -26,6 +26,17 @@ pub fn read_csv<S: Space>(
     read_csv_column(space, input, origin, None)
 }
 
+/// [`read_csv_column`] on a file: a user's CSV by its path, which names it in errors.
+pub fn read_csv_file<S: Space>(
+    space: &S,
+    path: &std::path::Path,
+    column: Option<&str>,
+) -> Result<Rows<S::Cell>> {
+    let origin = path.display().to_string();
+    let f = std::fs::File::open(path).map_err(|e| Error::io(format!("reading {origin}"), e))?;
+    read_csv_column(space, f, &origin, column)
+}
+
 /// [`read_csv`] with the value column named: a benchmark's export holds several metrics
 /// (`arch,val_acc,test_acc,params`), and the user says which one to model.
 pub fn read_csv_column<S: Space>(

@@ -3,6 +3,7 @@
 //! The front-ends only translate into [`SearchOptions`]; what the options turn into (the
 //! engine's [`BoConfig`], a journal header, the space) is decided here, once.
 
+use super::journal::EXTERNAL;
 use super::{
     BatchStrategy, BoConfig, EvolutionConfig, Incumbent, InitDesign, JournalHeader, Method,
     PoolConfig, SemiSearchConfig, Surrogate,
@@ -17,9 +18,6 @@ use crate::space::{AnySpace, Space, SpaceKind};
 use crate::values::{TransformChoice, Values, ValuesSpec};
 use crate::wl::{Direction, WlConfig, MAX_H};
 use std::path::PathBuf;
-
-/// The prefix of an external objective's name in a journal header (`command: CMD`).
-use super::journal::EXTERNAL;
 
 /// The surrogate's options, shared by every command that fits one.
 #[derive(Clone, Debug)]
@@ -455,10 +453,7 @@ pub fn given<S: Space>(
         .map_err(|e| Error::Config(format!("reading {}: {e}", path.display())))?
         .iter()
         .any(|h| h.trim_start_matches('\u{feff}').trim() == metric);
-    let column = named.then_some(metric);
-    let origin = path.display().to_string();
-    let f = std::fs::File::open(path).map_err(|e| Error::io(format!("reading {origin}"), e))?;
-    let rows = crate::training::read_csv_column(space, f, &origin, column)?;
+    let rows = crate::training::read_csv_file(space, path, named.then_some(metric))?;
     Ok(rows
         .cells
         .iter()
@@ -547,6 +542,15 @@ mod tests {
         let h = plan.header("python");
         assert_eq!(h.space, "nb201");
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn every_listed_name_is_an_option() {
+        for name in SearchOptions::NAMES {
+            let e = SearchOptions::default().set(name, "?").err();
+            let unknown = e.is_some_and(|e| e.to_string().contains("unknown search option"));
+            assert!(!unknown, "{name} is listed but not set");
+        }
     }
 
     #[test]

@@ -25,16 +25,13 @@ pub(crate) struct Training<C> {
 }
 
 /// Reads a training CSV, its values from `column` when named (see
-/// [`wlgp::training::read_csv_column`]).
+/// [`wlgp::training::read_csv_file`]).
 pub(crate) fn from_csv<S: Space>(
     space: &S,
     path: &std::path::Path,
     column: Option<&str>,
 ) -> Result<Training<S::Cell>> {
-    let f = std::fs::File::open(path)
-        .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
-    let origin = path.display().to_string();
-    let rows = wlgp::training::read_csv_column(space, f, &origin, column)?;
+    let rows = wlgp::training::read_csv_file(space, path, column)?;
     Ok(Training {
         cells: rows.cells,
         values: rows.values,

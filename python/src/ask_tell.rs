@@ -16,7 +16,7 @@ use wlgp::error::{Error, Result};
 use wlgp::search::{
     self, Entry, Evaluation, Journal, Journaled, Objective, OnDone, Plan, SearchOptions,
 };
-use wlgp::space::{AnySpace, Sampler};
+use wlgp::space::{AnySampler, Sampler, Space};
 use wlgp::values::Values;
 
 /// The objective name a Python study writes in its journal header.
@@ -75,14 +75,14 @@ impl<S: Sampler> Objective<S> for Channel {
 }
 
 /// The search loop on its thread, journaled when a journal is given.
-fn search_thread<S: Sampler + 'static>(
-    space: S,
+fn search_thread(
     plan: Plan,
     mut objective: Channel,
     journal: Option<(Journal, Vec<Entry>)>,
     history: Arc<Mutex<Vec<Evaluation>>>,
 ) {
     let say = objective.say.clone();
+    let space = &plan.space;
     let mut on_eval = |e: &Evaluation| {
         history
             .lock()
@@ -90,9 +90,9 @@ fn search_thread<S: Sampler + 'static>(
             .push(e.clone())
     };
     let r = match journal {
-        None => search::run(&space, &mut objective, plan.method, &plan.cfg, &mut on_eval),
+        None => search::run(space, &mut objective, plan.method, &plan.cfg, &mut on_eval),
         Some((j, done)) => search::run(
-            &space,
+            space,
             &mut Journaled::new(&mut objective, j, done),
             plan.method,
             &plan.cfg,
@@ -131,7 +131,7 @@ impl Batch {
 /// Ask/tell over `wlgp search`'s loop.
 #[pyclass(module = "wlgp._native", name = "AskTell")]
 pub struct PyAskTell {
-    space: AnySpace,
+    space: AnySampler,
     hear: Mutex<Receiver<Said>>,
     say: Sender<Vec<Told>>,
     batch: Batch,
@@ -167,7 +167,7 @@ impl PyAskTell {
 
 /// Evaluations given from Python, canonical and finite (once: not with an `init` file).
 fn given_rows(
-    space: &AnySpace,
+    space: &AnySampler,
     rows: Vec<(String, f64)>,
     from_file: bool,
 ) -> Result<Vec<(String, f64)>> {
@@ -198,9 +198,6 @@ impl PyAskTell {
         for (k, v) in &options {
             opts.set(k, v).map_err(to_py)?;
         }
-        if opts.space == wlgp::space::SpaceKind::Json {
-            return Err(to_py(wlgp::space::no_sampler()));
-        }
         let mut plan = opts.plan().map_err(to_py)?;
         if let Some(rows) = given {
             plan.cfg.init = given_rows(&plan.space, rows, opts.init.is_some()).map_err(to_py)?;
@@ -225,15 +222,10 @@ impl PyAskTell {
         };
         let history = Arc::new(Mutex::new(Vec::new()));
         let h = history.clone();
-        let s = space.clone();
         std::thread::Builder::new()
             .name("wlgp-search".into())
             .spawn(move || {
-                wlgp::with_sampler!(s, s => {
-                    search_thread(s, plan, objective, journal, h);
-                    Ok(())
-                })
-                .ok();
+                search_thread(plan, objective, journal, h);
             })
             .map_err(|e| to_py(Error::io("starting the search thread", e)))?;
         Ok(PyAskTell {

@@ -7,7 +7,7 @@ use pyo3::types::PyDict;
 use wlgp::bench_data::{self, Dataset};
 use wlgp::error::Result;
 use wlgp::search::TableObjective;
-use wlgp::space::{Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey};
+use wlgp::space::{Sampler, TableKey};
 
 /// Every embedded dataset: a list of dicts (`name`, `space`, `proteins`, `metrics`,
 /// `default_metric`, `source`).
@@ -30,10 +30,7 @@ pub(crate) fn datasets<'py>(py: Python<'py>) -> PyResult<Vec<Bound<'py, PyDict>>
 }
 
 fn space_name(d: &Dataset) -> &'static str {
-    match d.space {
-        SpaceKind::Nbgraph => "nbgraph",
-        _ => "nb201",
-    }
+    d.space.name()
 }
 
 /// Every architecture of a table (in the space's string form, enumeration order) and
@@ -65,12 +62,7 @@ pub(crate) fn table<'py>(
     name: &str,
 ) -> PyResult<(Vec<String>, Bound<'py, PyDict>)> {
     let d = bench_data::dataset(name).map_err(to_py)?;
-    let (archs, cols) = py
-        .detach(|| match d.space {
-            SpaceKind::Nbgraph => columns(&NbGraphSpace::new(d.proteins), d),
-            _ => columns(&Nb201Space { skip_as_wire: true }, d),
-        })
-        .map_err(to_py)?;
+    let (archs, cols) = py.detach(|| columns(&d.sampler(true)?, d)).map_err(to_py)?;
     let out = PyDict::new(py);
     for (m, v) in cols {
         out.set_item(m, v.into_pyarray(py))?;

@@ -10,7 +10,7 @@ use wlgp::error::{Error, Result};
 use wlgp::explain::{motif_effects, Provenance};
 use wlgp::gp::{Gp, GpConfig, Selection, WeightSpace};
 use wlgp::kernel::{BaseKernel, KernelConfig};
-use wlgp::space::AnySpace;
+use wlgp::space::{AnySpace, Space};
 use wlgp::values::{Resolved, TransformChoice, Values, ValuesSpec};
 use wlgp::wl::Direction;
 

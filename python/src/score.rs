@@ -13,7 +13,6 @@ use wlgp::gpu::DeviceChoice;
 use wlgp::score::{posterior, score, Candidates, GpuScorer, ScoreConfig};
 use wlgp::space::AnySpace;
 use wlgp::space::Sampler;
-use wlgp::with_sampler;
 
 /// The top candidates of a run, in the user's units.
 #[derive(Default)]
@@ -144,7 +143,15 @@ pub(crate) fn score_candidates<'py>(
     let space: &AnySpace = &model.space;
     let top = py
         .detach(|| {
-            with_sampler!(space, s => run(s, &f.gp, &f.archs, &source, exclude_training, &cfg, device))
+            run(
+                space.sampler()?,
+                &f.gp,
+                &f.archs,
+                &source,
+                exclude_training,
+                &cfg,
+                device,
+            )
         })
         .map_err(to_py)?;
     let d = PyDict::new(py);

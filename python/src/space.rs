@@ -10,7 +10,6 @@ use wlgp::error::{Error, Result};
 use wlgp::gpu::{DeviceChoice, Engine};
 use wlgp::kernel::BaseKernel;
 use wlgp::space::{AnySpace, Sampler, Space, SpaceKind};
-use wlgp::with_sampler;
 use wlgp::wl::{Direction, Features, WlConfig};
 
 /// The WL settings of keyword arguments, checked.
@@ -65,32 +64,36 @@ impl PySpace {
     /// The number of architectures (None for the json space, which has no fixed set).
     #[getter]
     fn size(&self) -> Option<u128> {
-        with_sampler!(&self.space, s => Ok(s.size())).ok().flatten()
+        self.space.sampler().ok().and_then(Sampler::size)
     }
 
     /// `n` uniform random architectures (with repeats), reproducible from `seed`.
     #[pyo3(signature = (n = 1, seed = 0))]
     fn sample(&self, n: usize, seed: u64) -> PyResult<Vec<String>> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        with_sampler!(&self.space, s => Ok((0..n).map(|_| s.format(&s.sample(&mut rng))).collect()))
-            .map_err(to_py)
+        let s = self.space.sampler().map_err(to_py)?;
+        Ok((0..n).map(|_| s.format(&s.sample(&mut rng))).collect())
     }
 
     /// Every architecture of a finite space, in the space's enumeration order.
     fn enumerate(&self) -> PyResult<Vec<String>> {
-        with_sampler!(&self.space, s => s
-            .enumerate()
+        let s = self.space.sampler().map_err(to_py)?;
+        s.enumerate()
             .map(|cells| cells.iter().map(|c| s.format(c)).collect())
-            .ok_or_else(|| Error::Config(format!("the {} space is too large to enumerate", s.name()))))
-        .map_err(to_py)
+            .ok_or_else(|| {
+                to_py(Error::Config(format!(
+                    "the {} space is too large to enumerate",
+                    s.name()
+                )))
+            })
     }
 
     /// All architectures one edit away from `arch`.
     fn neighbours(&self, arch: &str) -> PyResult<Vec<String>> {
-        with_sampler!(&self.space, s => s
-            .parse(arch)
-            .map(|c| s.neighbours(&c).iter().map(|n| s.format(n)).collect()))
-        .map_err(to_py)
+        let s = self.space.sampler().map_err(to_py)?;
+        s.parse(arch)
+            .map(|c| s.neighbours(&c).iter().map(|n| s.format(n)).collect())
+            .map_err(to_py)
     }
 
     /// The labelled DAG an architecture lowers to: `{"labels": [...], "edges": [[from, to], ...]}`.

@@ -8,7 +8,7 @@ pub use fixtures::{timing_gp_darts, timing_gp_nb201};
 pub use table::Table;
 
 use crate::error::{Error, Result};
-use crate::space::SpaceKind;
+use crate::space::{AnySampler, SpaceKind};
 use crate::values::Values;
 use std::sync::OnceLock;
 
@@ -160,6 +160,13 @@ impl Dataset {
             })
     }
 
+    /// The space of the table's architectures: NAS-Bench-Graph (its proteins op set where
+    /// the table has it) or NB201 (`skip_as_wire` wires skip edges). What every command
+    /// and study over a table runs on.
+    pub fn sampler(&self, skip_as_wire: bool) -> Result<AnySampler> {
+        AnySampler::new(self.space, skip_as_wire, self.proteins)
+    }
+
     /// Index of a metric, with an error listing the known ones.
     pub fn metric(&self, name: &str) -> Result<usize> {
         let t = self.table()?;
@@ -181,27 +188,6 @@ pub type MetricKind = Values;
 /// What a table metric's name means, from the sources' conventions.
 pub fn metric_kind(name: &str) -> MetricKind {
     Values::of_table_metric(name)
-}
-
-/// Evaluates `$body` with `$space` bound to the space of dataset `$d`: NAS-Bench-Graph
-/// (its proteins op set where the table has it) or NB201 (`$skip` wires skip edges). One
-/// place maps a table to the generic code of every command and study over it.
-#[macro_export]
-macro_rules! with_table_space {
-    ($d:expr, $skip:expr, |$space:ident| $body:expr) => {
-        match $d.space {
-            $crate::space::SpaceKind::Nbgraph => {
-                let $space = &$crate::space::NbGraphSpace::new($d.proteins);
-                $body
-            }
-            _ => {
-                let $space = &$crate::space::Nb201Space {
-                    skip_as_wire: $skip,
-                };
-                $body
-            }
-        }
-    };
 }
 
 #[cfg(test)]

@@ -107,8 +107,9 @@ impl TableObjective {
 
 impl<S: TableKey> Objective<S> for TableObjective {
     fn evaluate(&mut self, space: &S, cell: &S::Cell) -> Result<f64> {
-        self.table
-            .get(space.table_key(cell), self.metric)
+        space
+            .table_key(cell)
+            .and_then(|key| self.table.get(key, self.metric))
             .ok_or_else(|| Error::Table {
                 name: self.dataset.to_string(),
                 reason: format!("no row for architecture `{}`", space.format(cell)),

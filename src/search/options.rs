@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::gp::{GpConfig, Selection, Transform, DEFAULT_HS};
 use crate::gpu::DeviceChoice;
 use crate::kernel::{BaseKernel, KernelConfig};
-use crate::space::{AnySpace, Space, SpaceKind};
+use crate::space::{AnySampler, Space, SpaceKind};
 use crate::values::{TransformChoice, Values, ValuesSpec};
 use crate::wl::{Direction, WlConfig, MAX_H};
 use std::path::PathBuf;
@@ -427,10 +427,10 @@ impl SearchOptions {
         let values = self
             .surrogate
             .values_spec(&metric, self.minimize.then_some(Values::Loss));
-        let space = AnySpace::new(self.space, self.surrogate.skip_as_wire, self.proteins)?;
+        let space = AnySampler::new(self.space, self.surrogate.skip_as_wire, self.proteins)?;
         let mut cfg = self.bo_config(values)?;
         if let Some(path) = &self.init {
-            cfg.init = crate::with_space!(&space, s => given(s, path, &metric))?;
+            cfg.init = given(&space, path, &metric)?;
         }
         Ok(Plan {
             space,
@@ -466,7 +466,7 @@ pub fn given<S: Space>(
 /// the same settings, journal header and proposals through the CLI and Python.
 pub struct Plan {
     /// The space searched.
-    pub space: AnySpace,
+    pub space: AnySampler,
     /// The search method.
     pub method: Method,
     /// Every setting of the run.

@@ -314,6 +314,27 @@ impl Space for DartsSpace {
     }
 }
 
+/// DARTS has no embedded table (its values come from the user).
+impl super::TableKey for DartsSpace {
+    fn table_key(&self, _cell: &DartsCell) -> Option<u64> {
+        None
+    }
+}
+
+impl super::OneHot for DartsSpace {
+    /// Each of the 16 edges (normal, then reduction) as two positions, its operation and
+    /// its input node, then each half's output concatenation.
+    fn one_hot(&self, c: &DartsCell) -> Vec<(usize, usize)> {
+        let edges = [&c.normal, &c.reduce].into_iter().flat_map(|h| {
+            h.edges
+                .iter()
+                .flat_map(|&(op, input)| [op as usize, input as usize])
+        });
+        let concat = [c.normal.concat as usize, c.reduce.concat as usize];
+        edges.chain(concat).enumerate().collect()
+    }
+}
+
 impl Sampler for DartsSpace {
     fn sample(&self, rng: &mut dyn RngCore) -> DartsCell {
         DartsCell {

@@ -19,10 +19,11 @@ pub mod nbgraph;
 use crate::error::{Error, Result};
 use crate::graph::{Arch, FlatGraph};
 use rand::RngCore;
+use rayon::prelude::*;
 use std::fmt::Debug;
 use std::hash::Hash;
 
-pub use any::{at, generators_only, no_sampler, AnySpace};
+pub use any::{at, generators_only, no_sampler, AnyCell, AnySampler, AnySpace};
 pub use darts::DartsSpace;
 pub use json::JsonSpace;
 pub use nb101::Nb101Space;
@@ -46,6 +47,26 @@ pub trait Space: Send + Sync {
     /// forms give the same WL features.
     fn lower_flat(&self, cell: &Self::Cell, out: &mut FlatGraph) {
         out.set_from_arch(&self.lower(cell));
+    }
+
+    /// Parses every architecture to its graph, naming the index of the first bad one.
+    fn lower_all(&self, archs: &[String]) -> Result<Vec<Arch>> {
+        // In parallel, then in order, so that the error names the first bad one.
+        let lowered: Vec<Result<Arch>> = archs
+            .par_iter()
+            .enumerate()
+            .map(|(i, a)| self.parse(a).map(|c| self.lower(&c)).map_err(|e| at(i, e)))
+            .collect();
+        lowered.into_iter().collect()
+    }
+
+    /// The canonical string of every architecture, naming the index of the first bad one.
+    fn format_all(&self, archs: &[String]) -> Result<Vec<String>> {
+        archs
+            .iter()
+            .enumerate()
+            .map(|(i, a)| self.parse(a).map(|c| self.format(&c)).map_err(|e| at(i, e)))
+            .collect()
     }
 }
 
@@ -84,10 +105,11 @@ pub trait Sampler: Space {
     }
 }
 
-/// Spaces whose cells map to rows of an embedded benchmark table.
+/// Where a space's cells are in the embedded benchmark tables.
 pub trait TableKey: Space {
-    /// The key of `cell`'s row (equivalent cells share a key).
-    fn table_key(&self, cell: &Self::Cell) -> u64;
+    /// The key of `cell`'s row (equivalent cells share a key), or `None` for a space that
+    /// has no embedded table.
+    fn table_key(&self, cell: &Self::Cell) -> Option<u64>;
 }
 
 /// A fixed-length categorical encoding of a cell, `(position, choice)` pairs: the

@@ -160,6 +160,27 @@ impl Space for Nb101Space {
     }
 }
 
+/// NAS-Bench-101 has no embedded table here (its values come from the user).
+impl super::TableKey for Nb101Space {
+    fn table_key(&self, _cell: &Nb101Cell) -> Option<u64> {
+        None
+    }
+}
+
+impl super::OneHot for Nb101Space {
+    /// The padded adjacency-and-operations encoding of NASLib and BANANAS: each of the 21
+    /// upper-triangular slots of the 7x7 matrix (edge or not), then each vertex's
+    /// operation (or "absent" past the cell's last vertex).
+    fn one_hot(&self, c: &Nb101Cell) -> Vec<(usize, usize)> {
+        let n = c.n as usize;
+        let edges = (0..MAX_VERTICES)
+            .flat_map(|i| (i + 1..MAX_VERTICES).map(move |j| (i, j)))
+            .map(|(i, j)| usize::from(i < n && j < n && c.edge(i, j)));
+        let ops = (0..MAX_VERTICES).map(|v| if v < n { c.ops[v] as usize } else { OPS.len() });
+        edges.chain(ops).enumerate().collect()
+    }
+}
+
 impl Sampler for Nb101Space {
     /// The benchmark's own sampler: 7 vertices, each upper-triangular edge with
     /// probability 1/2, uniform operations, rejected until valid.

@@ -63,10 +63,12 @@ const NASLIB_EDGE: [usize; 6] = [0, 1, 3, 2, 4, 5];
 
 impl TableKey for Nb201Space {
     /// The AnalogNAS-Bench key: its 6-tuple read as base-5 digits (see scripts/convert_benchmarks.py).
-    fn table_key(&self, cell: &Nb201Cell) -> u64 {
-        NASLIB_EDGE
-            .iter()
-            .fold(0, |a, &e| a * 5 + NASLIB_OP[cell[e] as usize])
+    fn table_key(&self, cell: &Nb201Cell) -> Option<u64> {
+        Some(
+            NASLIB_EDGE
+                .iter()
+                .fold(0, |a, &e| a * 5 + NASLIB_OP[cell[e] as usize]),
+        )
     }
 }
 
@@ -280,6 +282,6 @@ mod tests {
             .parse("|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|avg_pool_3x3~0|nor_conv_3x3~1|nor_conv_1x1~2|")
             .unwrap();
         let key = [2u64, 3, 4, 0, 2, 3].iter().fold(0, |a, &d| a * 5 + d);
-        assert_eq!(s.table_key(&c), key);
+        assert_eq!(s.table_key(&c), Some(key));
     }
 }

@@ -251,8 +251,8 @@ pub fn valid_hash(c: &NbGraphCell) -> u64 {
 }
 
 impl TableKey for NbGraphSpace {
-    fn table_key(&self, cell: &NbGraphCell) -> u64 {
-        valid_hash(cell)
+    fn table_key(&self, cell: &NbGraphCell) -> Option<u64> {
+        Some(valid_hash(cell))
     }
 }
 

@@ -8,7 +8,6 @@ use crate::explain::{self, MotifScores, Provenance};
 use crate::gp::{Gp, GpConfig, WeightSpace};
 use crate::search::TableObjective;
 use crate::space::{Sampler, TableKey};
-use crate::with_table_space;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rayon::prelude::*;
@@ -46,9 +45,14 @@ pub fn explain_study(
     skip_as_wire: bool,
     progress: &(dyn Fn() + Sync),
 ) -> Result<Vec<ExplainRow>> {
-    with_table_space!(d, skip_as_wire, |space| run(
-        space, d, sizes, seeds, prune_z, progress
-    ))
+    run(
+        &d.sampler(skip_as_wire)?,
+        d,
+        sizes,
+        seeds,
+        prune_z,
+        progress,
+    )
 }
 
 fn run<S: Sampler + TableKey>(

@@ -19,7 +19,6 @@ use crate::error::Result;
 use crate::search::{self, BoConfig, Method, Objective, TableObjective};
 use crate::space::{Sampler, SpaceKind, TableKey};
 use crate::stats::mean_se;
-use crate::with_table_space;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -94,9 +93,7 @@ pub fn run_search(
     cfg: &BoConfig,
     skip_as_wire: bool,
 ) -> Result<StudyRun> {
-    with_table_space!(d, skip_as_wire, |space| run_in(
-        space, d, metric, method, cfg
-    ))
+    run_in(&d.sampler(skip_as_wire)?, d, metric, method, cfg)
 }
 
 /// Every (dataset, method, seed) search, in parallel; `progress` is called after each.

@@ -9,7 +9,6 @@ use crate::gp::{Gp, GpConfig, WeightSpace};
 use crate::search::TableObjective;
 use crate::space::{OneHot, Sampler, TableKey};
 use crate::stats::{kendall, spearman};
-use crate::with_table_space;
 use crate::wl::{self, Direction, Features};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -72,9 +71,7 @@ pub fn predictor_study(
     cfg: &PredictorConfig,
     progress: &(dyn Fn() + Sync),
 ) -> Result<Vec<PredictorRow>> {
-    with_table_space!(d, cfg.skip_as_wire, |space| study_in(
-        space, d, metric, cfg, progress
-    ))
+    study_in(&d.sampler(cfg.skip_as_wire)?, d, metric, cfg, progress)
 }
 
 fn study_in<S: Sampler + TableKey + OneHot>(

@@ -14,7 +14,6 @@ use crate::search::TableObjective;
 use crate::space::{Sampler, TableKey};
 use crate::stats::{kendall, spearman};
 use crate::values::Values;
-use crate::with_table_space;
 use crate::wl::{self, Direction, Features};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -65,7 +64,7 @@ pub fn selection_study(
     cfg: &SelectionConfig,
     progress: &(dyn Fn() + Sync),
 ) -> Result<Vec<SelectionRow>> {
-    with_table_space!(d, true, |space| study_in(space, d, metric, cfg, progress))
+    study_in(&d.sampler(true)?, d, metric, cfg, progress)
 }
 
 /// One depth's fit under one selection criterion, with its held-out latent means.

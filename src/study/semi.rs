@@ -11,7 +11,6 @@ use crate::gpu::Engine;
 use crate::search::TableObjective;
 use crate::space::{Sampler, TableKey};
 use crate::stats::{kendall, spearman};
-use crate::with_table_space;
 use crate::wl;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -77,9 +76,14 @@ pub fn semi_study(
     engine: &Engine,
     progress: &(dyn Fn() + Sync),
 ) -> Result<(Vec<PredictorRow>, SemiTiming)> {
-    with_table_space!(d, cfg.skip_as_wire, |space| study_in(
-        space, d, metric, cfg, engine, progress
-    ))
+    study_in(
+        &d.sampler(cfg.skip_as_wire)?,
+        d,
+        metric,
+        cfg,
+        engine,
+        progress,
+    )
 }
 
 fn study_in<S: Sampler + TableKey>(

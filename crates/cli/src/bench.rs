@@ -50,6 +50,10 @@ pub(crate) struct BenchArgs {
     /// Skip the scoring rows.
     #[arg(long)]
     no_score: bool,
+    /// Also time end-to-end scoring on the concrete space types (CPU), beside the
+    /// run-time space (`AnySampler`) that `wlgp score` uses: the enum's cost, same run.
+    #[arg(long)]
+    concrete: bool,
     /// Skip the semi-supervised assessor rows (kNN graph and assessor fit on all of NB201).
     #[arg(long)]
     no_assessor: bool,
@@ -142,6 +146,7 @@ pub(crate) fn bench(a: &BenchArgs, device: DeviceChoice) -> Result<()> {
             a.score_candidates,
             a.repeats,
             ctx,
+            a.concrete,
         )?);
     }
     if !a.no_assessor {

@@ -12,7 +12,7 @@ use wlgp::error::Result;
 use wlgp::gp::{Gp, WeightSpace};
 use wlgp::gpu::{DevicePipeline, GpuContext, GpuScore};
 use wlgp::score::{score, Candidates, Posterior, ScoreConfig};
-use wlgp::space::{DartsSpace, Nb201Space, Sampler, Space};
+use wlgp::space::{AnyCell, AnySampler, DartsSpace, Nb201Space, Sampler, Space};
 use wlgp::wl;
 
 /// Function space vs weight space at each training size, then end to end.
@@ -22,6 +22,7 @@ pub(crate) fn rows(
     candidates: u64,
     repeats: usize,
     gpu: Option<&Arc<GpuContext>>,
+    concrete: bool,
 ) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
     let s = Nb201Space::default();
@@ -58,21 +59,71 @@ pub(crate) fn rows(
             ));
         }
     }
+    let d = DartsSpace::default();
+    let run = Run {
+        candidates,
+        repeats,
+        gpu,
+        concrete,
+    };
     for &n in end_sizes {
         let (gp, train) = timing_gp_nb201(n, 2)?;
-        rows.extend(end_to_end(
-            &s, "nb201", &gp, &train, candidates, repeats, gpu,
+        let any = AnySampler::Nb201(s.clone());
+        rows.extend(run.rows(
+            &s,
+            &any,
+            AnyCell::Nb201,
+            ["nb201", "nb201, concrete type"],
+            &gp,
+            &train,
         )?);
         if n == 1_000 {
             rows.push(ehvi_row(&s, &train, candidates, repeats)?);
         }
-        let d = DartsSpace::default();
         let (gp, train) = timing_gp_darts(n, 3)?;
-        rows.extend(end_to_end(
-            &d, "darts", &gp, &train, candidates, repeats, gpu,
+        let any = AnySampler::Darts(d.clone());
+        rows.extend(run.rows(
+            &d,
+            &any,
+            AnyCell::Darts,
+            ["darts", "darts, concrete type"],
+            &gp,
+            &train,
         )?);
     }
     Ok(rows)
+}
+
+/// How the end-to-end rows run.
+struct Run<'a> {
+    candidates: u64,
+    repeats: usize,
+    gpu: Option<&'a Arc<GpuContext>>,
+    /// Also time the concrete type (CPU), beside the run-time space.
+    concrete: bool,
+}
+
+impl Run<'_> {
+    /// End to end on the space chosen at run time (`AnySampler`, what `wlgp score` runs)
+    /// on every engine; with `concrete`, the concrete type on the CPU too: the enum's
+    /// cost, same run.
+    fn rows<S: Sampler>(
+        &self,
+        space: &S,
+        any: &AnySampler,
+        wrap: fn(S::Cell) -> AnyCell,
+        [name, concrete_name]: [&'static str; 2],
+        gp: &Gp,
+        train: &[S::Cell],
+    ) -> Result<Vec<Row>> {
+        let wrapped: Vec<AnyCell> = train.iter().cloned().map(wrap).collect();
+        let (c, r) = (self.candidates, self.repeats);
+        let mut rows = end_to_end(any, name, gp, &wrapped, c, r, self.gpu)?;
+        if self.concrete {
+            rows.extend(end_to_end(space, concrete_name, gp, train, c, r, None)?);
+        }
+        Ok(rows)
+    }
 }
 
 fn end_to_end<S: Sampler>(

@@ -18,7 +18,6 @@ use wlgp::space::{AnySpace, Sampler, Space, SpaceKind, TableKey};
 use wlgp::stats::{kendall, mean_se, spearman};
 use wlgp::values::Values;
 use wlgp::wl;
-use wlgp::{with_space, with_table_space};
 
 #[derive(Args, Debug)]
 pub(crate) struct EvaluateArgs {
@@ -242,7 +241,7 @@ fn load(a: &EvaluateArgs) -> Result<Labelled> {
             .space
             .ok_or_else(|| Error::Config("give --space with --data".into()))?;
         let space = AnySpace::new(kind, wire, false)?;
-        return with_space!(&space, s => from_csv(s, path, a.metric.as_deref()));
+        return from_csv(&space, path, a.metric.as_deref());
     }
     let d = resolve_dataset(a.space, a.dataset.as_deref())?;
     let metric = a
@@ -250,7 +249,7 @@ fn load(a: &EvaluateArgs) -> Result<Labelled> {
         .clone()
         .unwrap_or_else(|| d.default_metric.to_string());
     d.metric(&metric)?;
-    with_table_space!(d, wire, |space| from_table(space, d, &metric))
+    from_table(&d.sampler(wire)?, d, &metric)
 }
 
 pub(crate) fn evaluate(a: &EvaluateArgs) -> Result<()> {

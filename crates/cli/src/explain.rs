@@ -13,7 +13,7 @@ use wlgp::error::{Error, Result};
 use wlgp::explain::{self, Built, MotifEffect, MotifScores, Provenance};
 use wlgp::gp::{Gp, WeightSpace};
 use wlgp::search::{Objective, TableObjective};
-use wlgp::space::{DartsSpace, Nb101Space, Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey};
+use wlgp::space::{Sampler, TableKey};
 use wlgp::wl;
 
 #[derive(Args, Debug)]
@@ -462,36 +462,10 @@ impl OnFitted for BuildArgs {
 /// Fits on the space the training flags name and runs `r` there; spaces with embedded
 /// tables also get the table's true values.
 fn with_space(data: &TrainArgs, surrogate: &SurrogateArgs, r: &impl OnFitted) -> Result<()> {
-    fn tabled<S: Sampler + TableKey>(
-        s: &S,
-        data: &TrainArgs,
-        surrogate: &SurrogateArgs,
-        r: &impl OnFitted,
-    ) -> Result<()> {
-        let f = fit(s, data.load(s)?, surrogate)?;
-        let t = truth(s, &f.t);
-        r.run(s, f, t)
-    }
-    fn untabled<S: Sampler>(
-        s: &S,
-        data: &TrainArgs,
-        surrogate: &SurrogateArgs,
-        r: &impl OnFitted,
-    ) -> Result<()> {
-        r.run(s, fit(s, data.load_untabled(s)?, surrogate)?, None)
-    }
-    let (kind, proteins) = data.space()?;
-    let wire = surrogate.skip.as_wire();
-    match kind {
-        SpaceKind::Nb201 => tabled(&Nb201Space { skip_as_wire: wire }, data, surrogate, r),
-        SpaceKind::Nbgraph => tabled(&NbGraphSpace::new(proteins), data, surrogate, r),
-        SpaceKind::Darts => untabled(&DartsSpace { skip_as_wire: wire }, data, surrogate, r),
-        SpaceKind::Nb101 => untabled(&Nb101Space, data, surrogate, r),
-        SpaceKind::Json => Err(Error::Config(
-            "the json space has no sampler: nothing to build or prune".into(),
-        )),
-        SpaceKind::Nago => Err(wlgp::space::generators_only()),
-    }
+    let s = data.sampler(surrogate.skip.as_wire())?;
+    let f = fit(&s, data.load(&s)?, surrogate)?;
+    let t = truth(&s, &f.t);
+    r.run(&s, f, t)
 }
 
 pub(crate) fn explain(a: &ExplainArgs) -> Result<()> {

@@ -95,6 +95,6 @@ pub(crate) fn kernel(a: &KernelArgs, device: DeviceChoice) -> Result<()> {
         .read_to_string(&mut text)
         .map_err(|e| Error::io("reading stdin", e))?;
     let space = AnySpace::new(a.space, a.skip.as_wire(), a.proteins)?;
-    let s = wlgp::with_space!(&space, s => run(s, a, &text, device))?;
+    let s = run(&space, a, &text, device)?;
     super::out(&s)
 }

@@ -12,7 +12,6 @@ use wlgp::error::{Error, Result};
 use wlgp::search::{Objective, TableObjective};
 use wlgp::space::{Space, SpaceKind, TableKey};
 use wlgp::values::Values;
-use wlgp::with_table_space;
 
 #[derive(Args, Debug)]
 pub(crate) struct LookupArgs {
@@ -55,7 +54,7 @@ pub(crate) fn lookup(a: &LookupArgs) -> Result<()> {
     let mut got = Vec::new();
     for m in &metrics {
         let mut obj = TableObjective::new(d, m)?;
-        let mut v = with_table_space!(d, true, |space| value(space, &mut obj, &arch))?;
+        let mut v = value(&d.sampler(true)?, &mut obj, &arch)?;
         if a.fraction && Values::of_table_metric(m) == Values::AccuracyPercent {
             v /= 100.0;
         }

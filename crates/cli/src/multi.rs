@@ -16,7 +16,7 @@ use wlgp::search::multi_table::TableMulti;
 use wlgp::search::Method;
 use wlgp::search::{CommandObjective, Journal, JournalHeader};
 use wlgp::space::nb201_cost::ComputedCosts;
-use wlgp::space::{AnySpace, Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey};
+use wlgp::space::{AnySampler, Sampler, SpaceKind, TableKey};
 
 /// One point of a front.
 #[derive(Serialize)]
@@ -213,14 +213,11 @@ pub(crate) fn search(a: &SearchArgs, spec: &str) -> Result<()> {
         if a.dataset.is_some() {
             return Err(Error::Config("--objective-cmd replaces --dataset".into()));
         }
-        let space = AnySpace::new(a.space.unwrap_or(SpaceKind::Nb201), wire, false)?;
-        wlgp::with_sampler!(&space, s => run_cmd(s, cmd, spec, a, &cfg))?
+        let space = AnySampler::new(a.space.unwrap_or(SpaceKind::Nb201), wire, false)?;
+        run_cmd(&space, cmd, spec, a, &cfg)?
     } else {
         let d = super::resolve_dataset(a.space, a.dataset.as_deref())?;
-        match d.space {
-            SpaceKind::Nbgraph => run_on(&NbGraphSpace::new(d.proteins), d, spec, a, &cfg)?,
-            _ => run_on(&Nb201Space { skip_as_wire: wire }, d, spec, a, &cfg)?,
-        }
+        run_on(&d.sampler(wire)?, d, spec, a, &cfg)?
     };
     print(&o, a.json)
 }
@@ -407,10 +404,7 @@ pub(crate) fn study(st: &MultiStudy) -> Result<()> {
     let mut ran = 0;
     for spec in specs {
         for &d in datasets {
-            let rows = match d.space {
-                SpaceKind::Nbgraph => study_problem(&NbGraphSpace::new(d.proteins), d, spec, st),
-                _ => study_problem(&Nb201Space::default(), d, spec, st),
-            };
+            let rows = study_problem(&d.sampler(true)?, d, spec, st);
             // A spec names metrics of some tables only: the others are skipped.
             let rows = match rows {
                 Ok(rows) => rows,

@@ -9,7 +9,7 @@ use wlgp::search::multi::{orient, MultiConfig, MultiHistory, MultiMethod, MultiO
 use wlgp::search::multi_table::{parse_spec, TableMulti};
 use wlgp::search::Recorded;
 use wlgp::space::nb201_cost::ComputedCosts;
-use wlgp::space::{Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey};
+use wlgp::space::{Sampler, TableKey};
 use wlgp::values::Values;
 
 #[derive(Args, Debug)]
@@ -69,14 +69,9 @@ fn table_points<S: Sampler + TableKey + ComputedCosts>(
     Ok((all, values, archs))
 }
 
-fn every_cell(kind: SpaceKind, dataset: &str, spec: &str) -> Result<TablePoints> {
-    match kind {
-        SpaceKind::Nbgraph => {
-            let d = wlgp::bench_data::dataset(dataset)?;
-            table_points(&NbGraphSpace::new(d.proteins), dataset, spec)
-        }
-        _ => table_points(&Nb201Space::default(), dataset, spec),
-    }
+fn every_cell(dataset: &str, spec: &str) -> Result<TablePoints> {
+    let d = wlgp::bench_data::dataset(dataset)?;
+    table_points(&d.sampler(true)?, dataset, spec)
 }
 
 pub(crate) fn pareto(a: &ParetoArgs) -> Result<()> {
@@ -86,8 +81,7 @@ pub(crate) fn pareto(a: &ParetoArgs) -> Result<()> {
             let spec = a.objectives.as_deref().ok_or_else(|| {
                 Error::Config("give --objectives NAME:max|min,... with --dataset".into())
             })?;
-            let kind = wlgp::bench_data::dataset(d)?.space;
-            let (all, values, archs) = every_cell(kind, d, spec)?;
+            let (all, values, archs) = every_cell(d, spec)?;
             // The table's true front, reported as if every cell had been evaluated.
             let h = MultiHistory {
                 evaluations: Vec::new(),
@@ -174,11 +168,9 @@ fn from_journal(path: &std::path::Path) -> Result<JournalFront> {
         failed,
     };
     let dataset = header.dataset.clone();
-    let all = match header.space.parse::<SpaceKind>().ok() {
-        Some(kind) if wlgp::bench_data::dataset(&dataset).is_ok() => {
-            Some(every_cell(kind, &dataset, &spec)?.0)
-        }
-        _ => None,
+    let all = match wlgp::bench_data::dataset(&dataset) {
+        Ok(_) => Some(every_cell(&dataset, &spec)?.0),
+        Err(_) => None,
     };
     let mut o = outcome(
         &dataset,

@@ -8,7 +8,7 @@ use serde::Serialize;
 use std::io::Read;
 use wlgp::error::{Error, Result};
 use wlgp::gp::Gp;
-use wlgp::space::{DartsSpace, Nb101Space, Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey};
+use wlgp::space::Sampler;
 
 #[derive(Args, Debug)]
 pub(crate) struct PredictArgs {
@@ -69,33 +69,13 @@ fn run<S: Sampler>(space: &S, t: Training<S::Cell>, a: &PredictArgs, text: &str)
     })
 }
 
-fn tabled<S: Sampler + TableKey>(space: &S, a: &PredictArgs, text: &str) -> Result<Report> {
-    run(space, a.data.load(space)?, a, text)
-}
-
-fn untabled<S: Sampler>(space: &S, a: &PredictArgs, text: &str) -> Result<Report> {
-    run(space, a.data.load_untabled(space)?, a, text)
-}
-
 pub(crate) fn predict(a: &PredictArgs) -> Result<()> {
-    let (kind, proteins) = a.data.space()?;
     let mut text = String::new();
     std::io::stdin()
         .read_to_string(&mut text)
         .map_err(|e| Error::io("reading stdin", e))?;
-    let wire = a.surrogate.skip.as_wire();
-    let r =
-        match kind {
-            SpaceKind::Nb201 => tabled(&Nb201Space { skip_as_wire: wire }, a, &text)?,
-            SpaceKind::Nbgraph => tabled(&NbGraphSpace::new(proteins), a, &text)?,
-            SpaceKind::Nb101 => untabled(&Nb101Space, a, &text)?,
-            SpaceKind::Darts => untabled(&DartsSpace { skip_as_wire: wire }, a, &text)?,
-            SpaceKind::Json => return Err(Error::Config(
-                "the json space has no training-data reader: use nb201, nbgraph, nb101 or darts"
-                    .into(),
-            )),
-            SpaceKind::Nago => return Err(wlgp::space::generators_only()),
-        };
+    let space = a.data.sampler(a.surrogate.skip.as_wire())?;
+    let r = run(&space, a.data.load(&space)?, a, &text)?;
     if a.json {
         return super::out(&(serde_json::to_string(&r).expect("plain data") + "\n"));
     }

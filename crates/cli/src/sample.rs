@@ -3,7 +3,7 @@
 use clap::Args;
 use rand::SeedableRng;
 use wlgp::error::Result;
-use wlgp::space::{AnySpace, Sampler, SpaceKind};
+use wlgp::space::{AnySampler, Sampler, SpaceKind};
 
 #[derive(Args, Debug)]
 pub(crate) struct SampleArgs {
@@ -32,6 +32,5 @@ fn write<S: Sampler>(space: &S, a: &SampleArgs) -> Result<()> {
 }
 
 pub(crate) fn sample(a: &SampleArgs) -> Result<()> {
-    let space = AnySpace::new(a.space, true, a.proteins)?;
-    wlgp::with_sampler!(&space, s => write(s, a))
+    write(&AnySampler::new(a.space, true, a.proteins)?, a)
 }

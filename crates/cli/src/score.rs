@@ -13,7 +13,7 @@ use wlgp::error::{Error, Result};
 use wlgp::gp::Gp;
 use wlgp::gpu::DeviceChoice;
 use wlgp::score::{self, Candidates, GpuScorer, ScoreConfig};
-use wlgp::space::{DartsSpace, Nb101Space, Nb201Space, NbGraphSpace, Sampler, SpaceKind};
+use wlgp::space::Sampler;
 
 #[derive(Args, Debug)]
 pub(crate) struct ScoreArgs {
@@ -163,29 +163,8 @@ fn run<S: Sampler>(
 }
 
 pub(crate) fn score(a: &ScoreArgs, device: DeviceChoice) -> Result<()> {
-    let (space, proteins) = a.data.space()?;
-    let wire = a.surrogate.skip.as_wire();
-    let r = match space {
-        SpaceKind::Nb201 => {
-            let s = Nb201Space { skip_as_wire: wire };
-            run(&s, a.data.load(&s)?, a, device)?
-        }
-        SpaceKind::Nbgraph => {
-            let s = NbGraphSpace::new(proteins);
-            run(&s, a.data.load(&s)?, a, device)?
-        }
-        SpaceKind::Nb101 => run(&Nb101Space, a.data.load_untabled(&Nb101Space)?, a, device)?,
-        SpaceKind::Darts => {
-            let s = DartsSpace { skip_as_wire: wire };
-            run(&s, a.data.load_untabled(&s)?, a, device)?
-        }
-        SpaceKind::Json => {
-            return Err(Error::Config(
-                "the json space has no sampler: nothing to score".into(),
-            ))
-        }
-        SpaceKind::Nago => return Err(wlgp::space::generators_only()),
-    };
+    let space = a.data.sampler(a.surrogate.skip.as_wire())?;
+    let r = run(&space, a.data.load(&space)?, a, device)?;
     if a.json {
         return super::out(&(serde_json::to_string(&r).expect("plain data") + "\n"));
     }

@@ -13,7 +13,7 @@ use wlgp::search::{
     self, BoConfig, CommandObjective, Evaluation, History, JournalHeader, Method, Objective,
     TableObjective,
 };
-use wlgp::space::{AnySpace, Nb201Space, NbGraphSpace, Sampler, SpaceKind, TableKey};
+use wlgp::space::{AnySampler, Sampler, SpaceKind, TableKey};
 use wlgp::stats::mean_se;
 use wlgp::values::{Values, ValuesSpec};
 
@@ -142,26 +142,8 @@ fn run_one(
     record: Record,
     on_eval: &mut dyn FnMut(&Evaluation),
 ) -> Result<Outcome> {
-    match d.space {
-        SpaceKind::Nbgraph => run_in(
-            &NbGraphSpace::new(d.proteins),
-            d,
-            metric,
-            cfg,
-            method,
-            record,
-            on_eval,
-        ),
-        _ => run_in(
-            &Nb201Space { skip_as_wire },
-            d,
-            metric,
-            cfg,
-            method,
-            record,
-            on_eval,
-        ),
-    }
+    let space = AnySampler::new(d.space, skip_as_wire, d.proteins)?;
+    run_in(&space, d, metric, cfg, method, record, on_eval)
 }
 
 /// What a search evaluates instead of a table: the user's command, or the built-in
@@ -304,12 +286,12 @@ pub(crate) fn search(a: &SearchArgs) -> Result<()> {
             pb.inc(1);
             pb.set_message(format!("best {:.4}", e.best_so_far));
         };
-        let space = AnySpace::new(
+        let space = AnySampler::new(
             a.space.unwrap_or(SpaceKind::Nb201),
             a.bo.surrogate.skip.as_wire(),
             a.proteins,
         )?;
-        let o = wlgp::with_sampler!(&space, s => run_external(s, a, &ext, &mut on_eval))?;
+        let o = run_external(&space, a, &ext, &mut on_eval)?;
         pb.finish_and_clear();
         (o, matches!(ext, External::Digits) || !a.minimize)
     } else {
@@ -318,8 +300,9 @@ pub(crate) fn search(a: &SearchArgs) -> Result<()> {
             init: match &a.init {
                 None => Vec::new(),
                 Some(p) => {
-                    let space = AnySpace::new(d.space, a.bo.surrogate.skip.as_wire(), d.proteins)?;
-                    wlgp::with_space!(&space, s => wlgp::search::options::given(s, p, &metric))?
+                    let space =
+                        AnySampler::new(d.space, a.bo.surrogate.skip.as_wire(), d.proteins)?;
+                    wlgp::search::options::given(&space, p, &metric)?
                 }
             },
             ..bo_config(a, table_values(a, &metric))?

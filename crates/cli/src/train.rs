@@ -80,10 +80,8 @@ pub(crate) fn train_one(a: &TrainArgs) -> Result<()> {
         ));
     }
     let space = AnySpace::new(a.space, false, false)?;
-    let (arch, canonical) = wlgp::with_space!(&space, s => {
-        let c = s.parse(&a.arch)?;
-        (s.lower(&c), s.format(&c))
-    });
+    let cell = space.parse(&a.arch)?;
+    let (arch, canonical) = (space.lower(&cell), space.format(&cell));
     let stacking = Stacking {
         width: a.width,
         cells: a.cells,

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use wlgp::bench_data;
 use wlgp::error::{Error, Result};
 use wlgp::search::{Objective, Recorded, TableObjective};
-use wlgp::space::{Sampler, Space, SpaceKind, TableKey};
+use wlgp::space::{AnyCell, AnySampler, Sampler, Space, SpaceKind, TableKey};
 use wlgp::values::Values;
 
 /// Evaluated architectures and the metric their values are (the value column's name for
@@ -181,10 +181,20 @@ impl TrainArgs {
             .ok_or_else(|| Error::Config("give --space (or --train-from-data)".into()))
     }
 
-    /// Loads the training data for a space with embedded tables.
-    pub(crate) fn load<S: Sampler + TableKey>(&self, space: &S) -> Result<Training<S::Cell>> {
+    /// The space the training flags name, with `skip_as_wire` lowering.
+    pub(crate) fn sampler(&self, skip_as_wire: bool) -> Result<AnySampler> {
+        let (kind, proteins) = self.space()?;
+        AnySampler::new(kind, skip_as_wire, proteins)
+    }
+
+    /// Loads the training data; `--train-from-data` only for a space with embedded tables.
+    pub(crate) fn load(&self, space: &AnySampler) -> Result<Training<AnyCell>> {
         match (&self.train, &self.train_from_data, &self.from) {
             (Some(p), None, None) => from_csv(space, p, self.metric.as_deref()),
+            (None, Some(_), None) if !space.has_table() => Err(Error::Config(format!(
+                "no embedded data for the {} space: give --train FILE or --from JOURNAL",
+                space.name()
+            ))),
             (None, Some(spec), None) => from_table(space, spec, self.seed),
             (None, None, Some(p)) => from_journal(space, p),
             (None, None, None) => Err(Error::Config(
@@ -193,18 +203,6 @@ impl TrainArgs {
             _ => Err(Error::Config(
                 "give only one of --train, --train-from-data and --from".into(),
             )),
-        }
-    }
-
-    /// Loads the training data for a space without embedded tables.
-    pub(crate) fn load_untabled<S: Sampler>(&self, space: &S) -> Result<Training<S::Cell>> {
-        match (&self.train, &self.train_from_data, &self.from) {
-            (Some(p), None, None) => from_csv(space, p, self.metric.as_deref()),
-            (None, None, Some(p)) => from_journal(space, p),
-            _ => Err(Error::Config(format!(
-                "no embedded data for the {} space: give --train FILE or --from JOURNAL",
-                space.name()
-            ))),
         }
     }
 }

@@ -423,4 +423,30 @@ mod tests {
         // DARTS' 34-byte genotype and a tag, aligned to the json variant's box.
         assert_eq!(std::mem::size_of::<AnyCell>(), 40);
     }
+
+    #[test]
+    fn one_hot_encodings_have_a_fixed_length_and_tell_cells_apart() {
+        use std::collections::HashSet;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        for (s, len) in samplers().into_iter().zip([6, 8, 28, 34]) {
+            let mut seen = HashSet::new();
+            let mut cells = HashSet::new();
+            for _ in 0..200 {
+                let c = s.sample(&mut rng);
+                let code = s.one_hot(&c);
+                assert_eq!(code.len(), len, "{}", s.name());
+                let mut positions: Vec<usize> = code.iter().map(|&(p, _)| p).collect();
+                positions.sort_unstable();
+                assert!(positions.iter().enumerate().all(|(i, &p)| p == i));
+                seen.insert(code);
+                cells.insert(c);
+            }
+            assert_eq!(
+                seen.len(),
+                cells.len(),
+                "{}: two cells share a code",
+                s.name()
+            );
+        }
+    }
 }

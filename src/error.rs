@@ -8,7 +8,7 @@ pub enum Error {
     /// An architecture string that does not follow the space's format.
     #[error("cannot parse {space} architecture `{input}`: {reason}")]
     Parse {
-        space: &'static str,
+        space: String,
         input: String,
         reason: String,
     },
@@ -108,9 +108,9 @@ impl Error {
     }
 
     /// Shorthand for a parse error in a named space.
-    pub fn parse(space: &'static str, input: &str, reason: impl Into<String>) -> Self {
+    pub fn parse(space: &str, input: &str, reason: impl Into<String>) -> Self {
         Error::Parse {
-            space,
+            space: space.to_string(),
             input: input.to_string(),
             reason: reason.into(),
         }

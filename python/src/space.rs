@@ -22,7 +22,7 @@ pub(crate) fn wl_config(h: usize, direction: &str) -> Result<WlConfig> {
 }
 
 /// The constructor arguments of a space: name, skip lowering, proteins op set.
-type SpaceArgs = (&'static str, String, bool);
+type SpaceArgs = (String, String, bool);
 
 /// A search space: NAS-Bench-201, NAS-Bench-Graph, NAS-Bench-101, DARTS, or labelled DAGs
 /// in JSON. Architectures are strings in the space's own form.
@@ -57,7 +57,7 @@ impl PySpace {
 
     /// The space's name (`nb201`, `nbgraph`, `nb101`, `darts`, `json`).
     #[getter]
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         self.space.name()
     }
 
@@ -238,7 +238,7 @@ impl PySpace {
         let me = slf.get();
         Ok((
             slf.get_type(),
-            (me.space.name(), me.skip.clone(), me.proteins),
+            (me.space.name().to_string(), me.skip.clone(), me.proteins),
         ))
     }
 }

@@ -176,7 +176,7 @@ impl AnySampler {
 impl Space for AnySpace {
     type Cell = AnyCell;
 
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         match self {
             AnySpace::Sampler(s) => s.name(),
             AnySpace::Json(j) => j.name(),
@@ -218,7 +218,7 @@ impl Space for AnySpace {
 impl Space for AnySampler {
     type Cell = AnyCell;
 
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         each!(self, s => s.name())
     }
 

@@ -2,7 +2,7 @@
 //! nodes reading 2 earlier nodes through one operation each; about 10^18 architectures.
 
 use super::device::{CounterDraws, DeviceKind, DeviceSpace};
-use super::edge_cell::{op_labels, CellEdge, EdgeCell, DEAD_INPUT, OUTPUT};
+use super::edge_cell::{op_labels, roles, CellEdge, EdgeCell, EdgeRole, DEAD_INPUT, OUTPUT};
 use super::{op_index, pick, Sampler, Space};
 use crate::error::{Error, Result};
 use crate::graph::{Arch, FlatGraph};
@@ -60,6 +60,8 @@ const REDUCE: &str = "reduce_";
 /// WL labels of [`OPS`] in the normal and in the reduction cell.
 const NORMAL_LABELS: [u64; 8] = op_labels(OPS, "");
 const NORMAL_INPUT_LABELS: [u64; 2] = op_labels(NORMAL_INPUTS, "");
+/// What each operation does to its edge: skip as a node, then as a wire.
+const ROLES: [[EdgeRole; 8]; 2] = [roles(OPS, false), roles(OPS, true)];
 const REDUCE_INPUT_LABELS: [u64; 2] = op_labels(REDUCE_INPUTS, "");
 const REDUCE_LABELS: [u64; 8] = op_labels(OPS, REDUCE);
 
@@ -196,7 +198,7 @@ impl DartsSpace {
             outs[n] = k;
             n += 1;
         }
-        EdgeCell::new(edges, &OPS, 2, &outs[..n], self.skip_as_wire)
+        EdgeCell::new(edges, &ROLES[self.skip_as_wire as usize], 2, &outs[..n])
     }
 
     fn sample_half(rng: &mut dyn RngCore) -> DartsHalf {
@@ -300,8 +302,12 @@ impl Space for DartsSpace {
     /// motifs of the two cells are counted apart.
     fn lower(&self, c: &DartsCell) -> Arch {
         let (n, r) = (Self::half_edges(&c.normal), Self::half_edges(&c.reduce));
-        let normal = self.half(&c.normal, &n).to_arch(&NORMAL_INPUTS, "");
-        normal.disjoint_union(&self.half(&c.reduce, &r).to_arch(&REDUCE_INPUTS, REDUCE))
+        let normal = self.half(&c.normal, &n).to_arch(&OPS, &NORMAL_INPUTS, "");
+        normal.disjoint_union(
+            &self
+                .half(&c.reduce, &r)
+                .to_arch(&OPS, &REDUCE_INPUTS, REDUCE),
+        )
     }
 
     fn lower_flat(&self, c: &DartsCell, out: &mut FlatGraph) {

@@ -37,9 +37,52 @@ pub(crate) const fn op_labels<const N: usize>(names: [&str; N], prefix: &str) ->
 pub(crate) const OUTPUT: u64 = op_labels(["output"], "")[0];
 pub(crate) const DEAD_INPUT: u64 = op_labels(["input"], "")[0];
 
+/// What an operation does to its edge when a cell is lowered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum EdgeRole {
+    /// No edge (NB201's and DARTS' `none`): dropped.
+    Drop,
+    /// An identity (`skip_connect` lowered as a wire): the target reads the source's inputs.
+    Wire,
+    /// An operation: a node of the lowered graph.
+    Op,
+}
+
+/// Whether two strings are equal, in a `const fn`.
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The roles of the built-in spaces' operations: `none` drops its edge, and
+/// `skip_connect` is a wire when `skip_as_wire`.
+pub(crate) const fn roles<const N: usize>(names: [&str; N], skip_as_wire: bool) -> [EdgeRole; N] {
+    let mut out = [EdgeRole::Op; N];
+    let mut i = 0;
+    while i < N {
+        if same(names[i], "none") {
+            out[i] = EdgeRole::Drop;
+        } else if skip_as_wire && same(names[i], "skip_connect") {
+            out[i] = EdgeRole::Wire;
+        }
+        i += 1;
+    }
+    out
+}
+
 /// What a graph node stands for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Node {
+pub(crate) enum Node {
     /// The `k`-th cell input.
     Input(usize),
     /// The operation on the `e`-th cell edge.
@@ -54,7 +97,6 @@ enum Node {
 /// each node's predecessors as a bitmask, already pruned to input-to-output paths.
 pub(crate) struct EdgeCell<'a> {
     cell: &'a [CellEdge],
-    names: &'static [&'static str],
     nodes: [Node; MAX_NODES],
     pred: [u32; MAX_NODES],
     len: usize,
@@ -73,18 +115,16 @@ fn bits(mut m: u32) -> impl Iterator<Item = usize> {
 
 impl<'a> EdgeCell<'a> {
     /// Lowers a cell whose inputs are cell nodes `0..n_inputs` and whose output reads the
-    /// cell nodes in `outputs`; `none` edges are dropped, `skip_connect` edges become plain
-    /// connections when `skip_as_wire`, and nodes off every input-to-output path are pruned.
+    /// cell nodes in `outputs`; each edge's operation does what `roles` says of it, and
+    /// nodes off every input-to-output path are pruned.
     pub(crate) fn new(
         cell: &'a [CellEdge],
-        names: &'static [&'static str],
+        roles: &[EdgeRole],
         n_inputs: usize,
         outputs: &[usize],
-        skip_as_wire: bool,
     ) -> Self {
         let mut g = EdgeCell {
             cell,
-            names,
             nodes: [Node::Output; MAX_NODES],
             pred: [0; MAX_NODES],
             len: 0,
@@ -100,7 +140,7 @@ impl<'a> EdgeCell<'a> {
         let mut order = [0usize; MAX_NODES];
         let mut n_ops = 0;
         for (e, &(_, _, op)) in cell.iter().enumerate() {
-            if names[op as usize] != "none" {
+            if roles[op as usize] != EdgeRole::Drop {
                 order[n_ops] = e;
                 n_ops += 1;
             }
@@ -108,7 +148,7 @@ impl<'a> EdgeCell<'a> {
         order[..n_ops].sort_unstable_by_key(|&e| (cell[e].1, e));
         for &e in &order[..n_ops] {
             let (from, to, op) = cell[e];
-            if skip_as_wire && names[op as usize] == "skip_connect" {
+            if roles[op as usize] == EdgeRole::Wire {
                 feeds[to] |= feeds[from];
             } else {
                 let id = g.push(Node::Op(e), feeds[from]);
@@ -173,24 +213,31 @@ impl<'a> EdgeCell<'a> {
         (0..self.len).flat_map(move |v| bits(self.pred[v]).map(move |u| (u, v)))
     }
 
-    /// The name of a node and whether it is an operation (which gets the prefix);
-    /// `inputs[k]` names the `k`-th input.
-    fn name(&self, node: Node, inputs: &[&'static str]) -> (bool, &'static str) {
-        match node {
-            Node::Input(k) => (false, inputs[k]),
-            Node::Op(e) => (true, self.names[self.cell[e].2 as usize]),
-            Node::Output => (false, "output"),
-            Node::DeadInput => (false, "input"),
-        }
+    /// The lowered cell as an [`Arch`]: `names[op]` names the operations (with `prefix`),
+    /// `inputs[k]` the `k`-th input.
+    pub(crate) fn to_arch(
+        &self,
+        names: &[&'static str],
+        inputs: &[&'static str],
+        prefix: &'static str,
+    ) -> Arch {
+        self.to_arch_by(|n| match n {
+            Node::Input(k) => Cow::Borrowed(inputs[k]),
+            Node::Op(op) if prefix.is_empty() => Cow::Borrowed(names[op]),
+            Node::Op(op) => Cow::Owned(format!("{prefix}{}", names[op])),
+            Node::Output => Cow::Borrowed("output"),
+            Node::DeadInput => Cow::Borrowed("input"),
+        })
     }
 
-    /// The lowered cell as an [`Arch`]; operation labels get `prefix`.
-    pub(crate) fn to_arch(&self, inputs: &[&'static str], prefix: &'static str) -> Arch {
+    /// The lowered cell as an [`Arch`], each node labelled by `label` (given
+    /// [`Node::Op`] with the operation's index, not the edge's).
+    pub(crate) fn to_arch_by(&self, label: impl Fn(Node) -> Label) -> Arch {
         let labels: Vec<Label> = self.nodes[..self.len]
             .iter()
-            .map(|&n| match self.name(n, inputs) {
-                (true, op) if !prefix.is_empty() => Cow::Owned(format!("{prefix}{op}")),
-                (_, name) => Cow::Borrowed(name),
+            .map(|&n| match n {
+                Node::Op(e) => label(Node::Op(self.cell[e].2 as usize)),
+                n => label(n),
             })
             .collect();
         let edges: Vec<_> = self.edges().collect();

@@ -7,6 +7,7 @@
 
 mod any;
 pub mod darts;
+pub mod declared;
 pub mod device;
 mod edge_cell;
 pub mod json;
@@ -25,6 +26,7 @@ use std::hash::Hash;
 
 pub use any::{at, generators_only, no_sampler, AnyCell, AnySampler, AnySpace};
 pub use darts::DartsSpace;
+pub use declared::DeclaredSpace;
 pub use json::JsonSpace;
 pub use nb101::Nb101Space;
 pub use nb201::Nb201Space;
@@ -35,7 +37,7 @@ pub trait Space: Send + Sync {
     /// One cell of the space, small and cheap to copy around.
     type Cell: Clone + Eq + Hash + Debug + Send + Sync;
     /// The space's name on the command line.
-    fn name(&self) -> &'static str;
+    fn name(&self) -> &str;
     /// Reads the community's string form; errors name the input and what is wrong.
     fn parse(&self, s: &str) -> Result<Self::Cell>;
     /// Writes the string form that [`Space::parse`] reads back.

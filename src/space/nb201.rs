@@ -1,7 +1,7 @@
 //! NAS-Bench-201 cells: 4 nodes, 6 edges, each edge one of 5 operations (15,625 cells).
 
 use super::device::{CounterDraws, DeviceKind, DeviceSpace};
-use super::edge_cell::{op_labels, CellEdge, EdgeCell, DEAD_INPUT, OUTPUT};
+use super::edge_cell::{op_labels, roles, CellEdge, EdgeCell, EdgeRole, DEAD_INPUT, OUTPUT};
 use super::{op_index, pick, Sampler, Space, TableKey};
 use crate::error::{Error, Result};
 use crate::graph::{Arch, FlatGraph};
@@ -17,6 +17,8 @@ pub const OPS: [&str; 5] = [
 ];
 /// WL labels of [`OPS`].
 const OP_LABELS: [u64; 5] = op_labels(OPS, "");
+/// What each operation does to its edge: skip as a node, then as a wire.
+const ROLES: [[EdgeRole; 5]; 2] = [roles(OPS, false), roles(OPS, true)];
 const INPUT_LABELS: [u64; 1] = op_labels(["input"], "");
 /// Edges `(to, from)` in the order of the string form `|a~0|+|b~0|c~1|+|d~0|e~1|f~2|`.
 pub const EDGES: [(usize, usize); 6] = [(1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2)];
@@ -130,7 +132,8 @@ impl Space for Nb201Space {
     }
 
     fn lower(&self, c: &Nb201Cell) -> Arch {
-        self.edge_cell(&Self::cell_edges(c)).to_arch(&["input"], "")
+        self.edge_cell(&Self::cell_edges(c))
+            .to_arch(&OPS, &["input"], "")
     }
 
     fn lower_flat(&self, c: &Nb201Cell, out: &mut FlatGraph) {
@@ -147,7 +150,7 @@ impl Nb201Space {
     }
 
     fn edge_cell<'a>(&self, edges: &'a [CellEdge]) -> EdgeCell<'a> {
-        EdgeCell::new(edges, &OPS, 1, &[3], self.skip_as_wire)
+        EdgeCell::new(edges, &ROLES[self.skip_as_wire as usize], 1, &[3])
     }
 }
 

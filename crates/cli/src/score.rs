@@ -49,7 +49,7 @@ struct TopRow {
 
 #[derive(Serialize)]
 struct Report {
-    space: &'static str,
+    space: String,
     training: usize,
     h: usize,
     /// What the training values were taken to be.
@@ -127,7 +127,7 @@ fn run<S: Sampler>(
     pb.finish_and_clear();
     let secs = t0.elapsed().as_secs_f64();
     Ok(Report {
-        space: space.name(),
+        space: space.name().to_string(),
         training: t.cells.len(),
         h: gp.wl_config().h,
         candidates: res.scored,

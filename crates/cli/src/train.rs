@@ -46,7 +46,7 @@ pub(crate) struct TrainArgs {
 /// What `wlgp train --json` prints.
 #[derive(Serialize)]
 struct Report {
-    space: &'static str,
+    space: String,
     arch: String,
     seed: u64,
     #[serde(flatten)]
@@ -92,7 +92,7 @@ pub(crate) fn train_one(a: &TrainArgs) -> Result<()> {
     let trained = wlgp::trainer::train(spec, arch_seed(&arch, a.seed), &Digits::load()?, &cfg)?;
     if a.json {
         let r = Report {
-            space: space.name(),
+            space: space.name().to_string(),
             arch: canonical,
             seed: a.seed,
             trained,

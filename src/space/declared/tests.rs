@@ -1,0 +1,213 @@
+//! The declared examples against the built-in spaces, and bad specs.
+
+use super::*;
+use crate::space::{DartsSpace, Nb201Space};
+use crate::wl::{features, Direction, Features, WlConfig, WlScratch};
+use rand::SeedableRng;
+
+fn example(name: &str) -> DeclaredSpace {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/spaces")
+        .join(format!("{name}.toml"));
+    DeclaredSpace::from_file(&path).unwrap()
+}
+
+fn flat_features<S: Space>(s: &S, c: &S::Cell, cfg: &WlConfig) -> Features {
+    let (mut g, mut scratch, mut f) = (
+        FlatGraph::default(),
+        WlScratch::default(),
+        Features::default(),
+    );
+    s.lower_flat(c, &mut g);
+    scratch.features_into(&g, cfg, &mut f);
+    f
+}
+
+const CFG: WlConfig = WlConfig {
+    h: 3,
+    direction: Direction::Both,
+};
+
+#[test]
+fn the_nb201_spec_is_the_built_in_space() {
+    let d = example("nb201");
+    let b = Nb201Space { skip_as_wire: true };
+    assert_eq!(d.size(), Some(15_625));
+    let cells = d.enumerate().unwrap();
+    assert_eq!(cells.len(), 15_625);
+    let mut graphs = HashSet::new();
+    for c in b.enumerate().unwrap() {
+        let ours = DeclaredCell(c.to_vec());
+        let want = flat_features(&b, &c, &CFG);
+        assert_eq!(flat_features(&d, &ours, &CFG), want, "{}", b.format(&c));
+        assert_eq!(features(&d.lower(&ours), &CFG), want);
+        assert_eq!(d.parse(&d.format(&ours)).unwrap(), ours);
+        graphs.insert(format!("{:?}", want));
+    }
+    // As many distinct lowered graphs as the built-in cells give (WL at h = 3 as the
+    // graphs' fingerprint).
+    let ours: HashSet<String> = cells
+        .iter()
+        .map(|c| format!("{:?}", flat_features(&d, c, &CFG)))
+        .collect();
+    assert_eq!(ours.len(), graphs.len());
+    assert!(ours.len() < 15_625, "none and skip make twins");
+}
+
+/// The built-in DARTS cell as the declared space's choice vector.
+fn declared_darts(c: &crate::space::darts::DartsCell) -> DeclaredCell {
+    let mut v = Vec::new();
+    for h in [&c.normal, &c.reduce] {
+        for node in 0..4 {
+            let mut pairs = [h.edges[2 * node], h.edges[2 * node + 1]];
+            pairs.sort_by_key(|&(_, input)| input);
+            for (op, input) in pairs {
+                v.extend([input, op]);
+            }
+        }
+    }
+    DeclaredCell(v)
+}
+
+#[test]
+fn the_darts_spec_is_the_built_in_space() {
+    let d = example("darts");
+    let b = DartsSpace { skip_as_wire: true };
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4);
+    for _ in 0..2_000 {
+        let c = b.sample(&mut rng);
+        let ours = declared_darts(&c);
+        assert_eq!(flat_features(&d, &ours, &CFG), flat_features(&b, &c, &CFG));
+        assert_eq!(d.parse(&d.format(&ours)).unwrap(), ours);
+    }
+    // (C(2,2) 8^2) (C(3,2) 8^2) (C(4,2) 8^2) (C(5,2) 8^2), for each of the two cells.
+    let half: u128 = [1u128, 3, 6, 10].iter().map(|c| c * 64).product();
+    assert_eq!(d.size(), Some(half * half));
+}
+
+#[test]
+fn the_mobilenet_chain_samples_mutates_and_lowers() {
+    let d = example("mobilenetv3");
+    let stage: u128 = 81 + 729 + 6561;
+    assert_eq!(d.size(), Some(stage.pow(5)));
+    assert_eq!(d.decisions().len(), 5 * (1 + 4 * 2));
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    for _ in 0..500 {
+        let c = d.sample(&mut rng);
+        let text = d.format(&c);
+        assert_eq!(d.parse(&text).unwrap(), c, "{text}");
+        let depth: usize = (0..5).map(|s| [2, 3, 4][c.0[s * 9] as usize]).sum();
+        let g = d.lower(&c);
+        assert_eq!(g.node_count(), depth + 2);
+        assert_eq!(g.label(0), "stem");
+        assert!(g.label(1).starts_with("s1_mb"), "{}", g.label(1));
+        assert_eq!(features(&g, &CFG), flat_features(&d, &c, &CFG));
+        // Each active block's two choices change in two ways each, each depth in two.
+        let n = d.neighbours(&c);
+        assert_eq!(n.len(), depth * 4 + 5 * 2);
+        assert!(n
+            .iter()
+            .all(|m| m != &c && d.parse(&d.format(m)).unwrap() == *m));
+    }
+}
+
+#[test]
+fn sampling_is_uniform_over_each_choice() {
+    // Chi-square with 4 degrees of freedom for each NB201 edge's operation, and 2 for
+    // each stage's depth; 18.5 and 13.8 are the 0.1 % critical values.
+    let d = example("nb201");
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(6);
+    let n = 100_000;
+    let mut counts = [[0usize; 5]; 6];
+    for _ in 0..n {
+        let c = d.sample(&mut rng);
+        for (e, &o) in c.0.iter().enumerate() {
+            counts[e][o as usize] += 1;
+        }
+    }
+    let chi = |row: &[usize]| {
+        let want = n as f64 / row.len() as f64;
+        row.iter()
+            .map(|&k| (k as f64 - want).powi(2) / want)
+            .sum::<f64>()
+    };
+    for row in &counts {
+        assert!(chi(row) < 18.5, "{row:?}");
+    }
+    let m = example("mobilenetv3");
+    let mut depths = [[0usize; 3]; 5];
+    for _ in 0..n {
+        let c = m.sample(&mut rng);
+        for (s, row) in depths.iter_mut().enumerate() {
+            row[c.0[s * 9] as usize] += 1;
+        }
+    }
+    for row in &depths {
+        assert!(chi(row) < 13.8, "{row:?}");
+    }
+}
+
+#[test]
+fn bad_architectures_are_named_by_position() {
+    let d = example("nb201");
+    let err = |s: &str| d.parse(s).unwrap_err().to_string();
+    assert!(err("none none").contains("2 values, expected 6"));
+    let e = err("none none conv9 none none none");
+    assert!(e.contains("value 3 (`1->2`): `conv9` is not one of"), "{e}");
+    let dd = example("darts");
+    let s = dd.format(&dd.sample(&mut rand_chacha::ChaCha8Rng::seed_from_u64(1)));
+    let mut t: Vec<&str> = s.split(' ').collect();
+    t[2] = t[0]; // node 2's second pick reads what its first reads
+    let e = dd.parse(&t.join(" ")).unwrap_err().to_string();
+    assert!(e.contains("`normal.n2.in1` reads node"), "{e}");
+    let m = example("mobilenetv3");
+    let mut v = vec!["2"];
+    v.extend(["3", "3", "-", "5", "-", "-", "-", "-"]);
+    let e = m
+        .parse(&vec![v.join(" "); 5].join(" "))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("is `-`, but the block is within its stage's depth"),
+        "{e}"
+    );
+}
+
+fn spec_error(text: &str) -> String {
+    SpaceSpec::from_toml(text, "s.toml")
+        .unwrap_err()
+        .to_string()
+}
+
+#[test]
+fn bad_specs_are_refused_in_one_line_naming_the_place() {
+    let cell = "name = \"x\"\n[[cell]]\nnodes = 4\n";
+    for (text, want) in [
+        (format!("{cell}ops = []"), "[[cell]] 1 ops: is an empty choice"),
+        (format!("{cell}ops = [\"a\", \"a\"]"), "`a` twice"),
+        (
+            format!("{cell}ops = [\"a\"]\nedges = [[2, 1]]"),
+            "edges[0]: [2, 1] is not a forward edge",
+        ),
+        (format!("{cell}ops = [\"a\"]\nnone = [\"b\"]"), "none: `b` is not one of ops"),
+        (format!("{cell}ops = [\"a\"]\npick = 2"), "pick: 2 is not in 1..=1"),
+        (format!("{cell}ops = [\"a\"]\ncolour = 1"), "line 5"),
+        ("name = \"x\"".to_string(), "declares no [[cell]] and no [chain]"),
+        (
+            format!("{cell}ops = [\"a\"]\n[[cell]]\nnodes = 3\nops = [\"a\"]\n[[cell]]\nnodes = 3\nops = [\"a\"]\nname = \"cell2\""),
+            "[[cell]] 3: a second cell of the same name",
+        ),
+        (
+            "name = \"x\"\n[chain]\nlabel = \"{k}{size}\"\n[[chain.stage]]\ndepth = [1]\nchoices = { k = [1] }".to_string(),
+            "`{size}` is not a choice's name",
+        ),
+        (
+            "name = \"x\"\n[chain]\n[[chain.stage]]\ndepth = []\nchoices = { k = [1] }".to_string(),
+            "[[chain.stage]] 1 depth: is an empty choice",
+        ),
+    ] {
+        let e = spec_error(&text);
+        assert!(e.contains(want), "{text}\n=> {e}");
+        assert!(!e.contains('\n'), "one line: {e}");
+    }
+}

@@ -38,6 +38,18 @@ pub struct JournalHeader {
 }
 
 impl JournalHeader {
+    /// Records a declared space's definition in the settings (`space_spec`), so that a
+    /// resume against an edited space file is refused with the difference named.
+    pub fn with_space(mut self, space: &crate::space::AnySampler) -> JournalHeader {
+        if let crate::space::AnySampler::Declared(d) = space {
+            let spec = serde_json::to_value(d.spec()).expect("plain data");
+            if let Some(o) = self.settings.as_object_mut() {
+                o.insert("space_spec".into(), spec);
+            }
+        }
+        self
+    }
+
     /// The header of a search whose settings are `cfg` (all but its budget, which a
     /// resumed search may raise, and its seed, a field of its own).
     pub fn new(

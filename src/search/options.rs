@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::gp::{GpConfig, Selection, Transform, DEFAULT_HS};
 use crate::gpu::DeviceChoice;
 use crate::kernel::{BaseKernel, KernelConfig};
-use crate::space::{AnySampler, Space, SpaceKind};
+use crate::space::{AnySampler, Space, SpaceKind, SpaceName};
 use crate::values::{TransformChoice, Values, ValuesSpec};
 use crate::wl::{Direction, WlConfig, MAX_H};
 use std::path::PathBuf;
@@ -162,8 +162,8 @@ impl AssessorOptions {
 /// Every option of a search (and of the baselines), with its default.
 #[derive(Clone, Debug)]
 pub struct SearchOptions {
-    /// The space searched.
-    pub space: SpaceKind,
+    /// The space searched: a built-in name or a declared space's file.
+    pub space: SpaceName,
     /// nbgraph only: the proteins dataset's 5 operations.
     pub proteins: bool,
     /// The search method.
@@ -212,7 +212,7 @@ impl Default for SearchOptions {
     fn default() -> Self {
         let bo = BoConfig::default();
         SearchOptions {
-            space: SpaceKind::Nb201,
+            space: SpaceKind::Nb201.into(),
             proteins: false,
             method: Method::Bo,
             budget: bo.budget,
@@ -263,6 +263,20 @@ fn named<T: crate::names::Named>(key: &str, v: &str) -> Result<T> {
             format!("is not one of {}", crate::names::names::<T>().join(", ")),
         )
     })
+}
+
+/// A built-in space's name or a space file; a file's own errors as they are.
+fn space_name(key: &str, v: &str) -> Result<SpaceName> {
+    if v.parse::<SpaceKind>().is_err() && !std::path::Path::new(v).exists() && !v.ends_with(".toml")
+    {
+        let known = crate::names::names::<SpaceKind>().join(", ");
+        return Err(Error::setting(
+            key,
+            v,
+            format!("is not one of {known}, nor a space file"),
+        ));
+    }
+    v.parse()
 }
 
 /// A comma-separated list of depths.
@@ -327,7 +341,7 @@ impl SearchOptions {
         let s = &mut self.surrogate;
         let a = &mut self.assessor;
         match k {
-            "space" => self.space = named(k, v)?,
+            "space" => self.space = space_name(k, v)?,
             "proteins" => self.proteins = flag(k, v)?,
             "method" => self.method = named(k, v)?,
             "budget" => self.budget = value(k, v, INT)?,
@@ -427,7 +441,9 @@ impl SearchOptions {
         let values = self
             .surrogate
             .values_spec(&metric, self.minimize.then_some(Values::Loss));
-        let space = AnySampler::new(self.space, self.surrogate.skip_as_wire, self.proteins)?;
+        let space = self
+            .space
+            .sampler(self.surrogate.skip_as_wire, self.proteins)?;
         let mut cfg = self.bo_config(values)?;
         if let Some(path) = &self.init {
             cfg.init = given(&space, path, &metric)?;
@@ -488,6 +504,7 @@ impl Plan {
             self.cfg.seed,
             &self.cfg,
         )
+        .with_space(&self.space)
     }
 }
 

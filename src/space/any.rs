@@ -7,6 +7,7 @@
 //! space reaching a space's method is a bug in wlgp, never user input.
 
 use super::darts::DartsCell;
+use super::declared::{DeclaredCell, DeclaredSpace};
 use super::device::DeviceSpace;
 use super::json::JsonCell;
 use super::nb101::Nb101Cell;
@@ -20,6 +21,7 @@ use super::{
 use crate::error::{Error, Result};
 use crate::graph::{Arch, FlatGraph};
 use rand::RngCore;
+use std::sync::Arc;
 
 /// One of the spaces, chosen at run time.
 #[derive(Clone, Debug)]
@@ -43,6 +45,8 @@ pub enum AnySampler {
     Nb101(Nb101Space),
     /// DARTS genotypes.
     Darts(DartsSpace),
+    /// A space the user declared in a file.
+    Declared(Arc<DeclaredSpace>),
 }
 
 /// A cell of any space.
@@ -56,6 +60,8 @@ pub enum AnyCell {
     Nb101(Nb101Cell),
     /// A DARTS genotype.
     Darts(DartsCell),
+    /// An architecture of a declared space.
+    Declared(DeclaredCell),
     /// A user graph (boxed: the other cells are a few bytes, and the hot loops move them).
     Json(Box<JsonCell>),
 }
@@ -69,6 +75,7 @@ macro_rules! each {
             AnySampler::Nbgraph($s) => $body,
             AnySampler::Nb101($s) => $body,
             AnySampler::Darts($s) => $body,
+            AnySampler::Declared($s) => $body,
         }
     };
 }
@@ -81,6 +88,7 @@ macro_rules! with_cell {
             (AnySampler::Nbgraph($s), AnyCell::Nbgraph($c)) => $body,
             (AnySampler::Nb101($s), AnyCell::Nb101($c)) => $body,
             (AnySampler::Darts($s), AnyCell::Darts($c)) => $body,
+            (AnySampler::Declared($s), AnyCell::Declared($c)) => $body,
             (s, c) => foreign(s.name(), c),
         }
     };
@@ -94,6 +102,7 @@ macro_rules! each_cell {
             AnySampler::Nbgraph($s) => AnyCell::Nbgraph($body),
             AnySampler::Nb101($s) => AnyCell::Nb101($body),
             AnySampler::Darts($s) => AnyCell::Darts($body),
+            AnySampler::Declared($s) => AnyCell::Declared($body),
         }
     };
 }
@@ -106,6 +115,7 @@ macro_rules! with_cell_vec {
             (AnySampler::Nbgraph($s), AnyCell::Nbgraph($c)) => wrap($body, AnyCell::Nbgraph),
             (AnySampler::Nb101($s), AnyCell::Nb101($c)) => wrap($body, AnyCell::Nb101),
             (AnySampler::Darts($s), AnyCell::Darts($c)) => wrap($body, AnyCell::Darts),
+            (AnySampler::Declared($s), AnyCell::Declared($c)) => wrap($body, AnyCell::Declared),
             (s, c) => foreign(s.name(), c),
         }
     };
@@ -254,6 +264,7 @@ impl Sampler for AnySampler {
             (AnySampler::Nbgraph(s), AnyCell::Nbgraph(c)) => AnyCell::Nbgraph(s.mutate(c, rng)),
             (AnySampler::Nb101(s), AnyCell::Nb101(c)) => AnyCell::Nb101(s.mutate(c, rng)),
             (AnySampler::Darts(s), AnyCell::Darts(c)) => AnyCell::Darts(s.mutate(c, rng)),
+            (AnySampler::Declared(s), AnyCell::Declared(c)) => AnyCell::Declared(s.mutate(c, rng)),
             (s, c) => foreign(s.name(), c),
         }
     }
@@ -268,6 +279,7 @@ impl Sampler for AnySampler {
             AnySampler::Nbgraph(s) => s.enumerate().map(|v| wrap(v, AnyCell::Nbgraph)),
             AnySampler::Nb101(s) => s.enumerate().map(|v| wrap(v, AnyCell::Nb101)),
             AnySampler::Darts(s) => s.enumerate().map(|v| wrap(v, AnyCell::Darts)),
+            AnySampler::Declared(s) => s.enumerate().map(|v| wrap(v, AnyCell::Declared)),
         }
     }
 
@@ -277,6 +289,7 @@ impl Sampler for AnySampler {
             AnySampler::Nbgraph(s) => s.sample_at(seed, index).map(AnyCell::Nbgraph),
             AnySampler::Nb101(s) => s.sample_at(seed, index).map(AnyCell::Nb101),
             AnySampler::Darts(s) => s.sample_at(seed, index).map(AnyCell::Darts),
+            AnySampler::Declared(s) => s.sample_at(seed, index).map(AnyCell::Declared),
         }
     }
 

@@ -14,7 +14,7 @@ use wlgp::error::{Error, Result};
 use wlgp::gp::{Gp, GpConfig};
 use wlgp::graph::Arch;
 use wlgp::search::TableObjective;
-use wlgp::space::{AnySpace, Sampler, Space, SpaceKind, TableKey};
+use wlgp::space::{Sampler, Space, SpaceName, TableKey};
 use wlgp::stats::{kendall, mean_se, spearman};
 use wlgp::values::Values;
 use wlgp::wl;
@@ -22,8 +22,8 @@ use wlgp::wl;
 #[derive(Args, Debug)]
 pub(crate) struct EvaluateArgs {
     /// Search space (inferred from --dataset when omitted; needed with --data).
-    #[arg(long, value_parser = crate::named::<SpaceKind>())]
-    space: Option<SpaceKind>,
+    #[arg(long, value_parser = crate::space_name)]
+    space: Option<SpaceName>,
     /// Embedded dataset.
     #[arg(long)]
     dataset: Option<String>,
@@ -239,11 +239,12 @@ fn load(a: &EvaluateArgs) -> Result<Labelled> {
     if let Some(path) = &a.data {
         let kind = a
             .space
+            .as_ref()
             .ok_or_else(|| Error::Config("give --space with --data".into()))?;
-        let space = AnySpace::new(kind, wire, false)?;
+        let space = kind.space(wire, false)?;
         return from_csv(&space, path, a.metric.as_deref());
     }
-    let d = resolve_dataset(a.space, a.dataset.as_deref())?;
+    let d = resolve_dataset(a.space.as_ref(), a.dataset.as_deref())?;
     let metric = a
         .metric
         .clone()

@@ -5,14 +5,14 @@ use std::io::Read;
 use wlgp::error::{Error, Result};
 use wlgp::gpu::{DeviceChoice, Engine};
 use wlgp::kernel::BaseKernel;
-use wlgp::space::{AnySpace, Space, SpaceKind};
+use wlgp::space::{Space, SpaceName};
 use wlgp::wl::{Direction, WlConfig, MAX_H};
 
 #[derive(Args, Debug)]
 pub(crate) struct KernelArgs {
     /// The space of the input architectures.
-    #[arg(long, value_parser = crate::named::<SpaceKind>())]
-    space: SpaceKind,
+    #[arg(long, value_parser = crate::space_name)]
+    space: SpaceName,
     /// WL depth.
     #[arg(long, default_value_t = 2)]
     h: usize,
@@ -94,7 +94,7 @@ pub(crate) fn kernel(a: &KernelArgs, device: DeviceChoice) -> Result<()> {
     std::io::stdin()
         .read_to_string(&mut text)
         .map_err(|e| Error::io("reading stdin", e))?;
-    let space = AnySpace::new(a.space, a.skip.as_wire(), a.proteins)?;
+    let space = a.space.space(a.skip.as_wire(), a.proteins)?;
     let s = run(&space, a, &text, device)?;
     super::out(&s)
 }

@@ -31,7 +31,7 @@ use wlgp::gp::{GpConfig, Selection, Transform};
 use wlgp::gpu::DeviceChoice;
 use wlgp::kernel::BaseKernel;
 use wlgp::search::SurrogateOptions;
-use wlgp::space::SpaceKind;
+use wlgp::space::{SpaceKind, SpaceName};
 use wlgp::values::{Resolved, TransformChoice, Values, ValuesSpec};
 use wlgp::wl::Direction;
 
@@ -189,6 +189,12 @@ pub(crate) fn named<T: wlgp::names::Named + Clone>(
         .try_map(|s| wlgp::names::parse::<T>(&s))
 }
 
+/// `--space`: a built-in space's name or the path of a declared space's file (read and
+/// checked here, so a bad file is an argument error naming its place).
+pub(crate) fn space_name(s: &str) -> std::result::Result<SpaceName, String> {
+    s.parse::<SpaceName>().map_err(|e| e.to_string())
+}
+
 /// A command-line enum's name as typed (`wlgp`, `nasbowl`).
 pub(crate) fn typed<T: ValueEnum>(v: &T) -> String {
     v.to_possible_value()
@@ -219,11 +225,22 @@ pub(crate) fn progress_bar(len: u64, what: &str) -> indicatif::ProgressBar {
     pb
 }
 
-/// Resolves `--space` and `--dataset` into one embedded dataset.
+/// Resolves `--space` and `--dataset` into one embedded dataset (a declared space has
+/// none).
 pub(crate) fn resolve_dataset(
-    space: Option<SpaceKind>,
+    space: Option<&SpaceName>,
     dataset: Option<&str>,
 ) -> Result<&'static Dataset> {
+    let space = match space {
+        Some(SpaceName::Declared(d)) => {
+            return Err(Error::Config(format!(
+                "the declared space `{}` has no embedded table: search it with --objective-cmd, or fit on --train FILE",
+                d.spec().name
+            )))
+        }
+        Some(SpaceName::Builtin(k)) => Some(*k),
+        None => None,
+    };
     let d = match (space, dataset) {
         (_, Some(name)) => bench_data::dataset(name)?,
         (None | Some(SpaceKind::Nb201), None) => bench_data::dataset("nb201")?,

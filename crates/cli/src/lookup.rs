@@ -38,7 +38,10 @@ fn value<S: Space + TableKey>(space: &S, obj: &mut TableObjective, arch: &str) -
 }
 
 pub(crate) fn lookup(a: &LookupArgs) -> Result<()> {
-    let d = resolve_dataset(a.space, Some(&a.dataset))?;
+    let d = resolve_dataset(
+        a.space.map(wlgp::space::SpaceName::Builtin).as_ref(),
+        Some(&a.dataset),
+    )?;
     let metrics: Vec<&str> = match &a.metrics {
         Some(m) => m
             .split(',')

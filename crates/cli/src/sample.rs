@@ -3,13 +3,13 @@
 use clap::Args;
 use rand::SeedableRng;
 use wlgp::error::Result;
-use wlgp::space::{AnySampler, Sampler, SpaceKind};
+use wlgp::space::{Sampler, SpaceName};
 
 #[derive(Args, Debug)]
 pub(crate) struct SampleArgs {
     /// The space to sample from.
-    #[arg(long, value_parser = crate::named::<SpaceKind>())]
-    space: SpaceKind,
+    #[arg(long, value_parser = crate::space_name)]
+    space: SpaceName,
     /// How many architectures.
     #[arg(short = 'n', long = "n")]
     n: usize,
@@ -32,5 +32,5 @@ fn write<S: Sampler>(space: &S, a: &SampleArgs) -> Result<()> {
 }
 
 pub(crate) fn sample(a: &SampleArgs) -> Result<()> {
-    write(&AnySampler::new(a.space, true, a.proteins)?, a)
+    write(&a.space.sampler(true, a.proteins)?, a)
 }

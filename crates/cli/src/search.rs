@@ -13,7 +13,7 @@ use wlgp::search::{
     self, BoConfig, CommandObjective, Evaluation, History, JournalHeader, Method, Objective,
     TableObjective,
 };
-use wlgp::space::{AnySampler, Sampler, SpaceKind, TableKey};
+use wlgp::space::{AnySampler, Sampler, Space, TableKey};
 use wlgp::stats::mean_se;
 use wlgp::values::{Values, ValuesSpec};
 
@@ -179,8 +179,8 @@ impl External<'_> {
 pub(crate) const BUILTIN_DIGITS: &str = "builtin-digits";
 
 /// A search on the user's own command, or on the built-in trainer, instead of a table.
-fn run_external<S: Sampler>(
-    space: &S,
+fn run_external(
+    space: &AnySampler,
     a: &SearchArgs,
     ext: &External,
     on_eval: &mut dyn FnMut(&Evaluation),
@@ -194,7 +194,7 @@ fn run_external<S: Sampler>(
     };
     let t = Instant::now();
     let name = ext.name();
-    let (mut obj, train): (Box<dyn Objective<S>>, _) = match ext {
+    let (mut obj, train): (Box<dyn Objective<AnySampler>>, _) = match ext {
         External::Command(cmd) => (
             Box::new(
                 CommandObjective::new(cmd, a.timeout()?, cfg.values.direction_values())?
@@ -210,7 +210,7 @@ fn run_external<S: Sampler>(
         }
     };
     let hdr = || {
-        let mut h = header(space.name(), &name, &metric, a.method, &cfg);
+        let mut h = header(space.name(), &name, &metric, a.method, &cfg).with_space(space);
         if let Some(s) = &train {
             h.settings["train"] = s.clone();
         }
@@ -247,12 +247,12 @@ fn run_external<S: Sampler>(
 }
 
 pub(crate) fn search(a: &SearchArgs) -> Result<()> {
-    if a.init.is_some() && (a.space == Some(SpaceKind::Nago) || a.objectives.is_some()) {
+    if a.init.is_some() && (a.is_nago() || a.objectives.is_some()) {
         return Err(Error::Config(
             "--init starts a single-objective BO over cells; it does not apply to --space nago or --objectives".into(),
         ));
     }
-    if a.space == Some(SpaceKind::Nago) {
+    if a.is_nago() {
         return super::nago::search(a);
     }
     if let Some(spec) = &a.objectives {
@@ -286,11 +286,9 @@ pub(crate) fn search(a: &SearchArgs) -> Result<()> {
             pb.inc(1);
             pb.set_message(format!("best {:.4}", e.best_so_far));
         };
-        let space = AnySampler::new(
-            a.space.unwrap_or(SpaceKind::Nb201),
-            a.bo.surrogate.skip.as_wire(),
-            a.proteins,
-        )?;
+        let space = a
+            .space_name()
+            .sampler(a.bo.surrogate.skip.as_wire(), a.proteins)?;
         let o = run_external(&space, a, &ext, &mut on_eval)?;
         pb.finish_and_clear();
         (o, matches!(ext, External::Digits) || !a.minimize)

@@ -16,15 +16,15 @@ use wlgp::search::{
     AssessorOptions, BatchStrategy, BoConfig, EvolutionConfig, Incumbent, InitDesign, Journal,
     JournalHeader, Journaled, Method, Objective, PoolConfig, SearchOptions, Surrogate,
 };
-use wlgp::space::{Space, SpaceKind};
+use wlgp::space::{Space, SpaceKind, SpaceName};
 use wlgp::trainer::cell::Stacking;
 use wlgp::values::ValuesSpec;
 
 #[derive(Args, Debug, Clone)]
 pub(crate) struct SearchArgs {
     /// Search space (nb201 or nbgraph); inferred from --dataset when omitted.
-    #[arg(long, value_parser = crate::named::<SpaceKind>())]
-    pub(crate) space: Option<SpaceKind>,
+    #[arg(long, value_parser = crate::space_name)]
+    pub(crate) space: Option<SpaceName>,
     /// Embedded dataset: nb201, or a NAS-Bench-Graph name (cora, arxiv, ...).
     #[arg(long)]
     pub(crate) dataset: Option<String>,
@@ -165,6 +165,16 @@ pub(crate) struct Defaults {
 }
 
 impl SearchArgs {
+    /// `--space`, nb201 when not given.
+    pub(crate) fn space_name(&self) -> SpaceName {
+        self.space.clone().unwrap_or(SpaceKind::Nb201.into())
+    }
+
+    /// Whether the search is over NAGO generators.
+    pub(crate) fn is_nago(&self) -> bool {
+        self.space.as_ref().is_some_and(|s| s.is(SpaceKind::Nago))
+    }
+
     /// `--timeout` as a duration, checked.
     pub(crate) fn timeout(&self) -> Result<Option<std::time::Duration>> {
         match self.timeout {
@@ -177,7 +187,7 @@ impl SearchArgs {
 
     /// The dataset and metric these arguments name (defaults filled in, both checked).
     pub(crate) fn target(&self) -> Result<(&'static Dataset, String)> {
-        let d = resolve_dataset(self.space, self.dataset.as_deref())?;
+        let d = resolve_dataset(self.space.as_ref(), self.dataset.as_deref())?;
         let metric = self
             .metric
             .clone()
@@ -282,7 +292,7 @@ impl SearchArgs {
     /// The engine's options these flags give (a search on an external objective).
     pub(crate) fn options(&self) -> SearchOptions {
         SearchOptions {
-            space: self.space.unwrap_or(SpaceKind::Nb201),
+            space: self.space_name(),
             proteins: self.proteins,
             method: self.method,
             metric: self.metric.clone(),

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use wlgp::bench_data;
 use wlgp::error::{Error, Result};
 use wlgp::search::{Objective, Recorded, TableObjective};
-use wlgp::space::{AnyCell, AnySampler, Sampler, Space, SpaceKind, TableKey};
+use wlgp::space::{AnyCell, AnySampler, Sampler, Space, SpaceName, TableKey};
 use wlgp::values::Values;
 
 /// Evaluated architectures and the metric their values are (the value column's name for
@@ -72,6 +72,21 @@ pub(crate) fn from_table<S: Sampler + TableKey>(
         metric,
         dataset: Some(d),
     })
+}
+
+/// The space a journal was written on: a built-in name, or the declared space its
+/// header records.
+fn journal_space(h: &wlgp::search::JournalHeader) -> Result<SpaceName> {
+    match h.settings.get("space_spec") {
+        Some(spec) => {
+            let spec = serde_json::from_value(spec.clone())
+                .map_err(|e| Error::Config(format!("the journal's space_spec: {e}")))?;
+            Ok(SpaceName::Declared(std::sync::Arc::new(
+                wlgp::space::DeclaredSpace::new(spec)?,
+            )))
+        }
+        None => h.space.parse(),
+    }
 }
 
 /// Parses DATASET:METRIC:N.
@@ -138,8 +153,8 @@ pub(crate) fn from_journal<S: Sampler>(space: &S, path: &Path) -> Result<Trainin
 #[derive(clap::Args, Debug, Clone)]
 pub(crate) struct TrainArgs {
     /// Space of the architectures (inferred from --train-from-data or --from when omitted).
-    #[arg(long, value_parser = crate::named::<SpaceKind>())]
-    pub(crate) space: Option<SpaceKind>,
+    #[arg(long, value_parser = crate::space_name)]
+    pub(crate) space: Option<SpaceName>,
     /// CSV with a header and columns `arch,value` (arch in the space's string form); other
     /// columns are allowed when --metric names the value column.
     #[arg(long)]
@@ -161,30 +176,32 @@ pub(crate) struct TrainArgs {
 
 impl TrainArgs {
     /// The space these flags name, and whether it uses the proteins op set.
-    pub(crate) fn space(&self) -> Result<(SpaceKind, bool)> {
+    pub(crate) fn space(&self) -> Result<(SpaceName, bool)> {
         if let Some(spec) = &self.train_from_data {
             let d = parse_spec(spec)?.0;
-            let s = resolve_dataset(self.space.or(Some(d.space)), Some(d.name))?;
-            return Ok((s.space, s.proteins));
+            let named = self.space.clone().unwrap_or(SpaceName::Builtin(d.space));
+            let s = resolve_dataset(Some(&named), Some(d.name))?;
+            return Ok((SpaceName::Builtin(s.space), s.proteins));
         }
         if let Some(p) = &self.from {
             let h = Recorded::read(p)?.header;
             let d = bench_data::dataset(&h.dataset).ok();
-            let kind = match self.space {
-                Some(s) => s,
-                None => h.space.parse()?,
+            let name = match &self.space {
+                Some(s) => s.clone(),
+                None => journal_space(&h)?,
             };
-            return Ok((kind, d.is_some_and(|d| d.proteins)));
+            return Ok((name, d.is_some_and(|d| d.proteins)));
         }
         self.space
+            .clone()
             .map(|s| (s, false))
             .ok_or_else(|| Error::Config("give --space (or --train-from-data)".into()))
     }
 
     /// The space the training flags name, with `skip_as_wire` lowering.
     pub(crate) fn sampler(&self, skip_as_wire: bool) -> Result<AnySampler> {
-        let (kind, proteins) = self.space()?;
-        AnySampler::new(kind, skip_as_wire, proteins)
+        let (name, proteins) = self.space()?;
+        name.sampler(skip_as_wire, proteins)
     }
 
     /// Loads the training data; `--train-from-data` only for a space with embedded tables.

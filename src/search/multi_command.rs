@@ -71,7 +71,7 @@ impl<S: Sampler + ComputedCosts> MultiObjective<S> for CommandMulti {
             .collect();
         let got = self
             .command
-            .last_line(space.name(), &arch)?
+            .last_line(space.name(), &arch, &space.describe(cell))?
             .and_then(|l| parse_scores(&l, &measured))
             .map_err(|status| Error::Evaluation {
                 arch: arch.clone(),

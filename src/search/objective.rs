@@ -122,7 +122,9 @@ impl<S: TableKey> Objective<S> for TableObjective {
 }
 
 /// Runs the user's command once per architecture: the architecture arrives on stdin (one
-/// line) and in `WLGP_ARCH` (with `WLGP_SPACE`), the score is the last line of stdout.
+/// line) and in `WLGP_ARCH` (with `WLGP_SPACE`, and its lowered graph as JSON in
+/// `WLGP_GRAPH`: labels, edges and, for a declared space, every decision's choice), the
+/// score is the last line of stdout.
 /// A non-zero exit, a last line that is not a number, or the timeout is a failed
 /// evaluation, which the search records and goes past.
 pub struct CommandObjective {
@@ -166,16 +168,20 @@ impl CommandObjective {
         self
     }
 
-    fn evaluate_one(&self, space: &str, arch: String) -> Result<f64> {
-        self.evaluate_with_input(space, arch.clone(), &arch)
+    fn evaluate_one(&self, space: &str, arch: String, graph: &str) -> Result<f64> {
+        self.evaluate_with(space, arch.clone(), &arch, graph)
     }
 
     /// Runs the command with `arch` in `WLGP_ARCH` and `input` on stdin (for objectives
     /// whose command reads more than the architecture's string, such as a generator's
     /// sampled network); a failure is [`Error::Evaluation`].
     pub fn evaluate_with_input(&self, space: &str, arch: String, input: &str) -> Result<f64> {
+        self.evaluate_with(space, arch, input, "")
+    }
+
+    fn evaluate_with(&self, space: &str, arch: String, input: &str, graph: &str) -> Result<f64> {
         match self
-            .last_line_with(space, &arch, input)?
+            .last_line_with(space, &arch, input, graph)?
             .and_then(|l| match &self.metric {
                 Some(name) => parse_named_score(&l, name),
                 None => parse_score(&l),
@@ -191,16 +197,19 @@ impl CommandObjective {
         &self,
         space: &str,
         arch: &str,
+        graph: &str,
     ) -> Result<std::result::Result<String, String>> {
-        self.last_line_with(space, arch, arch)
+        self.last_line_with(space, arch, arch, graph)
     }
 
-    /// [`CommandObjective::last_line`] with `input` on stdin instead of the architecture.
+    /// [`CommandObjective::last_line`] with `input` on stdin instead of the architecture
+    /// (and `graph` in `WLGP_GRAPH` unless empty).
     fn last_line_with(
         &self,
         space: &str,
         arch: &str,
         input: &str,
+        graph: &str,
     ) -> Result<std::result::Result<String, String>> {
         use std::io::{Read, Write};
         use std::process::{Command, Stdio};
@@ -209,6 +218,7 @@ impl CommandObjective {
             .arg(&self.command)
             .env("WLGP_ARCH", arch)
             .env("WLGP_SPACE", space)
+            .env("WLGP_GRAPH", graph)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
@@ -288,7 +298,7 @@ fn kill_group(child: &mut std::process::Child) {
 
 impl<S: Space> Objective<S> for CommandObjective {
     fn evaluate(&mut self, space: &S, cell: &S::Cell) -> Result<f64> {
-        self.evaluate_one(space.name(), space.format(cell))
+        self.evaluate_one(space.name(), space.format(cell), &space.describe(cell))
     }
 
     /// Up to `workers` commands at once, each taking the next proposal when it finishes.
@@ -300,6 +310,7 @@ impl<S: Space> Objective<S> for CommandObjective {
     ) -> Result<Vec<Result<f64>>> {
         use std::sync::atomic::{AtomicUsize, Ordering};
         let archs: Vec<String> = cells.iter().map(|c| space.format(c)).collect();
+        let graphs: Vec<String> = cells.iter().map(|c| space.describe(c)).collect();
         let next = AtomicUsize::new(0);
         let (tx, rx) = std::sync::mpsc::channel();
         let this = &*self;
@@ -307,12 +318,12 @@ impl<S: Space> Objective<S> for CommandObjective {
         let mut first_err = None;
         std::thread::scope(|scope| {
             for _ in 0..this.workers.min(cells.len()) {
-                let (tx, next, archs) = (tx.clone(), &next, &archs);
+                let (tx, next, archs, graphs) = (tx.clone(), &next, &archs, &graphs);
                 scope.spawn(move || loop {
                     let i = next.fetch_add(1, Ordering::SeqCst);
                     let Some(arch) = archs.get(i) else { break };
                     let t = std::time::Instant::now();
-                    let r = this.evaluate_one(space.name(), arch.clone());
+                    let r = this.evaluate_one(space.name(), arch.clone(), &graphs[i]);
                     if tx.send((i, r, t.elapsed().as_secs_f64())).is_err() {
                         break;
                     }

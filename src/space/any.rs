@@ -223,6 +223,14 @@ impl Space for AnySpace {
             (AnySpace::Json(j), c) => foreign(j.name(), c),
         }
     }
+
+    fn describe(&self, cell: &AnyCell) -> String {
+        match (self, cell) {
+            (AnySpace::Sampler(s), c) => s.describe(c),
+            (AnySpace::Json(j), AnyCell::Json(c)) => j.describe(c),
+            (AnySpace::Json(j), c) => foreign(j.name(), c),
+        }
+    }
 }
 
 impl Space for AnySampler {
@@ -246,6 +254,10 @@ impl Space for AnySampler {
 
     fn lower_flat(&self, cell: &AnyCell, out: &mut FlatGraph) {
         with_cell!(self, cell, s, c => s.lower_flat(c, out))
+    }
+
+    fn describe(&self, cell: &AnyCell) -> String {
+        with_cell!(self, cell, s, c => s.describe(c))
     }
 }
 

@@ -53,6 +53,13 @@ pub trait Space: Send + Sync {
         out.set_from_arch(&self.lower(cell));
     }
 
+    /// The architecture as a user's command receives it in `WLGP_GRAPH`: the lowered
+    /// graph's `labels` and `edges` as JSON (a declared space adds every decision's
+    /// choice).
+    fn describe(&self, cell: &Self::Cell) -> String {
+        self.lower(cell).to_json()
+    }
+
     /// Parses every architecture to its graph, naming the index of the first bad one.
     fn lower_all(&self, archs: &[String]) -> Result<Vec<Arch>> {
         // In parallel, then in order, so that the error names the first bad one.

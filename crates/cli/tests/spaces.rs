@@ -182,3 +182,34 @@ fn bad_space_files_are_one_line_errors() {
         "or the path of a space file",
     );
 }
+
+#[test]
+fn a_users_command_receives_the_graph_and_every_choice() {
+    let d = dir("spaces-graph");
+    let out = d.join("graph.json");
+    let cmd = format!("printf %s \"$WLGP_GRAPH\" > {}; echo 1", s(&out));
+    let o = run(&[
+        "search",
+        "--space",
+        s(&example("mobilenetv3")),
+        "--objective-cmd",
+        &cmd,
+        "--budget",
+        "1",
+        "--n-init",
+        "1",
+        "--method",
+        "random",
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+    let g: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let labels = g["labels"].as_array().unwrap();
+    assert_eq!(labels[0], "stem");
+    assert_eq!(g["edges"].as_array().unwrap().len(), labels.len() - 1);
+    let choices = g["choices"].as_object().unwrap();
+    assert_eq!(choices.len(), 45);
+    let depth: usize = choices["s1.depth"].as_str().unwrap().parse().unwrap();
+    assert!(choices["s1.b1.kernel"].is_string());
+    assert_eq!(choices["s1.b4.kernel"].is_null(), depth < 4);
+}

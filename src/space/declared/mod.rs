@@ -665,6 +665,18 @@ impl Space for DeclaredSpace {
         }
     }
 
+    /// The lowered graph and every decision's choice:
+    /// `{"labels": [...], "edges": [[from, to], ...], "choices": {"0->1": "none", ...}}`.
+    fn describe(&self, c: &DeclaredCell) -> String {
+        let g = self.lower(c);
+        let j = serde_json::json!({
+            "labels": (0..g.node_count()).map(|i| g.label(i).to_string()).collect::<Vec<_>>(),
+            "edges": g.edges().into_iter().map(|(a, b)| [a, b]).collect::<Vec<_>>(),
+            "choices": self.choices(c),
+        });
+        j.to_string()
+    }
+
     fn lower_flat(&self, c: &DeclaredCell, out: &mut FlatGraph) {
         out.clear();
         match &self.parts {
@@ -682,6 +694,24 @@ impl Space for DeclaredSpace {
                 out.edges.extend((1..n).map(|v| (v - 1, v)));
             }
         }
+    }
+}
+
+impl DeclaredSpace {
+    /// Every decision's choice by name (`null` for a block past its stage's depth).
+    pub fn choices(&self, c: &DeclaredCell) -> serde_json::Map<String, serde_json::Value> {
+        self.decisions
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let v = if self.active(c, i) {
+                    serde_json::Value::String(d.options[c.0[i] as usize].clone())
+                } else {
+                    serde_json::Value::Null
+                };
+                (d.name.clone(), v)
+            })
+            .collect()
     }
 }
 

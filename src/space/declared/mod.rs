@@ -10,6 +10,7 @@
 //! a stage's depth at their first value (written `-`). Its string form is the choices in
 //! decision order, separated by spaces.
 
+mod nodes;
 pub mod spec;
 
 use super::edge_cell::{CellEdge, EdgeCell, EdgeRole, Node};
@@ -17,10 +18,13 @@ use super::{Sampler, Space};
 use crate::error::{Error, Result};
 use crate::graph::{Arch, FlatGraph, Label};
 use crate::wl::initial_label;
+use nodes::NodeCell;
 use rand::RngCore;
-use spec::{CellSpec, ChainSpec};
+use spec::{CellSpec, ChainSpec, OperationsOn};
 use std::borrow::Cow;
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 pub use spec::{SpaceSpec, Value};
 
@@ -50,6 +54,8 @@ enum Group {
         inputs: usize,
         ops: usize,
     },
+    /// A cell with operations on its nodes and optional edges.
+    Nodes(NodeCell),
     /// A stage: its depth decision, then `max_depth` blocks of `radix.len()` choices each.
     Stage {
         at: usize,
@@ -68,6 +74,8 @@ struct CellPart {
     edges: Vec<(usize, usize)>,
     /// Picks a node (`None` for fixed edges).
     pick: Option<usize>,
+    /// Operations on nodes instead (`None` for edge cells).
+    node_cell: Option<NodeCell>,
     nodes: usize,
     inputs: usize,
     outputs: Vec<usize>,
@@ -101,6 +109,10 @@ pub struct DeclaredSpace {
     decisions: Vec<Decision>,
     groups: Vec<Group>,
     parts: Parts,
+    /// Draws rejected so far for breaking a rule (no input-to-output path, too many edges).
+    rejected: Arc<AtomicU64>,
+    /// The number of architectures, counted once when first asked.
+    size: Arc<std::sync::OnceLock<Option<u128>>>,
 }
 
 /// Largest space that [`Sampler::enumerate`] lists.
@@ -126,6 +138,8 @@ impl DeclaredSpace {
             decisions: b.decisions,
             groups: b.groups,
             parts,
+            rejected: Arc::default(),
+            size: Arc::default(),
         })
     }
 
@@ -139,6 +153,11 @@ impl DeclaredSpace {
     /// The spec the space was made from (what a journal header records).
     pub fn spec(&self) -> &SpaceSpec {
         &self.spec
+    }
+
+    /// How many sampled architectures were redrawn for breaking a rule, so far.
+    pub fn rejected(&self) -> u64 {
+        self.rejected.load(Ordering::Relaxed)
     }
 
     /// Every decision, in the string form's order.
@@ -181,6 +200,7 @@ impl Group {
     fn normalise(&self, c: &mut [u8]) {
         match *self {
             Group::Free { .. } => {}
+            Group::Nodes(ref n) => n.normalise(c),
             Group::Pick { at, k, .. } => {
                 let mut pairs: Vec<(u8, u8)> =
                     (0..k).map(|a| (c[at + 2 * a], c[at + 2 * a + 1])).collect();
@@ -205,6 +225,7 @@ impl Group {
 
     fn invalid(&self, c: &[u8], decisions: &[Decision]) -> Option<String> {
         match *self {
+            Group::Nodes(ref n) => n.invalid(c),
             Group::Pick { at, k, .. } => {
                 let ins: Vec<u8> = (0..k).map(|a| c[at + 2 * a]).collect();
                 (1..k).find(|&a| ins[..a].contains(&ins[a])).map(|a| {
@@ -219,9 +240,14 @@ impl Group {
         }
     }
 
-    fn sample(&self, c: &mut [u8], rng: &mut dyn RngCore) {
+    /// Draws the group's decisions; returns how many draws were rejected.
+    fn sample(&self, c: &mut [u8], rng: &mut dyn RngCore) -> u64 {
+        if let Group::Nodes(n) = self {
+            return n.sample(c, rng);
+        }
         let mut draw = |n: usize| super::pick(rng, n) as u8;
         match *self {
+            Group::Nodes(_) => {}
             Group::Free { at, n } => c[at] = draw(n),
             Group::Pick { at, k, inputs, ops } => {
                 // Distinct inputs uniformly (a partial Fisher-Yates), each with its op.
@@ -248,12 +274,14 @@ impl Group {
             }
         }
         self.normalise(c);
+        0
     }
 
     /// How many canonical, valid settings the group has.
     fn size(&self) -> Option<u128> {
         match *self {
             Group::Free { n, .. } => Some(n as u128),
+            Group::Nodes(ref n) => n.size(),
             Group::Pick { k, inputs, ops, .. } => {
                 let choose = (0..k).try_fold(1u128, |acc, i| {
                     Some(acc.checked_mul((inputs - i) as u128)? / (i as u128 + 1))
@@ -279,6 +307,7 @@ impl Group {
     fn all(&self) -> Vec<Vec<u8>> {
         match *self {
             Group::Free { n, .. } => (0..n as u8).map(|o| vec![o]).collect(),
+            Group::Nodes(ref n) => n.all(),
             Group::Pick { k, inputs, ops, .. } => {
                 let mut out = Vec::new();
                 for ins in combinations(inputs, k) {
@@ -364,7 +393,24 @@ impl Builder {
         };
         let at = self.decisions.len();
         let mut edges = Vec::new();
+        let mut node_cell = None;
         match c.pick {
+            None if c.operations_on == OperationsOn::Nodes => {
+                let n = NodeCell {
+                    at,
+                    nodes: c.nodes,
+                    max_edges: c.max_edges,
+                    ops: c.ops.len(),
+                };
+                for (i, j) in n.edges() {
+                    self.decide(format!("{dot}{i}->{j}"), vec!["0".into(), "1".into()]);
+                }
+                for v in 1..c.nodes - 1 {
+                    self.decide(format!("{dot}node{v}"), c.ops.clone());
+                }
+                self.groups.push(Group::Nodes(n.clone()));
+                node_cell = Some(n);
+            }
             None => {
                 for [a, b] in c.edge_list() {
                     let i = self.decide(format!("{dot}{a}->{b}"), c.ops.clone());
@@ -406,6 +452,7 @@ impl Builder {
             at,
             edges,
             pick: c.pick,
+            node_cell,
             nodes: c.nodes,
             inputs: c.inputs,
             outputs: c.output_nodes(),
@@ -517,7 +564,36 @@ impl CellPart {
         }
     }
 
+    /// A node cell's labels: the input, each kept node's operation, the output.
+    fn node_labels<'a, T>(
+        &'a self,
+        n: &'a NodeCell,
+        c: &'a [u8],
+        input: &'a T,
+        op: &'a [T],
+        output: &'a T,
+    ) -> impl Iterator<Item = &'a T> + 'a {
+        let (nodes, _) = n.graph(c);
+        nodes.into_iter().map(move |v| {
+            if v == 0 {
+                input
+            } else if v == n.nodes - 1 {
+                output
+            } else {
+                &op[c[n.ops_at() + v - 1] as usize]
+            }
+        })
+    }
+
     fn lower(&self, c: &[u8]) -> Arch {
+        if let Some(n) = &self.node_cell {
+            let output = "output".to_string();
+            let labels: Vec<Label> = self
+                .node_labels(n, c, &self.input_names[0], &self.op_names, &output)
+                .map(|l| Label::Owned(l.clone()))
+                .collect();
+            return Arch::from_trusted(labels, &n.graph(c).1);
+        }
         let edges = self.cell_edges(c);
         EdgeCell::new(&edges, &self.roles, self.inputs, &self.outputs).to_arch_by(|n| {
             let name = match n {
@@ -531,6 +607,22 @@ impl CellPart {
     }
 
     fn lower_flat(&self, c: &[u8], out: &mut FlatGraph) {
+        if let Some(n) = &self.node_cell {
+            let base = out.labels.len() as u32;
+            let output = initial_label("output");
+            let labels: Vec<u64> = self
+                .node_labels(n, c, &self.input_labels[0], &self.op_labels, &output)
+                .copied()
+                .collect();
+            out.labels.extend(labels);
+            out.edges.extend(
+                n.graph(c)
+                    .1
+                    .into_iter()
+                    .map(|(a, b)| (base + a as u32, base + b as u32)),
+            );
+            return;
+        }
         let edges = self.cell_edges(c);
         EdgeCell::new(&edges, &self.roles, self.inputs, &self.outputs).append_to(
             out,
@@ -721,8 +813,9 @@ impl Sampler for DeclaredSpace {
     /// choices uniform.
     fn sample(&self, rng: &mut dyn RngCore) -> DeclaredCell {
         let mut c = vec![0u8; self.decisions.len()];
-        for g in &self.groups {
-            g.sample(&mut c, rng);
+        let rejected: u64 = self.groups.iter().map(|g| g.sample(&mut c, rng)).sum();
+        if rejected > 0 {
+            self.rejected.fetch_add(rejected, Ordering::Relaxed);
         }
         DeclaredCell(c)
     }
@@ -754,9 +847,11 @@ impl Sampler for DeclaredSpace {
     }
 
     fn size(&self) -> Option<u128> {
-        self.groups
-            .iter()
-            .try_fold(1u128, |a, g| a.checked_mul(g.size()?))
+        *self.size.get_or_init(|| {
+            self.groups
+                .iter()
+                .try_fold(1u128, |a, g| a.checked_mul(g.size()?))
+        })
     }
 
     fn enumerate(&self) -> Option<Vec<DeclaredCell>> {
@@ -787,6 +882,7 @@ impl Group {
     fn span(&self) -> (usize, usize) {
         match *self {
             Group::Free { at, .. } => (at, 1),
+            Group::Nodes(ref n) => (n.at, n.len()),
             Group::Pick { at, k, .. } => (at, 2 * k),
             Group::Stage {
                 at,

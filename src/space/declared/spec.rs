@@ -57,6 +57,25 @@ pub struct CellSpec {
     /// Put before every operation's label (e.g. `reduce_`), so that WL tells cells apart.
     #[serde(default)]
     pub label_prefix: String,
+    /// Where the operations are: `edges` (NB201, DARTS: each edge chooses one) or `nodes`
+    /// (NB101: each node between the input and the output chooses one, and each forward
+    /// edge is there or not).
+    #[serde(default)]
+    pub operations_on: OperationsOn,
+    /// With operations on nodes: the most edges a cell may have (NB101: 9).
+    #[serde(default)]
+    pub max_edges: Option<usize>,
+}
+
+/// Where a cell's operations are.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum OperationsOn {
+    /// On edges.
+    #[default]
+    Edges,
+    /// On nodes, with optional edges.
+    Nodes,
 }
 
 /// Stages in sequence, each of a chosen depth, each block with its own choices.
@@ -237,6 +256,15 @@ impl CellSpec {
             ));
         }
         check_names(&at("ops"), &self.ops)?;
+        if self.operations_on == OperationsOn::Nodes {
+            return self.check_nodes(place);
+        }
+        if self.max_edges.is_some() {
+            return Err(bad(
+                &at("max_edges"),
+                "applies to operations_on = \"nodes\"",
+            ));
+        }
         for (field, list) in [("none", &self.none), ("identity", &self.identity)] {
             if let Some(o) = list.iter().find(|o| !self.ops.contains(o)) {
                 return Err(bad(&at(field), format!("`{o}` is not one of ops")));
@@ -288,6 +316,37 @@ impl CellSpec {
                 self.check_size(place, edges.len())
             }
         }
+    }
+
+    /// A cell with operations on its nodes: one input, the last node the output, every
+    /// forward edge optional.
+    fn check_nodes(&self, place: &str) -> Result<()> {
+        let at = |field: &str| format!("{place} {field}");
+        for (field, set) in [
+            ("inputs", self.inputs != 1),
+            ("outputs", !self.outputs.is_empty()),
+            ("edges", !self.edges.is_empty()),
+            ("pick", self.pick.is_some()),
+            ("none", !self.none.is_empty()),
+            ("identity", !self.identity.is_empty()),
+        ] {
+            if set {
+                return Err(bad(
+                    &at(field),
+                    "does not apply to operations_on = \"nodes\" (one input, the last node the output, every forward edge optional)",
+                ));
+            }
+        }
+        if self.max_edges == Some(0) {
+            return Err(bad(
+                &at("max_edges"),
+                "0: no architecture has a path from the input to the output",
+            ));
+        }
+        if self.ops.len() > 255 {
+            return Err(bad(&at("ops"), "more than 255 operations"));
+        }
+        Ok(())
     }
 
     fn check_size(&self, place: &str, edges: usize) -> Result<()> {

@@ -211,3 +211,73 @@ fn bad_specs_are_refused_in_one_line_naming_the_place() {
         assert!(!e.contains('\n'), "one line: {e}");
     }
 }
+
+/// The built-in NB101 cell (7 vertices) as the declared space's choice vector.
+fn declared_nb101(c: &crate::space::nb101::Nb101Cell) -> DeclaredCell {
+    let mut v = Vec::new();
+    for j in 1..7 {
+        for i in 0..j {
+            v.push(c.adj[i] >> j & 1);
+        }
+    }
+    v.extend((1..6).map(|k| c.ops[k] - 1));
+    DeclaredCell(v)
+}
+
+#[test]
+fn the_nb101_spec_is_the_built_in_space() {
+    let d = example("nb101");
+    let b = crate::space::Nb101Space;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(8);
+    let mut compared = 0;
+    while compared < 2_000 {
+        let c = b.sample(&mut rng);
+        if c.n != 7 {
+            continue;
+        }
+        let mut ours = declared_nb101(&c);
+        d.normalise(&mut ours.0);
+        assert_eq!(flat_features(&d, &ours, &CFG), features(&b.lower(&c), &CFG));
+        assert_eq!(
+            features(&d.lower(&ours), &CFG),
+            features(&b.lower(&c), &CFG)
+        );
+        assert_eq!(d.parse(&d.format(&ours)).unwrap(), ours);
+        compared += 1;
+    }
+    let mut ours = Vec::new();
+    for _ in 0..200 {
+        let c = d.sample(&mut rng);
+        assert!(d.invalid(&c.0).is_none());
+        for n in d.neighbours(&c) {
+            assert!(d.invalid(&n.0).is_none());
+            assert_eq!(d.parse(&d.format(&n)).unwrap(), n);
+        }
+        ours.push(c);
+    }
+    assert!(
+        d.rejected() > 0,
+        "some draws break the rules and are redrawn"
+    );
+}
+
+#[test]
+fn node_cells_count_and_list_every_architecture() {
+    let spec = "name = \"small\"\n[[cell]]\nnodes = 5\noperations_on = \"nodes\"\nmax_edges = 5\nops = [\"a\", \"b\"]\n";
+    let d = DeclaredSpace::new(SpaceSpec::from_toml(spec, "s").unwrap()).unwrap();
+    let all = d.enumerate().unwrap();
+    assert_eq!(Some(all.len() as u128), d.size());
+    let distinct: HashSet<&DeclaredCell> = all.iter().collect();
+    assert_eq!(distinct.len(), all.len());
+    // Brute force: every vector of the 10 edges and 3 ops, valid, in canonical form.
+    let mut count = 0;
+    for v in product(&[vec![2usize; 10], vec![2; 3]].concat()) {
+        let mut w = v.clone();
+        if d.invalid(&v).is_none() {
+            d.normalise(&mut w);
+            count += usize::from(w == v);
+        }
+    }
+    assert_eq!(count, all.len());
+    assert!(d.size().unwrap() > 0);
+}

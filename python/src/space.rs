@@ -6,10 +6,12 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use std::sync::Arc;
 use wlgp::error::{Error, Result};
 use wlgp::gpu::{DeviceChoice, Engine};
 use wlgp::kernel::BaseKernel;
-use wlgp::space::{AnySpace, Sampler, Space, SpaceKind};
+use wlgp::space::declared::SpaceSpec;
+use wlgp::space::{AnySampler, AnySpace, DeclaredSpace, Sampler, Space, SpaceName};
 use wlgp::wl::{Direction, Features, WlConfig};
 
 /// The WL settings of keyword arguments, checked.
@@ -21,8 +23,9 @@ pub(crate) fn wl_config(h: usize, direction: &str) -> Result<WlConfig> {
     })
 }
 
-/// The constructor arguments of a space: name, skip lowering, proteins op set.
-type SpaceArgs = (String, String, bool);
+/// The constructor arguments of a space: name, skip lowering, proteins op set, and a
+/// declared space's spec as JSON.
+type SpaceArgs = (String, String, bool, Option<String>);
 
 /// A search space: NAS-Bench-201, NAS-Bench-Graph, NAS-Bench-101, DARTS, or labelled DAGs
 /// in JSON. Architectures are strings in the space's own form.
@@ -31,14 +34,37 @@ pub struct PySpace {
     pub(crate) space: AnySpace,
     skip: String,
     proteins: bool,
+    /// A declared space's spec as JSON (`None` for a built-in space).
+    spec: Option<String>,
+}
+
+/// A declared space's spec as JSON, and the space.
+fn declared(d: DeclaredSpace) -> (Option<String>, AnySpace) {
+    let json = serde_json::to_string(d.spec()).expect("plain data");
+    (
+        Some(json),
+        AnySpace::Sampler(AnySampler::Declared(Arc::new(d))),
+    )
 }
 
 #[pymethods]
 impl PySpace {
+    /// A built-in space by name, or a declared space's file (`.toml`); `spec` (JSON text)
+    /// is how a declared space pickles.
     #[new]
-    #[pyo3(signature = (name, skip = "wire", proteins = false))]
-    fn new(name: &str, skip: &str, proteins: bool) -> PyResult<Self> {
-        let kind = name.parse::<SpaceKind>().map_err(to_py)?;
+    #[pyo3(signature = (name, skip = "wire", proteins = false, spec = None))]
+    fn new(name: &str, skip: &str, proteins: bool, spec: Option<String>) -> PyResult<Self> {
+        if let Some(json) = spec {
+            let d = SpaceSpec::from_json(&json).and_then(DeclaredSpace::new);
+            let (spec, space) = declared(d.map_err(to_py)?);
+            return Ok(PySpace {
+                space,
+                skip: skip.to_string(),
+                proteins,
+                spec,
+            });
+        }
+        let named = name.parse::<SpaceName>().map_err(to_py)?;
         let wire = match skip {
             "wire" => true,
             "node" => false,
@@ -48,11 +74,42 @@ impl PySpace {
                 ))))
             }
         };
+        let (spec, space) = match named {
+            SpaceName::Declared(d) => declared((*d).clone()),
+            SpaceName::Builtin(kind) => (None, AnySpace::new(kind, wire, proteins).map_err(to_py)?),
+        };
         Ok(PySpace {
-            space: AnySpace::new(kind, wire, proteins).map_err(to_py)?,
+            space,
             skip: skip.to_string(),
             proteins,
+            spec,
         })
+    }
+
+    /// A declared space from a dict (the structure of docs/spaces.md) or a space file's
+    /// path.
+    #[staticmethod]
+    fn from_spec(py: Python<'_>, spec: &Bound<'_, PyAny>) -> PyResult<Self> {
+        if let Ok(path) = spec.extract::<std::path::PathBuf>() {
+            let (spec, space) = declared(DeclaredSpace::from_file(&path).map_err(to_py)?);
+            return Ok(PySpace {
+                space,
+                skip: "wire".into(),
+                proteins: false,
+                spec,
+            });
+        }
+        let json: String = py
+            .import("json")?
+            .call_method1("dumps", (spec,))?
+            .extract()?;
+        PySpace::new("", "wire", false, Some(json))
+    }
+
+    /// A declared space's spec as JSON text (None for a built-in space).
+    #[getter]
+    fn spec(&self) -> Option<String> {
+        self.spec.clone()
     }
 
     /// The space's name (`nb201`, `nbgraph`, `nb101`, `darts`, `json`).
@@ -238,7 +295,12 @@ impl PySpace {
         let me = slf.get();
         Ok((
             slf.get_type(),
-            (me.space.name().to_string(), me.skip.clone(), me.proteins),
+            (
+                me.space.name().to_string(),
+                me.skip.clone(),
+                me.proteins,
+                me.spec.clone(),
+            ),
         ))
     }
 }

@@ -1,6 +1,7 @@
 """Type stubs of the native core (Rust, PyO3)."""
 
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -9,9 +10,20 @@ import numpy.typing as npt
 __version__: str
 
 class Space:
-    """A search space: nb201, nbgraph, nb101, darts or json; architectures are strings."""
+    """A search space: nb201, nbgraph, nb101, darts, json, or a declared space (a
+    ``.toml`` file's path, or ``Space.from_spec``); architectures are strings."""
 
-    def __init__(self, name: str, skip: str = "wire", proteins: bool = False) -> None: ...
+    def __init__(
+        self,
+        name: str,
+        skip: str = "wire",
+        proteins: bool = False,
+        spec: str | None = None,
+    ) -> None: ...
+    @staticmethod
+    def from_spec(spec: Mapping[str, Any] | str | os.PathLike[str]) -> Space: ...
+    @property
+    def spec(self) -> str | None: ...
     @property
     def name(self) -> str: ...
     @property

@@ -92,6 +92,7 @@ class Optimizer:
         **options: Any,
     ) -> None:
         name = space if isinstance(space, str) else space.name
+        spec = None if isinstance(space, str) else space.spec
         self.settings: dict[str, Any] = dict(
             space=name,
             values=values,
@@ -105,6 +106,9 @@ class Optimizer:
         self.journal = None if journal is None else os.fspath(journal)
         options, given = given_evaluations(options)
         pairs = search_options(name, values, seed, metric, budget, batch, method, options)
+        if spec is not None:
+            # A declared space travels as its spec, so a dict needs no file.
+            pairs[0] = ("space_spec", spec)
         self._core = _native.AskTell(pairs, self.journal, given)
 
     def ask(self, n: int | None = None) -> list[str]:

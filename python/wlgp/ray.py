@@ -23,7 +23,7 @@ try:
 except ImportError as e:  # pragma: no cover - exercised only without ray
     raise ImportError("wlgp.ray needs Ray Tune: pip install 'wlgp[ray]'") from e
 
-from ._model import WLGP, ScoreResult, score
+from ._model import WLGP, ScoreResult, SpaceLike, score
 from ._native import shard_ranges
 from ._optimizer import Optimizer
 
@@ -46,7 +46,7 @@ class WLGPSearch(Searcher):
 
     def __init__(
         self,
-        space: str = "nb201",
+        space: SpaceLike = "nb201",
         metric: str | None = None,
         mode: str | None = None,
         values: str | None = None,

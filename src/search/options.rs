@@ -293,6 +293,7 @@ impl SearchOptions {
     /// Every option's name, as [`SearchOptions::set`] takes it.
     pub const NAMES: &'static [&'static str] = &[
         "space",
+        "space_spec",
         "proteins",
         "method",
         "budget",
@@ -342,6 +343,12 @@ impl SearchOptions {
         let a = &mut self.assessor;
         match k {
             "space" => self.space = space_name(k, v)?,
+            "space_spec" => {
+                let spec = crate::space::declared::SpaceSpec::from_json(v)?;
+                self.space = SpaceName::Declared(std::sync::Arc::new(
+                    crate::space::DeclaredSpace::new(spec)?,
+                ));
+            }
             "proteins" => self.proteins = flag(k, v)?,
             "method" => self.method = named(k, v)?,
             "budget" => self.budget = value(k, v, INT)?,

@@ -54,6 +54,10 @@ pub(crate) struct BenchArgs {
     /// run-time space (`AnySampler`) that `wlgp score` uses: the enum's cost, same run.
     #[arg(long)]
     concrete: bool,
+    /// Also time declared spaces: the nb201 space file against `--space nb201` (sample,
+    /// lower, WL hash) and end-to-end scoring of the MobileNetV3 chain at n = 1,000.
+    #[arg(long)]
+    declared: bool,
     /// Skip the semi-supervised assessor rows (kNN graph and assessor fit on all of NB201).
     #[arg(long)]
     no_assessor: bool,
@@ -147,6 +151,19 @@ pub(crate) fn bench(a: &BenchArgs, device: DeviceChoice) -> Result<()> {
             a.repeats,
             ctx,
             a.concrete,
+        )?);
+    }
+    if a.declared {
+        let ctx = match &gpu {
+            Some(Engine::Gpu { ctx, .. }) => Some(ctx),
+            _ => None,
+        };
+        rows.extend(super::bench_declared::rows(
+            a.graphs,
+            a.h,
+            a.score_candidates,
+            a.repeats,
+            ctx,
         )?);
     }
     if !a.no_assessor {

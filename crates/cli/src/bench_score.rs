@@ -126,7 +126,7 @@ impl Run<'_> {
     }
 }
 
-fn end_to_end<S: Sampler>(
+pub(crate) fn end_to_end<S: Sampler>(
     space: &S,
     name: &'static str,
     gp: &Gp,

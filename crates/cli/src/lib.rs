@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_assess;
+mod bench_declared;
 mod bench_row;
 mod bench_score;
 mod data;

@@ -17,7 +17,7 @@ const LENGTH: &str = "sh -c 'printf %s \"$WLGP_ARCH\" | wc -c'";
 #[test]
 fn every_example_samples_searches_and_resumes() {
     let d = dir("spaces-search");
-    for name in ["nb201", "darts", "mobilenetv3"] {
+    for name in ["nb201", "nb101", "darts", "mobilenetv3", "hnb201"] {
         let space = example(name);
         let o = run(&["sample", "--space", s(&space), "-n", "20", "--seed", "3"]);
         assert!(o.status.success(), "{}", err(&o));

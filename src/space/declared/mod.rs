@@ -10,6 +10,7 @@
 //! a stage's depth at their first value (written `-`). Its string form is the choices in
 //! decision order, separated by spaces.
 
+mod grammar;
 mod nodes;
 pub mod spec;
 
@@ -100,6 +101,7 @@ struct ChainPart {
 enum Parts {
     Cells(Vec<CellPart>),
     Chain(ChainPart),
+    Grammar(grammar::Grammar),
 }
 
 /// A declared space, ready to sample and lower.
@@ -123,9 +125,10 @@ impl DeclaredSpace {
     pub fn new(spec: SpaceSpec) -> Result<DeclaredSpace> {
         spec.check()?;
         let mut b = Builder::default();
-        let parts = match &spec.chain {
-            Some(chain) => Parts::Chain(b.chain(chain)),
-            None => Parts::Cells(
+        let parts = match (&spec.chain, &spec.grammar) {
+            (_, Some(g)) => Parts::Grammar(grammar::Grammar::new(g)?),
+            (Some(chain), None) => Parts::Chain(b.chain(chain)),
+            (None, None) => Parts::Cells(
                 spec.cell
                     .iter()
                     .enumerate()
@@ -660,8 +663,19 @@ impl ChainPart {
 }
 
 impl DeclaredSpace {
+    /// The grammar, for a grammar space.
+    fn grammar(&self) -> Option<&grammar::Grammar> {
+        match &self.parts {
+            Parts::Grammar(g) => Some(g),
+            _ => None,
+        }
+    }
+
     /// Why `text` is not an architecture of the space, or its canonical cell.
     fn read(&self, text: &str) -> Result<DeclaredCell> {
+        if let Some(g) = self.grammar() {
+            return g.parse(text, &self.spec.name).map(DeclaredCell);
+        }
         let err = |reason: String| Error::parse(&self.spec.name, text, reason);
         let tokens: Vec<&str> = text.split_whitespace().collect();
         if tokens.len() != self.decisions.len() {
@@ -723,6 +737,9 @@ impl Space for DeclaredSpace {
     }
 
     fn format(&self, c: &DeclaredCell) -> String {
+        if let Some(g) = self.grammar() {
+            return g.format(&c.0);
+        }
         c.0.iter()
             .enumerate()
             .map(|(i, &o)| {
@@ -738,6 +755,7 @@ impl Space for DeclaredSpace {
 
     fn lower(&self, c: &DeclaredCell) -> Arch {
         match &self.parts {
+            Parts::Grammar(g) => g.lower(&c.0),
             Parts::Cells(cells) => cells
                 .iter()
                 .map(|p| p.lower(&c.0))
@@ -766,12 +784,21 @@ impl Space for DeclaredSpace {
             "edges": g.edges().into_iter().map(|(a, b)| [a, b]).collect::<Vec<_>>(),
             "choices": self.choices(c),
         });
+        let j = match self.grammar() {
+            Some(_) => serde_json::json!({
+                "labels": j["labels"],
+                "edges": j["edges"],
+                "expression": self.format(c),
+            }),
+            None => j,
+        };
         j.to_string()
     }
 
     fn lower_flat(&self, c: &DeclaredCell, out: &mut FlatGraph) {
         out.clear();
         match &self.parts {
+            Parts::Grammar(g) => out.set_from_arch(&g.lower(&c.0)),
             Parts::Cells(cells) => {
                 for p in cells {
                     p.lower_flat(&c.0, out);
@@ -812,6 +839,9 @@ impl Sampler for DeclaredSpace {
     /// normalised: a stage's depth is uniform over its values, and each active block's
     /// choices uniform.
     fn sample(&self, rng: &mut dyn RngCore) -> DeclaredCell {
+        if let Some(g) = self.grammar() {
+            return DeclaredCell(g.sample(rng));
+        }
         let mut c = vec![0u8; self.decisions.len()];
         let rejected: u64 = self.groups.iter().map(|g| g.sample(&mut c, rng)).sum();
         if rejected > 0 {
@@ -822,6 +852,13 @@ impl Sampler for DeclaredSpace {
 
     /// Every single-decision change, normalised, valid and distinct from `cell`.
     fn neighbours(&self, cell: &DeclaredCell) -> Vec<DeclaredCell> {
+        if let Some(g) = self.grammar() {
+            return g
+                .neighbours(&cell.0)
+                .into_iter()
+                .map(DeclaredCell)
+                .collect();
+        }
         let mut seen = HashSet::new();
         let mut out = Vec::new();
         for (i, d) in self.decisions.iter().enumerate() {
@@ -846,8 +883,23 @@ impl Sampler for DeclaredSpace {
         out
     }
 
+    /// One random neighbour; for a grammar, one subtree drawn afresh.
+    fn mutate(&self, cell: &DeclaredCell, rng: &mut dyn RngCore) -> DeclaredCell {
+        if let Some(g) = self.grammar() {
+            return DeclaredCell(g.mutate(&cell.0, rng));
+        }
+        let n = self.neighbours(cell);
+        if n.is_empty() {
+            return cell.clone();
+        }
+        n[super::pick(rng, n.len())].clone()
+    }
+
     fn size(&self) -> Option<u128> {
         *self.size.get_or_init(|| {
+            if let Some(g) = self.grammar() {
+                return g.size();
+            }
             self.groups
                 .iter()
                 .try_fold(1u128, |a, g| a.checked_mul(g.size()?))
@@ -857,6 +909,9 @@ impl Sampler for DeclaredSpace {
     fn enumerate(&self) -> Option<Vec<DeclaredCell>> {
         if self.size()? > ENUMERATE_LIMIT {
             return None;
+        }
+        if let Some(g) = self.grammar() {
+            return Some(g.all().into_iter().map(DeclaredCell).collect());
         }
         let mut out = vec![vec![0u8; self.decisions.len()]];
         for g in &self.groups {

@@ -18,6 +18,9 @@ pub struct SpaceSpec {
     /// A macro chain of stages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chain: Option<ChainSpec>,
+    /// A context-free grammar of topologies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grammar: Option<super::grammar::GrammarSpec>,
 }
 
 /// A fixed DAG whose edges each choose an operation.
@@ -180,12 +183,24 @@ impl SpaceSpec {
         if self.name.trim().is_empty() {
             return Err(bad("name", "is empty"));
         }
-        match (&self.cell[..], &self.chain) {
-            ([], None) => Err(bad("the file", "declares no [[cell]] and no [chain]")),
-            ([_, ..], Some(_)) => Err(bad(
+        let kinds = usize::from(!self.cell.is_empty())
+            + usize::from(self.chain.is_some())
+            + usize::from(self.grammar.is_some());
+        if kinds > 1 {
+            return Err(bad(
                 "the file",
-                "declares both [[cell]] and [chain]: one kind a space",
+                "declares more than one of [[cell]], [chain] and [grammar]: one kind a space",
+            ));
+        }
+        if let Some(g) = &self.grammar {
+            return super::grammar::Grammar::new(g).map(drop);
+        }
+        match (&self.cell[..], &self.chain) {
+            ([], None) => Err(bad(
+                "the file",
+                "declares no [[cell]], no [chain] and no [grammar]",
             )),
+            ([_, ..], Some(_)) => unreachable!("counted above"),
             ([], Some(c)) => c.check(),
             (cells, None) => {
                 let mut names = std::collections::HashSet::new();

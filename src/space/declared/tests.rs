@@ -192,7 +192,7 @@ fn bad_specs_are_refused_in_one_line_naming_the_place() {
         (format!("{cell}ops = [\"a\"]\nnone = [\"b\"]"), "none: `b` is not one of ops"),
         (format!("{cell}ops = [\"a\"]\npick = 2"), "pick: 2 is not in 1..=1"),
         (format!("{cell}ops = [\"a\"]\ncolour = 1"), "line 5"),
-        ("name = \"x\"".to_string(), "declares no [[cell]] and no [chain]"),
+        ("name = \"x\"".to_string(), "declares no [[cell]], no [chain] and no [grammar]"),
         (
             format!("{cell}ops = [\"a\"]\n[[cell]]\nnodes = 3\nops = [\"a\"]\n[[cell]]\nnodes = 3\nops = [\"a\"]\nname = \"cell2\""),
             "[[cell]] 3: a second cell of the same name",
@@ -280,4 +280,105 @@ fn node_cells_count_and_list_every_architecture() {
     }
     assert_eq!(count, all.len());
     assert!(d.size().unwrap() > 0);
+}
+
+fn from_text(text: &str) -> DeclaredSpace {
+    DeclaredSpace::new(SpaceSpec::from_toml(text, "g.toml").unwrap()).unwrap()
+}
+
+#[test]
+fn a_one_rule_grammar_is_the_nb201_cell() {
+    let g = from_text(
+        "name = \"g\"\n[grammar]\nstart = \"A\"\nops = [\"none\", \"skip_connect\", \"nor_conv_1x1\", \"nor_conv_3x3\", \"avg_pool_3x3\"]\nnone = [\"none\"]\nidentity = [\"skip_connect\"]\n[grammar.rules]\nA = [\"cell(O, O, O, O, O, O)\"]\nO = [\"none\", \"skip_connect\", \"nor_conv_1x1\", \"nor_conv_3x3\", \"avg_pool_3x3\"]\n",
+    );
+    assert_eq!(g.size(), Some(15_625));
+    assert_eq!(g.enumerate().unwrap().len(), 15_625);
+    let b = Nb201Space { skip_as_wire: true };
+    for c in b.enumerate().unwrap() {
+        let ops: Vec<&str> = c
+            .iter()
+            .map(|&o| crate::space::nb201::OPS[o as usize])
+            .collect();
+        let text = format!("cell({})", ops.join(", "));
+        let ours = g.parse(&text).unwrap();
+        assert_eq!(g.format(&ours), text);
+        assert_eq!(
+            features(&g.lower(&ours), &CFG),
+            flat_features(&b, &c, &CFG),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn the_hierarchical_nb201_grammar_samples_mutates_and_lowers() {
+    let g = example("hnb201");
+    // More derivations than a u128 counts (the cells alone: 5^6 each, dozens a network).
+    assert_eq!(g.size(), None);
+    assert!(g.enumerate().is_none());
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    for _ in 0..100 {
+        let c = g.sample(&mut rng);
+        let text = g.format(&c);
+        assert_eq!(g.parse(&text).unwrap(), c, "{text}");
+        let a = g.lower(&c);
+        assert_eq!(a.label(0), "input");
+        assert_eq!(a.label(a.node_count() - 1), "output");
+        assert_eq!(flat_features(&g, &c, &CFG), features(&a, &CFG));
+        let m = g.mutate(&c, &mut rng);
+        assert_ne!(m, c);
+        assert_eq!(g.parse(&g.format(&m)).unwrap(), m);
+    }
+    let c = g.sample(&mut rng);
+    let n = g.neighbours(&c);
+    assert!(n.len() > 10, "{}", n.len());
+    assert!(n
+        .iter()
+        .all(|m| m != &c && g.parse(&g.format(m)).unwrap() == *m));
+}
+
+#[test]
+fn recursive_grammars_are_bounded_by_their_depth() {
+    let g = from_text(
+        "name = \"r\"\n[grammar]\nstart = \"A\"\nops = [\"a\", \"b\"]\nmax_depth = 4\n[grammar.rules]\nA = [\"sequential2(A, A)\", \"residual1(A, A)\", \"O\"]\nO = [\"a\", \"b\"]\n",
+    );
+    // At depth 3 only A -> O fits (O at depth 4): 2 derivations; above, each of the two
+    // topologies squares the count of the depth below, and O adds 2.
+    let c3 = 2u128;
+    let c2 = 2 * c3 * c3 + 2;
+    let c1 = 2 * c2 * c2 + 2;
+    assert_eq!(g.size(), Some(c1));
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2);
+    for _ in 0..200 {
+        let c = g.sample(&mut rng);
+        assert_eq!(g.parse(&g.format(&c)).unwrap(), c);
+    }
+}
+
+#[test]
+fn bad_grammars_are_refused_naming_the_place() {
+    let head = "name = \"x\"\n[grammar]\nstart = \"A\"\nops = [\"a\"]\n";
+    for (text, want) in [
+        (format!("{head}[grammar.rules]\nA = [\"sequential2(A, Q)\"]"), "unknown symbol `Q`"),
+        (format!("{head}[grammar.rules]\nA = [\"sequential2(A, a)\"]"), "unbounded recursion"),
+        (format!("{head}[grammar.rules]\nA = [\"sequential2(B, a)\", \"a\"]\nB = [\"A\"]"), "recursive (A -> B -> A): give [grammar] max_depth"),
+        (format!("{head}[grammar.rules]\nA = []"), "[grammar.rules] A: is an empty choice"),
+        (format!("{head}[grammar.rules]\nA = [\"loop(a, a)\"]\n[grammar.topology.loop]\nnodes = 3\nedges = [[1, 2], [2, 1]]"), "a cycle through node"),
+        (format!("{head}[grammar.rules]\nA = [\"diamond(a, a)\"]"), "`diamond` has 4 edge slots, given 2 arguments"),
+        (format!("{head}[grammar.rules]\nA = [\"a\"]\n[[cell]]\nnodes = 2\nops = [\"a\"]"), "more than one of"),
+    ] {
+        let e = spec_error(&text);
+        assert!(e.contains(want), "{text}\n=> {e}");
+        assert!(!e.contains('\n'), "{e}");
+    }
+    let g = from_text(&format!(
+        "{head}[grammar.rules]\nA = [\"sequential2(B, B)\"]\nB = [\"a\"]"
+    ));
+    let e = g.parse("sequential2(a, b)").unwrap_err().to_string();
+    assert!(e.contains("the first part that fits no rule: `b`"), "{e}");
+    assert!(g
+        .parse("sequential2(a")
+        .unwrap_err()
+        .to_string()
+        .contains("expected at character"));
 }

@@ -164,6 +164,8 @@ impl AssessorOptions {
 pub struct SearchOptions {
     /// The space searched: a built-in name or a declared space's file.
     pub space: SpaceName,
+    /// The most parameters an architecture may have (a declared space's `params` cost).
+    pub max_params: Option<f64>,
     /// nbgraph only: the proteins dataset's 5 operations.
     pub proteins: bool,
     /// The search method.
@@ -213,6 +215,7 @@ impl Default for SearchOptions {
         let bo = BoConfig::default();
         SearchOptions {
             space: SpaceKind::Nb201.into(),
+            max_params: None,
             proteins: false,
             method: Method::Bo,
             budget: bo.budget,
@@ -294,6 +297,7 @@ impl SearchOptions {
     pub const NAMES: &'static [&'static str] = &[
         "space",
         "space_spec",
+        "max_params",
         "proteins",
         "method",
         "budget",
@@ -343,6 +347,7 @@ impl SearchOptions {
         let a = &mut self.assessor;
         match k {
             "space" => self.space = space_name(k, v)?,
+            "max_params" => self.max_params = Some(value(k, v, NUM)?),
             "space_spec" => {
                 let spec = crate::space::declared::SpaceSpec::from_json(v)?;
                 self.space = SpaceName::Declared(std::sync::Arc::new(
@@ -441,6 +446,14 @@ impl SearchOptions {
         })
     }
 
+    /// The space with `max_params` applied.
+    pub fn space(&self) -> Result<SpaceName> {
+        match self.max_params {
+            Some(m) => self.space.with_limit("params", m),
+            None => Ok(self.space.clone()),
+        }
+    }
+
     /// A search on an external objective: its space, settings and journal header, with
     /// the `init` file's evaluations read into the settings.
     pub fn plan(&self) -> Result<Plan> {
@@ -449,7 +462,7 @@ impl SearchOptions {
             .surrogate
             .values_spec(&metric, self.minimize.then_some(Values::Loss));
         let space = self
-            .space
+            .space()?
             .sampler(self.surrogate.skip_as_wire, self.proteins)?;
         let mut cfg = self.bo_config(values)?;
         if let Some(path) = &self.init {

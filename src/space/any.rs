@@ -327,7 +327,7 @@ impl OneHot for AnySampler {
 }
 
 impl ComputedCosts for AnySampler {
-    fn cost_names(&self) -> &'static [&'static str] {
+    fn cost_names(&self) -> Vec<&str> {
         each!(self, s => s.cost_names())
     }
 

@@ -43,6 +43,26 @@ impl SpaceName {
         self.space(skip_as_wire, proteins)?.into_sampler()
     }
 
+    /// The space with `cost` at most `max` (`--max-params`): a declared space with that
+    /// cost in its `[costs]`; an error for the built-in spaces.
+    pub fn with_limit(&self, cost: &str, max: f64) -> Result<SpaceName> {
+        let SpaceName::Declared(d) = self else {
+            return Err(Error::Config(format!(
+                "a limit on {cost} needs a declared space with [costs.{cost}] (docs/spaces.md)"
+            )));
+        };
+        let mut spec = d.spec().clone();
+        if !spec.costs.contains_key(cost) {
+            return Err(Error::Config(format!(
+                "the space `{}` declares no [costs.{cost}] to limit",
+                spec.name
+            )));
+        }
+        let limit = spec.limits.entry(cost.to_string()).or_insert(max);
+        *limit = limit.min(max);
+        Ok(SpaceName::Declared(Arc::new(DeclaredSpace::new(spec)?)))
+    }
+
     /// The name the journal header and outputs give: the built-in name, or the declared
     /// space's own name.
     pub fn name(&self) -> &str {

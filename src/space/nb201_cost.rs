@@ -73,8 +73,8 @@ pub fn flops_m(cell: &Nb201Cell) -> f64 {
 /// Objectives of a space that are computed from the cell, not measured.
 pub trait ComputedCosts: super::Space {
     /// The names of the computed costs.
-    fn cost_names(&self) -> &'static [&'static str] {
-        &[]
+    fn cost_names(&self) -> Vec<&str> {
+        Vec::new()
     }
     /// The cost `name` of a cell, if the space computes it.
     fn cost(&self, _name: &str, _cell: &Self::Cell) -> Option<f64> {
@@ -88,8 +88,8 @@ pub trait ComputedCosts: super::Space {
 }
 
 impl ComputedCosts for super::Nb201Space {
-    fn cost_names(&self) -> &'static [&'static str] {
-        &["params", "flops"]
+    fn cost_names(&self) -> Vec<&str> {
+        vec!["params", "flops"]
     }
 
     /// `params` (millions of parameters) and `flops` (millions of FLOPs) of the CIFAR-10

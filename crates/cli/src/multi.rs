@@ -16,7 +16,7 @@ use wlgp::search::multi_table::TableMulti;
 use wlgp::search::Method;
 use wlgp::search::{CommandObjective, Journal, JournalHeader};
 use wlgp::space::nb201_cost::ComputedCosts;
-use wlgp::space::{Sampler, SpaceKind, TableKey};
+use wlgp::space::{Sampler, TableKey};
 
 /// One point of a front.
 #[derive(Serialize)]
@@ -213,11 +213,7 @@ pub(crate) fn search(a: &SearchArgs, spec: &str) -> Result<()> {
         if a.dataset.is_some() {
             return Err(Error::Config("--objective-cmd replaces --dataset".into()));
         }
-        let space = a
-            .space
-            .clone()
-            .unwrap_or(SpaceKind::Nb201.into())
-            .sampler(wire, false)?;
+        let space = a.options().space()?.sampler(wire, false)?;
         run_cmd(&space, cmd, spec, a, &cfg)?
     } else {
         let d = super::resolve_dataset(a.space.as_ref(), a.dataset.as_deref())?;

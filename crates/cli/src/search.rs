@@ -287,7 +287,8 @@ pub(crate) fn search(a: &SearchArgs) -> Result<()> {
             pb.set_message(format!("best {:.4}", e.best_so_far));
         };
         let space = a
-            .space_name()
+            .options()
+            .space()?
             .sampler(a.bo.surrogate.skip.as_wire(), a.proteins)?;
         let o = run_external(&space, a, &ext, &mut on_eval)?;
         pb.finish_and_clear();

@@ -68,6 +68,10 @@ pub(crate) struct SearchArgs {
     /// dataset (gcn, sage, arma, fc, skip), as an embedded proteins search does.
     #[arg(long)]
     pub(crate) proteins: bool,
+    /// The most parameters an architecture may have: a declared space's `params` cost
+    /// ([costs.params] in its file); architectures above are never proposed.
+    #[arg(long)]
+    pub(crate) max_params: Option<f64>,
     /// Append every evaluation to this JSONL journal (fsynced before the next proposal).
     #[arg(long, conflicts_with = "resume")]
     pub(crate) journal: Option<PathBuf>,
@@ -293,6 +297,7 @@ impl SearchArgs {
     pub(crate) fn options(&self) -> SearchOptions {
         SearchOptions {
             space: self.space_name(),
+            max_params: self.max_params,
             proteins: self.proteins,
             method: self.method,
             metric: self.metric.clone(),

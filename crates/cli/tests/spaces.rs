@@ -213,3 +213,66 @@ fn a_users_command_receives_the_graph_and_every_choice() {
     assert!(choices["s1.b1.kernel"].is_string());
     assert_eq!(choices["s1.b4.kernel"].is_null(), depth < 4);
 }
+
+#[test]
+fn max_params_bounds_every_proposal_and_params_is_an_objective() {
+    let d = dir("spaces-params");
+    let space = d.join("s.toml");
+    std::fs::write(
+        &space,
+        "name = \"p\"\n[[cell]]\nnodes = 4\nops = [\"a\", \"conv\"]\n[costs.params]\nconv = 1.0\n",
+    )
+    .unwrap();
+    let j = d.join("j.jsonl");
+    let o = run(&[
+        "search",
+        "--space",
+        s(&space),
+        "--objective-cmd",
+        LENGTH,
+        "--budget",
+        "15",
+        "--n-init",
+        "5",
+        "--max-params",
+        "2",
+        "--journal",
+        s(&j),
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+    let journal = std::fs::read_to_string(&j).unwrap();
+    for line in journal.lines().skip(1) {
+        let arch = serde_json::from_str::<serde_json::Value>(line).unwrap()["arch"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(arch.matches("conv").count() <= 2, "{arch}");
+    }
+    let o = run(&[
+        "search",
+        "--space",
+        s(&space),
+        "--objective-cmd",
+        "echo '{\"score\": 1}'",
+        "--objectives",
+        "score:max,params:min",
+        "--budget",
+        "6",
+        "--n-init",
+        "3",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+    one_line_error(
+        &run(&[
+            "search",
+            "--space",
+            "nb201",
+            "--objective-cmd",
+            LENGTH,
+            "--max-params",
+            "1",
+        ]),
+        "needs a declared space with [costs.params]",
+    );
+}

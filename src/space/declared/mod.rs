@@ -144,6 +144,22 @@ impl DeclaredSpace {
             rejected: Arc::default(),
             size: Arc::default(),
         })
+        .and_then(DeclaredSpace::check_limits)
+    }
+
+    /// A space whose limits leave no architecture in 100,000 draws is an error.
+    fn check_limits(self) -> Result<DeclaredSpace> {
+        if self.spec.limits.is_empty() {
+            return Ok(self);
+        }
+        let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(0);
+        match self.draw_within_limits(&mut rng, 100_000) {
+            Some(_) => Ok(self),
+            None => Err(spec::bad(
+                "[limits]",
+                "no architecture within the limits in 100000 draws: the space has no valid architecture",
+            )),
+        }
     }
 
     /// Reads a space file (TOML).
@@ -196,6 +212,52 @@ impl DeclaredSpace {
         self.groups
             .iter()
             .find_map(|g| g.invalid(c, &self.decisions))
+            .or_else(|| self.over_limit(&DeclaredCell(c.to_vec())))
+    }
+
+    /// The first cost above its limit, with the figures.
+    fn over_limit(&self, c: &DeclaredCell) -> Option<String> {
+        self.spec.limits.iter().find_map(|(name, &max)| {
+            let v = self.cost_of(name, c)?;
+            (v > max).then(|| format!("{name} {v} is above the limit {max}"))
+        })
+    }
+
+    /// The cost `name` of an architecture: its table's value for each lowered node's
+    /// label, summed.
+    fn cost_of(&self, name: &str, c: &DeclaredCell) -> Option<f64> {
+        let table = self.spec.costs.get(name)?;
+        let g = self.lower(c);
+        Some(
+            (0..g.node_count())
+                .filter_map(|i| table.get(g.label(i)))
+                .sum(),
+        )
+    }
+
+    /// The first of at most `tries` draws within the limits, or `None`.
+    fn draw_within_limits(&self, rng: &mut dyn RngCore, tries: u64) -> Option<DeclaredCell> {
+        for _ in 0..tries {
+            let c = self.draw(rng);
+            if self.spec.limits.is_empty() || self.over_limit(&c).is_none() {
+                return Some(c);
+            }
+            self.rejected.fetch_add(1, Ordering::Relaxed);
+        }
+        None
+    }
+
+    /// One draw, its rules met (limits aside).
+    fn draw(&self, rng: &mut dyn RngCore) -> DeclaredCell {
+        if let Some(g) = self.grammar() {
+            return DeclaredCell(g.sample(rng));
+        }
+        let mut c = vec![0u8; self.decisions.len()];
+        let rejected: u64 = self.groups.iter().map(|g| g.sample(&mut c, rng)).sum();
+        if rejected > 0 {
+            self.rejected.fetch_add(rejected, Ordering::Relaxed);
+        }
+        DeclaredCell(c)
     }
 }
 
@@ -674,7 +736,11 @@ impl DeclaredSpace {
     /// Why `text` is not an architecture of the space, or its canonical cell.
     fn read(&self, text: &str) -> Result<DeclaredCell> {
         if let Some(g) = self.grammar() {
-            return g.parse(text, &self.spec.name).map(DeclaredCell);
+            let c = DeclaredCell(g.parse(text, &self.spec.name)?);
+            return match self.over_limit(&c) {
+                Some(why) => Err(Error::parse(&self.spec.name, text, why)),
+                None => Ok(c),
+            };
         }
         let err = |reason: String| Error::parse(&self.spec.name, text, reason);
         let tokens: Vec<&str> = text.split_whitespace().collect();
@@ -839,15 +905,12 @@ impl Sampler for DeclaredSpace {
     /// normalised: a stage's depth is uniform over its values, and each active block's
     /// choices uniform.
     fn sample(&self, rng: &mut dyn RngCore) -> DeclaredCell {
-        if let Some(g) = self.grammar() {
-            return DeclaredCell(g.sample(rng));
+        // The space was checked to have architectures within its limits when it was made.
+        loop {
+            if let Some(c) = self.draw_within_limits(rng, u64::MAX) {
+                return c;
+            }
         }
-        let mut c = vec![0u8; self.decisions.len()];
-        let rejected: u64 = self.groups.iter().map(|g| g.sample(&mut c, rng)).sum();
-        if rejected > 0 {
-            self.rejected.fetch_add(rejected, Ordering::Relaxed);
-        }
-        DeclaredCell(c)
     }
 
     /// Every single-decision change, normalised, valid and distinct from `cell`.
@@ -897,22 +960,47 @@ impl Sampler for DeclaredSpace {
 
     fn size(&self) -> Option<u128> {
         *self.size.get_or_init(|| {
-            if let Some(g) = self.grammar() {
-                return g.size();
+            if self.spec.limits.is_empty() {
+                self.unlimited_size()
+            } else {
+                // Within limits, counted by listing (where the space is small enough).
+                self.enumerate().map(|all| all.len() as u128)
             }
-            self.groups
-                .iter()
-                .try_fold(1u128, |a, g| a.checked_mul(g.size()?))
         })
     }
 
     fn enumerate(&self) -> Option<Vec<DeclaredCell>> {
-        if self.size()? > ENUMERATE_LIMIT {
+        if self.unlimited_size()? > ENUMERATE_LIMIT {
             return None;
         }
-        if let Some(g) = self.grammar() {
-            return Some(g.all().into_iter().map(DeclaredCell).collect());
+        let all: Vec<DeclaredCell> = match self.grammar() {
+            Some(g) => g.all().into_iter().map(DeclaredCell).collect(),
+            None => self.every_vector().into_iter().map(DeclaredCell).collect(),
+        };
+        Some(match self.spec.limits.is_empty() {
+            true => all,
+            false => all
+                .into_iter()
+                .filter(|c| self.over_limit(c).is_none())
+                .collect(),
+        })
+    }
+}
+
+impl DeclaredSpace {
+    /// The number of architectures before limits: the product of the groups' counts.
+    fn unlimited_size(&self) -> Option<u128> {
+        match self.grammar() {
+            Some(g) => g.size(),
+            None => self
+                .groups
+                .iter()
+                .try_fold(1u128, |a, g| a.checked_mul(g.size()?)),
         }
+    }
+
+    /// Every canonical vector, group by group.
+    fn every_vector(&self) -> Vec<Vec<u8>> {
         let mut out = vec![vec![0u8; self.decisions.len()]];
         for g in &self.groups {
             let (at, len) = g.span();
@@ -928,7 +1016,7 @@ impl Sampler for DeclaredSpace {
                 })
                 .collect();
         }
-        Some(out.into_iter().map(DeclaredCell).collect())
+        out
     }
 }
 
@@ -955,7 +1043,16 @@ impl super::TableKey for DeclaredSpace {
     }
 }
 
-impl super::nb201_cost::ComputedCosts for DeclaredSpace {}
+impl super::nb201_cost::ComputedCosts for DeclaredSpace {
+    /// The costs the file declares (`[costs.params]`, ...).
+    fn cost_names(&self) -> Vec<&str> {
+        self.spec.costs.keys().map(String::as_str).collect()
+    }
+
+    fn cost(&self, name: &str, cell: &DeclaredCell) -> Option<f64> {
+        self.cost_of(name, cell)
+    }
+}
 
 impl super::OneHot for DeclaredSpace {
     /// Each decision's choice.

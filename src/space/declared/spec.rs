@@ -21,6 +21,13 @@ pub struct SpaceSpec {
     /// A context-free grammar of topologies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grammar: Option<super::grammar::GrammarSpec>,
+    /// Computed costs (`params`, `flops`, ...): each a value per label of the lowered
+    /// graph, summed over an architecture's nodes (labels not listed cost nothing).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub costs: BTreeMap<String, BTreeMap<String, f64>>,
+    /// The most each cost may be: architectures above are not in the space.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub limits: BTreeMap<String, f64>,
 }
 
 /// A fixed DAG whose edges each choose an operation.
@@ -182,6 +189,25 @@ impl SpaceSpec {
     pub fn check(&self) -> Result<()> {
         if self.name.trim().is_empty() {
             return Err(bad("name", "is empty"));
+        }
+        for (cost, table) in &self.costs {
+            if let Some((label, v)) = table.iter().find(|(_, v)| !v.is_finite()) {
+                return Err(bad(
+                    &format!("[costs.{cost}] {label}"),
+                    format!("{v} is not a finite number"),
+                ));
+            }
+        }
+        for (cost, v) in &self.limits {
+            if !self.costs.contains_key(cost) {
+                return Err(bad(&format!("[limits] {cost}"), "is not one of [costs]"));
+            }
+            if !v.is_finite() {
+                return Err(bad(
+                    &format!("[limits] {cost}"),
+                    format!("{v} is not a finite number"),
+                ));
+            }
         }
         let kinds = usize::from(!self.cell.is_empty())
             + usize::from(self.chain.is_some())

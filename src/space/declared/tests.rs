@@ -382,3 +382,41 @@ fn bad_grammars_are_refused_naming_the_place() {
         .to_string()
         .contains("expected at character"));
 }
+
+#[test]
+fn costs_are_summed_over_labels_and_limits_bound_the_space() {
+    use crate::space::nb201_cost::ComputedCosts;
+    let text = "name = \"c\"\n[[cell]]\nnodes = 4\nops = [\"a\", \"b\"]\n[costs.params]\nb = 1.5\n[limits]\nparams = 3.0\n";
+    let d = from_text(text);
+    assert_eq!(d.cost_names(), vec!["params"]);
+    // Six edges, each a or b: within the limit, at most two b's.
+    let want: u128 = (0..=2)
+        .map(|k: u32| {
+            (1..=6u128).product::<u128>()
+                / ((1..=k as u128).product::<u128>() * (1..=(6 - k) as u128).product::<u128>())
+        })
+        .sum();
+    assert_eq!(d.size(), Some(want));
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+    for _ in 0..300 {
+        let c = d.sample(&mut rng);
+        assert!(d.cost("params", &c).unwrap() <= 3.0);
+        for n in d.neighbours(&c) {
+            assert!(d.cost("params", &n).unwrap() <= 3.0);
+        }
+    }
+    assert!(d.rejected() > 0);
+    let e = d.parse("b b b a a a").unwrap_err().to_string();
+    assert!(e.contains("params 4.5 is above the limit 3"), "{e}");
+    let none = DeclaredSpace::new(
+        SpaceSpec::from_toml(&text.replace("params = 3.0", "params = -1.0"), "c").unwrap(),
+    );
+    assert!(none
+        .unwrap_err()
+        .to_string()
+        .contains("no valid architecture"));
+    assert!(
+        spec_error(&text.replace("[limits]\nparams", "[limits]\nflops"))
+            .contains("[limits] flops: is not one of [costs]")
+    );
+}

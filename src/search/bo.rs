@@ -138,6 +138,10 @@ pub struct BoConfig {
     /// (absent when empty, so journals without it still resume).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub init: Vec<(String, f64)>,
+    /// Propose twins of evaluated architectures too (on spaces that name their twins;
+    /// absent from journals when false).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub repeats: bool,
 }
 
 impl Default for BoConfig {
@@ -160,6 +164,7 @@ impl Default for BoConfig {
             prune: None,
             evolution: Default::default(),
             init: Vec::new(),
+            repeats: false,
         }
     }
 }
@@ -233,6 +238,10 @@ pub(super) fn bayesian_optimisation<S: Sampler>(
             start.push(c);
         }
     }
+    let mut twins = super::twins::Twins::new(cfg.repeats);
+    for c in &seen {
+        twins.take(space, c);
+    }
     let mut tracker = super::ValuesTracker::default();
     let mut cache = FeatureCache {
         hs: cfg.gp.hs.clone(),
@@ -254,6 +263,7 @@ pub(super) fn bayesian_optimisation<S: Sampler>(
         }
         let q = cfg.batch.max(1).min(budget - rec.len());
         let mut source = pool(space, &cells, &ys, kind, &seen, &cfg.pool, &mut rng);
+        source = twins.filter(space, source);
         if let Some(z) = cfg.prune {
             source = pruned(space, &gp, &cells, source, z);
         }
@@ -270,6 +280,9 @@ pub(super) fn bayesian_optimisation<S: Sampler>(
         };
         if picks.is_empty() {
             break;
+        }
+        for p in &picks {
+            twins.take(space, p);
         }
         seen.extend(picks.iter().cloned());
         let values = rec.evaluate_batch(space, &mut *objective, &picks)?;

@@ -20,6 +20,7 @@ pub mod options;
 pub mod repair;
 mod semi;
 pub mod tail;
+mod twins;
 
 pub use bo::{BatchStrategy, BoConfig, Incumbent, InitDesign, PoolConfig};
 pub use children::end_children_on_signal;

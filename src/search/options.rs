@@ -166,6 +166,8 @@ pub struct SearchOptions {
     pub space: SpaceName,
     /// The most parameters an architecture may have (a declared space's `params` cost).
     pub max_params: Option<f64>,
+    /// Let BO propose twins of evaluated architectures (same lowered graph).
+    pub repeats: bool,
     /// nbgraph only: the proteins dataset's 5 operations.
     pub proteins: bool,
     /// The search method.
@@ -216,6 +218,7 @@ impl Default for SearchOptions {
         SearchOptions {
             space: SpaceKind::Nb201.into(),
             max_params: None,
+            repeats: false,
             proteins: false,
             method: Method::Bo,
             budget: bo.budget,
@@ -298,6 +301,7 @@ impl SearchOptions {
         "space",
         "space_spec",
         "max_params",
+        "repeats",
         "proteins",
         "method",
         "budget",
@@ -348,6 +352,7 @@ impl SearchOptions {
         match k {
             "space" => self.space = space_name(k, v)?,
             "max_params" => self.max_params = Some(value(k, v, NUM)?),
+            "repeats" => self.repeats = flag(k, v)?,
             "space_spec" => {
                 let spec = crate::space::declared::SpaceSpec::from_json(v)?;
                 self.space = SpaceName::Declared(std::sync::Arc::new(
@@ -443,6 +448,7 @@ impl SearchOptions {
             prune: self.prune,
             evolution: self.evolution,
             init: Vec::new(),
+            repeats: self.repeats,
         })
     }
 

@@ -309,6 +309,10 @@ impl Sampler for AnySampler {
         each!(self, s => s.device_space())
     }
 
+    fn twin_key(&self, cell: &AnyCell) -> Option<u64> {
+        with_cell!(self, cell, s, c => s.twin_key(c))
+    }
+
     fn device_code(&self, cell: &AnyCell) -> Option<[u32; 4]> {
         with_cell!(self, cell, s, c => s.device_code(c))
     }

@@ -105,6 +105,12 @@ pub trait Sampler: Space {
     fn sample_at(&self, _seed: u64, _index: u64) -> Option<Self::Cell> {
         None
     }
+    /// A key that two cells share exactly when they lower to the same graph (twins), for
+    /// spaces that name their twins (`None` otherwise): BO skips the twins of evaluated
+    /// architectures on such spaces.
+    fn twin_key(&self, _cell: &Self::Cell) -> Option<u64> {
+        None
+    }
     /// How the device pipeline builds this space's candidates (edge-cell spaces only).
     fn device_space(&self) -> Option<device::DeviceSpace> {
         None

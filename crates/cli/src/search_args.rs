@@ -72,6 +72,10 @@ pub(crate) struct SearchArgs {
     /// ([costs.params] in its file); architectures above are never proposed.
     #[arg(long)]
     pub(crate) max_params: Option<f64>,
+    /// Let BO propose an architecture whose lowered graph is that of one already
+    /// evaluated (a twin); by default a declared space's twins are skipped.
+    #[arg(long)]
+    pub(crate) repeats: bool,
     /// Append every evaluation to this JSONL journal (fsynced before the next proposal).
     #[arg(long, conflicts_with = "resume")]
     pub(crate) journal: Option<PathBuf>,
@@ -298,6 +302,7 @@ impl SearchArgs {
         SearchOptions {
             space: self.space_name(),
             max_params: self.max_params,
+            repeats: self.repeats,
             proteins: self.proteins,
             method: self.method,
             metric: self.metric.clone(),

@@ -173,6 +173,31 @@ crate::named!(SpaceKind, "space", {
     Nago => "nago",
 });
 
+/// A fingerprint of a lowered graph that two graphs share when they are the same (WL
+/// features refined until they settle: h = the node count, at most [`crate::wl::MAX_H`],
+/// both directions; hashed). What twins and distinct-graph counts are keyed by.
+pub fn fingerprint(g: &Arch) -> u64 {
+    let cfg = crate::wl::WlConfig {
+        h: g.node_count().min(crate::wl::MAX_H),
+        direction: crate::wl::Direction::Both,
+    };
+    let f = crate::wl::features(g, &cfg);
+    f.iter().fold(g.node_count() as u64, |h, (l, n)| {
+        crate::wl::mix64(h ^ crate::wl::mix64(l ^ u64::from(n)))
+    })
+}
+
+/// How many architectures a finite space has, and how many distinct lowered graphs
+/// they give (`None` for a space too large to list).
+pub fn count_graphs<S: Sampler>(space: &S) -> Option<(usize, usize)> {
+    let all = space.enumerate()?;
+    let graphs: std::collections::HashSet<u64> = all
+        .par_iter()
+        .map(|c| fingerprint(&space.lower(c)))
+        .collect();
+    Some((all.len(), graphs.len()))
+}
+
 /// Small random-index helper shared by the samplers and searches.
 pub(crate) fn pick(rng: &mut dyn RngCore, n: usize) -> usize {
     debug_assert!(n > 0);

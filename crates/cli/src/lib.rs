@@ -193,7 +193,17 @@ pub(crate) fn named<T: wlgp::names::Named + Clone>(
 /// `--space`: a built-in space's name or the path of a declared space's file (read and
 /// checked here, so a bad file is an argument error naming its place).
 pub(crate) fn space_name(s: &str) -> std::result::Result<SpaceName, String> {
-    s.parse::<SpaceName>().map_err(|e| e.to_string())
+    let path = std::path::Path::new(s);
+    if s.parse::<SpaceKind>().is_err() && !path.exists() && !s.ends_with(".toml") {
+        return Err(format!(
+            "unknown space [possible values: {}, or the path of a space file (docs/spaces.md)]",
+            wlgp::names::names::<SpaceKind>().join(", ")
+        ));
+    }
+    s.parse::<SpaceName>().map_err(|e| match e {
+        Error::Config(m) => m,
+        e => e.to_string(),
+    })
 }
 
 /// A command-line enum's name as typed (`wlgp`, `nasbowl`).

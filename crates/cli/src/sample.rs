@@ -11,8 +11,12 @@ pub(crate) struct SampleArgs {
     #[arg(long, value_parser = crate::space_name)]
     space: SpaceName,
     /// How many architectures.
-    #[arg(short = 'n', long = "n")]
-    n: usize,
+    #[arg(short = 'n', long = "n", required_unless_present = "count")]
+    n: Option<usize>,
+    /// Print the space's size instead: its architectures (choice vectors, exactly) and,
+    /// where the space can be listed, how many distinct lowered graphs they give.
+    #[arg(long)]
+    count: bool,
     /// Random seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -24,7 +28,7 @@ pub(crate) struct SampleArgs {
 fn write<S: Sampler>(space: &S, a: &SampleArgs) -> Result<()> {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(a.seed);
     let mut s = String::new();
-    for _ in 0..a.n {
+    for _ in 0..a.n.unwrap_or(0) {
         s += &space.format(&space.sample(&mut rng));
         s.push('\n');
     }
@@ -32,5 +36,27 @@ fn write<S: Sampler>(space: &S, a: &SampleArgs) -> Result<()> {
 }
 
 pub(crate) fn sample(a: &SampleArgs) -> Result<()> {
-    write(&a.space.sampler(true, a.proteins)?, a)
+    let space = a.space.sampler(true, a.proteins)?;
+    if a.count {
+        return count(&space);
+    }
+    write(&space, a)
+}
+
+/// `--count`: the size, and the distinct lowered graphs where the space can be listed.
+fn count<S: Sampler>(space: &S) -> Result<()> {
+    let size = space
+        .size()
+        .map_or("more than 2^128".to_string(), |n| n.to_string());
+    let graphs = match wlgp::space::count_graphs(space) {
+        Some((_, g)) => g.to_string(),
+        None => "unknown (too many architectures to list)".to_string(),
+    };
+    super::out(&format!(
+        "space           {}
+architectures   {size}
+distinct graphs {graphs}
+",
+        space.name()
+    ))
 }

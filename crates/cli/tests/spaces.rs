@@ -276,3 +276,24 @@ fn max_params_bounds_every_proposal_and_params_is_an_objective() {
         "needs a declared space with [costs.params]",
     );
 }
+
+#[test]
+fn count_gives_architectures_and_distinct_graphs() {
+    let ours = run(&["sample", "--space", s(&example("nb201")), "--count"]);
+    let builtin = run(&["sample", "--space", "nb201", "--count"]);
+    assert!(ours.status.success(), "{}", err(&ours));
+    let (ours, builtin) = (text(&ours.stdout), text(&builtin.stdout));
+    assert!(ours.contains("architectures   15625"), "{ours}");
+    let graphs = |t: &str| {
+        t.lines()
+            .find(|l| l.starts_with("distinct graphs"))
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(graphs(&ours), graphs(&builtin));
+    let big = text(&run(&["sample", "--space", s(&example("mobilenetv3")), "--count"]).stdout);
+    assert!(
+        big.contains("unknown (too many architectures to list)"),
+        "{big}"
+    );
+}

@@ -946,18 +946,9 @@ impl Sampler for DeclaredSpace {
         out
     }
 
-    /// The lowered graph's fingerprint: its WL features refined until they settle (h = the
-    /// node count, at most [`crate::wl::MAX_H`], both directions), hashed.
+    /// The lowered graph's [fingerprint](super::fingerprint).
     fn twin_key(&self, cell: &DeclaredCell) -> Option<u64> {
-        let g = self.lower(cell);
-        let cfg = crate::wl::WlConfig {
-            h: g.node_count().min(crate::wl::MAX_H),
-            direction: crate::wl::Direction::Both,
-        };
-        let f = crate::wl::features(&g, &cfg);
-        Some(f.iter().fold(g.node_count() as u64, |h, (l, n)| {
-            crate::wl::mix64(h ^ crate::wl::mix64(l ^ u64::from(n)))
-        }))
+        Some(super::fingerprint(&self.lower(cell)))
     }
 
     /// One random neighbour; for a grammar, one subtree drawn afresh.

@@ -11,6 +11,13 @@ fn example(name: &str) -> PathBuf {
         .join(format!("{name}.toml"))
 }
 
+/// A space file written into a fresh folder for test `name`.
+fn space_file(name: &str, text: &str) -> PathBuf {
+    let path = dir(name).join("s.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
 /// A deterministic score of the architecture string (its length), enough to drive a search.
 const LENGTH: &str = "sh -c 'printf %s \"$WLGP_ARCH\" | wc -c'";
 
@@ -162,13 +169,11 @@ fn a_declared_space_scores_from_a_training_csv() {
 
 #[test]
 fn bad_space_files_are_one_line_errors() {
-    let d = dir("spaces-bad");
-    let bad = d.join("bad.toml");
-    std::fs::write(
-        &bad,
+    let bad = space_file(
+        "spaces-bad",
         "name = \"x\"\n[[cell]]\nnodes = 4\nops = [\"a\"]\nedges = [[3, 1]]\n",
-    )
-    .unwrap();
+    );
+    let d = bad.parent().unwrap().to_path_buf();
     one_line_error(
         &run(&["sample", "--space", s(&bad)]),
         "edges[0]: [3, 1] is not a forward edge",
@@ -177,10 +182,9 @@ fn bad_space_files_are_one_line_errors() {
         &run(&["sample", "--space", s(&d.join("missing.toml"))]),
         "reading space file",
     );
-    one_line_error(
-        &run(&["sample", "--space", "nb2O1"]),
-        "or the path of a space file",
-    );
+    let unknown = run(&["sample", "--space", "nb2O1"]);
+    one_line_error(&unknown, "or the path of a space file");
+    one_line_error(&unknown, "[possible values: nb201");
 }
 
 #[test]
@@ -216,13 +220,11 @@ fn a_users_command_receives_the_graph_and_every_choice() {
 
 #[test]
 fn max_params_bounds_every_proposal_and_params_is_an_objective() {
-    let d = dir("spaces-params");
-    let space = d.join("s.toml");
-    std::fs::write(
-        &space,
+    let space = space_file(
+        "spaces-params",
         "name = \"p\"\n[[cell]]\nnodes = 4\nops = [\"a\", \"conv\"]\n[costs.params]\nconv = 1.0\n",
-    )
-    .unwrap();
+    );
+    let d = space.parent().unwrap().to_path_buf();
     let j = d.join("j.jsonl");
     let o = run(&[
         "search",

@@ -111,6 +111,9 @@ pub(super) struct Grammar {
     /// The shallowest derivation of each rule.
     min_depth: Vec<usize>,
     level_labels: bool,
+    /// For each alternative, the first alternative of its rule written the same way: an
+    /// alternative listed twice is drawn twice as often, and is one derivation.
+    canon: Vec<Vec<usize>>,
 }
 
 /// The built-in topology `name`, if it is one.
@@ -238,6 +241,20 @@ impl Grammar {
             }
             alts.push(out);
         }
+        let canon = g
+            .rules
+            .values()
+            .map(|list| {
+                (0..list.len())
+                    .map(|i| {
+                        let t = list[i].replace(' ', "");
+                        (0..=i)
+                            .find(|&j| list[j].replace(' ', "") == t)
+                            .unwrap_or(i)
+                    })
+                    .collect()
+            })
+            .collect();
         let start = rule(&g.start)
             .ok_or_else(|| bad("[grammar] start", format!("`{}` is not a rule", g.start)))?;
         let min_depth = min_depths(&alts);
@@ -282,11 +299,21 @@ impl Grammar {
             max_depth,
             min_depth,
             level_labels: g.level_labels,
+            canon,
         })
     }
 
-    /// The alternatives of `rule` that fit at `depth` (the start symbol is at depth 1).
+    /// The distinct alternatives of `rule` that fit at `depth` (the start symbol is at
+    /// depth 1).
     fn allowed(&self, rule: usize, depth: usize) -> Vec<usize> {
+        self.drawable(rule, depth)
+            .into_iter()
+            .filter(|&a| self.canon[rule][a] == a)
+            .collect()
+    }
+
+    /// Every alternative of `rule` that fits at `depth`, repeats included.
+    fn drawable(&self, rule: usize, depth: usize) -> Vec<usize> {
         (0..self.alts[rule].len())
             .filter(|&a| {
                 self.alts[rule][a]
@@ -299,8 +326,8 @@ impl Grammar {
 
     /// A derivation of `rule` at `depth`, each alternative uniform among those that fit.
     fn sample_at(&self, rule: usize, depth: usize, rng: &mut dyn RngCore) -> Tree {
-        let allowed = self.allowed(rule, depth);
-        let alt = allowed[super::super::pick(rng, allowed.len())];
+        let drawable = self.drawable(rule, depth);
+        let alt = self.canon[rule][drawable[super::super::pick(rng, drawable.len())]];
         let kids = self.alts[rule][alt]
             .kids()
             .into_iter()

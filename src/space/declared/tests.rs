@@ -420,3 +420,16 @@ fn costs_are_summed_over_labels_and_limits_bound_the_space() {
             .contains("[limits] flops: is not one of [costs]")
     );
 }
+
+#[test]
+fn an_alternative_listed_twice_is_drawn_twice_as_often_and_is_one_derivation() {
+    let g = from_text("name = \"d\"\n[grammar]\nstart = \"A\"\nops = [\"a\", \"b\"]\n[grammar.rules]\nA = [\"a\", \"b\", \"b\"]\n");
+    assert_eq!(g.size(), Some(2));
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+    let bs = (0..30_000)
+        .filter(|_| g.format(&g.sample(&mut rng)) == "b")
+        .count();
+    assert!((19_000..21_000).contains(&bs), "{bs}");
+    let c = g.parse("b").unwrap();
+    assert_eq!(g.parse(&g.format(&c)).unwrap(), c);
+}

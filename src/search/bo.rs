@@ -218,10 +218,27 @@ pub(super) fn bayesian_optimisation<S: Sampler>(
     // Random start, evaluated as one batch (in parallel with --workers), topping the given
     // evaluations up to n_init; past n_init only while every evaluation so far has failed.
     let n_init = cfg.n_init.clamp(1, budget).saturating_sub(cells.len());
+    let mut twins = super::twins::Twins::new(cfg.repeats);
+    for c in &seen {
+        twins.take(space, c);
+    }
     let mut start = match cfg.init_design {
         InitDesign::Random => uniform(space, n_init, &mut seen, &mut rng),
         InitDesign::Spread => spread(space, n_init, &cells, &mut seen, &cfg.gp, &mut rng),
     };
+    // No twins in the start either: drop them and draw again (spaces without twins
+    // keep their start, and their random stream, as they were).
+    let drawn = start.len();
+    start.retain(|c| twins.fresh(space, c));
+    let mut tries = 0usize;
+    while start.len() < drawn && tries < 1000 * (n_init + 1) {
+        tries += 1;
+        let c = space.sample(&mut rng);
+        if !seen.contains(&c) && twins.fresh(space, &c) {
+            seen.insert(c.clone());
+            start.push(c);
+        }
+    }
     while !start.is_empty() {
         let values = rec.evaluate_batch(space, &mut *objective, &start)?;
         for (c, v) in start.drain(..).zip(values) {
@@ -237,10 +254,6 @@ pub(super) fn bayesian_optimisation<S: Sampler>(
         if seen.insert(c.clone()) {
             start.push(c);
         }
-    }
-    let mut twins = super::twins::Twins::new(cfg.repeats);
-    for c in &seen {
-        twins.take(space, c);
     }
     let mut tracker = super::ValuesTracker::default();
     let mut cache = FeatureCache {

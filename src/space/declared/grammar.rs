@@ -165,14 +165,7 @@ impl Grammar {
         if g.ops.is_empty() {
             return Err(bad("[grammar] ops", "is an empty choice"));
         }
-        for (field, list) in [("none", &g.none), ("identity", &g.identity)] {
-            if let Some(o) = list.iter().find(|o| op(o).is_none()) {
-                return Err(bad(
-                    &format!("[grammar] {field}"),
-                    format!("`{o}` is not one of ops"),
-                ));
-            }
-        }
+        super::spec::check_roles("[grammar]", &g.ops, &g.none, &g.identity)?;
         if let Some(o) = g.ops.iter().find(|o| rule(o).is_some()) {
             return Err(bad("[grammar] ops", format!("`{o}` is also a rule's name")));
         }
@@ -277,25 +270,12 @@ impl Grammar {
             Some(d) => d,
             None => deepest(&alts, start, &names)?,
         };
-        let roles = g
-            .ops
-            .iter()
-            .map(|o| {
-                if g.none.contains(o) {
-                    super::EdgeRole::Drop
-                } else if g.identity.contains(o) {
-                    super::EdgeRole::Wire
-                } else {
-                    super::EdgeRole::Op
-                }
-            })
-            .collect();
         Ok(Grammar {
             names,
             alts,
             start,
             ops: g.ops.clone(),
-            roles,
+            roles: super::roles(&g.ops, &g.none, &g.identity),
             max_depth,
             min_depth,
             level_labels: g.level_labels,

@@ -521,19 +521,7 @@ impl Builder {
             nodes: c.nodes,
             inputs: c.inputs,
             outputs: c.output_nodes(),
-            roles: c
-                .ops
-                .iter()
-                .map(|o| {
-                    if c.none.contains(o) {
-                        EdgeRole::Drop
-                    } else if c.identity.contains(o) {
-                        EdgeRole::Wire
-                    } else {
-                        EdgeRole::Op
-                    }
-                })
-                .collect(),
+            roles: roles(&c.ops, &c.none, &c.identity),
             input_labels: input_names.iter().map(|n| initial_label(n)).collect(),
             op_labels: op_names.iter().map(|n| initial_label(n)).collect(),
             input_names,
@@ -583,6 +571,22 @@ impl Builder {
             stages,
         }
     }
+}
+
+/// What each operation does to its edge: `none` drops it, `identity` wires it through,
+/// the rest are nodes (for cells and grammars alike).
+fn roles(ops: &[String], none: &[String], identity: &[String]) -> Vec<EdgeRole> {
+    ops.iter()
+        .map(|o| {
+            if none.contains(o) {
+                EdgeRole::Drop
+            } else if identity.contains(o) {
+                EdgeRole::Wire
+            } else {
+                EdgeRole::Op
+            }
+        })
+        .collect()
 }
 
 /// A block's label from the template (or `name=value,...`).

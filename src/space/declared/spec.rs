@@ -306,14 +306,7 @@ impl CellSpec {
                 "applies to operations_on = \"nodes\"",
             ));
         }
-        for (field, list) in [("none", &self.none), ("identity", &self.identity)] {
-            if let Some(o) = list.iter().find(|o| !self.ops.contains(o)) {
-                return Err(bad(&at(field), format!("`{o}` is not one of ops")));
-            }
-        }
-        if let Some(o) = self.none.iter().find(|o| self.identity.contains(o)) {
-            return Err(bad(&at("identity"), format!("`{o}` is also in none")));
-        }
+        check_roles(place, &self.ops, &self.none, &self.identity)?;
         for &o in &self.output_nodes() {
             if o < self.inputs || o >= self.nodes {
                 return Err(bad(
@@ -470,6 +463,31 @@ impl ChainSpec {
         }
         Ok(())
     }
+}
+
+/// `none` and `identity` (of a cell or a grammar at `place`) name operations of `ops`, and
+/// no operation both.
+pub(crate) fn check_roles(
+    place: &str,
+    ops: &[String],
+    none: &[String],
+    identity: &[String],
+) -> Result<()> {
+    for (field, list) in [("none", none), ("identity", identity)] {
+        if let Some(o) = list.iter().find(|o| !ops.contains(o)) {
+            return Err(bad(
+                &format!("{place} {field}"),
+                format!("`{o}` is not one of ops"),
+            ));
+        }
+    }
+    if let Some(o) = none.iter().find(|o| identity.contains(o)) {
+        return Err(bad(
+            &format!("{place} identity"),
+            format!("`{o}` is also in none"),
+        ));
+    }
+    Ok(())
 }
 
 /// A list of names: not empty, none blank, none twice, none with white space (the

@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use wlgp::error::{Error, Result};
 use wlgp::explain::{motif_effects, Provenance};
-use wlgp::gp::{Gp, GpConfig, Selection, WeightSpace};
+use wlgp::gp::{Gp, GpConfig, Selection, SolverChoice, WeightSpace};
 use wlgp::kernel::{BaseKernel, KernelConfig};
 use wlgp::space::{AnySpace, Space};
 use wlgp::values::{Resolved, TransformChoice, Values, ValuesSpec};
@@ -31,6 +31,7 @@ pub struct PyModel {
     direction: Direction,
     kernel: KernelConfig,
     selection: Selection,
+    solver: SolverChoice,
     pub(crate) fitted: Option<Fitted>,
 }
 
@@ -49,6 +50,7 @@ impl PyModel {
             kernel: self.kernel,
             transform: resolved.transform,
             selection: self.selection,
+            solver: self.solver,
         }
     }
 }
@@ -56,7 +58,7 @@ impl PyModel {
 #[pymethods]
 impl PyModel {
     #[new]
-    #[pyo3(signature = (space, values = None, metric = "value", transform = "auto", hs = vec![2], direction = "both", select = "loo", normalize = true, base_kernel = "dot"))]
+    #[pyo3(signature = (space, values = None, metric = "value", transform = "auto", hs = vec![2], direction = "both", select = "loo", normalize = true, base_kernel = "dot", solver = "auto"))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         space: &PySpace,
@@ -68,6 +70,7 @@ impl PyModel {
         select: &str,
         normalize: bool,
         base_kernel: &str,
+        solver: &str,
     ) -> PyResult<Self> {
         let declared = values
             .map(|v| parse_named::<Values>("values", v))
@@ -93,6 +96,7 @@ impl PyModel {
                 normalize,
             },
             selection: parse_named("select", select).map_err(to_py)?,
+            solver: parse_named("solver", solver).map_err(to_py)?,
             fitted: None,
         })
     }

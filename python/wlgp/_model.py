@@ -27,6 +27,8 @@ class WLGP:
     target transform; when omitted it is inferred from ``metric`` and the values, as
     ``wlgp predict`` does, and announced on stderr. The WL depth (``h``, default 2) and
     the noise are chosen by closed-form leave-one-out (``select="loo"``) or the evidence.
+    ``solver="auto"`` solves by Cholesky up to 2,000 training points and by conjugate
+    gradients on the sparse features above (``"exact"`` or ``"iterative"`` to force one).
     """
 
     def __init__(
@@ -41,6 +43,7 @@ class WLGP:
         normalize: bool = True,
         base_kernel: str = "dot",
         skip: str = "wire",
+        solver: str = "auto",
     ) -> None:
         self.space = as_space(space, skip)
         self.values = values
@@ -52,6 +55,7 @@ class WLGP:
         self.normalize = normalize
         self.base_kernel = base_kernel
         self.skip = skip
+        self.solver = solver
         hs = [h] if isinstance(h, int) else list(h)
         self._core = _native.Model(
             self.space,
@@ -63,6 +67,7 @@ class WLGP:
             select=select,
             normalize=normalize,
             base_kernel=base_kernel,
+            solver=solver,
         )
         self._train: tuple[list[str], list[float], str | None] | None = None
 

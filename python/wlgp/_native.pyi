@@ -64,6 +64,7 @@ class Model:
         select: str = "loo",
         normalize: bool = True,
         base_kernel: str = "dot",
+        solver: str = "auto",
     ) -> None: ...
     def fit(self, archs: list[str], y: list[float], metric: str | None = None) -> None: ...
     def predict(

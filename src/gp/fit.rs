@@ -38,6 +38,13 @@ pub struct FitReport {
     pub lml: f64,
     /// The selection criterion's value (per training point), which chose them.
     pub score: f64,
+    /// Training points the hyperparameters were chosen on, when fewer than all (the
+    /// iterative solver chooses h and the noise on a subset, then solves on all).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subset: Option<usize>,
+    /// Conjugate-gradient iterations of the iterative solve (absent for Cholesky).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iterations: Option<usize>,
 }
 
 const LOG10_R_MIN: f64 = -6.0;
@@ -267,6 +274,8 @@ pub(crate) fn fit_noise(
             noise_ratio: r,
             lml,
             score,
+            subset: None,
+            iterations: None,
         },
         chol,
     ))

@@ -2,13 +2,19 @@
 //! mean and uncertainty.
 
 pub mod dense;
+mod design;
 mod fit;
+mod krylov;
+mod solver;
 mod thompson;
 mod transform;
 mod weight_space;
 
+pub use design::Design;
 pub(crate) use fit::fit_noise;
 pub use fit::{log_marginal_likelihood, FitReport, Selection};
+pub use krylov::{Krylov, LANCZOS_STEPS};
+pub use solver::{SolverChoice, EXACT_MAX, SUBSET};
 pub use thompson::ThompsonSample;
 pub use transform::Transform;
 pub use weight_space::WeightSpace;
@@ -17,9 +23,10 @@ use crate::error::{Error, Result};
 use crate::graph::Arch;
 use crate::kernel::{self, BaseKernel, KernelConfig};
 use crate::wl::{self, Direction, Features, WlConfig};
-use nalgebra::{Cholesky, DMatrix, DVector, Dyn};
+use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use solver::Solver;
 
 /// Everything that defines the surrogate before it sees data.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -35,7 +42,17 @@ pub struct GpConfig {
     /// How h and the noise are chosen.
     #[serde(default)]
     pub selection: Selection,
+    /// Cholesky or conjugate gradients (by the training-set size unless forced).
+    #[serde(default)]
+    pub solver: SolverChoice,
 }
+
+/// Candidates up to which an iterative fit's predictions get the exact variance (one
+/// solve each); a larger set is a pool, scored by the low-rank bound.
+pub const EXACT_VARIANCE_MAX: usize = 4_096;
+
+/// Right-hand sides solved together by the block conjugate gradients.
+const BLOCK: usize = 32;
 
 /// The default WL depths: h = 2 with the noise by leave-one-out ranked held-out
 /// architectures best on average over all 14 embedded tables and metrics at 10 to 400
@@ -53,6 +70,7 @@ impl Default for GpConfig {
             },
             transform: Transform::Identity,
             selection: Selection::default(),
+            solver: SolverChoice::default(),
         }
     }
 }
@@ -74,7 +92,7 @@ pub struct Gp {
     kernel: KernelConfig,
     transform: Transform,
     train: Vec<Features>,
-    chol: Cholesky<f64, Dyn>,
+    solver: Solver,
     /// The standardised (latent) targets z.
     z: DVector<f64>,
     /// `(K + r I)^-1 z`.
@@ -86,6 +104,33 @@ pub struct Gp {
     y_std: f64,
     best_latent: f64,
     report: FitReport,
+}
+
+/// The WL depth (an index into `feats`) and noise by `cfg.selection` on standardised
+/// targets `z`, with the chosen model's Cholesky factor.
+fn select(
+    feats: &[(usize, Vec<Features>)],
+    z: &DVector<f64>,
+    cfg: &GpConfig,
+) -> Result<(FitReport, usize, nalgebra::Cholesky<f64, nalgebra::Dyn>)> {
+    // With nothing to learn (all z = 0) no criterion can tell depths apart: the middle
+    // of the range is used (h = 2 of 0..3 or 1..3, the best fixed depth over every
+    // embedded table, docs/selection).
+    let range = if z.iter().all(|v| v.abs() < 1e-12) {
+        feats.len() / 2..feats.len() / 2 + 1
+    } else {
+        0..feats.len()
+    };
+    let mut best: Option<(FitReport, usize, nalgebra::Cholesky<f64, nalgebra::Dyn>)> = None;
+    for idx in range {
+        let (h, f) = &feats[idx];
+        let k = kernel::gram(f, cfg.kernel);
+        let (report, chol) = fit::fit_noise(&k, z, *h, cfg.selection)?;
+        if best.as_ref().is_none_or(|b| report.score > b.0.score) {
+            best = Some((report, idx, chol));
+        }
+    }
+    Ok(best.expect("at least one h"))
 }
 
 impl Gp {
@@ -120,25 +165,66 @@ impl Gp {
         }
         let (z, y_mean, y_std) = cfg.transform.standardize(y)?;
         let z = DVector::from_vec(z);
-
-        let mut best: Option<(FitReport, usize, Cholesky<f64, Dyn>)> = None;
-        // With nothing to learn (all z = 0) no criterion can tell depths apart: the middle
-        // of the range is used (h = 2 of 0..3 or 1..3, the best fixed depth over every
-        // embedded table, docs/selection).
-        let feats = if z.iter().all(|v| v.abs() < 1e-12) {
-            std::slice::from_ref(&feats[feats.len() / 2])
-        } else {
-            feats
-        };
-        for (idx, (h, f)) in feats.iter().enumerate() {
-            let k = kernel::gram(f, cfg.kernel);
-            let (report, chol) = fit::fit_noise(&k, &z, *h, cfg.selection)?;
-            if best.as_ref().is_none_or(|b| report.score > b.0.score) {
-                best = Some((report, idx, chol));
-            }
+        if cfg.solver.iterative(n) && cfg.kernel.base == kernel::BaseKernel::Dot {
+            return Gp::fit_iterative(feats, z, y_mean, y_std, cfg);
         }
-        let (report, idx, chol) = best.expect("at least one h");
+        if cfg.solver == SolverChoice::Iterative {
+            return Err(Error::Config(
+                "the iterative solver needs the dot base kernel (the optimal assignment has no feature map)".into(),
+            ));
+        }
+
+        let (report, idx, chol) = select(feats, &z, cfg)?;
         let alpha = chol.solve(&z);
+        Gp::assemble(
+            cfg,
+            feats[idx].1.clone(),
+            Solver::Exact(chol),
+            (z, alpha, y_mean, y_std),
+            report,
+        )
+    }
+
+    /// The large-n fit: h and the noise chosen on an evenly spaced subset of [`SUBSET`]
+    /// points by the exact fit's criterion, then `(K + r I) alpha = z` solved on all the
+    /// points by conjugate gradients (the signal variance is the subset's).
+    fn fit_iterative(
+        feats: &[(usize, Vec<Features>)],
+        z: DVector<f64>,
+        y_mean: f64,
+        y_std: f64,
+        cfg: &GpConfig,
+    ) -> Result<Gp> {
+        let n = z.len();
+        let rows = solver::subset(n, SUBSET);
+        let sub_z = DVector::from_iterator(rows.len(), rows.iter().map(|&i| z[i]));
+        let sub: Vec<(usize, Vec<Features>)> = feats
+            .iter()
+            .map(|(h, f)| (*h, rows.iter().map(|&i| f[i].clone()).collect()))
+            .collect();
+        let (mut report, idx, _) = select(&sub, &sub_z, cfg)?;
+        let (solver, alpha, it) =
+            solver::iterate(&feats[idx].1, cfg.kernel.normalize, report.noise_ratio, &z)?;
+        report.subset = Some(rows.len());
+        report.iterations = Some(it);
+        Gp::assemble(
+            cfg,
+            feats[idx].1.clone(),
+            solver,
+            (z, alpha, y_mean, y_std),
+            report,
+        )
+    }
+
+    /// A fitted GP from its parts, refusing non-finite weights.
+    #[allow(clippy::type_complexity)]
+    fn assemble(
+        cfg: &GpConfig,
+        train: Vec<Features>,
+        solver: Solver,
+        (z, alpha, y_mean, y_std): (DVector<f64>, DVector<f64>, f64, f64),
+        report: FitReport,
+    ) -> Result<Gp> {
         if alpha.iter().any(|v| !v.is_finite()) || !report.signal.is_finite() {
             return Err(Error::Value(format!(
                 "the fit at h = {} gave non-finite weights (values too extreme or the kernel degenerate)",
@@ -153,8 +239,8 @@ impl Gp {
             },
             kernel: cfg.kernel,
             transform: cfg.transform,
-            train: feats[idx].1.clone(),
-            chol,
+            train,
+            solver,
             z,
             alpha,
             signal: report.signal,
@@ -234,6 +320,9 @@ impl Gp {
 
     /// Posterior of candidates given as features computed with [`Gp::wl_config`].
     pub fn predict_features(&self, xs: &[Features]) -> Vec<Prediction> {
+        let Some(chol) = self.solver.cholesky() else {
+            return self.predict_iterative(xs);
+        };
         let kxx: Vec<f64> = xs
             .iter()
             .map(|x| {
@@ -251,8 +340,7 @@ impl Gp {
             .flat_map_iter(|(chunk, kk)| {
                 let ks = kernel::cross(&self.train, chunk, self.kernel);
                 let mean = ks.tr_mul(&self.alpha);
-                let v = self
-                    .chol
+                let v = chol
                     .l()
                     .solve_lower_triangular(&ks)
                     .expect("L has a positive diagonal");
@@ -269,8 +357,70 @@ impl Gp {
             .collect()
     }
 
+    /// The iterative fit's posterior: exact (one conjugate-gradient solve per candidate,
+    /// in blocks) for up to [`EXACT_VARIANCE_MAX`] candidates, the low-rank weight-space
+    /// bound beyond (pools, where the std is an upper bound).
+    fn predict_iterative(&self, xs: &[Features]) -> Vec<Prediction> {
+        let kr = self.solver.krylov().expect("iterative");
+        if xs.len() > EXACT_VARIANCE_MAX {
+            let ws = WeightSpace::new(self).expect("an iterative fit has the dot kernel");
+            return xs.par_iter().map(|x| ws.predict(x)).collect();
+        }
+        let d = kr.design();
+        let means = self.predict_means(xs);
+        let n = d.rows();
+        let mut out = Vec::with_capacity(xs.len());
+        for (chunk, means) in xs.chunks(BLOCK).zip(means.chunks(BLOCK)) {
+            let q = chunk.len();
+            let cols: Vec<Vec<f64>> = chunk
+                .par_iter()
+                .map(|x| d.cross(&d.sparse_row(x, self.kernel.normalize)))
+                .collect();
+            let mut b = vec![0.0; n * q];
+            for (k, c) in cols.iter().enumerate() {
+                for (i, v) in c.iter().enumerate() {
+                    b[i * q + k] = *v;
+                }
+            }
+            let solved = kr.solve_block(&b, q, krylov::TOLERANCE);
+            for (k, (x, &mean)) in chunk.iter().zip(means).enumerate() {
+                let kxx = if self.kernel.normalize {
+                    1.0
+                } else {
+                    kernel::self_kernel(x, self.kernel.base) as f64
+                };
+                // A failed solve gives a NaN std, which every caller refuses to report.
+                let quad = match &solved {
+                    Ok((v, _)) => (0..n).map(|i| cols[k][i] * v[i * q + k]).sum(),
+                    Err(_) => f64::NAN,
+                };
+                out.push(Prediction {
+                    mean,
+                    std: if quad.is_nan() {
+                        f64::NAN
+                    } else {
+                        (self.signal * (kxx - quad).max(0.0)).sqrt()
+                    },
+                });
+            }
+        }
+        out
+    }
+
     /// Posterior means only (latent scale), cheaper than [`Gp::predict_features`].
     pub fn predict_means(&self, xs: &[Features]) -> Vec<f64> {
+        if let Some(kr) = self.solver.krylov() {
+            // mean(x) = phi(x)' (Phi' alpha), without the n-long kernel rows.
+            let d = kr.design();
+            let w = d.tmul(self.alpha.as_slice());
+            return xs
+                .par_iter()
+                .map(|x| {
+                    let row = d.sparse_row(x, self.kernel.normalize);
+                    row.iter().map(|&(j, v)| w[j] * v).sum()
+                })
+                .collect();
+        }
         xs.par_chunks(4096)
             .flat_map_iter(|chunk| {
                 let ks = kernel::cross(&self.train, chunk, self.kernel);
@@ -285,16 +435,23 @@ impl Gp {
     pub fn with_observation(&self, x: &Features, latent: f64) -> Result<Gp> {
         let mut train = self.train.clone();
         train.push(x.clone());
-        let k = kernel::gram(&train, self.kernel);
-        let chol = fit::factor(&k, self.noise_ratio)?;
         let z = DVector::from_iterator(
             train.len(),
             self.z.iter().copied().chain(std::iter::once(latent)),
         );
-        let alpha = chol.solve(&z);
+        let solver = match self.solver.krylov() {
+            None => {
+                let k = kernel::gram(&train, self.kernel);
+                Solver::Exact(fit::factor(&k, self.noise_ratio)?)
+            }
+            Some(kr) => Solver::Iterative(std::sync::Arc::new(
+                kr.with_row(Design::new(&train, self.kernel.normalize)),
+            )),
+        };
+        let alpha = solver.solve(&z)?;
         Ok(Gp {
             train,
-            chol,
+            solver,
             z,
             alpha,
             ..self.clone()
@@ -304,11 +461,56 @@ impl Gp {
     /// Leave-one-out posterior means of the training points in the latent scale, in
     /// closed form (Rasmussen and Williams 2006, eq. 5.12): what the GP predicts at each
     /// point from all the others, an input that does not leak the point's own label.
-    pub fn loo_means(&self) -> Vec<f64> {
-        let inv = self.chol.inverse();
-        (0..self.z.len())
+    pub fn loo_means(&self) -> Result<Vec<f64>> {
+        let Some(chol) = self.solver.cholesky() else {
+            return Err(Error::Config(format!(
+                "leave-one-out means need the exact solver (at most {EXACT_MAX} training points, or --solver exact)"
+            )));
+        };
+        let inv = chol.inverse();
+        Ok((0..self.z.len())
             .map(|i| self.z[i] - self.alpha[i] / inv[(i, i)])
-            .collect()
+            .collect())
+    }
+
+    /// `(K + r I)^-1 b` by the fit's solver (for posterior draws).
+    pub(crate) fn solve(&self, b: &DVector<f64>) -> Result<DVector<f64>> {
+        self.solver.solve(b)
+    }
+
+    /// The same fitted model (h, noise, signal, data) solved by the other solver: `exact`
+    /// refactorises, `iterative` runs Lanczos and conjugate gradients. What a comparison
+    /// of the two at equal hyperparameters needs (tests, `wlgp bench`).
+    pub fn with_solver(&self, choice: SolverChoice) -> Result<Gp> {
+        let (solver, alpha) = if choice.iterative(self.train.len()) {
+            if self.kernel.base != kernel::BaseKernel::Dot {
+                return Err(Error::Config(
+                    "the iterative solver needs the dot base kernel".into(),
+                ));
+            }
+            let (s, a, _) = solver::iterate(
+                &self.train,
+                self.kernel.normalize,
+                self.noise_ratio,
+                &self.z,
+            )?;
+            (s, a)
+        } else {
+            let k = kernel::gram(&self.train, self.kernel);
+            let chol = fit::factor(&k, self.noise_ratio)?;
+            let alpha = chol.solve(&self.z);
+            (Solver::Exact(chol), alpha)
+        };
+        Ok(Gp {
+            solver,
+            alpha,
+            ..self.clone()
+        })
+    }
+
+    /// The iterative solver, when the fit used one.
+    pub fn krylov(&self) -> Option<&Krylov> {
+        self.solver.krylov()
     }
 
     /// Posterior of candidate architectures. Many candidates go through the weight-space
@@ -348,10 +550,18 @@ impl Gp {
 
     /// The posterior covariance matrix between candidates (for tests and Thompson sampling).
     pub fn predict_cov(&self, xs: &[Features]) -> DMatrix<f64> {
-        let ks = kernel::cross(&self.train, xs, self.kernel);
         let kxx = kernel::gram(xs, self.kernel);
-        let v = self
-            .chol
+        let Some(chol) = self.solver.cholesky() else {
+            // The low-rank form, as the iterative solver's variance: s2 (k - (B a)'(B b)).
+            let ws = WeightSpace::new(self).expect("an iterative fit has the dot kernel");
+            let ba: Vec<Vec<f64>> = xs.par_iter().map(|x| ws.b_times(&ws.seen(x).0)).collect();
+            return DMatrix::from_fn(xs.len(), xs.len(), |i, j| {
+                let q: f64 = ba[i].iter().zip(&ba[j]).map(|(a, b)| a * b).sum();
+                (kxx[(i, j)] - q) * self.signal
+            });
+        };
+        let ks = kernel::cross(&self.train, xs, self.kernel);
+        let v = chol
             .l()
             .solve_lower_triangular(&ks)
             .expect("L has a positive diagonal");

@@ -6,6 +6,7 @@
 
 use super::weight_space::feature_scale;
 use super::Gp;
+use crate::error::{Error, Result};
 use crate::kernel::BaseKernel;
 use crate::wl::{mix64, Features};
 use nalgebra::DVector;
@@ -25,11 +26,14 @@ pub struct ThompsonSample {
 }
 
 impl ThompsonSample {
-    /// Draws a posterior function; `None` for the optimal-assignment base kernel (no
-    /// finite feature map).
-    pub fn draw(gp: &Gp, rng: &mut impl Rng) -> Option<ThompsonSample> {
+    /// Draws a posterior function: an error for the optimal-assignment base kernel (no
+    /// finite feature map) or a failed iterative solve.
+    pub fn draw(gp: &Gp, rng: &mut impl Rng) -> Result<ThompsonSample> {
         if gp.kernel.base != BaseKernel::Dot {
-            return None;
+            return Err(Error::Config(
+                "Thompson sampling draws weights of the WL feature map: use the dot base kernel"
+                    .into(),
+            ));
         }
         let prior_std = gp.signal.sqrt();
         let mut w0: IntMap<u64, f64> = IntMap::default();
@@ -51,7 +55,7 @@ impl ThompsonSample {
             }),
         );
         // w = w0 + Phi' (K + r I)^-1 resid.
-        let v = gp.chol.solve(&resid);
+        let v = gp.solve(&resid)?;
         let mut weights = w0;
         for (f, vi) in gp.train.iter().zip(v.iter()) {
             let s = feature_scale(f, gp.kernel.normalize);
@@ -59,7 +63,7 @@ impl ThompsonSample {
                 *weights.get_mut(&l).expect("drawn above") += c as f64 * s * vi;
             }
         }
-        Some(ThompsonSample {
+        Ok(ThompsonSample {
             weights,
             prior_std,
             unseen_seed: rng.gen(),

@@ -4,7 +4,7 @@
 //! a candidate costs O(nnz^2) (or O(n nnz)) whatever the pool size. Equal to the
 //! function-space posterior up to rounding (a test).
 
-use super::{Gp, Prediction};
+use super::{Gp, Krylov, Prediction};
 use crate::kernel::{self, self_kernel, BaseKernel};
 use crate::wl::Features;
 use faer::linalg::matmul::matmul;
@@ -54,6 +54,10 @@ const DENSE_MAX: usize = 8_192;
 /// 4.3 s to build the dense weight space, so the two meet near 2,900 candidates.
 const FUNCTION_SPACE_COST: f64 = 5.0;
 
+/// The most memory the iterative fit's variance factor takes (its rows are cut to fit):
+/// 1 GiB, a quarter of the 10^5-evaluation target's 4 GB.
+const LOW_RANK_BYTES: usize = 1 << 30;
+
 /// Rows of the factor form after which the std bound is checked first (then 4x more each
 /// time): most candidates that cannot win are dropped after the first stage.
 const FIRST_STAGE: usize = 16;
@@ -74,6 +78,10 @@ impl WeightSpace {
     pub fn pays_for(gp: &Gp, candidates: u64) -> bool {
         if gp.kernel.base != BaseKernel::Dot {
             return false;
+        }
+        if gp.krylov().is_some() {
+            // The iterative fit has no function-space variance to fall back on.
+            return true;
         }
         let n = gp.train.len() as f64;
         let mut seen: std::collections::HashSet<u64, nohash_hasher::BuildNoHashHasher<u64>> =
@@ -100,6 +108,10 @@ impl WeightSpace {
         if gp.kernel.base != BaseKernel::Dot {
             return None;
         }
+        if let Some(kr) = gp.krylov() {
+            return Some(Self::low_rank(gp, kr));
+        }
+        let chol = gp.solver.cholesky().expect("exact when not iterative");
         let n = gp.train.len();
         // Seen labels, the most common first: candidates mostly hit the common ones, so
         // their entries of the dense form sit together in cache.
@@ -139,7 +151,7 @@ impl WeightSpace {
         // B = (L^-T U)' Phi_S is a sparse product, and its rows, ordered by decreasing l,
         // carry most of q first. faer's blocked, parallel kernels throughout.
         let par = faer::Par::rayon(0);
-        let l = gp.chol.l();
+        let l = chol.l();
         let lf = faer::Mat::<f64>::from_fn(n, n, |i, j| l[(i, j)]);
         let k = kernel::gram(&gp.train, gp.kernel);
         let mut x = faer::Mat::<f64>::from_fn(n, n, |i, j| k[(i, j)]);
@@ -195,6 +207,39 @@ impl WeightSpace {
             signal: gp.signal,
             normalize: gp.kernel.normalize,
         })
+    }
+
+    /// The iterative fit's weight space: exact means (`Phi' alpha`), and the variance's
+    /// factor from the Lanczos pairs, `B = diag(1 / sqrt(theta + r)) U' Phi`, whose
+    /// quadratic form bounds the exact one from below (the std from above). Its rows are
+    /// capped so that B takes at most [`LOW_RANK_BYTES`].
+    fn low_rank(gp: &Gp, kr: &Krylov) -> WeightSpace {
+        let d = kr.design();
+        let s = d.cols();
+        let rows = kr
+            .values()
+            .len()
+            .min((LOW_RANK_BYTES / (8 * s.max(1))).max(1));
+        let mut b = DMatrix::<f64>::zeros(rows, s);
+        for i in 0..rows {
+            let scale = 1.0 / (kr.values()[i] + kr.ratio()).sqrt();
+            for (j, v) in d.tmul(kr.vector(i)).into_iter().enumerate() {
+                b[(i, j)] = v * scale;
+            }
+        }
+        let h = FIRST_STAGE.min(rows);
+        let head = (0..s)
+            .flat_map(|j| (0..h).map(move |i| (i, j)))
+            .map(|(i, j)| b[(i, j)])
+            .collect();
+        WeightSpace {
+            index: d.labels().clone(),
+            weights: d.tmul(gp.alpha.as_slice()),
+            quad: Quadratic::Factor { head },
+            b,
+            signal: gp.signal,
+            normalize: gp.kernel.normalize,
+        }
     }
 
     /// Number of distinct training labels |S|.

@@ -633,7 +633,7 @@ fn thompson<S: Sampler>(
     let mut picked = vec![false; pool.len()];
     let mut picks = Vec::with_capacity(q);
     for _ in 0..q.min(pool.len()) {
-        let draw = ThompsonSample::draw(gp, rng).expect("dot kernel checked");
+        let draw = ThompsonSample::draw(gp, rng)?;
         let values: Vec<f64> = feats.par_iter().map(|f| draw.value(f)).collect();
         let i = (0..pool.len())
             .filter(|&i| !picked[i])

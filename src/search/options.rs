@@ -11,7 +11,7 @@ use super::{
 use crate::acquisition::{AcquisitionChoice, DEFAULT_UCB_BETA};
 use crate::assess::{AssessorConfig, GraphConfig};
 use crate::error::{Error, Result};
-use crate::gp::{GpConfig, Selection, Transform, DEFAULT_HS};
+use crate::gp::{GpConfig, Selection, SolverChoice, Transform, DEFAULT_HS};
 use crate::gpu::DeviceChoice;
 use crate::kernel::{BaseKernel, KernelConfig};
 use crate::space::{AnySampler, Space, SpaceKind, SpaceName};
@@ -36,6 +36,8 @@ pub struct SurrogateOptions {
     pub transform: TransformChoice,
     /// How the noise (and the WL depth, given several) is chosen.
     pub select: Selection,
+    /// Cholesky or conjugate gradients (`auto`: by the number of training points).
+    pub solver: SolverChoice,
     /// Skip connections as plain wires (NB201 and DARTS), else as nodes.
     pub skip_as_wire: bool,
 }
@@ -51,6 +53,7 @@ impl Default for SurrogateOptions {
             values: None,
             transform: TransformChoice::Auto,
             select: gp.selection,
+            solver: gp.solver,
             skip_as_wire: true,
         }
     }
@@ -84,6 +87,7 @@ impl SurrogateOptions {
             },
             transform,
             selection: self.select,
+            solver: self.solver,
         })
     }
 }
@@ -327,6 +331,7 @@ impl SearchOptions {
         "values",
         "transform",
         "select",
+        "solver",
         "skip",
         "knn",
         "embedding",
@@ -384,6 +389,7 @@ impl SearchOptions {
             "values" => s.values = Some(named(k, v)?),
             "transform" => s.transform = named(k, v)?,
             "select" => s.select = named(k, v)?,
+            "solver" => s.solver = named(k, v)?,
             "skip" => {
                 s.skip_as_wire = match v.trim() {
                     "wire" => true,

@@ -161,7 +161,7 @@ fn study_in<S: Sampler + TableKey>(
             t_gcn += t.elapsed().as_secs_f64();
             row("assessor", &a.mean);
             let mut prior = gp_mean.clone();
-            for (&i, m) in train.iter().zip(gp.loo_means()) {
+            for (&i, m) in train.iter().zip(gp.loo_means()?) {
                 prior[i] = m;
             }
             let b = assess::assess(&pool.inputs, train, &z, Some(&prior), &a_cfg)?;

@@ -28,7 +28,7 @@ mod training;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use wlgp::bench_data::{self, Dataset};
 use wlgp::error::{Error, Result};
-use wlgp::gp::{GpConfig, Selection, Transform};
+use wlgp::gp::{GpConfig, Selection, SolverChoice, Transform};
 use wlgp::gpu::DeviceChoice;
 use wlgp::kernel::BaseKernel;
 use wlgp::search::SurrogateOptions;
@@ -124,6 +124,10 @@ pub(crate) struct SurrogateArgs {
     /// predictive density, the default) or evidence (marginal likelihood).
     #[arg(long, value_parser = crate::named::<Selection>(), default_value_t = Selection::default())]
     select: Selection,
+    /// How the GP solves: auto (Cholesky up to 2,000 training points, conjugate
+    /// gradients on the sparse features above), exact or iterative.
+    #[arg(long, value_parser = crate::named::<SolverChoice>(), default_value_t = SolverChoice::Auto)]
+    solver: SolverChoice,
     /// How skip connections are lowered (NB201 and DARTS).
     #[arg(long, value_enum, default_value_t = SkipArg::Wire)]
     pub(crate) skip: SkipArg,
@@ -155,6 +159,7 @@ impl SurrogateArgs {
             values: self.values,
             transform: self.transform,
             select: self.select,
+            solver: self.solver,
             skip_as_wire: self.skip.as_wire(),
         }
     }

@@ -14,7 +14,7 @@ use crate::gpu::{
 };
 use crate::graph::FlatGraph;
 use crate::space::{Sampler, Space};
-use crate::wl::{Features, WlConfig, WlScratch};
+use crate::wl::{self, Features, WlConfig, WlScratch};
 use rand::SeedableRng;
 use rayon::prelude::*;
 use std::cmp::Ordering;
@@ -341,7 +341,54 @@ pub fn score_by<S: Sampler>(
 }
 
 /// Scores a stream of candidates with a fitted GP, skipping `exclude` (already evaluated).
+/// An iterative fit scores the pool with the low-rank upper bound of the std, keeps a
+/// shortlist of [`SHORTLIST`] times the top (at least 256), and ranks it again by the
+/// exact posterior: the reported top has exact means and stds.
 pub fn score<S: Sampler>(
+    space: &S,
+    gp: &Gp,
+    source: &Candidates<S::Cell>,
+    exclude: &HashSet<S::Cell>,
+    posterior: Posterior,
+    cfg: &ScoreConfig,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<ScoreResult<S::Cell>> {
+    if gp.krylov().is_none() || cfg.top == 0 {
+        return score_bounded(space, gp, source, exclude, posterior, cfg, progress);
+    }
+    let wide = ScoreConfig {
+        top: (cfg.top * SHORTLIST).max(256),
+        ..cfg.clone()
+    };
+    let mut r = score_bounded(space, gp, source, exclude, posterior, &wide, progress)?;
+    let wl_cfg = gp.wl_config();
+    let feats: Vec<Features> = r
+        .top
+        .par_iter()
+        .map(|s| wl::features(&space.lower(&s.cell), &wl_cfg))
+        .collect();
+    let best = gp.best_latent();
+    for (s, p) in r.top.iter_mut().zip(gp.predict_features(&feats)) {
+        if !p.std.is_finite() {
+            return Err(Error::Value(
+                "the exact variance of a shortlisted candidate did not converge".into(),
+            ));
+        }
+        s.prediction = p;
+        s.value = cfg.acquisition.value(p, best);
+    }
+    r.top.sort_by(better);
+    r.top.truncate(cfg.top);
+    Ok(r)
+}
+
+/// How many times the requested top an iterative fit's pool scoring shortlists for the
+/// exact posterior.
+pub const SHORTLIST: usize = 8;
+
+/// [`score`] with the posterior as `posterior` gives it (for an iterative fit, the
+/// low-rank bound).
+fn score_bounded<S: Sampler>(
     space: &S,
     gp: &Gp,
     source: &Candidates<S::Cell>,

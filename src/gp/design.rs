@@ -102,28 +102,12 @@ impl Design {
 
     /// `Phi w` (an n-vector) for `w` over columns.
     pub fn mul(&self, w: &[f64]) -> Vec<f64> {
-        (0..self.rows())
-            .into_par_iter()
-            .map(|i| {
-                let (c, v) = self.row(i);
-                c.iter().zip(v).map(|(&j, &x)| w[j as usize] * x).sum()
-            })
-            .collect()
+        self.mul_block(w, 1)
     }
 
     /// `Phi' v` (a |S|-vector) for `v` over rows.
     pub fn tmul(&self, v: &[f64]) -> Vec<f64> {
-        (0..self.cols())
-            .into_par_iter()
-            .map(|j| {
-                let r = self.col_ptr[j]..self.col_ptr[j + 1];
-                self.col_row[r.clone()]
-                    .iter()
-                    .zip(&self.col_val[r])
-                    .map(|(&i, &x)| v[i as usize] * x)
-                    .sum()
-            })
-            .collect()
+        self.tmul_block(v, 1)
     }
 
     /// `K v = Phi (Phi' v)`, the Gram matrix times `v` without forming it.
@@ -135,6 +119,11 @@ impl Design {
     /// of vector c): the products of [`Design::gram_mul`] with each vector, one pass over
     /// the non-zeros for all of them.
     pub fn gram_mul_block(&self, v: &[f64], q: usize) -> Vec<f64> {
+        self.mul_block(&self.tmul_block(v, q), q)
+    }
+
+    /// `Phi' V` (|S| x q, row-major) for a row-major n x q block `v`.
+    pub fn tmul_block(&self, v: &[f64], q: usize) -> Vec<f64> {
         let mut w = vec![0.0; self.cols() * q];
         w.par_chunks_mut(q).enumerate().for_each(|(j, wj)| {
             let r = self.col_ptr[j]..self.col_ptr[j + 1];
@@ -145,6 +134,11 @@ impl Design {
                 }
             }
         });
+        w
+    }
+
+    /// `Phi W` (n x q, row-major) for a row-major |S| x q block `w`.
+    pub fn mul_block(&self, w: &[f64], q: usize) -> Vec<f64> {
         let mut out = vec![0.0; self.rows() * q];
         out.par_chunks_mut(q).enumerate().for_each(|(i, oi)| {
             let (c, x) = self.row(i);

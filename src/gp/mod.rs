@@ -15,7 +15,7 @@ pub(crate) use fit::fit_noise;
 pub use fit::{log_marginal_likelihood, FitReport, Selection};
 pub use krylov::{Krylov, LANCZOS_STEPS};
 pub use solver::{SolverChoice, EXACT_MAX, SUBSET};
-pub use thompson::ThompsonSample;
+pub use thompson::ThompsonDraws;
 pub use transform::Transform;
 pub use weight_space::WeightSpace;
 
@@ -473,14 +473,9 @@ impl Gp {
             .collect())
     }
 
-    /// `(K + r I)^-1 b` by the fit's solver (for posterior draws).
-    pub(crate) fn solve(&self, b: &DVector<f64>) -> Result<DVector<f64>> {
-        self.solver.solve(b)
-    }
-
     /// The same fitted model (h, noise, signal, data) solved by the other solver: `exact`
     /// refactorises, `iterative` runs Lanczos and conjugate gradients. What a comparison
-    /// of the two at equal hyperparameters needs (tests, `wlgp bench`).
+    /// of the two at equal hyperparameters needs (tests, benches).
     pub fn with_solver(&self, choice: SolverChoice) -> Result<Gp> {
         let (solver, alpha) = if choice.iterative(self.train.len()) {
             if self.kernel.base != kernel::BaseKernel::Dot {
@@ -506,6 +501,11 @@ impl Gp {
             alpha,
             ..self.clone()
         })
+    }
+
+    /// `(K + r I)^-1 B` for `q` right-hand sides stored row-major (n x q).
+    pub(crate) fn solve_block(&self, b: &[f64], q: usize) -> Result<Vec<f64>> {
+        self.solver.solve_block(b, q)
     }
 
     /// The iterative solver, when the fit used one.

@@ -65,6 +65,20 @@ impl Solver {
         }
     }
 
+    /// `(K + r I)^-1 B` for `q` right-hand sides stored row-major (n x q).
+    pub(crate) fn solve_block(&self, b: &[f64], q: usize) -> Result<Vec<f64>> {
+        match self {
+            Solver::Exact(c) => {
+                let n = b.len() / q.max(1);
+                // Row-major n x q is column-major q x n: transpose into nalgebra's layout.
+                let m = nalgebra::DMatrix::from_column_slice(q, n, b).transpose();
+                let x = c.solve(&m);
+                Ok(x.transpose().as_slice().to_vec())
+            }
+            Solver::Iterative(k) => Ok(k.solve_block(b, q, TOLERANCE)?.0),
+        }
+    }
+
     /// The Cholesky factor, `None` for the iterative solver.
     pub(crate) fn cholesky(&self) -> Option<&Cholesky<f64, Dyn>> {
         match self {

@@ -97,7 +97,7 @@ pub fn posterior<'a>(ws: Option<&'a WeightSpace>, gpu: Option<&'a GpuScorer>) ->
 /// follows the work asked and not the training size alone.
 pub fn weight_space_for(gp: &Gp, device: DeviceChoice, candidates: u64) -> Option<WeightSpace> {
     if device == DeviceChoice::Gpu || WeightSpace::pays_for(gp, candidates) {
-        WeightSpace::new(gp)
+        WeightSpace::for_candidates(gp, candidates)
     } else {
         None
     }

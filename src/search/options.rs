@@ -235,7 +235,7 @@ impl Default for SearchOptions {
             ucb_beta: DEFAULT_UCB_BETA,
             incumbent: bo.incumbent,
             batch: bo.batch,
-            batch_strategy: bo.batch_strategy,
+            batch_strategy: BatchStrategy::Auto,
             pool: PoolConfig::default(),
             surrogate_model: Surrogate::Gp,
             surrogate: SurrogateOptions::default(),
@@ -440,7 +440,13 @@ impl SearchOptions {
             incumbent: self.incumbent,
             thompson: function.is_none(),
             batch: self.batch,
-            batch_strategy: self.batch_strategy,
+            batch_strategy: match self.batch_strategy {
+                // Thompson draws need the dot kernel's feature map.
+                BatchStrategy::Auto if self.surrogate.base_kernel != BaseKernel::Dot => {
+                    BatchStrategy::Believer
+                }
+                s => s.resolve(self.batch),
+            },
             surrogate: self.surrogate_model,
             gp: self.surrogate.gp_config(transform)?,
             values,

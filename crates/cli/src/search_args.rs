@@ -126,8 +126,10 @@ pub(crate) struct BoArgs {
     /// Proposals per round, evaluated together (in parallel with --workers).
     #[arg(long, default_value_t = BoConfig::default().batch)]
     pub(crate) batch: usize,
-    /// How a batch is chosen: kriging believer or local penalisation.
-    #[arg(long, value_parser = crate::named::<BatchStrategy>(), default_value_t = BoConfig::default().batch_strategy)]
+    /// How a batch is chosen: auto (believer below 100 proposals, thompson from 100), believer
+    /// (kriging believer), penalize (local penalisation) or thompson (one posterior draw per
+    /// proposal).
+    #[arg(long, value_parser = crate::named::<BatchStrategy>(), default_value_t = BatchStrategy::Auto)]
     pub(crate) batch_strategy: BatchStrategy,
     /// Score the whole space when it has at most this many cells (0: never; the local
     /// pool below gave lower regret on every embedded table).

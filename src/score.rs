@@ -342,7 +342,7 @@ pub fn score_by<S: Sampler>(
 
 /// Scores a stream of candidates with a fitted GP, skipping `exclude` (already evaluated).
 /// An iterative fit scores the pool with the low-rank upper bound of the std, keeps a
-/// shortlist of [`SHORTLIST`] times the top (at least 256), and ranks it again by the
+/// shortlist of [`SHORTLIST`] times the top (at least 64), and ranks it again by the
 /// exact posterior: the reported top has exact means and stds.
 pub fn score<S: Sampler>(
     space: &S,
@@ -357,7 +357,7 @@ pub fn score<S: Sampler>(
         return score_bounded(space, gp, source, exclude, posterior, cfg, progress);
     }
     let wide = ScoreConfig {
-        top: (cfg.top * SHORTLIST).max(256),
+        top: (cfg.top * SHORTLIST).max(64),
         ..cfg.clone()
     };
     let mut r = score_bounded(space, gp, source, exclude, posterior, &wide, progress)?;

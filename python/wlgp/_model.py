@@ -27,7 +27,7 @@ class WLGP:
     target transform; when omitted it is inferred from ``metric`` and the values, as
     ``wlgp predict`` does, and announced on stderr. The WL depth (``h``, default 2) and
     the noise are chosen by closed-form leave-one-out (``select="loo"``) or the evidence.
-    ``solver="auto"`` solves by Cholesky up to 2,000 training points and by conjugate
+    ``solver="auto"`` solves by Cholesky up to 1,000 training points and by conjugate
     gradients on the sparse features above (``"exact"`` or ``"iterative"`` to force one).
     """
 

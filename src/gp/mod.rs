@@ -165,15 +165,16 @@ impl Gp {
         }
         let (z, y_mean, y_std) = cfg.transform.standardize(y)?;
         let z = DVector::from_vec(z);
-        if cfg.solver.iterative(n) && cfg.kernel.base == kernel::BaseKernel::Dot {
-            return Gp::fit_iterative(feats, z, y_mean, y_std, cfg);
+        let iterative = cfg.solver.iterative(n);
+        if iterative && cfg.kernel.base != kernel::BaseKernel::Dot {
+            if cfg.solver == SolverChoice::Iterative {
+                return Err(Error::Config(
+                    "the iterative solver needs the dot base kernel (the optimal assignment has no feature map)".into(),
+                ));
+            }
+        } else if iterative || n > SUBSET {
+            return Gp::fit_on_subset(feats, z, y_mean, y_std, cfg);
         }
-        if cfg.solver == SolverChoice::Iterative {
-            return Err(Error::Config(
-                "the iterative solver needs the dot base kernel (the optimal assignment has no feature map)".into(),
-            ));
-        }
-
         let (report, idx, chol) = select(feats, &z, cfg)?;
         let alpha = chol.solve(&z);
         Gp::assemble(
@@ -185,10 +186,12 @@ impl Gp {
         )
     }
 
-    /// The large-n fit: h and the noise chosen on an evenly spaced subset of [`SUBSET`]
-    /// points by the exact fit's criterion, then `(K + r I) alpha = z` solved on all the
-    /// points by conjugate gradients (the signal variance is the subset's).
-    fn fit_iterative(
+    /// The fit beyond [`SUBSET`] points: h and the noise chosen on an evenly spaced subset
+    /// of that many by the usual criterion (its eigendecomposition is what costs, O(n^3)
+    /// with a large constant), then `(K + r I) alpha = z` solved on all the points, by one
+    /// Cholesky factorisation or by conjugate gradients (the signal variance is the
+    /// subset's).
+    fn fit_on_subset(
         feats: &[(usize, Vec<Features>)],
         z: DVector<f64>,
         y_mean: f64,
@@ -203,10 +206,19 @@ impl Gp {
             .map(|(h, f)| (*h, rows.iter().map(|&i| f[i].clone()).collect()))
             .collect();
         let (mut report, idx, _) = select(&sub, &sub_z, cfg)?;
-        let (solver, alpha, it) =
-            solver::iterate(&feats[idx].1, cfg.kernel.normalize, report.noise_ratio, &z)?;
         report.subset = Some(rows.len());
-        report.iterations = Some(it);
+        let (solver, alpha) = if cfg.solver.iterative(n) {
+            let (solver, alpha, it) =
+                solver::iterate(&feats[idx].1, cfg.kernel.normalize, report.noise_ratio, &z)?;
+            report.iterations = Some(it);
+            (solver, alpha)
+        } else {
+            let k = kernel::gram(&feats[idx].1, cfg.kernel);
+            let (lml, _, chol) = fit::log_marginal_likelihood(&k, &z, report.noise_ratio)?;
+            report.lml = lml;
+            let alpha = chol.solve(&z);
+            (Solver::Exact(chol), alpha)
+        };
         Gp::assemble(
             cfg,
             feats[idx].1.clone(),

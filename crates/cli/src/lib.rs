@@ -124,7 +124,7 @@ pub(crate) struct SurrogateArgs {
     /// predictive density, the default) or evidence (marginal likelihood).
     #[arg(long, value_parser = crate::named::<Selection>(), default_value_t = Selection::default())]
     select: Selection,
-    /// How the GP solves: auto (Cholesky up to 2,000 training points, conjugate
+    /// How the GP solves: auto (Cholesky up to 1,000 training points, conjugate
     /// gradients on the sparse features above), exact or iterative.
     #[arg(long, value_parser = crate::named::<SolverChoice>(), default_value_t = SolverChoice::Auto)]
     solver: SolverChoice,

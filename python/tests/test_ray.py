@@ -40,6 +40,10 @@ def test_score_sharded_equals_one_process(ray_cluster, nb201):
         np.testing.assert_array_equal(sharded.acquisition, one.acquisition)
         np.testing.assert_array_equal(sharded.index, one.index)
         assert sharded.scored == one.scored
+        # Each shard reports its own throughput, and the shards cover what was scored.
+        assert len(sharded.shards) == 4
+        assert sum(s["scored"] for s in sharded.shards) == sharded.scored
+        assert all(s["per_second"] > 0 and s["seconds"] > 0 for s in sharded.shards)
 
 
 def test_tune_finds_the_nb201_optimum_region(ray_cluster, nb201):

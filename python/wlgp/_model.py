@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Union
 
 import numpy as np
@@ -157,6 +157,9 @@ class ScoreResult:
     pipeline: str = "cpu"
     """``cpu``, ``host-prepared`` (the CPU builds candidates, the GPU scores them) or
     ``device-resident`` (the GPU does everything)."""
+    shards: list[dict[str, Any]] = field(default_factory=list)
+    """For ``wlgp.ray.score_sharded``: each shard's stream ``range``, candidates
+    ``scored``, ``seconds`` and ``per_second`` (its own throughput), in completion order."""
 
     def __len__(self) -> int:
         return len(self.archs)

@@ -13,6 +13,7 @@ Each trial's config holds its architecture under ``"arch"``.
 from __future__ import annotations
 
 import pickle
+import time
 from typing import Any
 
 import numpy as np
@@ -186,7 +187,18 @@ class WLGPSearch(Searcher):
 
 
 def _score_shard(model: WLGP, shard: tuple[int, int], kwargs: dict[str, Any]) -> ScoreResult:
-    return score(model, shard=shard, **kwargs)
+    t0 = time.perf_counter()
+    part = score(model, shard=shard, **kwargs)
+    seconds = time.perf_counter() - t0
+    part.shards = [
+        {
+            "range": tuple(shard),
+            "scored": part.scored,
+            "seconds": seconds,
+            "per_second": part.scored / seconds if seconds > 0 else float("inf"),
+        }
+    ]
+    return part
 
 
 def score_sharded(
@@ -229,13 +241,16 @@ def score_sharded(
     pending = [task.remote(ref, r, kwargs) for r in shard_ranges(total, shards) if r[0] < r[1]]
     merged: ScoreResult | None = None
     scored = 0
+    shard_stats: list[dict[str, Any]] = []
     while pending:
         done, pending = ray.wait(pending, num_returns=1)
         part: ScoreResult = ray.get(done[0])
         scored += part.scored
+        shard_stats.extend(part.shards)
         merged = part if merged is None else _merge(merged, part, top_k)
     assert merged is not None
     merged.scored = scored
+    merged.shards = shard_stats
     return merged
 
 

@@ -304,7 +304,7 @@ pub(super) fn bayesian_optimisation<S: Sampler>(
             gp = gp.with_mean_incumbent();
         }
         let q = cfg.batch.max(1).min(budget - rec.len());
-        let mut source = pool(space, &cells, &ys, kind, &seen, &cfg.pool, &mut rng);
+        let mut source = pool(space, (&cells, &ys, kind), &seen, &cfg.pool, q, &mut rng);
         source = twins.filter(space, source);
         if let Some(z) = cfg.prune {
             source = pruned(space, &gp, &cells, source, z);
@@ -497,11 +497,10 @@ fn pruned<S: Sampler>(
 /// neighbours of the best evaluated cells plus uniform samples, without evaluated ones.
 fn pool<S: Sampler>(
     space: &S,
-    cells: &[S::Cell],
-    ys: &[f64],
-    kind: MetricKind,
+    (cells, ys, kind): (&[S::Cell], &[f64], MetricKind),
     seen: &HashSet<S::Cell>,
     cfg: &PoolConfig,
+    q: usize,
     rng: &mut ChaCha8Rng,
 ) -> Candidates<S::Cell> {
     if space.size().is_some_and(|n| n <= cfg.full_space_limit) {
@@ -528,7 +527,11 @@ fn pool<S: Sampler>(
             })
             .collect(),
     };
-    let samples: Vec<_> = (0..cfg.random).map(|_| space.sample(rng)).collect();
+    // A batch of q chooses among at least 4q random samples besides the neighbours (with
+    // the default 100, batches above 25 would otherwise run out of candidates).
+    let samples: Vec<_> = (0..cfg.random.max(POOL_PER_PROPOSAL * q))
+        .map(|_| space.sample(rng))
+        .collect();
     let mut in_pool = HashSet::new();
     Candidates::List(
         neighbours
@@ -638,6 +641,9 @@ fn penalize<S: Sampler>(
     }
     Ok(picks)
 }
+
+/// Random pool samples per proposal of a batch, at least.
+const POOL_PER_PROPOSAL: usize = 4;
 
 /// Posterior draws solved together in Thompson sampling (their weights take |S| x 32
 /// floats).

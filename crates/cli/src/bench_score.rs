@@ -135,7 +135,9 @@ pub(crate) fn end_to_end<S: Sampler>(
     repeats: usize,
     gpu: Option<&Arc<GpuContext>>,
 ) -> Result<Vec<Row>> {
-    let ws = WeightSpace::new(gp).expect("dot kernel");
+    // The posterior's form as `wlgp score` chooses it for this many candidates.
+    let ws = wlgp::score::weight_space_for(gp, wlgp::gpu::DeviceChoice::Cpu, candidates)
+        .expect("dot kernel");
     let exclude: HashSet<S::Cell> = train.iter().cloned().collect();
     let cfg = ScoreConfig {
         acquisition: Acquisition::Ei,

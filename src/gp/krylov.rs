@@ -133,21 +133,26 @@ impl Krylov {
 
     /// `P^-1 R` for a block of `q` vectors stored row-major (as [`Design::gram_mul_block`]).
     fn precondition_block(&self, r: &[f64], q: usize) -> Vec<f64> {
+        use faer::linalg::matmul::matmul;
         let n = self.vectors.nrows();
-        let rt = DMatrix::from_column_slice(q, n, r);
+        let m = self.values.len();
+        let par = faer::Par::rayon(0);
         let inv_r = 1.0 / self.ratio.max(1e-12);
-        let mut c = rt * &self.vectors;
+        // Row-major n x q is column-major q x n: R' U (q x m), scaled per column, then
+        // C U' (q x n) is the output, row-major n x q, in place.
+        let u = faer::MatRef::from_column_major_slice(self.vectors.as_slice(), n, m);
+        let rt = faer::MatRef::from_column_major_slice(r, q, n);
+        let mut c = faer::Mat::<f64>::zeros(q, m);
+        matmul(c.as_mut(), faer::Accum::Replace, rt, u, 1.0, par);
         for (k, t) in self.values.iter().enumerate() {
-            c.column_mut(k)
-                .scale_mut(1.0 / (t + self.ratio.max(1e-12)) - inv_r);
-        }
-        let g = &self.vectors * c.transpose();
-        let mut out = vec![0.0; n * q];
-        for i in 0..n {
-            for k in 0..q {
-                out[i * q + k] = g[(i, k)] + r[i * q + k] * inv_r;
+            let f = 1.0 / (t + self.ratio.max(1e-12)) - inv_r;
+            for x in c.col_mut(k).iter_mut() {
+                *x *= f;
             }
         }
+        let mut out: Vec<f64> = r.iter().map(|x| x * inv_r).collect();
+        let dst = faer::MatMut::from_column_major_slice_mut(&mut out, q, n);
+        matmul(dst, faer::Accum::Add, c.as_ref(), u.transpose(), 1.0, par);
         out
     }
 
@@ -195,10 +200,11 @@ impl Krylov {
                     }
                 })
                 .collect::<Result<_>>()?;
-            for i in 0..n {
+            let rows = x.chunks_exact_mut(q).zip(r.chunks_exact_mut(q));
+            for ((xi, ri), (pi, api)) in rows.zip(p.chunks_exact(q).zip(ap.chunks_exact(q))) {
                 for k in 0..q {
-                    x[i * q + k] += step[k] * p[i * q + k];
-                    r[i * q + k] -= step[k] * ap[i * q + k];
+                    xi[k] += step[k] * pi[k];
+                    ri[k] -= step[k] * api[k];
                 }
             }
             for (k, rr) in dots(&r, &r).into_iter().enumerate() {
@@ -206,13 +212,14 @@ impl Krylov {
             }
             let z = self.precondition_block(&r, q);
             let rz_new = dots(&r, &z);
-            for i in 0..n {
+            // A converged column's direction is zero: its x and r stay as they are.
+            let beta: Vec<f64> = (0..q)
+                .map(|k| if done[k] { 0.0 } else { rz_new[k] / rz[k] })
+                .collect();
+            let keep: Vec<f64> = done.iter().map(|&d| if d { 0.0 } else { 1.0 }).collect();
+            for (pi, zi) in p.chunks_exact_mut(q).zip(z.chunks_exact(q)) {
                 for k in 0..q {
-                    p[i * q + k] = if done[k] {
-                        0.0
-                    } else {
-                        z[i * q + k] + rz_new[k] / rz[k] * p[i * q + k]
-                    };
+                    pi[k] = keep[k] * zi[k] + beta[k] * pi[k];
                 }
             }
             rz = rz_new;

@@ -516,8 +516,8 @@ impl Gp {
     }
 
     /// `(K + r I)^-1 B` for `q` right-hand sides stored row-major (n x q).
-    pub(crate) fn solve_block(&self, b: &[f64], q: usize) -> Result<Vec<f64>> {
-        self.solver.solve_block(b, q)
+    pub(crate) fn solve_block(&self, b: &[f64], q: usize, tol: f64) -> Result<Vec<f64>> {
+        self.solver.solve_block(b, q, tol)
     }
 
     /// The iterative solver, when the fit used one.

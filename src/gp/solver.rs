@@ -70,8 +70,9 @@ impl Solver {
         }
     }
 
-    /// `(K + r I)^-1 B` for `q` right-hand sides stored row-major (n x q).
-    pub(crate) fn solve_block(&self, b: &[f64], q: usize) -> Result<Vec<f64>> {
+    /// `(K + r I)^-1 B` for `q` right-hand sides stored row-major (n x q), iterated to
+    /// relative residual `tol`.
+    pub(crate) fn solve_block(&self, b: &[f64], q: usize, tol: f64) -> Result<Vec<f64>> {
         match self {
             Solver::Exact(c) => {
                 let n = b.len() / q.max(1);
@@ -80,7 +81,7 @@ impl Solver {
                 let x = c.solve(&m);
                 Ok(x.transpose().as_slice().to_vec())
             }
-            Solver::Iterative(k) => Ok(k.solve_block(b, q, TOLERANCE)?.0),
+            Solver::Iterative(k) => Ok(k.solve_block(b, q, tol)?.0),
         }
     }
 

@@ -38,7 +38,8 @@ class WLGPSearch(Searcher):
     (both may come from ``TuneConfig`` instead). ``values`` says what the metric is
     (``accuracy``, ``error``, ``loss``, ...; inferred from ``metric`` when omitted, and
     ``mode="min"`` means a loss). With ``max_concurrent_trials=k`` the searcher proposes
-    batches of ``k`` by kriging believer, so ``k`` trials train at once. A trial that
+    batches of ``k`` (kriging believer below 100, parallel Thompson sampling from 100), so
+    ``k`` trials train at once. A trial that
     errors, or reports no ``metric``, is a failed evaluation. As in Ray Tune's other
     searchers, ``points_to_evaluate`` (configs with an ``"arch"``) with their
     ``evaluated_rewards`` are results from before the search: BO starts from them. Other

@@ -530,7 +530,8 @@ impl Gp {
     /// 10^5 NB201 cells at n = 200 (docs/python.md).
     pub fn predict(&self, archs: &[Arch]) -> Vec<Prediction> {
         let xs = wl::features_batch(archs, &self.wl);
-        if xs.len() > self.train.len() {
+        // An iterative fit chooses for itself (exact variances up to EXACT_VARIANCE_MAX).
+        if xs.len() > self.train.len() && self.krylov().is_none() {
             if let Some(ws) = WeightSpace::new(self) {
                 return xs.par_iter().map(|x| ws.predict(x)).collect();
             }

@@ -88,17 +88,9 @@ impl WeightSpace {
             return true;
         }
         let n = gp.train.len() as f64;
-        let mut seen: std::collections::HashSet<u64, nohash_hasher::BuildNoHashHasher<u64>> =
-            Default::default();
-        for f in &gp.train {
-            seen.extend(f.labels.iter().copied());
-        }
-        let s = seen.len() as f64;
-        let dense = if seen.len() <= DENSE_MAX {
-            n * s * s
-        } else {
-            0.0
-        };
+        let seen = distinct_labels(&gp.train);
+        let s = seen as f64;
+        let dense = if seen <= DENSE_MAX { n * s * s } else { 0.0 };
         candidates as f64 * FUNCTION_SPACE_COST * n * n > n * n * n + dense
     }
 
@@ -112,15 +104,11 @@ impl WeightSpace {
             return Self::new(gp);
         }
         let n = gp.train.len() as f64;
-        let mut seen: std::collections::HashSet<u64, nohash_hasher::BuildNoHashHasher<u64>> =
-            Default::default();
-        for f in &gp.train {
-            seen.extend(f.labels.iter().copied());
-        }
-        let s = seen.len() as f64;
+        let seen = distinct_labels(&gp.train);
+        let s = seen as f64;
         let nnz = gp.train.iter().map(|f| f.nnz()).sum::<usize>() as f64 / n.max(1.0);
         let saving = candidates as f64 * (0.5 * n * nnz - nnz * nnz);
-        let dense = seen.len() <= DENSE_MAX && saving > n * s * s / GEMM_SPEEDUP;
+        let dense = seen <= DENSE_MAX && saving > n * s * s / GEMM_SPEEDUP;
         Self::build(gp, Some(dense))
     }
 
@@ -409,6 +397,16 @@ impl WeightSpace {
         };
         Some(bound(q))
     }
+}
+
+/// The number of distinct labels among `train`: |S|, the weight space's dimension.
+fn distinct_labels(train: &[Features]) -> usize {
+    let mut seen: std::collections::HashSet<u64, nohash_hasher::BuildNoHashHasher<u64>> =
+        Default::default();
+    for f in train {
+        seen.extend(f.labels.iter().copied());
+    }
+    seen.len()
 }
 
 /// `1 / sqrt(k(x, x))` for the normalised kernel, else 1.

@@ -135,8 +135,11 @@ pub(crate) fn end_to_end<S: Sampler>(
     repeats: usize,
     gpu: Option<&Arc<GpuContext>>,
 ) -> Result<Vec<Row>> {
-    // The posterior's form as `wlgp score` chooses it for this many candidates.
+    // The posterior's form as `wlgp score` chooses it for this many candidates (a pool
+    // too small to pay for any weight space, as in the tests' tiny runs, gets the default
+    // one: the rows time the weight-space engines).
     let ws = wlgp::score::weight_space_for(gp, wlgp::gpu::DeviceChoice::Cpu, candidates)
+        .or_else(|| WeightSpace::new(gp))
         .expect("dot kernel");
     let exclude: HashSet<S::Cell> = train.iter().cloned().collect();
     let cfg = ScoreConfig {
